@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
+)
+
+func (a *app) fuzzCmd() *cobra.Command {
+	var (
+		target     string
+		opts       fuzz.Options
+		asJSON     bool
+		checkEvery int
+	)
+	c := &cobra.Command{
+		Use:   "fuzz --target NAME",
+		Short: "Hunt schedules that break an invariant",
+		Long: `fuzz runs seeded random walks over deliveries, drops, duplicates, clock
+advances, crashes, recoveries, client writes, partitions, membership changes and
+leadership transfers, checking invariants at every quiescent point. Each
+violating schedule is written to --out.
+
+Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			study, err := casestudies.Lookup(target)
+			if err != nil {
+				return usageErr("fuzz: %v", err)
+			}
+			if opts.Nodes < 0 || opts.Nodes > 64 {
+				return usageErr("fuzz: --nodes %d: want 1..64", opts.Nodes)
+			}
+			if opts.Runs < 0 || opts.Events < 0 || checkEvery < 0 || opts.Time < 0 {
+				return usageErr("fuzz: --runs, --events, --check-every and --time cannot be negative")
+			}
+			if !cmd.Flags().Changed("runs") && opts.Time > 0 {
+				opts.Runs = int(^uint(0) >> 1) // --time alone: run until it is up
+			}
+			opts.CheckEvery = checkEvery
+			opts.Command = "faultline " + strings.Join(a.argv[1:], " ")
+			if a.tty && !asJSON {
+				opts.Progress = func(p fuzz.Progress) {
+					fmt.Fprintf(a.stderr, "\r%d runs, %d events, %.0f events/s, %d violations  ",
+						p.Runs, p.Events, float64(p.Events)/max(p.Elapsed.Seconds(), 1e-9), p.Violations)
+				}
+			}
+			var res *fuzz.Result
+			err = a.withT(func(t *testing.T) error {
+				res, err = fuzz.Run(t, study.Target, opts)
+				if opts.Progress != nil {
+					fmt.Fprintln(a.stderr)
+				}
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := writeJSON(a.stdout, res); err != nil {
+						return err
+					}
+				} else {
+					a.printFuzz(res)
+				}
+				if len(res.Violations) > 0 {
+					return errFinding
+				}
+				return nil
+			})
+			return err
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target to fuzz (see faultline targets)")
+	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
+	f.Uint64Var(&opts.Seed, "seed", 1, "campaign seed")
+	f.IntVar(&opts.Runs, "runs", 1000, "number of runs (random walks)")
+	f.DurationVar(&opts.Time, "time", 0, "stop starting runs after this long (0: no limit)")
+	f.IntVar(&opts.Events, "events", 300, "events per run")
+	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
+	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
+	f.IntVar(&checkEvery, "check-every", 0, "check invariants every N events only (0: every event)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func (a *app) printFuzz(res *fuzz.Result) {
+	w := a.stdout
+	fmt.Fprintf(w, "%s: %d runs, %d events in %s (%.0f events/s)\n", res.Target, res.Runs, res.Events,
+		res.Elapsed.Round(time.Millisecond), res.EventsPerS)
+	if len(res.Violations) == 0 {
+		fmt.Fprintln(w, "no violation found")
+		return
+	}
+	for _, v := range res.Violations {
+		fmt.Fprintf(w, "\n%s (run %d, %d events, after %.2fs", v.Invariant, v.Run, v.Events, v.AfterS)
+		if v.Count > 1 {
+			fmt.Fprintf(w, ", seen in %d runs", v.Count)
+		}
+		fmt.Fprintf(w, ")\n  %s\n", v.Detail)
+		if v.Schedule != "" {
+			fmt.Fprintf(w, "  schedule: %s\n  show:     faultline show %s\n  replay:   faultline replay %s\n", v.Schedule, v.Schedule, v.Schedule)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+func (a *app) replayCmd() *cobra.Command {
+	var (
+		repeat int
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "replay FILE",
+		Short: "Replay a schedule and check that it shows its violation",
+		Long: `replay applies a schedule's events to a fresh cluster of its target, DEMi's
+way: each recorded delivery delivers the pending message with the same
+fingerprint, and a delivery whose message never appears is skipped.
+
+Exit status: 0 when every run showed the recorded violation, 1 otherwise,
+2 on bad usage or a bad file.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if repeat < 1 {
+				return usageErr("replay: --repeat %d: want at least 1", repeat)
+			}
+			s, err := interpose.ReadFile(args[0])
+			if err != nil {
+				return inputErr(err)
+			}
+			study, err := casestudies.Lookup(s.Target.Name)
+			if err != nil {
+				return inputErr(fmt.Errorf("schedule %s: %w", args[0], err))
+			}
+			return a.withT(func(t *testing.T) error {
+				rep, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					err = writeJSON(a.stdout, rep)
+				} else {
+					a.printReplay(args[0], s, rep)
+				}
+				if err != nil {
+					return err
+				}
+				if rep.Reproduced < rep.Runs {
+					return errFinding
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().IntVar(&repeat, "repeat", 1, "number of replays")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) printReplay(path string, s *interpose.Schedule, rep *fuzz.ReplayReport) {
+	w := a.stdout
+	want := rep.Expected
+	if want == "" {
+		want = "no violation"
+	}
+	fmt.Fprintf(w, "%s: %d events, expects %s\n", path, len(s.Events), want)
+	fmt.Fprintf(w, "reproduced %d/%d\n", rep.Reproduced, rep.Runs)
+	if last := rep.Last; last != nil {
+		fmt.Fprintf(w, "last run: %d events applied, %d skipped; %s\n", last.Applied, last.Skipped, last.Violation)
+	}
+	for _, fp := range slices.Sorted(maps.Keys(rep.Seen)) {
+		if n := rep.Seen[fp]; fp != rep.Expected {
+			if fp == "" {
+				fp = "no violation"
+			}
+			fmt.Fprintf(w, "  %d runs showed %s instead\n", n, fp)
+		}
+	}
+}

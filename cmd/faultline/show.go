@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+func (a *app) showCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show FILE",
+		Short: "Print a schedule for people: one line per event, the final state, the violation",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			s, err := interpose.ReadFile(args[0])
+			if err != nil {
+				return inputErr(err)
+			}
+			return show(a.stdout, args[0], s)
+		},
+	}
+}
+
+// show renders a schedule file. It is a rendering of the file, never a second
+// source of truth: everything it prints is in the file.
+func show(w io.Writer, path string, s *interpose.Schedule) error {
+	t := s.Target
+	fmt.Fprintf(w, "schedule: %s\n", path)
+	fmt.Fprintf(w, "target:   %s, %d nodes, seed %d", t.Name, t.Nodes, t.Seed)
+	if t.Bug != "" {
+		fmt.Fprintf(w, ", bug %s", t.Bug)
+	}
+	fmt.Fprintln(w)
+	if o := s.Origin; o != nil && o.Command != "" {
+		fmt.Fprintf(w, "origin:   %s (run %d)\n", o.Command, o.Run)
+	}
+	fmt.Fprintf(w, "events:   %d (%d external)\n\n", len(s.Events), s.Externals())
+	width := len(strconv.Itoa(len(s.Events)))
+	for i, e := range s.Events {
+		line := e.String()
+		if e.Result != "" {
+			line = fmt.Sprintf("%-60s → %s", line, e.Result)
+		}
+		fmt.Fprintf(w, "%*d  %s\n", width, i+1, line)
+	}
+	if len(s.Final) > 0 {
+		fmt.Fprintln(w, "\nfinal state:")
+		tw := tablewriter.NewWriter(w)
+		tw.Header("node", "role", "term", "vote", "last index", "commit index")
+		for _, n := range s.Final {
+			vote := "-"
+			if n.Vote != 0 {
+				vote = fmt.Sprintf("n%d in term %d", n.Vote, n.VoteTerm)
+			}
+			if err := tw.Append("n"+strconv.Itoa(n.Node), n.Role, strconv.FormatUint(n.Term, 10), vote,
+				strconv.FormatUint(n.LastIndex, 10), strconv.FormatUint(n.CommitIndex, 10)); err != nil {
+				return err
+			}
+		}
+		if err := tw.Render(); err != nil {
+			return err
+		}
+	}
+	if v := s.Violation; v != nil {
+		fmt.Fprintf(w, "\nviolation: %s after event %d\n  %s\n  fingerprint: %s\n", v.Invariant, v.Step, v.Detail, v.Fingerprint)
+		fmt.Fprintf(w, "replay:    faultline replay %s\n", path)
+	} else {
+		fmt.Fprintln(w, "\nno violation")
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package fuzz
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
+)
+
+// Options configure a campaign. The zero value runs 1,000 walks of 300 events
+// on the target's default cluster with seed 0, every fault enabled, stops at
+// the first violation and writes nothing.
+type Options struct {
+	// Nodes is the cluster size (0: the target's default).
+	Nodes int
+	// Seed seeds the campaign; run i of seed s is the same walk every time.
+	Seed uint64
+	// Runs is the number of walks (0: 1000).
+	Runs int
+	// Events is the length of a walk, counting the nodes' starts (0: 300).
+	Events int
+	// Time bounds the campaign's wall-clock time (0: no bound). A run in
+	// progress finishes.
+	Time time.Duration
+	// KeepGoing goes on after a violation, to find distinct bugs.
+	KeepGoing bool
+	// Out is the directory violating schedules are written to ("": none).
+	Out string
+	// CheckEvery checks invariants every CheckEvery events only (0: every
+	// event), and always at the end of a run.
+	CheckEvery int
+	// Weights of the event kinds (nil: DefaultWeights).
+	Weights *Weights
+	// MaxDown bounds the nodes down at once (0: a minority, (n-1)/2).
+	MaxDown int
+	// Checker returns the checker of one run (nil: invariants.NewRaft).
+	Checker func() interpose.Checker
+	// Progress, if set, is called about once a second and at the end.
+	Progress func(Progress)
+	// Command is recorded in each schedule's origin, to make it again.
+	Command string
+}
+
+// Progress reports a campaign in flight.
+type Progress struct {
+	Runs, Events, Violations int
+	Elapsed                  time.Duration
+}
+
+// Found is a distinct violation: the first run that showed its fingerprint,
+// and how many runs did.
+type Found struct {
+	Invariant   string `json:"invariant"`
+	Fingerprint string `json:"fingerprint"`
+	Detail      string `json:"detail"`
+	// Schedule is the file the violating schedule was written to ("" when
+	// Options.Out is empty).
+	Schedule string `json:"schedule"`
+	// Events is the length of that schedule.
+	Events int `json:"events"`
+	// Run is the index of the run that found it first; Count the runs that
+	// found it.
+	Run   int `json:"run"`
+	Count int `json:"count"`
+	// After is the campaign's wall-clock time when it was first found.
+	After time.Duration `json:"-"`
+	// AfterS is After in seconds, for JSON.
+	AfterS float64 `json:"after_s"`
+
+	Sched *interpose.Schedule `json:"-"`
+}
+
+// Result is what a campaign did.
+type Result struct {
+	Target     string        `json:"target"`
+	Nodes      int           `json:"nodes"`
+	Seed       uint64        `json:"seed"`
+	Runs       int           `json:"runs"`
+	Events     int           `json:"events"`
+	Elapsed    time.Duration `json:"-"`
+	ElapsedS   float64       `json:"elapsed_s"`
+	EventsPerS float64       `json:"events_per_s"`
+	Violations []Found       `json:"violations"`
+}
+
+// RunSeed is the seed of run i of a campaign with seed s: it seeds both the
+// walk and the system.
+func RunSeed(s uint64, i int) uint64 {
+	x := s*0x9e3779b97f4a7c15 + uint64(i) + 1
+	x ^= x >> 31
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 29
+	return x
+}
+
+// Run fuzzes target. t is the test the systems run under (testing.Main's test
+// when run from the CLI).
+func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
+	runs := opts.Runs
+	if runs <= 0 {
+		runs = 1000
+	}
+	events := opts.Events
+	if events <= 0 {
+		events = 300
+	}
+	weights := DefaultWeights()
+	if opts.Weights != nil {
+		weights = *opts.Weights
+	}
+	newChecker := opts.Checker
+	if newChecker == nil {
+		newChecker = func() interpose.Checker { return invariants.NewRaft() }
+	}
+	if opts.Out != "" {
+		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("fuzz: %w", err)
+		}
+	}
+	spec0 := target.Spec(opts.Nodes, 0)
+	maxDown := opts.MaxDown
+	if maxDown <= 0 {
+		maxDown = (spec0.Nodes - 1) / 2
+	}
+	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed}
+	index := map[string]int{}
+	start := time.Now()
+	lastProgress := start
+	report := func() {
+		if opts.Progress != nil {
+			opts.Progress(Progress{Runs: res.Runs, Events: res.Events, Violations: len(res.Violations), Elapsed: time.Since(start)})
+		}
+	}
+	for run := 0; run < runs; run++ {
+		if opts.Time > 0 && time.Since(start) >= opts.Time {
+			break
+		}
+		seed := RunSeed(opts.Seed, run)
+		spec := target.Spec(opts.Nodes, seed)
+		ctl, n, err := walk(t, target, spec, newChecker(), seed, events, weights, maxDown, opts.CheckEvery)
+		res.Runs++
+		res.Events += n
+		if err != nil {
+			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
+		}
+		if v := ctl.Violation(); v != nil {
+			s := ctl.Schedule()
+			s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
+			if i, ok := index[v.Fingerprint]; ok {
+				f := &res.Violations[i]
+				f.Count++
+				if len(s.Events) < f.Events {
+					if err := save(f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
+						return res, err
+					}
+				}
+			} else {
+				f := Found{Invariant: v.Invariant, Fingerprint: v.Fingerprint, Detail: v.Detail, Run: run, Count: 1, After: time.Since(start)}
+				f.AfterS = f.After.Seconds()
+				if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
+					return res, err
+				}
+				index[v.Fingerprint] = len(res.Violations)
+				res.Violations = append(res.Violations, f)
+			}
+			if !opts.KeepGoing {
+				break
+			}
+		}
+		if opts.Progress != nil && time.Since(lastProgress) >= time.Second {
+			lastProgress = time.Now()
+			report()
+		}
+	}
+	res.Elapsed = time.Since(start)
+	res.ElapsedS = res.Elapsed.Seconds()
+	if res.ElapsedS > 0 {
+		res.EventsPerS = float64(res.Events) / res.ElapsedS
+	}
+	report()
+	return res, nil
+}
+
+// walk performs one run and returns its controller and the events applied.
+func walk(t *testing.T, target interpose.Target, spec interpose.TargetSpec, check interpose.Checker,
+	seed uint64, events int, weights Weights, maxDown, checkEvery int) (*interpose.Controller, int, error) {
+	sys, err := target.Open(t, spec)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctl := interpose.NewController(sys, check, spec)
+	ctl.CheckEvery = checkEvery
+	w := newWalker(sys, seed, weights, maxDown)
+	for ctl.Len() < events && ctl.Violation() == nil {
+		ev, ok := w.next()
+		if !ok {
+			break
+		}
+		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
+			sys.Close()
+			return ctl, ctl.Len(), err
+		}
+	}
+	ctl.Check()
+	if err := sys.Close(); err != nil {
+		return ctl, ctl.Len(), err
+	}
+	return ctl, ctl.Len(), nil
+}
+
+func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run int) error {
+	f.Sched = s
+	f.Events = len(s.Events)
+	if dir == "" {
+		return nil
+	}
+	name := fmt.Sprintf("%s-%s-seed%d-run%d.json", target, slug(f.Fingerprint), seed, run)
+	path := filepath.Join(dir, name)
+	if err := s.WriteFile(path); err != nil {
+		return fmt.Errorf("fuzz: %w", err)
+	}
+	if f.Schedule != "" && f.Schedule != path {
+		os.Remove(f.Schedule)
+	}
+	f.Schedule = path
+	return nil
+}
+
+// slug turns a fingerprint into a short file-name part.
+func slug(fp string) string {
+	var b strings.Builder
+	for _, r := range fp {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}

@@ -1,0 +1,208 @@
+package fuzz
+
+import (
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Weights are the relative chances of each kind of event at a step, among the
+// kinds that can happen then. A zero weight turns a kind off.
+type Weights struct {
+	Deliver    int `json:"deliver"`
+	Drop       int `json:"drop"`
+	Duplicate  int `json:"duplicate"`
+	Advance    int `json:"advance"`
+	Crash      int `json:"crash"`
+	Recover    int `json:"recover"`
+	Client     int `json:"client"`
+	Partition  int `json:"partition"`
+	Heal       int `json:"heal"`
+	Membership int `json:"membership"`
+	Transfer   int `json:"transfer"`
+}
+
+// DefaultWeights enable every kind of fault. Deliveries dominate so that the
+// cluster makes progress between faults.
+func DefaultWeights() Weights {
+	return Weights{
+		Deliver: 100, Drop: 3, Duplicate: 2, Advance: 20,
+		Crash: 3, Recover: 6, Client: 6,
+		Partition: 1, Heal: 3, Membership: 1, Transfer: 1,
+	}
+}
+
+// walker chooses the events of one run: a seeded random walk over the events
+// enabled at each step.
+type walker struct {
+	rng     *rand.Rand
+	sys     interpose.System
+	w       Weights
+	maxDown int
+	cut     bool
+	writes  int
+
+	started int
+	fps     []interpose.Msg // scratch
+	nodes   []int           // scratch
+}
+
+func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walker {
+	return &walker{
+		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		sys:     sys,
+		w:       w,
+		maxDown: maxDown,
+	}
+}
+
+// next returns the next event, or false when nothing can happen.
+func (w *walker) next() (interpose.Event, bool) {
+	n := w.sys.Nodes()
+	// A run starts every node first, in order.
+	if w.started < n {
+		w.started++
+		return interpose.Event{Kind: interpose.Start, Node: w.started}, true
+	}
+	pending := w.sys.Pending()
+	up, down := 0, 0
+	for i := 1; i <= n; i++ {
+		switch w.sys.State(i) {
+		case interpose.Up:
+			up++
+		case interpose.Down:
+			down++
+		}
+	}
+	deliverable, requests := 0, 0
+	for _, m := range pending {
+		if m.Deliverable {
+			deliverable++
+		}
+		if m.Request {
+			requests++
+		}
+	}
+	type choice struct {
+		kind   interpose.Kind
+		weight int
+	}
+	choices := [...]choice{
+		{interpose.Deliver, when(deliverable > 0, w.w.Deliver)},
+		{interpose.Drop, when(len(pending) > 0, w.w.Drop)},
+		{interpose.Duplicate, when(requests > 0, w.w.Duplicate)},
+		{interpose.Advance, when(up > 0, w.w.Advance)},
+		{interpose.Crash, when(up > 0 && down < w.maxDown, w.w.Crash)},
+		{interpose.Recover, when(down > 0, w.w.Recover)},
+		{interpose.Client, when(up > 0, w.w.Client)},
+		{interpose.Partition, when(n > 1 && !w.cut, w.w.Partition)},
+		{interpose.Heal, when(w.cut, w.w.Heal)},
+		{interpose.Membership, when(up > 0 && n > 1, w.w.Membership)},
+		{interpose.Transfer, when(up > 0 && n > 1, w.w.Transfer)},
+	}
+	total := 0
+	for _, c := range choices {
+		total += c.weight
+	}
+	if total == 0 {
+		return interpose.Event{}, false
+	}
+	pick := w.rng.IntN(total)
+	var kind interpose.Kind
+	for _, c := range choices {
+		if pick < c.weight {
+			kind = c.kind
+			break
+		}
+		pick -= c.weight
+	}
+	switch kind {
+	case interpose.Deliver:
+		return w.message(kind, pending, func(m interpose.Message) bool { return m.Deliverable }), true
+	case interpose.Drop:
+		return w.message(kind, pending, func(interpose.Message) bool { return true }), true
+	case interpose.Duplicate:
+		return w.message(kind, pending, func(m interpose.Message) bool { return m.Request }), true
+	case interpose.Advance, interpose.Crash, interpose.Client, interpose.Membership, interpose.Transfer:
+		ev := interpose.Event{Kind: kind, Node: w.node(interpose.Up)}
+		switch kind {
+		case interpose.Client:
+			w.writes++
+			ev.Data = "k" + strconv.Itoa(w.rng.IntN(4)) + "=" + strconv.Itoa(w.writes)
+		case interpose.Membership:
+			ev.Op = interpose.MembershipOps[w.rng.IntN(len(interpose.MembershipOps))]
+			ev.Peer = 1 + w.rng.IntN(n)
+		case interpose.Transfer:
+			if p := w.rng.IntN(n + 1); p != ev.Node {
+				ev.Peer = p
+			}
+		}
+		return ev, true
+	case interpose.Recover:
+		return interpose.Event{Kind: kind, Node: w.node(interpose.Down)}, true
+	case interpose.Partition:
+		w.cut = true
+		return interpose.Event{Kind: kind, Groups: w.split(n)}, true
+	case interpose.Heal:
+		w.cut = false
+		return interpose.Event{Kind: kind}, true
+	}
+	return interpose.Event{}, false
+}
+
+func when(ok bool, weight int) int {
+	if ok {
+		return weight
+	}
+	return 0
+}
+
+// message picks one of the distinct fingerprints among the pending messages
+// that pass keep. Identical fingerprints count once: the system delivers the
+// oldest message with the chosen fingerprint.
+func (w *walker) message(kind interpose.Kind, pending []interpose.Message, keep func(interpose.Message) bool) interpose.Event {
+	w.fps = w.fps[:0]
+	for _, m := range pending {
+		if !keep(m) {
+			continue
+		}
+		// pending is sorted by fingerprint: duplicates are adjacent.
+		if len(w.fps) > 0 && w.fps[len(w.fps)-1] == m.Msg {
+			continue
+		}
+		w.fps = append(w.fps, m.Msg)
+	}
+	m := w.fps[w.rng.IntN(len(w.fps))]
+	return interpose.Event{Kind: kind, Msg: &m}
+}
+
+// node picks a node in state s.
+func (w *walker) node(s interpose.NodeState) int {
+	w.nodes = w.nodes[:0]
+	for i := 1; i <= w.sys.Nodes(); i++ {
+		if w.sys.State(i) == s {
+			w.nodes = append(w.nodes, i)
+		}
+	}
+	return w.nodes[w.rng.IntN(len(w.nodes))]
+}
+
+// split cuts the nodes into a minority, chosen at random, and the rest.
+func (w *walker) split(n int) [][]int {
+	size := 1 + w.rng.IntN(max((n-1)/2, 1))
+	perm := w.rng.Perm(n)
+	minority := make([]bool, n+1)
+	for _, p := range perm[:size] {
+		minority[p+1] = true
+	}
+	var a, b []int
+	for i := 1; i <= n; i++ {
+		if minority[i] {
+			a = append(a, i)
+		} else {
+			b = append(b, i)
+		}
+	}
+	return [][]int{a, b}
+}

@@ -1,0 +1,153 @@
+package interpose
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Controller applies events to a System one at a time, checks invariants at
+// quiescent points and records the schedule of what it applied.
+type Controller struct {
+	sys   System
+	check Checker
+	// CheckEvery checks invariants after every CheckEvery events (0 or 1:
+	// after every event). Observations between checks are kept, so nothing is
+	// missed, only seen later.
+	CheckEvery int
+
+	sched      Schedule
+	sinceCheck int
+	violation  *Violation
+	all        []Violation
+}
+
+// NewController returns a controller that records a schedule for spec.
+func NewController(sys System, check Checker, spec TargetSpec) *Controller {
+	return &Controller{
+		sys:   sys,
+		check: check,
+		sched: Schedule{Version: Version, Target: spec},
+	}
+}
+
+// System returns the controlled system.
+func (c *Controller) System() System { return c.sys }
+
+// Len is the number of events recorded so far.
+func (c *Controller) Len() int { return len(c.sched.Events) }
+
+// Step applies ev. An event that cannot happen now returns an error wrapping
+// ErrNotEnabled and is not recorded. After a recorded event, invariants are
+// checked when CheckEvery says so; the first violation is kept (Violation).
+func (c *Controller) Step(ev Event) (string, error) {
+	idx := len(c.sched.Events)
+	res, err := c.sys.Apply(idx, ev)
+	if err != nil {
+		return "", err
+	}
+	ev.Result = res
+	c.sched.Events = append(c.sched.Events, ev)
+	c.sinceCheck++
+	if c.sinceCheck >= max(c.CheckEvery, 1) {
+		c.Check()
+	}
+	return res, nil
+}
+
+// Check checks invariants now and returns the first violation seen so far.
+func (c *Controller) Check() *Violation {
+	c.sinceCheck = 0
+	v := c.sys.View()
+	for _, comp := range v.Completions {
+		if comp.Index >= 0 && comp.Index < len(c.sched.Events) {
+			c.sched.Events[comp.Index].Result = comp.Result
+		}
+	}
+	c.sched.Final = append(c.sched.Final[:0], v.Nodes...)
+	if c.check == nil {
+		return c.violation
+	}
+	found := c.check.Check(v)
+	for i := range found {
+		found[i].Step = len(c.sched.Events)
+	}
+	c.all = append(c.all, found...)
+	if c.violation == nil && len(found) > 0 {
+		first := found[0]
+		c.violation = &first
+		c.sched.Violation = c.violation
+	}
+	return c.violation
+}
+
+// Violation returns the first violation seen, or nil.
+func (c *Controller) Violation() *Violation { return c.violation }
+
+// Violations returns every violation seen, in order.
+func (c *Controller) Violations() []Violation { return c.all }
+
+// Schedule returns the schedule recorded so far, with the first violation and
+// the nodes' state at the last check. It is a copy.
+func (c *Controller) Schedule() *Schedule {
+	s := c.sched
+	s.Events = slices.Clone(s.Events)
+	s.Final = slices.Clone(s.Final)
+	if c.violation != nil {
+		v := *c.violation
+		s.Violation = &v
+	}
+	return &s
+}
+
+// ReplayOptions tunes Replay. The zero value checks after every event and
+// stops at the first violation.
+type ReplayOptions struct {
+	// CheckEvery is passed to the controller (0: every event).
+	CheckEvery int
+	// KeepGoing replays the whole schedule even after a violation.
+	KeepGoing bool
+}
+
+// ReplayResult is what a replay did.
+type ReplayResult struct {
+	// Violation is the first violation seen, or nil.
+	Violation *Violation
+	// Applied and Skipped count the events of the input that were applied
+	// and skipped (their message never appeared, or their node was down).
+	Applied, Skipped int
+	// Schedule is what was actually applied.
+	Schedule *Schedule
+}
+
+// Reproduced reports whether the replay showed a violation with fingerprint fp.
+func (r *ReplayResult) Reproduced(fp string) bool {
+	return r.Violation != nil && r.Violation.Fingerprint == fp
+}
+
+// Replay applies the events of s to sys DEMi's way: for each recorded delivery,
+// deliver the pending message with the same fingerprint; skip a recorded event
+// that cannot happen (a message that never appears, a node that is down).
+func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*ReplayResult, error) {
+	ctl := NewController(sys, check, s.Target)
+	ctl.CheckEvery = opts.CheckEvery
+	res := &ReplayResult{}
+	for i, ev := range s.Events {
+		ev.Result = ""
+		if _, err := ctl.Step(ev); err != nil {
+			if errors.Is(err, ErrNotEnabled) {
+				res.Skipped++
+				continue
+			}
+			return nil, fmt.Errorf("replay event %d (%s): %w", i+1, ev.Kind, err)
+		}
+		res.Applied++
+		if ctl.Violation() != nil && !opts.KeepGoing {
+			break
+		}
+	}
+	ctl.Check()
+	res.Violation = ctl.Violation()
+	res.Schedule = ctl.Schedule()
+	return res, nil
+}

@@ -1,0 +1,264 @@
+package interpose
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Kind names what an event does. Its string is what a schedule file stores.
+type Kind string
+
+// The event kinds. Deliver, Drop, Duplicate and Advance are internal events: the
+// network and the clocks. The others are external: what an operator or a client
+// does to the cluster.
+const (
+	Deliver    Kind = "deliver"    // deliver the pending message Msg
+	Drop       Kind = "drop"       // drop the pending message Msg; a waiting caller gets an error
+	Duplicate  Kind = "duplicate"  // put a second copy of the pending request Msg in the network
+	Advance    Kind = "advance"    // advance Node's clock until it sends something (or a cap)
+	Start      Kind = "start"      // start Node for the first time
+	Crash      Kind = "crash"      // crash Node; its durable stores survive
+	Recover    Kind = "recover"    // restart a crashed Node on its durable stores
+	Client     Kind = "client"     // a client operation Data sent through Node
+	Partition  Kind = "partition"  // cut the network into Groups
+	Heal       Kind = "heal"       // remove the cut
+	Membership Kind = "membership" // membership change Op of Peer, issued through Node
+	Transfer   Kind = "transfer"   // leadership transfer to Peer (0: any), issued through Node
+)
+
+// Kinds lists every kind in a fixed order.
+var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer}
+
+// Membership operations carried in Event.Op.
+const (
+	AddVoter     = "add-voter"
+	AddNonvoter  = "add-nonvoter"
+	DemoteVoter  = "demote-voter"
+	RemoveServer = "remove-server"
+)
+
+// MembershipOps lists the membership operations in a fixed order.
+var MembershipOps = []string{AddVoter, AddNonvoter, DemoteVoter, RemoveServer}
+
+// Valid reports whether k is one of the kinds above.
+func (k Kind) Valid() bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// External reports whether k is an external event (not a delivery, drop,
+// duplicate or clock advance). The minimizer runs delta debugging over these.
+func (k Kind) External() bool {
+	switch k {
+	case Deliver, Drop, Duplicate, Advance:
+		return false
+	}
+	return true
+}
+
+// Msg is a message fingerprint: its type, source, destination and the fields
+// that matter (terms, indexes), rendered canonically in Key. Arrival order and
+// sequence numbers are not part of it. A Msg with an empty Key is a type-only
+// fingerprint, the wildcard used when exploring alternatives.
+type Msg struct {
+	Type string `json:"type"`
+	From int    `json:"from"`
+	To   int    `json:"to"`
+	Key  string `json:"key,omitempty"`
+}
+
+// TypeOnly returns the type-only fingerprint of m.
+func (m Msg) TypeOnly() Msg { return Msg{Type: m.Type, From: m.From, To: m.To} }
+
+// Matches reports whether a pending message with fingerprint p matches m: the
+// same full fingerprint, or the same type, source and destination when m is
+// type-only.
+func (m Msg) Matches(p Msg) bool {
+	if m.Key == "" {
+		return m.Type == p.Type && m.From == p.From && m.To == p.To
+	}
+	return m == p
+}
+
+// Less orders fingerprints canonically: by type, source, destination, key.
+func (m Msg) Less(o Msg) bool {
+	if m.Type != o.Type {
+		return m.Type < o.Type
+	}
+	if m.From != o.From {
+		return m.From < o.From
+	}
+	if m.To != o.To {
+		return m.To < o.To
+	}
+	return m.Key < o.Key
+}
+
+func (m Msg) String() string {
+	s := fmt.Sprintf("%s n%d→n%d", m.Type, m.From, m.To)
+	if m.Key != "" {
+		s += " " + m.Key
+	}
+	return s
+}
+
+// Message is one message in the network's pending buffer.
+type Message struct {
+	// Seq is the arrival number; among messages with one fingerprint, the
+	// lowest Seq is delivered first.
+	Seq uint64
+	Msg Msg
+	// Request is true for a request, false for a response.
+	Request bool
+	// Deliverable is false while the destination is down or the network cut
+	// separates source and destination. Such a message can still be dropped.
+	Deliverable bool
+}
+
+// Event is one step of a schedule.
+type Event struct {
+	Kind Kind `json:"kind"`
+	// Node is the process the event applies to, or through which it is issued
+	// (1-based). Unused for deliveries, drops, duplicates, partitions, heals.
+	Node int `json:"node,omitempty"`
+	// Msg is the fingerprint of the message delivered, dropped or duplicated.
+	Msg *Msg `json:"msg,omitempty"`
+	// Data is a client operation's payload.
+	Data string `json:"data,omitempty"`
+	// Op is a membership change (AddVoter, ...).
+	Op string `json:"op,omitempty"`
+	// Peer is the server a membership change or leadership transfer is about.
+	Peer int `json:"peer,omitempty"`
+	// Groups are the sides of a partition.
+	Groups [][]int `json:"groups,omitempty"`
+	// Result is what the event did, as recorded; replay does not use it.
+	Result string `json:"result,omitempty"`
+}
+
+// Key identifies what the event does (everything except Result), for
+// memoization and occurrence counting.
+func (e Event) Key() string {
+	var b strings.Builder
+	b.WriteString(string(e.Kind))
+	b.WriteByte('|')
+	b.WriteString(strconv.Itoa(e.Node))
+	if e.Msg != nil {
+		b.WriteByte('|')
+		b.WriteString(e.Msg.String())
+	}
+	if e.Data != "" {
+		b.WriteString("|d=")
+		b.WriteString(e.Data)
+	}
+	if e.Op != "" {
+		b.WriteString("|")
+		b.WriteString(e.Op)
+	}
+	if e.Peer != 0 {
+		b.WriteString("|p=")
+		b.WriteString(strconv.Itoa(e.Peer))
+	}
+	if len(e.Groups) > 0 {
+		b.WriteString("|g=")
+		b.WriteString(groupsString(e.Groups))
+	}
+	return b.String()
+}
+
+// String renders the event on one line, for people.
+func (e Event) String() string {
+	switch e.Kind {
+	case Deliver, Drop, Duplicate:
+		if e.Msg == nil {
+			return string(e.Kind) + " ?"
+		}
+		return fmt.Sprintf("%-10s %s", e.Kind, e.Msg)
+	case Client:
+		return fmt.Sprintf("%-10s via n%d %q", e.Kind, e.Node, e.Data)
+	case Membership:
+		return fmt.Sprintf("%-10s via n%d %s n%d", e.Kind, e.Node, e.Op, e.Peer)
+	case Transfer:
+		to := "any"
+		if e.Peer != 0 {
+			to = fmt.Sprintf("n%d", e.Peer)
+		}
+		return fmt.Sprintf("%-10s via n%d to %s", e.Kind, e.Node, to)
+	case Partition:
+		return fmt.Sprintf("%-10s %s", e.Kind, groupsString(e.Groups))
+	case Heal:
+		return string(e.Kind)
+	}
+	return fmt.Sprintf("%-10s n%d", e.Kind, e.Node)
+}
+
+func groupsString(gs [][]int) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		ns := make([]string, len(g))
+		for j, n := range g {
+			ns[j] = "n" + strconv.Itoa(n)
+		}
+		parts[i] = "{" + strings.Join(ns, ",") + "}"
+	}
+	return strings.Join(parts, " | ")
+}
+
+// validate checks that an event is well formed for a cluster of n nodes.
+func (e Event) validate(n int) error {
+	if !e.Kind.Valid() {
+		return fmt.Errorf("unknown event kind %q", e.Kind)
+	}
+	inRange := func(what string, x int) error {
+		if x < 1 || x > n {
+			return fmt.Errorf("%s %s n%d outside 1..%d", e.Kind, what, x, n)
+		}
+		return nil
+	}
+	switch e.Kind {
+	case Deliver, Drop, Duplicate:
+		if e.Msg == nil || e.Msg.Type == "" {
+			return fmt.Errorf("%s without a message", e.Kind)
+		}
+		if err := inRange("source", e.Msg.From); err != nil {
+			return err
+		}
+		return inRange("destination", e.Msg.To)
+	case Heal:
+		return nil
+	case Partition:
+		if len(e.Groups) < 2 {
+			return fmt.Errorf("partition needs at least two groups")
+		}
+		for _, g := range e.Groups {
+			for _, x := range g {
+				if err := inRange("member", x); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case Membership:
+		ok := false
+		for _, op := range MembershipOps {
+			ok = ok || op == e.Op
+		}
+		if !ok {
+			return fmt.Errorf("unknown membership op %q", e.Op)
+		}
+		if err := inRange("peer", e.Peer); err != nil {
+			return err
+		}
+	case Transfer:
+		if e.Peer != 0 {
+			if err := inRange("peer", e.Peer); err != nil {
+				return err
+			}
+		}
+	}
+	return inRange("node", e.Node)
+}

@@ -1,0 +1,570 @@
+package hraft
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+var nullLogger = hclog.NewNullLogger()
+
+// Cluster is a hashicorp/raft cluster under control. It implements
+// interpose.System. Each node runs in a testing/synctest bubble of its own,
+// with its own fake clock, driven by an agent goroutine inside the bubble; the
+// Cluster (the controller's side) sits outside every bubble and talks to the
+// agents over channels made outside them. While an agent waits for a command,
+// its node's clock is frozen.
+type Cluster struct {
+	t     *testing.T
+	spec  interpose.TargetSpec
+	opts  Options
+	nodes []*node
+
+	// mu guards what bubble goroutines write: the network and the
+	// observations. The controller never holds it while a node runs.
+	mu      sync.Mutex
+	pending []*message // in arrival order
+	seq     uint64
+	obs     interpose.View // observations since the last View
+	claimed map[[2]uint64]bool
+
+	out     interpose.View // what View returned last
+	side    []int          // partition group per node (index node); nil when healed
+	occ     map[string]int // occurrences of each event, for reseeding
+	pendBuf []interpose.Message
+	closed  bool
+}
+
+var _ interpose.System = (*Cluster)(nil)
+
+// Open builds a cluster of spec.Nodes nodes, none started, under the test t.
+// Every node's goroutines run in a testing/synctest bubble; Close releases them.
+//
+// Open makes the process deterministic enough to replay: it sets GOMAXPROCS
+// to 1 and turns the garbage collector off until the last open cluster is
+// closed, and it reseeds math/rand before every event. The module that builds
+// the binary must say `godebug randseednop=0` in its go.mod, or math/rand
+// cannot be reseeded; Open returns an error saying so.
+func Open(t *testing.T, spec interpose.TargetSpec, opts Options) (*Cluster, error) {
+	if err := checkSeedable(); err != nil {
+		return nil, err
+	}
+	if spec.Nodes < 1 {
+		return nil, fmt.Errorf("hraft: %d nodes; need at least 1", spec.Nodes)
+	}
+	c := &Cluster{
+		t:       t,
+		spec:    spec,
+		opts:    opts,
+		claimed: map[[2]uint64]bool{},
+		occ:     map[string]int{},
+	}
+	enterRun()
+	for i := 1; i <= spec.Nodes; i++ {
+		n, err := c.newNode(i)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.nodes = append(c.nodes, n)
+		n.launch()
+	}
+	return c, nil
+}
+
+// Nodes implements interpose.System.
+func (c *Cluster) Nodes() int { return len(c.nodes) }
+
+func (c *Cluster) node(i int) *node {
+	if i < 1 || i > len(c.nodes) {
+		return nil
+	}
+	return c.nodes[i-1]
+}
+
+// State implements interpose.System.
+func (c *Cluster) State(i int) interpose.NodeState {
+	n := c.node(i)
+	switch {
+	case n == nil || !n.started:
+		return interpose.NotStarted
+	case n.up:
+		return interpose.Up
+	}
+	return interpose.Down
+}
+
+// FSM returns the state machine of node i's current incarnation, or nil when
+// the node is down. Read it only between events.
+func (c *Cluster) FSM(i int) raft.FSM {
+	n := c.node(i)
+	if n == nil || !n.up {
+		return nil
+	}
+	return n.userFSM
+}
+
+// Raft returns node i's current raft instance, or nil before its first start.
+// Only its read-only accessors (State, CurrentTerm, LastIndex, ...) may be
+// called from outside the node's bubble.
+func (c *Cluster) Raft(i int) *raft.Raft {
+	n := c.node(i)
+	if n == nil {
+		return nil
+	}
+	return n.raft.Load()
+}
+
+// Pending implements interpose.System.
+func (c *Cluster) Pending() []interpose.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pendBuf = c.pendBuf[:0]
+	for _, m := range c.pending {
+		c.pendBuf = append(c.pendBuf, interpose.Message{Seq: m.seq, Msg: m.fp, Request: m.request, Deliverable: c.deliverable(m)})
+	}
+	slices.SortFunc(c.pendBuf, func(a, b interpose.Message) int {
+		if a.Msg != b.Msg {
+			if a.Msg.Less(b.Msg) {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	return c.pendBuf
+}
+
+// deliverable reports whether m can be delivered now. c.mu is held.
+func (c *Cluster) deliverable(m *message) bool {
+	dst := c.nodes[m.to-1]
+	if !dst.up {
+		return false
+	}
+	return c.side == nil || c.side[m.from] == c.side[m.to]
+}
+
+// take removes and returns the oldest pending message that matches fp (and is
+// deliverable, if asked).
+func (c *Cluster) take(fp *interpose.Msg, deliverable bool) *message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, m := range c.pending {
+		if fp.Matches(m.fp) && (!deliverable || c.deliverable(m)) {
+			c.pending = slices.Delete(c.pending, i, i+1)
+			return m
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) postRequest(from, to int, req any, data []byte, w chan reply, inc int) {
+	req = cloneRequest(req)
+	typ, key, hb := requestPrint(req)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	c.pending = append(c.pending, &message{
+		seq: c.seq, fp: interpose.Msg{Type: typ, From: from, To: to, Key: key}, request: true,
+		from: from, to: to, req: req, data: data, heartbeat: hb, waiter: w, inc: inc, waitNode: from,
+	})
+	if term, ok := leaderClaim(req); ok {
+		k := [2]uint64{uint64(from), term}
+		if !c.claimed[k] {
+			c.claimed[k] = true
+			c.obs.Claims = append(c.obs.Claims, interpose.Claim{Node: from, Term: term})
+		}
+	}
+}
+
+// postResponse turns raft's answer to req into a pending response, unless
+// nobody waits for it (a duplicate, or a caller that crashed since).
+func (c *Cluster) postResponse(req *message, resp raft.RPCResponse) {
+	caller := c.nodes[req.from-1]
+	if req.waiter == nil || !caller.up || caller.inc != req.inc {
+		return
+	}
+	typ, key := responsePrint(req.fp.Type, resp)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	c.pending = append(c.pending, &message{
+		seq: c.seq, fp: interpose.Msg{Type: typ, From: req.to, To: req.from, Key: key},
+		from: req.to, to: req.from, resp: resp, waiter: req.waiter, inc: req.inc, waitNode: req.from,
+	})
+}
+
+// purge forgets what a crashed node was waiting for: responses addressed to
+// it are discarded, and its requests still in the network lose their caller.
+func (c *Cluster) purge(n *node) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keep := c.pending[:0]
+	for _, m := range c.pending {
+		if !m.request && m.waitNode == n.id {
+			continue
+		}
+		if m.request && m.from == n.id {
+			m.waiter = nil
+		}
+		keep = append(keep, m)
+	}
+	clear(c.pending[len(keep):])
+	c.pending = keep
+}
+
+func (c *Cluster) observeLog(ops ...interpose.LogOp) {
+	c.mu.Lock()
+	c.obs.LogOps = append(c.obs.LogOps, ops...)
+	c.mu.Unlock()
+}
+
+func (c *Cluster) observeApplied(a interpose.Applied) {
+	c.mu.Lock()
+	c.obs.Applied = append(c.obs.Applied, a)
+	c.mu.Unlock()
+}
+
+func (c *Cluster) observeFault(v interpose.Violation) {
+	c.mu.Lock()
+	c.obs.Faults = append(c.obs.Faults, v)
+	c.mu.Unlock()
+}
+
+func (c *Cluster) complete(index int, result string) {
+	c.mu.Lock()
+	c.obs.Completions = append(c.obs.Completions, interpose.Completion{Index: index, Result: result})
+	c.mu.Unlock()
+}
+
+// takeCompletion removes and returns the completion of the event at index, if
+// it already came.
+func (c *Cluster) takeCompletion(index int) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, comp := range c.obs.Completions {
+		if comp.Index == index {
+			c.obs.Completions = slices.Delete(c.obs.Completions, i, i+1)
+			return comp.Result, true
+		}
+	}
+	return "", false
+}
+
+func notEnabled(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", interpose.ErrNotEnabled, fmt.Sprintf(format, args...))
+}
+
+// eventSeed derives the seed math/rand gets before an event from the run's
+// seed, the event and how many times that same event happened before: later
+// timeouts stay the same when a minimizer removes an unrelated event.
+func eventSeed(seed uint64, key string, occ int) int64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(seed >> (8 * i))
+	}
+	h.Write(b[:])
+	h.Write([]byte(key))
+	h.Write([]byte(strconv.Itoa(occ)))
+	return int64(h.Sum64() >> 1)
+}
+
+// Apply implements interpose.System.
+func (c *Cluster) Apply(index int, ev interpose.Event) (string, error) {
+	if c.closed {
+		return "", errors.New("hraft: cluster closed")
+	}
+	key := ev.Key()
+	occ := c.occ[key]
+	rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
+	res, err := c.apply(index, ev)
+	if err == nil {
+		c.occ[key] = occ + 1
+	}
+	return res, err
+}
+
+func (c *Cluster) apply(index int, ev interpose.Event) (string, error) {
+	switch ev.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+		if ev.Msg == nil {
+			return "", fmt.Errorf("hraft: %s without a message", ev.Kind)
+		}
+	case interpose.Partition, interpose.Heal:
+	default:
+		if c.node(ev.Node) == nil {
+			return "", fmt.Errorf("hraft: no node n%d", ev.Node)
+		}
+	}
+	n := c.node(ev.Node)
+	switch ev.Kind {
+	case interpose.Deliver:
+		m := c.take(ev.Msg, true)
+		if m == nil {
+			return "", notEnabled("no deliverable %s", ev.Msg)
+		}
+		dst := c.nodes[m.to-1]
+		if m.request {
+			return c.via(dst, func() { dst.tr.receive(m) }), nil
+		}
+		return c.via(dst, func() { m.waiter <- reply{resp: m.resp.Response, err: m.resp.Error} }), nil
+
+	case interpose.Drop:
+		m := c.take(ev.Msg, false)
+		if m == nil {
+			return "", notEnabled("no pending %s", ev.Msg)
+		}
+		if w := c.nodes[m.waitNode-1]; m.waiter != nil && w.up && w.inc == m.inc {
+			return c.via(w, func() { m.waiter <- reply{err: errDropped} }), nil
+		}
+		return "", nil
+
+	case interpose.Duplicate:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, m := range c.pending {
+			if m.request && ev.Msg.Matches(m.fp) {
+				dup := *m
+				c.seq++
+				dup.seq = c.seq
+				dup.req = cloneRequest(m.req)
+				dup.waiter = nil
+				c.pending = append(c.pending, &dup)
+				return "", nil
+			}
+		}
+		return "", notEnabled("no pending request %s", ev.Msg)
+
+	case interpose.Advance:
+		if !n.up {
+			return "", notEnabled("n%d is down", n.id)
+		}
+		var res string
+		c.via(n, func() { res = n.advance() })
+		return res + c.changes(n, c.snapshotRole(n)), nil
+
+	case interpose.Start:
+		if n.started {
+			return "", notEnabled("n%d already started", n.id)
+		}
+		return c.via(n, n.start), nil
+
+	case interpose.Crash:
+		if !n.up {
+			return "", notEnabled("n%d is down", n.id)
+		}
+		n.do(n.crash)
+		c.purge(n)
+		return "", nil
+
+	case interpose.Recover:
+		if !n.started || n.up {
+			return "", notEnabled("n%d is not down", n.id)
+		}
+		return c.via(n, n.recover), nil
+
+	case interpose.Client:
+		if !n.up {
+			return "", notEnabled("n%d is down", n.id)
+		}
+		data := []byte(ev.Data)
+		return c.async(n, index, func(r *raft.Raft) string {
+			f := r.Apply(data, 0)
+			if err := f.Error(); err != nil {
+				return err.Error()
+			}
+			if err, ok := f.Response().(error); ok {
+				return fmt.Sprintf("index %d: %v", f.Index(), err)
+			}
+			return fmt.Sprintf("index %d", f.Index())
+		}), nil
+
+	case interpose.Membership:
+		if !n.up {
+			return "", notEnabled("n%d is down", n.id)
+		}
+		id, addr := serverID(ev.Peer), serverAddr(ev.Peer)
+		op := ev.Op
+		return c.async(n, index, func(r *raft.Raft) string {
+			var f raft.IndexFuture
+			switch op {
+			case interpose.AddVoter:
+				f = r.AddVoter(id, addr, 0, 0)
+			case interpose.AddNonvoter:
+				f = r.AddNonvoter(id, addr, 0, 0)
+			case interpose.DemoteVoter:
+				f = r.DemoteVoter(id, 0, 0)
+			default:
+				f = r.RemoveServer(id, 0, 0)
+			}
+			if err := f.Error(); err != nil {
+				return err.Error()
+			}
+			return fmt.Sprintf("index %d", f.Index())
+		}), nil
+
+	case interpose.Transfer:
+		if !n.up {
+			return "", notEnabled("n%d is down", n.id)
+		}
+		peer := ev.Peer
+		return c.async(n, index, func(r *raft.Raft) string {
+			var f raft.Future
+			if peer == 0 {
+				f = r.LeadershipTransfer()
+			} else {
+				f = r.LeadershipTransferToServer(serverID(peer), serverAddr(peer))
+			}
+			if err := f.Error(); err != nil {
+				return err.Error()
+			}
+			return "done"
+		}), nil
+
+	case interpose.Partition:
+		side := make([]int, len(c.nodes)+1)
+		for g, members := range ev.Groups {
+			for _, x := range members {
+				if x >= 1 && x <= len(c.nodes) {
+					side[x] = g + 1
+				}
+			}
+		}
+		c.mu.Lock()
+		c.side = side
+		c.mu.Unlock()
+		return "", nil
+
+	case interpose.Heal:
+		if c.side == nil {
+			return "", notEnabled("no partition")
+		}
+		c.mu.Lock()
+		c.side = nil
+		c.mu.Unlock()
+		return "", nil
+	}
+	return "", fmt.Errorf("hraft: unknown event kind %q", ev.Kind)
+}
+
+// via runs f in node n's bubble, waits for quiescence and returns what changed
+// in n's role or term.
+func (c *Cluster) via(n *node, f func()) string {
+	before := c.snapshotRole(n)
+	n.do(f)
+	return c.changes(n, before)
+}
+
+// async starts op in node n's bubble without waiting for its future, which
+// may need deliveries to resolve. Its result is returned when it resolved
+// before quiescence, and reported as a Completion otherwise.
+func (c *Cluster) async(n *node, index int, op func(r *raft.Raft) string) string {
+	r := n.raft.Load()
+	change := c.via(n, func() {
+		go func() { c.complete(index, op(r)) }()
+	})
+	res, ok := c.takeCompletion(index)
+	if !ok {
+		res = "pending"
+	}
+	return res + change
+}
+
+type roleTerm struct {
+	up    bool
+	state raft.RaftState
+	term  uint64
+}
+
+func (c *Cluster) snapshotRole(n *node) roleTerm {
+	r := n.raft.Load()
+	if r == nil || !n.up {
+		return roleTerm{}
+	}
+	return roleTerm{up: true, state: r.State(), term: r.CurrentTerm()}
+}
+
+// changes notices a node that stopped itself (raft shuts down a server
+// removed from the configuration) and describes a change of role or term.
+func (c *Cluster) changes(n *node, before roleTerm) string {
+	if n.up && n.raft.Load().State() == raft.Shutdown {
+		n.do(n.stop)
+		c.purge(n)
+		return "; n" + strconv.Itoa(n.id) + " shut itself down"
+	}
+	after := c.snapshotRole(n)
+	if after == before || !after.up {
+		return ""
+	}
+	s := "; n" + strconv.Itoa(n.id) + " "
+	if before.up && before.state != after.state {
+		s += strings.ToLower(before.state.String()) + "→"
+	}
+	return s + strings.ToLower(after.state.String()) + " term " + strconv.FormatUint(after.term, 10)
+}
+
+// View implements interpose.System.
+func (c *Cluster) View() *interpose.View {
+	c.mu.Lock()
+	c.out.Reset()
+	c.out, c.obs = c.obs, c.out
+	c.mu.Unlock()
+	c.out.Nodes = c.out.Nodes[:0]
+	for _, n := range c.nodes {
+		c.out.Nodes = append(c.out.Nodes, n.view())
+	}
+	if len(c.opts.Invariants) > 0 {
+		fsms := make([]raft.FSM, len(c.nodes))
+		for i := range c.nodes {
+			fsms[i] = c.FSM(i + 1)
+		}
+		for _, inv := range c.opts.Invariants {
+			if err := checkUser(inv, fsms); err != nil {
+				c.out.Faults = append(c.out.Faults, interpose.Violation{
+					Invariant: inv.Name, Fingerprint: inv.Name, Detail: err.Error(),
+				})
+			}
+		}
+	}
+	return &c.out
+}
+
+// checkUser runs a user's invariant, turning a panic into a failure.
+func checkUser(inv Invariant, fsms []raft.FSM) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invariant %s panicked: %v", inv.Name, r)
+		}
+	}()
+	return inv.Check(fsms)
+}
+
+// Close implements interpose.System: it shuts every node down and waits until
+// every goroutine of every bubble has exited.
+func (c *Cluster) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var errs []error
+	for _, n := range c.nodes {
+		if err := n.shutdown(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	exitRun()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,374 @@
+package hraft
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// node is one server. Its durable stores outlive its incarnations; everything
+// else is rebuilt at each start or recovery, inside the node's bubble.
+type node struct {
+	c  *Cluster
+	id int
+
+	cmds   chan func() // made outside the bubble: waiting on it freezes the clock
+	done   chan any    // the panic of a command, or nil
+	exited chan struct{}
+	exit   error // set before exited is closed
+
+	logs   *logStore
+	stable *stableStore
+	snaps  raft.SnapshotStore
+
+	conf       *raft.Config // this node's configuration template
+	advanceCap time.Duration
+
+	// Owned by the agent; read by the controller only between events.
+	started, up  bool
+	bootstrapped bool
+	inc          int
+	raft         atomic.Pointer[raft.Raft]
+	userFSM      raft.FSM
+	tr           *transport
+	sent         chan struct{} // made inside the bubble
+}
+
+func (c *Cluster) newNode(id int) (*node, error) {
+	n := &node{
+		c:      c,
+		id:     id,
+		cmds:   make(chan func()),
+		done:   make(chan any),
+		exited: make(chan struct{}),
+	}
+	n.conf = DefaultConfig(id)
+	if c.opts.Config != nil {
+		c.opts.Config(id, n.conf)
+	}
+	n.conf.LocalID = serverID(id)
+	if err := raft.ValidateConfig(n.conf); err != nil {
+		return nil, fmt.Errorf("hraft: n%d: %w", id, err)
+	}
+	n.advanceCap = 2*max(n.conf.HeartbeatTimeout, n.conf.ElectionTimeout) + n.conf.LeaderLeaseTimeout
+
+	var logs raft.LogStore = raft.NewInmemStore()
+	var stable raft.StableStore
+	var snaps raft.SnapshotStore
+	var err error
+	if f := c.opts.NewLogStore; f != nil {
+		if logs, err = f(id); err != nil {
+			return nil, fmt.Errorf("hraft: n%d: log store: %w", id, err)
+		}
+	}
+	if f := c.opts.NewStableStore; f != nil {
+		if stable, err = f(id); err != nil {
+			return nil, fmt.Errorf("hraft: n%d: stable store: %w", id, err)
+		}
+	} else if s, ok := logs.(raft.StableStore); ok && c.opts.NewLogStore == nil {
+		stable = s // raft.InmemStore is both
+	} else {
+		stable = raft.NewInmemStore()
+	}
+	if f := c.opts.NewSnapshotStore; f != nil {
+		if snaps, err = f(id); err != nil {
+			return nil, fmt.Errorf("hraft: n%d: snapshot store: %w", id, err)
+		}
+	} else {
+		snaps = raft.NewInmemSnapshotStore()
+	}
+	n.logs = &logStore{n: n, inner: logs}
+	n.stable = &stableStore{n: n, inner: stable}
+	n.snaps = snaps
+	return n, nil
+}
+
+// launch starts the node's bubble. The bubble lives until shutdown, across
+// crashes and recoveries, so that the node keeps one clock.
+func (n *node) launch() {
+	go func() {
+		defer close(n.exited)
+		defer func() {
+			if r := recover(); r != nil {
+				n.exit = fmt.Errorf("hraft: n%d: bubble: %v", n.id, r)
+			}
+		}()
+		synctest.Test(n.c.t, n.agent)
+	}()
+}
+
+// agent runs inside the bubble: it executes commands one at a time and
+// answers only when every goroutine of the bubble is durably blocked.
+func (n *node) agent(*testing.T) {
+	n.sent = make(chan struct{}, 1)
+	for f := range n.cmds {
+		p := guarded(f)
+		synctest.Wait()
+		n.done <- p
+	}
+}
+
+func guarded(f func()) (p any) {
+	defer func() { p = recover() }()
+	f()
+	return nil
+}
+
+// do runs f in the node's bubble and waits until the bubble is quiescent.
+func (n *node) do(f func()) {
+	select {
+	case n.cmds <- f:
+	case <-n.exited:
+		return
+	}
+	if p := <-n.done; p != nil {
+		n.fault("hraft agent", p)
+	}
+}
+
+func (n *node) notifySent() {
+	select {
+	case n.sent <- struct{}{}:
+	default:
+	}
+}
+
+// role returns whether the node is leader, and its term, for log writes.
+func (n *node) role() (bool, uint64) {
+	r := n.raft.Load()
+	if r == nil {
+		return false, 0
+	}
+	return r.State() == raft.Leader, r.CurrentTerm()
+}
+
+// start starts the node for the first time, bootstrapping it with a
+// configuration of every node as a voter.
+func (n *node) start() {
+	n.started = true
+	if err := n.boot(); err != nil {
+		n.startErr(err)
+	}
+}
+
+func (n *node) boot() error {
+	// A new incarnation: responses to the old one's requests are discarded.
+	n.inc++
+	tr := newTransport(n, n.inc)
+	if !n.bootstrapped {
+		n.bootstrapped = true
+		has, err := raft.HasExistingState(n.logs, n.stable, n.snaps)
+		if err != nil {
+			return err
+		}
+		if !has {
+			var conf raft.Configuration
+			for i := range n.c.nodes {
+				conf.Servers = append(conf.Servers, raft.Server{Suffrage: raft.Voter, ID: serverID(i + 1), Address: serverAddr(i + 1)})
+			}
+			if err := raft.BootstrapCluster(n.conf, n.logs, n.stable, n.snaps, tr, conf); err != nil {
+				return err
+			}
+		}
+	}
+	conf := *n.conf
+	user := raft.FSM(NewKV())
+	if f := n.c.opts.NewFSM; f != nil {
+		user = f(n.id)
+	}
+	r, err := raft.NewRaft(&conf, wrapFSM(n, user), n.logs, n.stable, n.snaps, tr)
+	if err != nil {
+		return err
+	}
+	n.tr = tr
+	n.userFSM = user
+	n.raft.Store(r)
+	n.up = true
+	return nil
+}
+
+// startErr records a failure to start as a fault: a node that cannot restart
+// on its own stores is a bug worth a schedule.
+func (n *node) startErr(err error) {
+	n.c.observeFault(interpose.Violation{
+		Invariant:   "NodeStarts",
+		Fingerprint: "NodeStarts: " + normalize(err.Error()),
+		Detail:      fmt.Sprintf("n%d could not start: %v", n.id, err),
+	})
+}
+
+// recover restarts a crashed node on its durable stores with a fresh FSM.
+func (n *node) recover() {
+	if err := n.boot(); err != nil {
+		n.startErr(err)
+	}
+}
+
+// crash stops the node as a power failure would: its transport first, so that
+// goroutines parked in it return, then raft. Stores that implement Crasher
+// lose what they had not made durable.
+func (n *node) crash() {
+	n.stop()
+	crashStores(n.logs.inner, n.stable.inner, n.snaps)
+	n.stable.reload()
+}
+
+// stop shuts the node's raft down.
+func (n *node) stop() {
+	n.tr.Close()
+	if r := n.raft.Load(); r != nil {
+		_ = r.Shutdown().Error()
+	}
+	n.up = false
+}
+
+// advance moves the node's clock until it sends a message, or by advanceCap.
+// Timers that fire without sending (a leader's lease check, a snapshot) fire
+// on the way.
+func (n *node) advance() string {
+	select {
+	case <-n.sent:
+	default:
+	}
+	start := time.Now()
+	t := time.NewTimer(n.advanceCap)
+	select {
+	case <-n.sent:
+	case <-t.C:
+	}
+	t.Stop()
+	return "+" + time.Since(start).String()
+}
+
+// shutdown stops the node if it is up and ends its bubble.
+func (n *node) shutdown() error {
+	if n.up {
+		n.do(n.stop)
+	}
+	close(n.cmds)
+	<-n.exited
+	return n.exit
+}
+
+func (n *node) view() interpose.NodeView {
+	v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
+	v.Term, v.VoteTerm, v.Vote = n.stable.snapshot()
+	r := n.raft.Load()
+	switch {
+	case !n.started:
+		v.Role = "not started"
+	case !n.up:
+		v.Role = "down"
+		if r != nil {
+			v.LastIndex = r.LastIndex()
+		}
+	default:
+		v.Role = strings.ToLower(r.State().String())
+		v.Term = r.CurrentTerm()
+		v.LastIndex = r.LastIndex()
+		v.CommitIndex = r.CommitIndex()
+		v.AppliedIndex = r.AppliedIndex()
+	}
+	return v
+}
+
+// guard, deferred, turns a panic in user code into a fault and an error for
+// raft.
+func (n *node) guard(where string, errp *error) {
+	if r := recover(); r != nil {
+		n.fault(where, r)
+		if errp != nil {
+			*errp = errPanicked{where}
+		}
+	}
+}
+
+func (n *node) fault(where string, p any) {
+	n.c.observeFault(interpose.Violation{
+		Invariant:   "NoPanic",
+		Fingerprint: "NoPanic: " + where + ": " + normalize(fmt.Sprint(p)),
+		Detail:      fmt.Sprintf("n%d: %s panicked: %v", n.id, where, p),
+	})
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// normalize keeps what identifies a message across runs: digits (indexes,
+// terms, addresses) become N, and it is cut to 100 bytes.
+func normalize(s string) string {
+	s = digits.ReplaceAllString(s, "N")
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
+}
+
+var (
+	seedOnce sync.Once
+	seedErr  error
+)
+
+// checkSeedable makes sure rand.Seed works: Go 1.24 made it a no-op unless
+// the main module sets randseednop=0.
+func checkSeedable() error {
+	seedOnce.Do(func() {
+		rand.Seed(1) //nolint:staticcheck
+		a := rand.Int63()
+		rand.Seed(1) //nolint:staticcheck
+		if rand.Int63() != a {
+			seedErr = errors.New("hraft: math/rand cannot be reseeded, so raft's timeouts would not replay: add `godebug randseednop=0` to your go.mod")
+		}
+	})
+	return seedErr
+}
+
+var (
+	runMu     sync.Mutex
+	running   int
+	savedGC   int
+	runsSince int
+)
+
+// gcEvery is how many runs go by between two forced collections.
+const gcEvery = 16
+
+// enterRun turns the collector off and pins the scheduler to one P: both
+// reorder goroutines between runs of the same schedule.
+func enterRun() {
+	runMu.Lock()
+	defer runMu.Unlock()
+	if running == 0 {
+		if runtime.GOMAXPROCS(0) != 1 {
+			runtime.GOMAXPROCS(1)
+		}
+		runsSince++
+		if runsSince >= gcEvery {
+			runsSince = 0
+			runtime.GC()
+		}
+		savedGC = debug.SetGCPercent(-1)
+	}
+	running++
+}
+
+func exitRun() {
+	runMu.Lock()
+	defer runMu.Unlock()
+	running--
+	if running == 0 {
+		debug.SetGCPercent(savedGC)
+	}
+}

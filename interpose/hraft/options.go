@@ -1,0 +1,155 @@
+package hraft
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Options describes a raft-based service to put under control. The zero value
+// is a 3-node cluster of the built-in key-value FSM over raft's in-memory
+// stores, with snapshots on.
+type Options struct {
+	// Nodes is the cluster size (default 3). A TargetSpec's Nodes overrides it.
+	Nodes int
+
+	// NewFSM returns a fresh state machine for a node. It is called at every
+	// start and recovery: a recovered node rebuilds its state from its
+	// snapshot and log, as after a real restart. Default: NewKV.
+	NewFSM func(node int) raft.FSM
+
+	// NewLogStore, NewStableStore and NewSnapshotStore return a node's
+	// durable stores. Each is called once per node per run; the stores
+	// survive the node's crashes. Defaults: raft.NewInmemStore and
+	// raft.NewInmemSnapshotStore. A store that implements Crasher loses, at
+	// each crash, what it had not made durable.
+	NewLogStore      func(node int) (raft.LogStore, error)
+	NewStableStore   func(node int) (raft.StableStore, error)
+	NewSnapshotStore func(node int) (raft.SnapshotStore, error)
+
+	// Config adjusts a node's raft.Config after faultline's defaults (see
+	// DefaultConfig). LocalID is set by faultline and must not change.
+	Config func(node int, c *raft.Config)
+
+	// SerialHeartbeats hands heartbeats to raft's main loop through
+	// Consumer(), like any other RPC, instead of to the handler raft
+	// registers with SetHeartbeatHandler. NetworkTransport uses that fast
+	// path, and so does faultline by default; the race of hashicorp/raft#695
+	// (a heartbeat bumps the term under a leader loop that goes on appending)
+	// needs it.
+	SerialHeartbeats bool
+
+	// Invariants are checked over the live nodes' state machines at every
+	// check. They run while the cluster is quiescent, so they may read the
+	// FSMs without locks.
+	Invariants []Invariant
+}
+
+// Invariant is a property of the state machines of the live nodes. Check gets
+// one FSM per node (index node-1), nil for a node that is down, and returns a
+// non-nil error when the property does not hold. The violation's fingerprint
+// is Name: keep the error's details out of the name.
+type Invariant struct {
+	Name  string
+	Check func(fsms []raft.FSM) error
+}
+
+// Crasher is implemented by stores that lose state in a crash (for example a
+// write-back cache). Crash is called once per crash of the node that owns the
+// store, after raft has shut down and before it is recovered.
+type Crasher interface {
+	Crash()
+}
+
+// DefaultConfig returns the raft configuration faultline gives each node
+// before Options.Config adjusts it: raft's defaults, with snapshots taken
+// every few entries and logs compacted so that InstallSnapshot happens, and
+// logging off. Times are on the node's fake clock, so they cost nothing.
+func DefaultConfig(node int) *raft.Config {
+	c := raft.DefaultConfig()
+	c.LocalID = serverID(node)
+	c.LogOutput = nil
+	c.Logger = nullLogger
+	c.SnapshotThreshold = 8
+	c.SnapshotInterval = 2 * time.Second
+	c.TrailingLogs = 4
+	c.NoLegacyTelemetry = true
+	return c
+}
+
+func serverID(node int) raft.ServerID        { return raft.ServerID("n" + strconv.Itoa(node)) }
+func serverAddr(node int) raft.ServerAddress { return raft.ServerAddress("n" + strconv.Itoa(node)) }
+
+// nodeOf parses a server address or ID ("n3") back to its node number.
+func nodeOf(s string) (int, bool) {
+	if len(s) < 2 || s[0] != 'n' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s[1:])
+	return n, err == nil && n > 0
+}
+
+// Target is a named raft-based service that faultline can fuzz and replay.
+type Target struct {
+	name    string
+	bug     string
+	options Options
+}
+
+// NewTarget returns a target. name is how schedule files and the CLI refer to
+// it; bug, if not empty, names an injected bug for readers.
+func NewTarget(name, bug string, opts Options) *Target {
+	return &Target{name: name, bug: bug, options: opts}
+}
+
+// Name implements interpose.Target.
+func (t *Target) Name() string { return t.name }
+
+// Options returns the target's options.
+func (t *Target) Options() Options { return t.options }
+
+// Spec implements interpose.Target.
+func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
+	if nodes <= 0 {
+		nodes = t.options.Nodes
+	}
+	if nodes <= 0 {
+		nodes = 3
+	}
+	c := DefaultConfig(1)
+	if t.options.Config != nil {
+		t.options.Config(1, c)
+	}
+	return interpose.TargetSpec{
+		Name:  t.name,
+		Nodes: nodes,
+		Seed:  seed,
+		Bug:   t.bug,
+		Config: map[string]string{
+			"raft":                "hashicorp/raft " + raftVersion,
+			"heartbeat_timeout":   c.HeartbeatTimeout.String(),
+			"election_timeout":    c.ElectionTimeout.String(),
+			"leader_lease":        c.LeaderLeaseTimeout.String(),
+			"commit_timeout":      c.CommitTimeout.String(),
+			"snapshot_threshold":  strconv.FormatUint(c.SnapshotThreshold, 10),
+			"snapshot_interval":   c.SnapshotInterval.String(),
+			"trailing_logs":       strconv.FormatUint(c.TrailingLogs, 10),
+			"prevote":             strconv.FormatBool(!c.PreVoteDisabled),
+			"shutdown_on_remove":  strconv.FormatBool(c.ShutdownOnRemove),
+			"pipelining":          "declined",
+			"heartbeat_fast_path": strconv.FormatBool(!t.options.SerialHeartbeats),
+		},
+	}
+}
+
+// Open implements interpose.Target.
+func (t *Target) Open(tt *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
+	return Open(tt, spec, t.options)
+}
+
+// raftVersion is the hashicorp/raft version faultline is built against.
+const raftVersion = "v1.8.0"

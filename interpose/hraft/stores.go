@@ -1,0 +1,171 @@
+package hraft
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"sync"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Keys raft keeps in its StableStore (raft.go).
+var (
+	keyCurrentTerm  = []byte("CurrentTerm")
+	keyLastVoteTerm = []byte("LastVoteTerm")
+	keyLastVoteCand = []byte("LastVoteCand")
+)
+
+var entrySeed = maphash.MakeSeed()
+
+// entryHash identifies an entry's content (type and data) within one process.
+func entryHash(l *raft.Log) uint64 {
+	var h maphash.Hash
+	h.SetSeed(entrySeed)
+	h.WriteByte(byte(l.Type))
+	h.Write(l.Data)
+	return h.Sum64()
+}
+
+// logStore wraps a node's LogStore: it reports every write to the cluster's
+// observations and turns a panic in the user's store into a fault.
+type logStore struct {
+	n     *node
+	inner raft.LogStore
+}
+
+func (s *logStore) FirstIndex() (i uint64, err error) {
+	defer s.n.guard("LogStore.FirstIndex", &err)
+	return s.inner.FirstIndex()
+}
+
+func (s *logStore) LastIndex() (i uint64, err error) {
+	defer s.n.guard("LogStore.LastIndex", &err)
+	return s.inner.LastIndex()
+}
+
+func (s *logStore) GetLog(index uint64, log *raft.Log) (err error) {
+	defer s.n.guard("LogStore.GetLog", &err)
+	return s.inner.GetLog(index, log)
+}
+
+func (s *logStore) StoreLog(log *raft.Log) error {
+	return s.StoreLogs([]*raft.Log{log})
+}
+
+func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
+	defer s.n.guard("LogStore.StoreLogs", &err)
+	if err := s.inner.StoreLogs(logs); err != nil {
+		return err
+	}
+	leader, term := s.n.role()
+	ops := make([]interpose.LogOp, len(logs))
+	for i, l := range logs {
+		ops[i] = interpose.LogOp{Node: s.n.id, Kind: interpose.LogStore, Index: l.Index, Term: l.Term,
+			Hash: entryHash(l), Leader: leader, NodeTerm: term}
+	}
+	s.n.c.observeLog(ops...)
+	return nil
+}
+
+func (s *logStore) DeleteRange(lo, hi uint64) (err error) {
+	defer s.n.guard("LogStore.DeleteRange", &err)
+	first, ferr := s.inner.FirstIndex()
+	if err := s.inner.DeleteRange(lo, hi); err != nil {
+		return err
+	}
+	leader, term := s.n.role()
+	op := interpose.LogOp{Node: s.n.id, Kind: interpose.LogTruncate, Index: lo, Hi: hi, Leader: leader, NodeTerm: term}
+	if ferr == nil && lo <= first {
+		op.Kind = interpose.LogCompact
+	}
+	s.n.c.observeLog(op)
+	return nil
+}
+
+// stableStore wraps a node's StableStore and remembers the node's term and
+// vote, for views and for `faultline show`.
+type stableStore struct {
+	n     *node
+	inner raft.StableStore
+
+	mu       sync.Mutex
+	term     uint64
+	voteTerm uint64
+	vote     int
+}
+
+func (s *stableStore) Set(key, val []byte) (err error) {
+	defer s.n.guard("StableStore.Set", &err)
+	if err := s.inner.Set(key, val); err != nil {
+		return err
+	}
+	if bytes.Equal(key, keyLastVoteCand) {
+		v, _ := nodeOf(string(val))
+		s.mu.Lock()
+		s.vote = v
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *stableStore) Get(key []byte) (v []byte, err error) {
+	defer s.n.guard("StableStore.Get", &err)
+	return s.inner.Get(key)
+}
+
+func (s *stableStore) SetUint64(key []byte, val uint64) (err error) {
+	defer s.n.guard("StableStore.SetUint64", &err)
+	if err := s.inner.SetUint64(key, val); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	switch {
+	case bytes.Equal(key, keyCurrentTerm):
+		s.term = val
+	case bytes.Equal(key, keyLastVoteTerm):
+		s.voteTerm = val
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *stableStore) GetUint64(key []byte) (v uint64, err error) {
+	defer s.n.guard("StableStore.GetUint64", &err)
+	return s.inner.GetUint64(key)
+}
+
+// reload re-reads the term and vote from the store, after a crash that may
+// have lost them.
+func (s *stableStore) reload() {
+	term, _ := s.inner.GetUint64(keyCurrentTerm)
+	voteTerm, _ := s.inner.GetUint64(keyLastVoteTerm)
+	cand, _ := s.inner.Get(keyLastVoteCand)
+	v, _ := nodeOf(string(cand))
+	s.mu.Lock()
+	s.term, s.voteTerm, s.vote = term, voteTerm, v
+	s.mu.Unlock()
+}
+
+func (s *stableStore) snapshot() (term, voteTerm uint64, vote int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.term, s.voteTerm, s.vote
+}
+
+// crashStores tells every store of a node that implements Crasher that the
+// node crashed.
+func crashStores(stores ...any) {
+	for _, s := range stores {
+		if c, ok := s.(Crasher); ok {
+			c.Crash()
+		}
+	}
+}
+
+// errPanicked is returned to raft in place of a call that panicked.
+type errPanicked struct{ where string }
+
+func (e errPanicked) Error() string { return fmt.Sprintf("faultline: %s panicked", e.where) }

@@ -1,0 +1,148 @@
+package interpose
+
+import (
+	"errors"
+	"testing"
+)
+
+// ErrNotEnabled is returned by System.Apply when an event cannot happen in the
+// current state: its message is not pending, its node is down, and so on.
+// Replay skips such an event.
+var ErrNotEnabled = errors.New("event not enabled")
+
+// System is a cluster under control. An adapter (interpose/hraft) implements it.
+//
+// Between two calls the system is quiescent: nothing moves until the next
+// event. A System is used from one goroutine.
+type System interface {
+	// Nodes is the number of processes, numbered 1..Nodes.
+	Nodes() int
+	// State tells whether a node is not started, up or down, without
+	// consuming observations.
+	State(node int) NodeState
+	// Pending lists the messages in the network in canonical order: by
+	// fingerprint, then by arrival.
+	Pending() []Message
+	// Apply applies one event, waits until the system is quiescent again, and
+	// returns what the event did. index is the event's position in the
+	// schedule being recorded, which later Completions refer to. It returns
+	// ErrNotEnabled (wrapped) when the event cannot happen now.
+	Apply(index int, ev Event) (result string, err error)
+	// View returns the state of every node and what was observed since the
+	// previous call. The returned View is valid until the next call to any
+	// method.
+	View() *View
+	// Close tears the system down, releasing every goroutine it started.
+	Close() error
+}
+
+// NodeState is a process's life-cycle state.
+type NodeState uint8
+
+// Life-cycle states.
+const (
+	NotStarted NodeState = iota
+	Up
+	Down
+)
+
+// Target builds systems. Each Open returns a fresh system in its initial
+// configuration, with no node started.
+type Target interface {
+	// Name is the target's name in schedule files and on the command line.
+	Name() string
+	// Spec returns the specification of a system with n nodes (0: the
+	// target's default) and the given seed.
+	Spec(nodes int, seed uint64) TargetSpec
+	// Open builds a system. t is the test (or testing.Main's test) the system
+	// runs under; adapters that use testing/synctest need it.
+	Open(t *testing.T, spec TargetSpec) (System, error)
+}
+
+// Checker checks invariants at a quiescent point. A Checker may keep history
+// between calls (leaders per term, committed entries); one Checker serves one
+// run.
+type Checker interface {
+	Check(v *View) []Violation
+}
+
+// CheckerFunc adapts a function to Checker.
+type CheckerFunc func(v *View) []Violation
+
+// Check calls f(v).
+func (f CheckerFunc) Check(v *View) []Violation { return f(v) }
+
+// View is what a checker sees at a quiescent point: every node's state, plus
+// what happened since the previous View (on the wire, in the log stores, in
+// the state machines). The adapter fills it; invariants read it.
+type View struct {
+	Nodes []NodeView
+	// Claims are leadership claims seen on the wire: a node sent an
+	// AppendEntries (or InstallSnapshot) as leader of Term.
+	Claims []Claim
+	// LogOps are writes to the nodes' log stores, in order.
+	LogOps []LogOp
+	// Applied are entries handed to the nodes' state machines, in order.
+	Applied []Applied
+	// Faults are violations the adapter saw directly: a panic in a node, a
+	// user's invariant over its state machines.
+	Faults []Violation
+	// Completions are results of earlier asynchronous events (a client
+	// operation that committed, a membership change that failed).
+	Completions []Completion
+}
+
+// Reset empties the observations, keeping their storage.
+func (v *View) Reset() {
+	v.Claims = v.Claims[:0]
+	v.LogOps = v.LogOps[:0]
+	v.Applied = v.Applied[:0]
+	v.Faults = v.Faults[:0]
+	v.Completions = v.Completions[:0]
+}
+
+// Claim is a leadership claim seen on the wire.
+type Claim struct {
+	Node int
+	Term uint64
+}
+
+// LogOpKind says what a log store write did.
+type LogOpKind uint8
+
+// Log store operations.
+const (
+	// LogStore stores the entry (Index, Term).
+	LogStore LogOpKind = iota
+	// LogTruncate deletes the suffix Index..Hi.
+	LogTruncate
+	// LogCompact deletes the prefix up to Hi.
+	LogCompact
+)
+
+// LogOp is one write to a node's log store.
+type LogOp struct {
+	Node  int
+	Kind  LogOpKind
+	Index uint64 // first index stored or deleted
+	Hi    uint64 // last index deleted
+	Term  uint64 // term of the stored entry
+	Hash  uint64 // hash of the stored entry's type and data
+	// Leader and NodeTerm are the node's role and term when it wrote.
+	Leader   bool
+	NodeTerm uint64
+}
+
+// Applied is an entry handed to a node's state machine.
+type Applied struct {
+	Node  int
+	Index uint64
+	Term  uint64
+	Hash  uint64
+}
+
+// Completion is the later result of the event at Index.
+type Completion struct {
+	Index  int
+	Result string
+}

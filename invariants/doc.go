@@ -1,0 +1,35 @@
+// Package invariants checks safety properties at the quiescent points of a run.
+//
+// A checker is an interpose.Checker: a function of the views a run produces,
+// in order. It is pure in the sense that matters for replay: it reads only the
+// views (node states and what was observed on the wire, in the log stores and
+// in the state machines), never the system itself, and it keeps whatever
+// history it needs between views. Use one checker per run.
+//
+// Raft checks the safety properties of Raft:
+//
+//   - ElectionSafety: at most one leader per term, from the nodes' states and
+//     from the leadership claims seen on the wire (AppendEntries and
+//     InstallSnapshot carry their sender's term).
+//   - LeaderAppendOnly: a leader never deletes or overwrites entries of its
+//     own log.
+//   - LogMatching: two logs that hold an entry with the same index and term
+//     hold the same entry there and agree on the entry before it (so, by
+//     induction, on the whole prefix).
+//   - StateMachineSafety: no two nodes apply different entries at one index.
+//   - LeaderCompleteness: an entry committed in a term is in the log of every
+//     leader of a later term, and no index is committed with two terms.
+//   - NoPanic, and any other fault the adapter reports (a user's invariant
+//     over its state machines), passed through.
+//
+// A violation's fingerprint is the invariant's name; for a panic, the place
+// and the message with its numbers masked. Terms, indexes and node numbers
+// stay in the detail, because they change when a schedule is shortened while
+// the bug does not. Each fingerprint is reported once per run. When several
+// properties break at one point, the likelier root cause comes first (the
+// order of Names).
+//
+// The cost of a check is proportional to what happened since the previous
+// one, plus one pass over the committed entries when a new leader appears;
+// BenchmarkCheck measures it.
+package invariants

@@ -1,0 +1,319 @@
+package invariants
+
+import (
+	"fmt"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Names of Raft's safety properties, as violations carry them.
+const (
+	ElectionSafety     = "ElectionSafety"
+	LeaderAppendOnly   = "LeaderAppendOnly"
+	LogMatching        = "LogMatching"
+	StateMachineSafety = "StateMachineSafety"
+	LeaderCompleteness = "LeaderCompleteness"
+	NoPanic            = "NoPanic"
+)
+
+// Names lists the properties Raft checks, in the order a check reports them
+// when several break at one quiescent point: root causes first.
+var Names = []string{NoPanic, ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness}
+
+// Raft checks Raft's safety properties (Ongaro's thesis, figure 3.2) over the
+// views of one run. It keeps the history it needs: leaders per term, a mirror
+// of every node's log built from its log-store writes, the entries applied and
+// committed. Use a fresh Raft for each run.
+//
+// Faults the adapter reports directly (a panic in a node, a user's invariant
+// over its state machines) are passed through first.
+type Raft struct {
+	leaders   map[uint64]leaderFact // term → first leader seen
+	logs      map[int]*nodeLog
+	entries   map[[2]uint64]entryFact // (index, term) → what it holds
+	applied   []appliedFact           // by index
+	committed []commitFact            // by index
+	commitMax map[int]uint64          // per node: highest commit index processed
+	checked   map[[2]uint64]bool      // (node, term) leaders checked for completeness
+	reported  map[string]bool
+	found     [][]interpose.Violation // per Names entry, this check
+}
+
+type leaderFact struct {
+	node int
+	wire bool
+}
+
+type entryFact struct {
+	hash     uint64
+	prevTerm uint64
+	hasPrev  bool
+	node     int
+}
+
+type appliedFact struct {
+	term, hash uint64
+	node       int
+}
+
+type commitFact struct {
+	term       uint64 // the entry's term
+	commitTerm uint64 // a term at or after the one it was committed in
+	node       int
+}
+
+// nodeLog mirrors a node's log: terms[i] is the term of entry first+i.
+type nodeLog struct {
+	first uint64
+	terms []uint64
+}
+
+func (l *nodeLog) last() uint64 { return l.first + uint64(len(l.terms)) - 1 }
+
+func (l *nodeLog) term(i uint64) (uint64, bool) {
+	if len(l.terms) == 0 || i < l.first || i > l.last() {
+		return 0, false
+	}
+	return l.terms[i-l.first], true
+}
+
+// NewRaft returns a checker for one run.
+func NewRaft() *Raft {
+	return &Raft{
+		leaders:   map[uint64]leaderFact{},
+		logs:      map[int]*nodeLog{},
+		entries:   map[[2]uint64]entryFact{},
+		commitMax: map[int]uint64{},
+		checked:   map[[2]uint64]bool{},
+		reported:  map[string]bool{},
+		found:     make([][]interpose.Violation, len(Names)),
+	}
+}
+
+var rank = func() map[string]int {
+	m := map[string]int{}
+	for i, n := range Names {
+		m[n] = i
+	}
+	return m
+}()
+
+func (r *Raft) report(name, detail string) {
+	r.reportFP(name, name, detail)
+}
+
+func (r *Raft) reportFP(name, fp, detail string) {
+	if r.reported[fp] {
+		return
+	}
+	r.reported[fp] = true
+	i, ok := rank[name]
+	if !ok {
+		i = 0 // a user's invariant ranks with the faults
+	}
+	r.found[i] = append(r.found[i], interpose.Violation{Invariant: name, Fingerprint: fp, Detail: detail})
+}
+
+// Check implements interpose.Checker.
+func (r *Raft) Check(v *interpose.View) []interpose.Violation {
+	for i := range r.found {
+		r.found[i] = r.found[i][:0]
+	}
+	for _, f := range v.Faults {
+		r.reportFP(f.Invariant, f.Fingerprint, f.Detail)
+	}
+	for _, op := range v.LogOps {
+		r.logOp(op)
+	}
+	for _, a := range v.Applied {
+		r.apply(a)
+	}
+	for _, c := range v.Claims {
+		r.leader(c.Node, c.Term, true)
+	}
+	for _, n := range v.Nodes {
+		if n.Up && n.Role == "leader" {
+			r.leader(n.Node, n.Term, false)
+		}
+	}
+	for _, n := range v.Nodes {
+		if n.Up {
+			r.commit(n)
+		}
+	}
+	for _, n := range v.Nodes {
+		if n.Up && n.Role == "leader" {
+			r.complete(n)
+		}
+	}
+	var out []interpose.Violation
+	for _, f := range r.found {
+		out = append(out, f...)
+	}
+	return out
+}
+
+func (r *Raft) leader(node int, term uint64, wire bool) {
+	prev, ok := r.leaders[term]
+	if !ok {
+		r.leaders[term] = leaderFact{node: node, wire: wire}
+		return
+	}
+	if prev.node == node {
+		return
+	}
+	where := func(w bool) string {
+		if w {
+			return "on the wire"
+		}
+		return "in its state"
+	}
+	r.report(ElectionSafety, fmt.Sprintf("n%d and n%d are both leaders of term %d (n%d %s, n%d %s)",
+		prev.node, node, term, prev.node, where(prev.wire), node, where(wire)))
+}
+
+func (r *Raft) logOp(op interpose.LogOp) {
+	l := r.logs[op.Node]
+	if l == nil {
+		l = &nodeLog{}
+		r.logs[op.Node] = l
+	}
+	switch op.Kind {
+	case interpose.LogCompact:
+		if op.Hi < l.first {
+			return
+		}
+		if len(l.terms) == 0 || op.Hi >= l.last() {
+			l.terms = l.terms[:0]
+			l.first = op.Hi + 1
+			return
+		}
+		l.terms = l.terms[op.Hi+1-l.first:]
+		l.first = op.Hi + 1
+	case interpose.LogTruncate:
+		if op.Leader {
+			r.report(LeaderAppendOnly, fmt.Sprintf("n%d, leader of term %d, deleted its entries %d..%d", op.Node, op.NodeTerm, op.Index, op.Hi))
+		}
+		if len(l.terms) > 0 && op.Index <= l.last() && op.Index >= l.first {
+			l.terms = l.terms[:op.Index-l.first]
+		}
+	case interpose.LogStore:
+		r.store(l, op)
+	}
+}
+
+func (r *Raft) store(l *nodeLog, op interpose.LogOp) {
+	i := op.Index
+	if old, ok := l.term(i); ok && op.Leader {
+		r.report(LeaderAppendOnly, fmt.Sprintf("n%d, leader of term %d, overwrote entry %d (term %d) with one of term %d", op.Node, op.NodeTerm, i, old, op.Term))
+	}
+	prevTerm, hasPrev := l.term(i - 1)
+	switch {
+	case len(l.terms) == 0 || i < l.first || i > l.last()+1:
+		// The first entry, or a gap after a snapshot: the log starts here.
+		l.first = i
+		l.terms = append(l.terms[:0], op.Term)
+	default:
+		l.terms = append(l.terms[:i-l.first], op.Term)
+	}
+	k := [2]uint64{i, op.Term}
+	e, seen := r.entries[k]
+	if !seen {
+		r.entries[k] = entryFact{hash: op.Hash, prevTerm: prevTerm, hasPrev: hasPrev, node: op.Node}
+		return
+	}
+	if e.hash != op.Hash {
+		r.report(LogMatching, fmt.Sprintf("n%d and n%d hold different entries at index %d, term %d", e.node, op.Node, i, op.Term))
+		return
+	}
+	if hasPrev && e.hasPrev && e.prevTerm != prevTerm {
+		r.report(LogMatching, fmt.Sprintf("n%d and n%d agree on entry %d (term %d) but not on entry %d (terms %d and %d)",
+			e.node, op.Node, i, op.Term, i-1, e.prevTerm, prevTerm))
+	}
+	if hasPrev && !e.hasPrev {
+		e.prevTerm, e.hasPrev = prevTerm, true
+		r.entries[k] = e
+	}
+}
+
+func (r *Raft) apply(a interpose.Applied) {
+	for uint64(len(r.applied)) <= a.Index {
+		r.applied = append(r.applied, appliedFact{})
+	}
+	f := &r.applied[a.Index]
+	if f.node == 0 {
+		*f = appliedFact{term: a.Term, hash: a.Hash, node: a.Node}
+		return
+	}
+	if f.term != a.Term || f.hash != a.Hash {
+		r.report(StateMachineSafety, fmt.Sprintf("n%d applied entry %d of term %d; n%d applied a different entry %d of term %d",
+			f.node, a.Index, f.term, a.Node, a.Index, a.Term))
+	}
+}
+
+// commit records the entries node n has committed since the last check.
+func (r *Raft) commit(n interpose.NodeView) {
+	from := r.commitMax[n.Node] + 1
+	if n.CommitIndex < from {
+		if n.CommitIndex < r.commitMax[n.Node] {
+			r.commitMax[n.Node] = n.CommitIndex // restarted
+		}
+		return
+	}
+	r.commitMax[n.Node] = n.CommitIndex
+	l := r.logs[n.Node]
+	if l == nil {
+		return
+	}
+	for i := from; i <= n.CommitIndex; i++ {
+		t, ok := l.term(i)
+		if !ok {
+			continue // compacted into a snapshot
+		}
+		for uint64(len(r.committed)) <= i {
+			r.committed = append(r.committed, commitFact{})
+		}
+		c := &r.committed[i]
+		switch {
+		case c.node == 0:
+			// The entry was committed in a term at or before the node's
+			// current one (and never before its own term).
+			*c = commitFact{term: t, commitTerm: max(n.Term, t), node: n.Node}
+		case c.term != t:
+			r.report(LeaderCompleteness, fmt.Sprintf("entry %d was committed with term %d (seen at n%d) and with term %d (seen at n%d)",
+				i, c.term, c.node, t, n.Node))
+		case max(n.Term, t) < c.commitTerm:
+			c.commitTerm = max(n.Term, t)
+		}
+	}
+}
+
+// complete checks, once per leader and term, that the leader's log holds
+// every entry committed in an earlier term.
+func (r *Raft) complete(n interpose.NodeView) {
+	k := [2]uint64{uint64(n.Node), n.Term}
+	if r.checked[k] {
+		return
+	}
+	r.checked[k] = true
+	l := r.logs[n.Node]
+	for i := range r.committed {
+		c := r.committed[i]
+		if c.node == 0 || c.commitTerm >= n.Term {
+			continue
+		}
+		idx := uint64(i)
+		if l != nil && idx < l.first {
+			continue // compacted: the leader's snapshot covers it
+		}
+		t, ok := uint64(0), false
+		if l != nil {
+			t, ok = l.term(idx)
+		}
+		if !ok || t != c.term {
+			r.report(LeaderCompleteness, fmt.Sprintf("n%d became leader of term %d without entry %d (term %d), committed by term %d",
+				n.Node, n.Term, idx, c.term, c.commitTerm))
+			return
+		}
+	}
+}
