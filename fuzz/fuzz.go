@@ -106,29 +106,16 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	if runs <= 0 {
 		runs = 1000
 	}
-	events := opts.Events
-	if events <= 0 {
-		events = 300
-	}
-	weights := DefaultWeights()
-	if opts.Weights != nil {
-		weights = *opts.Weights
-	}
-	newChecker := opts.Checker
-	if newChecker == nil {
-		newChecker = func() interpose.Checker { return invariants.NewRaft() }
-	}
 	if opts.Out != "" {
 		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("fuzz: %w", err)
 		}
 	}
 	spec0 := target.Spec(opts.Nodes, 0)
-	maxDown := opts.MaxDown
-	if maxDown <= 0 {
-		maxDown = (spec0.Nodes - 1) / 2
+	if h, ok := target.(interpose.Holder); ok {
+		defer h.Hold()()
 	}
-	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed}
+	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed, Violations: []Found{}}
 	index := map[string]int{}
 	start := time.Now()
 	lastProgress := start
@@ -141,16 +128,13 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if opts.Time > 0 && time.Since(start) >= opts.Time {
 			break
 		}
-		seed := RunSeed(opts.Seed, run)
-		spec := target.Spec(opts.Nodes, seed)
-		ctl, n, err := walk(t, target, spec, newChecker(), seed, events, weights, maxDown, opts.CheckEvery)
+		s, err := Walk(t, target, opts, run)
 		res.Runs++
-		res.Events += n
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
-		if v := ctl.Violation(); v != nil {
-			s := ctl.Schedule()
+		res.Events += len(s.Events)
+		if v := s.Violation; v != nil {
 			s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
 			if i, ok := index[v.Fingerprint]; ok {
 				f := &res.Violations[i]
@@ -187,15 +171,37 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// walk performs one run and returns its controller and the events applied.
-func walk(t *testing.T, target interpose.Target, spec interpose.TargetSpec, check interpose.Checker,
-	seed uint64, events int, weights Weights, maxDown, checkEvery int) (*interpose.Controller, int, error) {
+// Walk performs run number run of the campaign opts describes (its seed is
+// RunSeed(opts.Seed, run)) and returns the schedule it recorded, with the
+// first violation if one was seen. Runs, Time, KeepGoing, Out and Progress
+// are ignored.
+func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, error) {
+	events := opts.Events
+	if events <= 0 {
+		events = 300
+	}
+	weights := DefaultWeights()
+	if opts.Weights != nil {
+		weights = *opts.Weights
+	}
+	var check interpose.Checker
+	if opts.Checker != nil {
+		check = opts.Checker()
+	} else {
+		check = invariants.NewRaft()
+	}
+	seed := RunSeed(opts.Seed, run)
+	spec := target.Spec(opts.Nodes, seed)
+	maxDown := opts.MaxDown
+	if maxDown <= 0 {
+		maxDown = (spec.Nodes - 1) / 2
+	}
 	sys, err := target.Open(t, spec)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	ctl := interpose.NewController(sys, check, spec)
-	ctl.CheckEvery = checkEvery
+	ctl.CheckEvery = opts.CheckEvery
 	w := newWalker(sys, seed, weights, maxDown)
 	for ctl.Len() < events && ctl.Violation() == nil {
 		ev, ok := w.next()
@@ -204,14 +210,14 @@ func walk(t *testing.T, target interpose.Target, spec interpose.TargetSpec, chec
 		}
 		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
 			sys.Close()
-			return ctl, ctl.Len(), err
+			return nil, err
 		}
 	}
 	ctl.Check()
 	if err := sys.Close(); err != nil {
-		return ctl, ctl.Len(), err
+		return nil, err
 	}
-	return ctl, ctl.Len(), nil
+	return ctl.Schedule(), nil
 }
 
 func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run int) error {

@@ -41,6 +41,9 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 	if newChecker == nil {
 		newChecker = func() interpose.Checker { return invariants.NewRaft() }
 	}
+	if h, ok := target.(interpose.Holder); ok {
+		defer h.Hold()()
+	}
 	rep := &ReplayReport{Seen: map[string]int{}}
 	if s.Violation != nil {
 		rep.Expected = s.Violation.Fingerprint

@@ -141,33 +141,40 @@ type Event struct {
 }
 
 // Key identifies what the event does (everything except Result), for
-// memoization and occurrence counting.
+// memoization and occurrence counting. Each field is written with its length,
+// so that no two different events share a key whatever their text holds.
 func (e Event) Key() string {
-	var b strings.Builder
-	b.WriteString(string(e.Kind))
-	b.WriteByte('|')
-	b.WriteString(strconv.Itoa(e.Node))
+	b := make([]byte, 0, 64)
+	field := func(tag byte, v string) {
+		b = append(b, tag)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	field('k', string(e.Kind))
+	b = strconv.AppendInt(append(b, 'n'), int64(e.Node), 10)
 	if e.Msg != nil {
-		b.WriteByte('|')
-		b.WriteString(e.Msg.String())
+		field('t', e.Msg.Type)
+		b = strconv.AppendInt(append(b, 'f'), int64(e.Msg.From), 10)
+		b = strconv.AppendInt(append(b, 'd'), int64(e.Msg.To), 10)
+		field('y', e.Msg.Key)
 	}
 	if e.Data != "" {
-		b.WriteString("|d=")
-		b.WriteString(e.Data)
+		field('D', e.Data)
 	}
 	if e.Op != "" {
-		b.WriteString("|")
-		b.WriteString(e.Op)
+		field('o', e.Op)
 	}
 	if e.Peer != 0 {
-		b.WriteString("|p=")
-		b.WriteString(strconv.Itoa(e.Peer))
+		b = strconv.AppendInt(append(b, 'p'), int64(e.Peer), 10)
 	}
-	if len(e.Groups) > 0 {
-		b.WriteString("|g=")
-		b.WriteString(groupsString(e.Groups))
+	for _, g := range e.Groups {
+		b = append(b, 'g')
+		for _, x := range g {
+			b = strconv.AppendInt(append(b, ','), int64(x), 10)
+		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // String renders the event on one line, for people.

@@ -133,7 +133,7 @@ func Decode(r io.Reader) (*Schedule, error) {
 		// report the version rather than the field.
 		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the schedule", ErrDamaged)
 	}
 	if err := s.Validate(); err != nil {
@@ -170,18 +170,22 @@ func peekVersion(data []byte) (int, bool) {
 	return *v.Version, true
 }
 
-// Encode renders the schedule as indented JSON, one event per line.
+// Encode renders the schedule as indented JSON, one event per line, events
+// last, so that a reader sees the target and the violation first and diffs of
+// schedule files stay readable.
 func (s *Schedule) Encode() ([]byte, error) {
-	var b bytes.Buffer
-	head := *s
-	head.Events = nil
-	// Events go one per line so that diffs of schedule files stay readable.
-	raw, err := json.MarshalIndent(head, "", "  ")
+	// head is Schedule without its events.
+	type head Schedule
+	type headOnly struct {
+		*head
+		Events struct{} `json:"events,omitzero"`
+	}
+	raw, err := json.MarshalIndent(headOnly{head: (*head)(s)}, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	raw = bytes.TrimSuffix(raw, []byte("\n}"))
-	b.Write(raw)
+	var b bytes.Buffer
+	b.Write(bytes.TrimSuffix(raw, []byte("\n}")))
 	b.WriteString(",\n  \"events\": [")
 	for i, e := range s.Events {
 		line, err := json.Marshal(e)
@@ -211,7 +215,14 @@ func (s *Schedule) WriteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("schedule %s: %w", path, err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync() // the rename must not land before the data
+	}
+	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return fmt.Errorf("schedule %s: %w", path, err)

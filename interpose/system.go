@@ -59,6 +59,13 @@ type Target interface {
 	Open(t *testing.T, spec TargetSpec) (System, error)
 }
 
+// Holder is implemented by targets that prepare the process for runs (for
+// hraft: one P, the collector off). A campaign calls Hold once and the
+// returned release at its end, instead of paying the switch at every run.
+type Holder interface {
+	Hold() (release func())
+}
+
 // Checker checks invariants at a quiescent point. A Checker may keep history
 // between calls (leaders per term, committed entries); one Checker serves one
 // run.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math/rand"
 	"slices"
 	"strconv"
@@ -39,6 +40,8 @@ type Cluster struct {
 	seq     uint64
 	obs     interpose.View // observations since the last View
 	claimed map[[2]uint64]bool
+
+	stats Stats
 
 	out     interpose.View // what View returned last
 	side    []int          // partition group per node (index node); nil when healed
@@ -92,6 +95,25 @@ func (c *Cluster) node(i int) *node {
 		return nil
 	}
 	return c.nodes[i-1]
+}
+
+// Stats counts what the network carried, so a test or a campaign can tell
+// which paths of raft it exercised.
+type Stats struct {
+	// Delivered counts delivered messages by fingerprint type.
+	Delivered map[string]int
+	// FastPath counts heartbeats handed to raft's heartbeat handler; the
+	// others went through Consumer().
+	FastPath int
+}
+
+// Stats returns the counts so far. Read it between events.
+func (c *Cluster) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Delivered = maps.Clone(s.Delivered)
+	return s
 }
 
 // State implements interpose.System.
@@ -317,6 +339,12 @@ func (c *Cluster) apply(index int, ev interpose.Event) (string, error) {
 			return "", notEnabled("no deliverable %s", ev.Msg)
 		}
 		dst := c.nodes[m.to-1]
+		c.mu.Lock()
+		if c.stats.Delivered == nil {
+			c.stats.Delivered = map[string]int{}
+		}
+		c.stats.Delivered[m.fp.Type]++
+		c.mu.Unlock()
 		if m.request {
 			return c.via(dst, func() { dst.tr.receive(m) }), nil
 		}
@@ -354,7 +382,7 @@ func (c *Cluster) apply(index int, ev interpose.Event) (string, error) {
 		}
 		var res string
 		c.via(n, func() { res = n.advance() })
-		return res + c.changes(n, c.snapshotRole(n)), nil
+		return join(res, c.changes(n, c.snapshotRole(n))), nil
 
 	case interpose.Start:
 		if n.started {
@@ -480,7 +508,18 @@ func (c *Cluster) async(n *node, index int, op func(r *raft.Raft) string) string
 	if !ok {
 		res = "pending"
 	}
-	return res + change
+	return join(res, change)
+}
+
+// join joins two parts of a result with "; ", skipping empty ones.
+func join(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 type roleTerm struct {
@@ -503,13 +542,13 @@ func (c *Cluster) changes(n *node, before roleTerm) string {
 	if n.up && n.raft.Load().State() == raft.Shutdown {
 		n.do(n.stop)
 		c.purge(n)
-		return "; n" + strconv.Itoa(n.id) + " shut itself down"
+		return "n" + strconv.Itoa(n.id) + " shut itself down"
 	}
 	after := c.snapshotRole(n)
 	if after == before || !after.up {
 		return ""
 	}
-	s := "; n" + strconv.Itoa(n.id) + " "
+	s := "n" + strconv.Itoa(n.id) + " "
 	if before.up && before.state != after.state {
 		s += strings.ToLower(before.state.String()) + "→"
 	}

@@ -339,25 +339,30 @@ var (
 	runMu     sync.Mutex
 	running   int
 	savedGC   int
+	savedProc int
 	runsSince int
 )
 
 // gcEvery is how many runs go by between two forced collections.
 const gcEvery = 16
 
-// enterRun turns the collector off and pins the scheduler to one P: both
-// reorder goroutines between runs of the same schedule.
+// enterRun turns the collector off and pins the scheduler to one P while a
+// cluster is open: both reorder goroutines between runs of the same schedule.
+// exitRun puts both back when the last cluster closes.
 func enterRun() {
 	runMu.Lock()
 	defer runMu.Unlock()
+	// Collect between runs, never during one: every cluster is quiescent
+	// while another is being opened.
+	runsSince++
+	if runsSince >= gcEvery {
+		runsSince = 0
+		runtime.GC()
+	}
 	if running == 0 {
-		if runtime.GOMAXPROCS(0) != 1 {
+		savedProc = runtime.GOMAXPROCS(0)
+		if savedProc != 1 {
 			runtime.GOMAXPROCS(1)
-		}
-		runsSince++
-		if runsSince >= gcEvery {
-			runsSince = 0
-			runtime.GC()
 		}
 		savedGC = debug.SetGCPercent(-1)
 	}
@@ -370,5 +375,8 @@ func exitRun() {
 	running--
 	if running == 0 {
 		debug.SetGCPercent(savedGC)
+		if savedProc != 1 {
+			runtime.GOMAXPROCS(savedProc)
+		}
 	}
 }

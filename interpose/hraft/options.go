@@ -151,5 +151,14 @@ func (t *Target) Open(tt *testing.T, spec interpose.TargetSpec) (interpose.Syste
 	return Open(tt, spec, t.options)
 }
 
+// Hold keeps the process in the state runs need (one P, collector off)
+// until the returned function is called, so that a campaign opening
+// thousands of clusters does not switch it for each one. Campaigns call it
+// when a target has it; Open and Close work without it.
+func (t *Target) Hold() (release func()) {
+	enterRun()
+	return exitRun
+}
+
 // raftVersion is the hashicorp/raft version faultline is built against.
 const raftVersion = "v1.8.0"

@@ -40,7 +40,7 @@ func newTransport(n *node, inc int) *transport {
 	return &transport{n: n, inc: inc, consumer: make(chan raft.RPC), closed: make(chan struct{})}
 }
 
-func (t *transport) Consumer() <-chan raft.RPC      { return t.consumer }
+func (t *transport) Consumer() <-chan raft.RPC     { return t.consumer }
 func (t *transport) LocalAddr() raft.ServerAddress { return serverAddr(t.n.id) }
 
 // AppendEntriesPipeline declines pipelining, so raft replicates one
@@ -167,6 +167,9 @@ func (t *transport) receive(m *message) {
 	go func() {
 		fn := t.heartbeatHandler()
 		if m.heartbeat && fn != nil && !t.n.c.opts.SerialHeartbeats {
+			t.n.c.mu.Lock()
+			t.n.c.stats.FastPath++
+			t.n.c.mu.Unlock()
 			fn(rpc)
 		} else {
 			select {

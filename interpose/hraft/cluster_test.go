@@ -1,0 +1,514 @@
+package hraft
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// harness drives a cluster by hand and keeps the observations a test may
+// want to look at.
+type harness struct {
+	t   *testing.T
+	c   *Cluster
+	n   int
+	obs interpose.View
+}
+
+func newHarness(t *testing.T, nodes int, opts Options) *harness {
+	t.Helper()
+	c, err := Open(t, interpose.TargetSpec{Name: "test", Nodes: nodes, Seed: 7}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	h := &harness{t: t, c: c}
+	for i := 1; i <= nodes; i++ {
+		h.must(interpose.Event{Kind: interpose.Start, Node: i})
+	}
+	return h
+}
+
+func (h *harness) apply(ev interpose.Event) (string, error) {
+	res, err := h.c.Apply(h.n, ev)
+	if err == nil {
+		h.n++
+	}
+	h.collect()
+	return res, err
+}
+
+func (h *harness) must(ev interpose.Event) string {
+	h.t.Helper()
+	res, err := h.apply(ev)
+	if err != nil {
+		h.t.Fatalf("%v: %v", ev, err)
+	}
+	return res
+}
+
+// collect drains the cluster's observations into h.obs.
+func (h *harness) collect() {
+	v := h.c.View()
+	h.obs.Nodes = append(h.obs.Nodes[:0], v.Nodes...)
+	h.obs.Claims = append(h.obs.Claims, v.Claims...)
+	h.obs.LogOps = append(h.obs.LogOps, v.LogOps...)
+	h.obs.Applied = append(h.obs.Applied, v.Applied...)
+	h.obs.Faults = append(h.obs.Faults, v.Faults...)
+	h.obs.Completions = append(h.obs.Completions, v.Completions...)
+}
+
+// settle delivers deliverable messages, oldest fingerprint first, until none
+// is left. Clocks do not move, so it ends.
+func (h *harness) settle() {
+	h.t.Helper()
+	for range 10000 {
+		var next *interpose.Msg
+		for _, m := range h.c.Pending() {
+			if m.Deliverable {
+				next = &m.Msg
+				break
+			}
+		}
+		if next == nil {
+			return
+		}
+		h.must(interpose.Event{Kind: interpose.Deliver, Msg: next})
+	}
+	h.t.Fatal("settle: the cluster never went quiet")
+}
+
+func (h *harness) role(i int) string {
+	return h.c.node(i).view().Role
+}
+
+// elect makes node i leader: advance its clock until it campaigns, then let
+// the messages flow.
+func (h *harness) elect(i int) {
+	h.t.Helper()
+	for range 20 {
+		if h.role(i) == "leader" {
+			return
+		}
+		h.must(interpose.Event{Kind: interpose.Advance, Node: i})
+		h.settle()
+	}
+	h.t.Fatalf("n%d never became leader (role %s)", i, h.role(i))
+}
+
+// write applies a client command through node i and lets the leader's
+// clock run until every node has applied it.
+func (h *harness) write(i int, data string) {
+	h.t.Helper()
+	h.must(interpose.Event{Kind: interpose.Client, Node: i, Data: data})
+	h.settle()
+	target := h.c.Raft(i).LastIndex()
+	for range 20 {
+		behind := false
+		for j := 1; j <= h.c.Nodes(); j++ {
+			if h.c.State(j) == interpose.Up && h.c.Raft(j).AppliedIndex() < target {
+				behind = true
+			}
+		}
+		if !behind {
+			return
+		}
+		h.must(interpose.Event{Kind: interpose.Advance, Node: i})
+		h.settle()
+	}
+}
+
+// advanceUntil advances node i's clock until a message of type typ to node
+// to is pending, and returns its fingerprint.
+func (h *harness) advanceUntil(i int, typ string, to int) *interpose.Msg {
+	h.t.Helper()
+	for range 20 {
+		if m := h.find(typ, i, to); m != nil {
+			return m
+		}
+		h.must(interpose.Event{Kind: interpose.Advance, Node: i})
+	}
+	h.t.Fatalf("n%d sent no %s to n%d", i, typ, to)
+	return nil
+}
+
+func (h *harness) pending(typ string, from, to int) int {
+	n := 0
+	for _, m := range h.c.Pending() {
+		if m.Msg.Type == typ && m.Msg.From == from && m.Msg.To == to {
+			n++
+		}
+	}
+	return n
+}
+
+func (h *harness) find(typ string, from, to int) *interpose.Msg {
+	for _, m := range h.c.Pending() {
+		if m.Msg.Type == typ && m.Msg.From == from && m.Msg.To == to {
+			return &m.Msg
+		}
+	}
+	return nil
+}
+
+func kv(h *harness, i int) *KV {
+	f, _ := h.c.FSM(i).(*KV)
+	return f
+}
+
+func TestElectionAndReplication(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	h.elect(1)
+	h.advanceUntil(1, "Heartbeat", 2)
+	for i := range 5 {
+		h.write(1, fmt.Sprintf("k%d=v%d", i, i))
+	}
+	for i := 1; i <= 3; i++ {
+		if v, ok := kv(h, i).Get("k4"); !ok || v != "v4" {
+			t.Errorf("n%d: k4 = %q, %v; want v4", i, v, ok)
+		}
+	}
+	if got := h.c.Stats().FastPath; got == 0 {
+		t.Error("no heartbeat took raft's heartbeat fast path")
+	}
+	if len(h.obs.Claims) == 0 || h.obs.Claims[0].Node != 1 {
+		t.Errorf("claims = %v; want n1's", h.obs.Claims)
+	}
+}
+
+func TestSerialHeartbeatsAvoidFastPath(t *testing.T) {
+	h := newHarness(t, 3, Options{SerialHeartbeats: true})
+	h.elect(1)
+	h.advanceUntil(1, "Heartbeat", 2)
+	h.settle()
+	st := h.c.Stats()
+	if st.Delivered["Heartbeat"] == 0 {
+		t.Fatal("no heartbeat delivered")
+	}
+	if st.FastPath != 0 {
+		t.Errorf("%d heartbeats took the fast path", st.FastPath)
+	}
+}
+
+func TestBlockedCallerGetsErrorOnDrop(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	h.elect(1)
+	hb := h.advanceUntil(1, "Heartbeat", 2)
+	// The heartbeat goroutine is blocked in the transport: advancing the
+	// leader's clock sends no second heartbeat to n2.
+	for range 3 {
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+	}
+	if n := h.pending("Heartbeat", 1, 2); n != 1 {
+		t.Fatalf("%d heartbeats to n2 pending while one is unanswered; want 1", n)
+	}
+	h.must(interpose.Event{Kind: interpose.Drop, Msg: hb})
+	if n := h.pending("Heartbeat", 1, 2); n != 0 {
+		t.Fatalf("dropped heartbeat still pending (%d)", n)
+	}
+	// The caller got an error, backs off, and tries again.
+	for range 10 {
+		if h.pending("Heartbeat", 1, 2) > 0 {
+			return
+		}
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+	}
+	t.Fatal("leader never retried its heartbeat to n2 after the drop")
+}
+
+func TestPartitionBlocksDelivery(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	h.elect(1)
+	h.must(interpose.Event{Kind: interpose.Partition, Groups: [][]int{{1}, {2, 3}}})
+	hb := h.advanceUntil(1, "Heartbeat", 2)
+	for _, m := range h.c.Pending() {
+		if m.Msg == *hb && m.Deliverable {
+			t.Fatal("a message across the cut is deliverable")
+		}
+	}
+	if _, err := h.apply(interpose.Event{Kind: interpose.Deliver, Msg: hb}); !errors.Is(err, interpose.ErrNotEnabled) {
+		t.Fatalf("deliver across the cut: err = %v; want ErrNotEnabled", err)
+	}
+	h.must(interpose.Event{Kind: interpose.Heal})
+	h.must(interpose.Event{Kind: interpose.Deliver, Msg: hb})
+	if _, err := h.apply(interpose.Event{Kind: interpose.Heal}); !errors.Is(err, interpose.ErrNotEnabled) {
+		t.Fatalf("heal without a cut: err = %v; want ErrNotEnabled", err)
+	}
+}
+
+func TestCrashAndRecover(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	h.elect(1)
+	h.write(1, "a=1")
+	h.write(1, "b=2")
+	last := h.c.Raft(3).LastIndex()
+	h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+	h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
+	if h.c.State(3) != interpose.Down || h.role(3) != "down" {
+		t.Fatalf("n3 is %v / %s after a crash", h.c.State(3), h.role(3))
+	}
+	for _, m := range h.c.Pending() {
+		if m.Msg.To == 3 && m.Deliverable {
+			t.Fatalf("%v deliverable to a down node", m.Msg)
+		}
+		if m.Msg.To == 3 && !m.Request {
+			t.Fatalf("response %v to a crashed caller still pending", m.Msg)
+		}
+	}
+	for _, ev := range []interpose.Event{
+		{Kind: interpose.Crash, Node: 3},
+		{Kind: interpose.Advance, Node: 3},
+		{Kind: interpose.Client, Node: 3, Data: "x=1"},
+		{Kind: interpose.Start, Node: 3},
+	} {
+		if _, err := h.apply(ev); !errors.Is(err, interpose.ErrNotEnabled) {
+			t.Errorf("%v on a down node: err = %v; want ErrNotEnabled", ev, err)
+		}
+	}
+	h.write(1, "c=3") // commits on n1 and n2 without n3
+	h.must(interpose.Event{Kind: interpose.Recover, Node: 3})
+	if got := h.c.Raft(3).LastIndex(); got < last {
+		t.Fatalf("n3 recovered with last index %d < %d: its log store was not durable", got, last)
+	}
+	for range 5 {
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+		h.settle()
+	}
+	if v, _ := kv(h, 3).Get("c"); v != "3" {
+		t.Errorf("recovered n3 did not catch up: c = %q", v)
+	}
+	if v, _ := kv(h, 3).Get("a"); v != "1" {
+		t.Errorf("recovered n3 lost a: %q (a fresh FSM must be rebuilt from log/snapshot)", v)
+	}
+}
+
+func TestSnapshotAndInstallSnapshot(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	h.elect(1)
+	h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
+	for i := range 20 {
+		h.write(1, fmt.Sprintf("k%d=%d", i, i))
+	}
+	// Let the snapshot timer fire on n1 (every 2-4 s of its clock).
+	for range 60 {
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+		h.settle()
+	}
+	compacted := false
+	for _, op := range h.obs.LogOps {
+		compacted = compacted || (op.Node == 1 && op.Kind == interpose.LogCompact)
+	}
+	if !compacted {
+		t.Fatal("n1 never compacted its log")
+	}
+	h.must(interpose.Event{Kind: interpose.Recover, Node: 3})
+	for range 20 {
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+		h.settle()
+	}
+	if h.c.Stats().Delivered["InstallSnapshot"] == 0 {
+		t.Fatal("no InstallSnapshot was delivered to the lagging node")
+	}
+	if v, _ := kv(h, 3).Get("k19"); v != "19" {
+		t.Errorf("n3 after InstallSnapshot: k19 = %q; want 19", v)
+	}
+}
+
+func TestDuplicateRequest(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	m := h.advanceUntil(1, "RequestPreVote", 2)
+	h.must(interpose.Event{Kind: interpose.Duplicate, Msg: m})
+	if n := h.pending("RequestPreVote", 1, 2); n != 2 {
+		t.Fatalf("%d copies pending after duplicate; want 2", n)
+	}
+	h.must(interpose.Event{Kind: interpose.Deliver, Msg: m})
+	h.must(interpose.Event{Kind: interpose.Deliver, Msg: m})
+	// The duplicate's answer has nobody waiting for it and is discarded.
+	if n := h.pending("RequestPreVoteResp", 2, 1); n != 1 {
+		t.Fatalf("%d responses pending; want 1", n)
+	}
+}
+
+func TestMembershipAndTransfer(t *testing.T) {
+	h := newHarness(t, 3, Options{})
+	h.elect(1)
+	res := h.must(interpose.Event{Kind: interpose.Transfer, Node: 1, Peer: 2})
+	if res != "pending" && !strings.HasPrefix(res, "pending") {
+		t.Fatalf("transfer result %q; want pending", res)
+	}
+	for range 10 {
+		h.settle()
+		if h.role(2) == "leader" {
+			break
+		}
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+	}
+	if h.c.Stats().Delivered["TimeoutNow"] == 0 || h.role(2) != "leader" {
+		t.Fatalf("transfer to n2: TimeoutNow delivered %d, n2 %s", h.c.Stats().Delivered["TimeoutNow"], h.role(2))
+	}
+	if res := h.must(interpose.Event{Kind: interpose.Client, Node: 1, Data: "x=1"}); !strings.Contains(res, "not the leader") {
+		t.Errorf("client via the old leader: %q", res)
+	}
+	h.must(interpose.Event{Kind: interpose.Membership, Node: 2, Op: interpose.RemoveServer, Peer: 3})
+	for range 5 {
+		h.settle()
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 2})
+	}
+	h.settle()
+	done := false
+	for _, c := range h.obs.Completions {
+		done = done || strings.HasPrefix(c.Result, "index ")
+	}
+	if !done {
+		t.Fatalf("remove-server never completed: %v", h.obs.Completions)
+	}
+}
+
+type panicky struct{ *KV }
+
+func (p panicky) Apply(l *raft.Log) any {
+	if string(l.Data) == "boom=1" {
+		panic("boom at index " + fmt.Sprint(l.Index))
+	}
+	return p.KV.Apply(l)
+}
+
+func TestPanickingFSMIsAFault(t *testing.T) {
+	h := newHarness(t, 3, Options{NewFSM: func(int) raft.FSM { return panicky{NewKV()} }})
+	h.elect(1)
+	h.write(1, "boom=1")
+	if len(h.obs.Faults) == 0 {
+		t.Fatal("a panic in FSM.Apply was not reported")
+	}
+	f := h.obs.Faults[0]
+	if f.Invariant != "NoPanic" || f.Fingerprint != "NoPanic: FSM.Apply: boom at index N" {
+		t.Errorf("fault = %+v", f)
+	}
+}
+
+func TestUserInvariant(t *testing.T) {
+	inv := Invariant{Name: "NoBadKey", Check: func(fsms []raft.FSM) error {
+		for i, f := range fsms {
+			if f == nil {
+				continue
+			}
+			if _, bad := f.(*KV).Get("bad"); bad {
+				return fmt.Errorf("n%d holds key bad", i+1)
+			}
+		}
+		return nil
+	}}
+	h := newHarness(t, 3, Options{Invariants: []Invariant{inv}})
+	h.elect(1)
+	h.write(1, "good=1")
+	if len(h.obs.Faults) != 0 {
+		t.Fatalf("faults before the bad write: %v", h.obs.Faults)
+	}
+	h.write(1, "bad=1")
+	if len(h.obs.Faults) == 0 || h.obs.Faults[0].Fingerprint != "NoBadKey" {
+		t.Fatalf("faults = %v; want NoBadKey", h.obs.Faults)
+	}
+}
+
+type crashCounter struct {
+	*raft.InmemStore
+	crashes int
+}
+
+func (c *crashCounter) Crash() { c.crashes++ }
+
+func TestUserStoresAreDurableAndToldOfCrashes(t *testing.T) {
+	stores := map[int]*crashCounter{}
+	opts := Options{
+		NewStableStore: func(i int) (raft.StableStore, error) {
+			stores[i] = &crashCounter{InmemStore: raft.NewInmemStore()}
+			return stores[i], nil
+		},
+	}
+	h := newHarness(t, 3, opts)
+	h.elect(1)
+	h.must(interpose.Event{Kind: interpose.Crash, Node: 2})
+	h.must(interpose.Event{Kind: interpose.Recover, Node: 2})
+	h.must(interpose.Event{Kind: interpose.Crash, Node: 2})
+	if len(stores) != 3 || stores[2].crashes != 2 || stores[1].crashes != 0 {
+		t.Fatalf("stores made %d, n2 crashes %d, n1 crashes %d", len(stores), stores[2].crashes, stores[1].crashes)
+	}
+	if term, _ := stores[2].GetUint64([]byte("CurrentTerm")); term == 0 {
+		t.Error("n2's stable store lost its term across a crash")
+	}
+}
+
+func TestStoreFactoryErrorIsReturned(t *testing.T) {
+	_, err := Open(t, interpose.TargetSpec{Name: "x", Nodes: 3}, Options{
+		NewLogStore: func(i int) (raft.LogStore, error) {
+			if i == 2 {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return raft.NewInmemStore(), nil
+		},
+	})
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !strings.Contains(err.Error(), "n2") {
+		t.Fatalf("err = %v; want the factory's error, naming n2", err)
+	}
+}
+
+func TestCloseReleasesEverything(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 20 {
+		c, err := Open(t, interpose.TargetSpec{Name: "x", Nodes: 3, Seed: 1}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &harness{t: t, c: c}
+		for i := 1; i <= 3; i++ {
+			h.must(interpose.Event{Kind: interpose.Start, Node: i})
+		}
+		h.elect(2)
+		h.must(interpose.Event{Kind: interpose.Client, Node: 2, Data: "a=1"}) // left pending
+		h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Fatalf("goroutines: %d before, %d after 20 clusters", before, after)
+	}
+}
+
+// BenchmarkCluster measures building a 3-node cluster, starting every node
+// and tearing it all down.
+func BenchmarkCluster(b *testing.B) {
+	ok := UnderTest(b.Name(), func(t *testing.T) {
+		defer NewTarget("x", "", Options{}).Hold()()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			c, err := Open(t, interpose.TargetSpec{Name: "x", Nodes: 3, Seed: uint64(i)}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for n := 1; n <= 3; n++ {
+				if _, err := c.Apply(n-1, interpose.Event{Kind: interpose.Start, Node: n}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if !ok {
+		b.Fatal("failed")
+	}
+}
