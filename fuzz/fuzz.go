@@ -45,6 +45,14 @@ type Options struct {
 	Progress func(Progress)
 	// Command is recorded in each schedule's origin, to make it again.
 	Command string
+	// Confirm is how many replays in a row a violating schedule must pass,
+	// showing the same fingerprint, before it is saved (0: 3; negative: no
+	// check). Candidates are the replays of the run's own schedule that show
+	// the violation; up to 10 are tried. A schedule that passes records a
+	// typical execution rather than a rare interleaving of raft's
+	// goroutines. When none passes, the run's schedule is saved, marked
+	// flaky.
+	Confirm int
 }
 
 // Progress reports a campaign in flight.
@@ -68,6 +76,8 @@ type Found struct {
 	// found it.
 	Run   int `json:"run"`
 	Count int `json:"count"`
+	// Flaky is set when no replay confirmed the violation.
+	Flaky bool `json:"flaky,omitempty"`
 	// After is the campaign's wall-clock time when it was first found.
 	After time.Duration `json:"-"`
 	// AfterS is After in seconds, for JSON.
@@ -135,6 +145,10 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		}
 		res.Events += len(s.Events)
 		if v := s.Violation; v != nil {
+			var flaky bool
+			if s, flaky, err = Confirm(t, target, s, opts); err != nil {
+				return res, fmt.Errorf("fuzz: run %d: %w", run, err)
+			}
 			s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
 			if i, ok := index[v.Fingerprint]; ok {
 				f := &res.Violations[i]
@@ -145,7 +159,8 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 					}
 				}
 			} else {
-				f := Found{Invariant: v.Invariant, Fingerprint: v.Fingerprint, Detail: v.Detail, Run: run, Count: 1, After: time.Since(start)}
+				f := Found{Invariant: v.Invariant, Fingerprint: v.Fingerprint, Detail: s.Violation.Detail, Run: run, Count: 1,
+					Flaky: flaky, After: time.Since(start)}
 				f.AfterS = f.After.Seconds()
 				if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
 					return res, err
@@ -169,6 +184,45 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	}
 	report()
 	return res, nil
+}
+
+// confirmAttempts bounds the replays of a run's schedule that Confirm tries
+// as candidates.
+const confirmAttempts = 10
+
+// Confirm looks for a schedule of the violation in s that replays reliably:
+// among replays of s that show its fingerprint, the first whose own replays
+// show it opts.Confirm times in a row. When none is found, it returns s and
+// flaky = true.
+func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options) (_ *interpose.Schedule, flaky bool, err error) {
+	need := opts.Confirm
+	if need == 0 {
+		need = 3
+	}
+	if need < 0 || s.Violation == nil {
+		return s, false, nil
+	}
+	ropts := ReplayOptions{CheckEvery: opts.CheckEvery, Checker: opts.Checker}
+	for range confirmAttempts {
+		rep, err := Replay(t, target, s, ropts)
+		if err != nil {
+			return s, false, err
+		}
+		if rep.Reproduced == 0 {
+			continue
+		}
+		cand := rep.Last.Schedule
+		ropts.Repeat = need
+		check, err := Replay(t, target, cand, ropts)
+		ropts.Repeat = 1
+		if err != nil {
+			return s, false, err
+		}
+		if check.Reproduced == need {
+			return cand, false, nil
+		}
+	}
+	return s, true, nil
 }
 
 // Walk performs run number run of the campaign opts describes (its seed is

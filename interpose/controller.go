@@ -42,17 +42,16 @@ func (c *Controller) Len() int { return len(c.sched.Events) }
 // checked when CheckEvery says so; the first violation is kept (Violation).
 func (c *Controller) Step(ev Event) (string, error) {
 	idx := len(c.sched.Events)
-	res, err := c.sys.Apply(idx, ev)
+	ev, err := c.sys.Apply(idx, ev)
 	if err != nil {
 		return "", err
 	}
-	ev.Result = res
 	c.sched.Events = append(c.sched.Events, ev)
 	c.sinceCheck++
 	if c.sinceCheck >= max(c.CheckEvery, 1) {
 		c.Check()
 	}
-	return res, nil
+	return ev.Result, nil
 }
 
 // Check checks invariants now and returns the first violation seen so far.

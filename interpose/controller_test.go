@@ -49,13 +49,14 @@ func (f *fakeSystem) State(node int) NodeState { return f.state[node] }
 
 func (f *fakeSystem) Pending() []Message { return slices.Clone(f.pending) }
 
-func (f *fakeSystem) Apply(index int, ev Event) (string, error) {
+func (f *fakeSystem) Apply(index int, ev Event) (Event, error) {
 	f.calls = append(f.calls, ev)
 	res, err := f.apply(index, ev)
 	if err == nil {
 		f.applied = append(f.applied, index)
 	}
-	return res, err
+	ev.Result = res
+	return ev, err
 }
 
 func (f *fakeSystem) apply(index int, ev Event) (string, error) {

@@ -136,11 +136,20 @@ type Event struct {
 	Peer int `json:"peer,omitempty"`
 	// Groups are the sides of a partition.
 	Groups [][]int `json:"groups,omitempty"`
+	// Until is, for an advance, the message whose sending ended it (nil when
+	// the node sent nothing before the cap). A replay advances the node until
+	// it sends that message again, so that a timer keeps its identity even
+	// when another timer of the node fires first.
+	Until *Msg `json:"until,omitempty"`
+	// UntilN is how many messages with fingerprint Until the node had
+	// pending when the advance ended; a replay stops once that many are
+	// pending (at once, if the node sent it earlier this time).
+	UntilN int `json:"until_n,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`
 }
 
-// Key identifies what the event does (everything except Result), for
+// Key identifies what the event does (everything except Until and Result), for
 // memoization and occurrence counting. Each field is written with its length,
 // so that no two different events share a key whatever their text holds.
 func (e Event) Key() string {

@@ -24,10 +24,11 @@ type System interface {
 	// fingerprint, then by arrival.
 	Pending() []Message
 	// Apply applies one event, waits until the system is quiescent again, and
-	// returns what the event did. index is the event's position in the
-	// schedule being recorded, which later Completions refer to. It returns
-	// ErrNotEnabled (wrapped) when the event cannot happen now.
-	Apply(index int, ev Event) (result string, err error)
+	// returns the event as it happened: with its Result, and for an advance
+	// with Until set to the message that ended it. index is the event's
+	// position in the schedule being recorded, which later Completions refer
+	// to. It returns ErrNotEnabled (wrapped) when the event cannot happen now.
+	Apply(index int, ev Event) (Event, error)
 	// View returns the state of every node and what was observed since the
 	// previous call. The returned View is valid until the next call to any
 	// method.

@@ -35,6 +35,7 @@ type Raft struct {
 	committed []commitFact            // by index
 	commitMax map[int]uint64          // per node: highest commit index processed
 	checked   map[[2]uint64]bool      // (node, term) leaders checked for completeness
+	fresh     []uint64                // indexes first seen committed in this check
 	reported  map[string]bool
 	found     [][]interpose.Violation // per Names entry, this check
 }
@@ -119,6 +120,7 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 	for i := range r.found {
 		r.found[i] = r.found[i][:0]
 	}
+	r.fresh = r.fresh[:0]
 	for _, f := range v.Faults {
 		r.reportFP(f.Invariant, f.Fingerprint, f.Detail)
 	}
@@ -279,6 +281,7 @@ func (r *Raft) commit(n interpose.NodeView) {
 			// The entry was committed in a term at or before the node's
 			// current one (and never before its own term).
 			*c = commitFact{term: t, commitTerm: max(n.Term, t), node: n.Node}
+			r.fresh = append(r.fresh, i)
 		case c.term != t:
 			r.report(LeaderCompleteness, fmt.Sprintf("entry %d was committed with term %d (seen at n%d) and with term %d (seen at n%d)",
 				i, c.term, c.node, t, n.Node))
@@ -288,32 +291,46 @@ func (r *Raft) commit(n interpose.NodeView) {
 	}
 }
 
-// complete checks, once per leader and term, that the leader's log holds
-// every entry committed in an earlier term.
+// complete checks that the leader's log holds every entry committed in an
+// earlier term: all of them the first time the leader is seen, then those
+// whose commit was first seen in this check.
 func (r *Raft) complete(n interpose.NodeView) {
 	k := [2]uint64{uint64(n.Node), n.Term}
-	if r.checked[k] {
+	if !r.checked[k] {
+		r.checked[k] = true
+		for i := range r.committed {
+			if r.missing(n, uint64(i)) {
+				return
+			}
+		}
 		return
 	}
-	r.checked[k] = true
-	l := r.logs[n.Node]
-	for i := range r.committed {
-		c := r.committed[i]
-		if c.node == 0 || c.commitTerm >= n.Term {
-			continue
-		}
-		idx := uint64(i)
-		if l != nil && idx < l.first {
-			continue // compacted: the leader's snapshot covers it
-		}
-		t, ok := uint64(0), false
-		if l != nil {
-			t, ok = l.term(idx)
-		}
-		if !ok || t != c.term {
-			r.report(LeaderCompleteness, fmt.Sprintf("n%d became leader of term %d without entry %d (term %d), committed by term %d",
-				n.Node, n.Term, idx, c.term, c.commitTerm))
+	for _, i := range r.fresh {
+		if r.missing(n, i) {
 			return
 		}
 	}
+}
+
+// missing reports (and says so) when leader n lacks committed entry i that
+// it must hold.
+func (r *Raft) missing(n interpose.NodeView, i uint64) bool {
+	c := r.committed[i]
+	if c.node == 0 || c.commitTerm >= n.Term {
+		return false
+	}
+	l := r.logs[n.Node]
+	if l != nil && i < l.first {
+		return false // compacted: the leader's snapshot covers it
+	}
+	t, ok := uint64(0), false
+	if l != nil {
+		t, ok = l.term(i)
+	}
+	if ok && t == c.term {
+		return false
+	}
+	r.report(LeaderCompleteness, fmt.Sprintf("n%d, leader of term %d, lacks entry %d (term %d), committed by term %d",
+		n.Node, n.Term, i, c.term, c.commitTerm))
+	return true
 }

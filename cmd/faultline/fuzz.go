@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +43,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 				opts.Runs = int(^uint(0) >> 1) // --time alone: run until it is up
 			}
 			opts.CheckEvery = checkEvery
-			opts.Command = "faultline " + strings.Join(a.argv[1:], " ")
+			opts.Command = a.command()
 			if a.tty && !asJSON {
 				opts.Progress = func(p fuzz.Progress) {
 					fmt.Fprintf(a.stderr, "\r%d runs, %d events, %.0f events/s, %d violations  ",

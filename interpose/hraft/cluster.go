@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"regexp"
 	"math/rand"
 	"slices"
 	"strconv"
@@ -20,6 +21,11 @@ import (
 )
 
 var nullLogger = hclog.NewNullLogger()
+
+// addresses matches pointers that raft prints in some errors ("cannot find
+// replication state for 0xc000123456"); a result must not change between two
+// replays of one schedule.
+var addresses = regexp.MustCompile(`0x[0-9a-f]{6,}`)
 
 // Cluster is a hashicorp/raft cluster under control. It implements
 // interpose.System. Each node runs in a testing/synctest bubble of its own,
@@ -266,6 +272,7 @@ func (c *Cluster) observeFault(v interpose.Violation) {
 }
 
 func (c *Cluster) complete(index int, result string) {
+	result = addresses.ReplaceAllString(result, "0x…")
 	c.mu.Lock()
 	c.obs.Completions = append(c.obs.Completions, interpose.Completion{Index: index, Result: result})
 	c.mu.Unlock()
@@ -305,21 +312,23 @@ func eventSeed(seed uint64, key string, occ int) int64 {
 }
 
 // Apply implements interpose.System.
-func (c *Cluster) Apply(index int, ev interpose.Event) (string, error) {
+func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 	if c.closed {
-		return "", errors.New("hraft: cluster closed")
+		return ev, errors.New("hraft: cluster closed")
 	}
 	key := ev.Key()
 	occ := c.occ[key]
 	rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
-	res, err := c.apply(index, ev)
-	if err == nil {
-		c.occ[key] = occ + 1
+	res, err := c.apply(index, &ev)
+	if err != nil {
+		return ev, err
 	}
-	return res, err
+	c.occ[key] = occ + 1
+	ev.Result = res
+	return ev, nil
 }
 
-func (c *Cluster) apply(index int, ev interpose.Event) (string, error) {
+func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 	switch ev.Kind {
 	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
 		if ev.Msg == nil {
@@ -381,7 +390,7 @@ func (c *Cluster) apply(index int, ev interpose.Event) (string, error) {
 			return "", notEnabled("n%d is down", n.id)
 		}
 		var res string
-		c.via(n, func() { res = n.advance() })
+		c.via(n, func() { res, ev.Until, ev.UntilN = n.advance(ev.Until, ev.UntilN) })
 		return join(res, c.changes(n, c.snapshotRole(n))), nil
 
 	case interpose.Start:
@@ -509,6 +518,33 @@ func (c *Cluster) async(n *node, index int, op func(r *raft.Raft) string) string
 		res = "pending"
 	}
 	return join(res, change)
+}
+
+// firstSince returns the fingerprint of the first request node posted after
+// arrival number seq, or nil.
+func (c *Cluster) firstSince(node int, seq uint64) *interpose.Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.pending { // in arrival order
+		if m.seq > seq && m.from == node && m.request {
+			fp := m.fp
+			return &fp
+		}
+	}
+	return nil
+}
+
+// countFrom counts the pending requests of node that match fp.
+func (c *Cluster) countFrom(node int, fp *interpose.Msg) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, m := range c.pending {
+		if m.from == node && m.request && fp.Matches(m.fp) {
+			n++
+		}
+	}
+	return n
 }
 
 // join joins two parts of a result with "; ", skipping empty ones.

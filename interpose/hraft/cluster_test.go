@@ -41,12 +41,12 @@ func newHarness(t *testing.T, nodes int, opts Options) *harness {
 }
 
 func (h *harness) apply(ev interpose.Event) (string, error) {
-	res, err := h.c.Apply(h.n, ev)
+	ev, err := h.c.Apply(h.n, ev)
 	if err == nil {
 		h.n++
 	}
 	h.collect()
-	return res, err
+	return ev.Result, err
 }
 
 func (h *harness) must(ev interpose.Event) string {

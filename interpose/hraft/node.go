@@ -237,20 +237,46 @@ func (n *node) stop() {
 
 // advance moves the node's clock until it sends a message, or by advanceCap.
 // Timers that fire without sending (a leader's lease check, a snapshot) fire
-// on the way.
-func (n *node) advance() string {
+// on the way. It returns how far the clock moved, the message that ended the
+// advance (nil at the cap) and how many such messages of the node were then
+// pending.
+//
+// A replay passes the recorded want and wantN: the clock moves until wantN
+// messages matching want are pending, so that the recorded timer fires even
+// if another timer of the node comes first this time, and not at all if the
+// node already sent it.
+func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, int) {
 	select {
 	case <-n.sent:
 	default:
 	}
+	wantN = max(wantN, 1)
+	if want != nil && n.c.countFrom(n.id, want) >= wantN {
+		return "+0s", want, wantN
+	}
+	n.c.mu.Lock()
+	seq := n.c.seq
+	n.c.mu.Unlock()
 	start := time.Now()
 	t := time.NewTimer(n.advanceCap)
-	select {
-	case <-n.sent:
-	case <-t.C:
+	defer t.Stop()
+	for {
+		select {
+		case <-n.sent:
+			fp := want
+			if fp == nil {
+				fp = n.c.firstSince(n.id, seq)
+			}
+			if fp == nil {
+				continue
+			}
+			if k := n.c.countFrom(n.id, fp); k >= wantN || want == nil {
+				return "+" + time.Since(start).String(), fp, k
+			}
+		case <-t.C:
+			return "+" + time.Since(start).String() + " (cap)", nil, 0
+		}
 	}
-	t.Stop()
-	return "+" + time.Since(start).String()
 }
 
 // shutdown stops the node if it is up and ends its bubble.

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
+)
+
+func (a *app) measureCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "measure",
+		Short: "Measure a target: time to the first violation, replay rate",
+		Long: `measure runs the experiments whose tables are committed under results/.
+Each prints the command line that made it, so a reader can rerun it.`,
+	}
+	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd())
+	return c
+}
+
+// parseSeeds reads "1-10" or "1,4,9" (or a mix).
+func parseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	for part := range strings.SplitSeq(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds %q: %q is not a seed", s, lo)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(strings.TrimSpace(hi), 10, 64); err != nil || b < a {
+				return nil, fmt.Errorf("--seeds %q: bad range %q", s, part)
+			}
+		}
+		if b-a > 100000 {
+			return nil, fmt.Errorf("--seeds %q: range too large", s)
+		}
+		for x := a; x <= b; x++ {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+type ttfRow struct {
+	Seed      uint64  `json:"seed"`
+	Runs      int     `json:"runs"`
+	Events    int     `json:"events"`
+	Found     bool    `json:"found"`
+	Invariant string  `json:"invariant,omitempty"`
+	AfterS    float64 `json:"after_s"`
+}
+
+type ttfReport struct {
+	Command      string   `json:"command"`
+	Target       string   `json:"target"`
+	Seeds        int      `json:"seeds"`
+	Found        int      `json:"found"`
+	MedianS      float64  `json:"median_s"`
+	Rows         []ttfRow `json:"rows"`
+	EventsPerSec float64  `json:"events_per_s"`
+}
+
+func (a *app) measureTTFCmd() *cobra.Command {
+	var (
+		target, seeds string
+		opts          fuzz.Options
+		asJSON        bool
+	)
+	c := &cobra.Command{
+		Use:   "ttf --target NAME",
+		Short: "Time to the first violation, over several campaign seeds",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := casestudies.Lookup(target)
+			if err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
+			list, err := parseSeeds(seeds)
+			if err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
+			return a.withT(func(t *testing.T) error {
+				rep := ttfReport{Command: a.command(), Target: target, Seeds: len(list)}
+				var times []float64
+				events, elapsed := 0, 0.0
+				for _, seed := range list {
+					o := opts
+					o.Seed = seed
+					res, err := fuzz.Run(t, study.Target, o)
+					if err != nil {
+						return err
+					}
+					row := ttfRow{Seed: seed, Runs: res.Runs, Events: res.Events, AfterS: res.ElapsedS}
+					if len(res.Violations) > 0 {
+						row.Found, row.Invariant, row.AfterS = true, res.Violations[0].Invariant, res.Violations[0].AfterS
+						rep.Found++
+						times = append(times, row.AfterS)
+					} else {
+						times = append(times, math.Inf(1))
+					}
+					events += res.Events
+					elapsed += res.ElapsedS
+					rep.Rows = append(rep.Rows, row)
+				}
+				rep.MedianS = median(times)
+				if elapsed > 0 {
+					rep.EventsPerSec = float64(events) / elapsed
+				}
+				if asJSON {
+					return writeJSON(a.stdout, rep)
+				}
+				return a.printTTF(rep)
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.StringVar(&seeds, "seeds", "1-10", "campaign seeds, e.g. 1-10 or 1,3,7")
+	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
+	f.IntVar(&opts.Runs, "runs", 100000, "runs per seed before giving up")
+	f.IntVar(&opts.Events, "events", 300, "events per run")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (a *app) printTTF(rep ttfReport) error {
+	fmt.Fprintf(a.stdout, "$ %s\n\n", rep.Command)
+	t := tablewriter.NewWriter(a.stdout)
+	t.Header("seed", "runs", "events", "first violation", "after (s)")
+	for _, r := range rep.Rows {
+		inv, after := "none", "-"
+		if r.Found {
+			inv, after = r.Invariant, fmt.Sprintf("%.3f", r.AfterS)
+		}
+		if err := t.Append(strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Runs), strconv.Itoa(r.Events), inv, after); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "\n%s: a violation in %d of %d seeds; median time to the first: %.3f s; %.0f events/s\n",
+		rep.Target, rep.Found, rep.Seeds, rep.MedianS, rep.EventsPerSec)
+	return nil
+}
+
+func (a *app) measureReplayCmd() *cobra.Command {
+	var (
+		target string
+		opts   fuzz.ReplayRateOptions
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "replay --target NAME",
+		Short: "Replay rate: record schedules, replay each several times, count identical replays",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := casestudies.Lookup(target)
+			if err != nil {
+				return usageErr("measure replay: %v", err)
+			}
+			return a.withT(func(t *testing.T) error {
+				start := time.Now()
+				rep, err := fuzz.MeasureReplay(t, study.Target, opts)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, struct {
+						Command string `json:"command"`
+						*fuzz.ReplayRate
+					}{a.command(), rep})
+				}
+				return a.printReplayRate(rep, time.Since(start))
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.Uint64Var(&opts.Campaign.Seed, "seed", 1, "campaign seed of the recorded schedules")
+	f.IntVar(&opts.Campaign.Nodes, "nodes", 0, "cluster size (default: the target's)")
+	f.IntVar(&opts.Campaign.Events, "events", 300, "events per recorded schedule")
+	f.IntVar(&opts.Schedules, "schedules", 20, "schedules to record")
+	f.IntVar(&opts.Repeat, "repeat", 10, "replays of each schedule")
+	f.BoolVar(&opts.Violating, "violating", false, "record only schedules that end in a violation")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
+	fmt.Fprintf(a.stdout, "$ %s\n\n", a.command())
+	t := tablewriter.NewWriter(a.stdout)
+	t.Header("run", "events", "violation", "identical", "reproduced")
+	for _, r := range rep.Rows {
+		fp := r.Fingerprint
+		if fp == "" {
+			fp = "-"
+		}
+		if r.Flaky {
+			fp += " (flaky)"
+		}
+		if err := t.Append(strconv.Itoa(r.Run), strconv.Itoa(r.Events), fp, strconv.Itoa(r.Identical), strconv.Itoa(r.Reproduced)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	pct := func(n int) float64 { return 100 * float64(n) / float64(max(rep.Replays, 1)) }
+	fmt.Fprintf(a.stdout, "\n%s: %d schedules (from %d runs, %d marked flaky), %d replays: %d identical (%.1f%%), %d reproduced the recorded violation (%.1f%%); %s\n",
+		rep.Target, rep.Schedules, rep.Searched, rep.Flaky, rep.Replays, rep.Identical, pct(rep.Identical), rep.Reproduced, pct(rep.Reproduced), took.Round(time.Millisecond))
+	return nil
+}
+
+// command is the command line as typed, for reports.
+func (a *app) command() string {
+	return "faultline " + strings.Join(a.argv[1:], " ")
+}

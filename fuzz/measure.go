@@ -1,0 +1,141 @@
+package fuzz
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// ReplayRateOptions configure MeasureReplay. The zero value measures 20
+// schedules of 300 events (campaign seed 0), each replayed 10 times.
+type ReplayRateOptions struct {
+	// Campaign describes how schedules are made (Seed, Nodes, Events,
+	// CheckEvery, Weights, MaxDown, Checker).
+	Campaign Options
+	// Schedules is the number of schedules to replay (0: 20).
+	Schedules int
+	// Repeat is the number of replays of each (0: 10).
+	Repeat int
+	// Violating keeps only schedules that end in a violation, searching runs
+	// until Schedules of them are found or MaxRuns runs were made.
+	Violating bool
+	// MaxRuns bounds that search (0: 100,000).
+	MaxRuns int
+}
+
+// ReplayRow is one schedule's replays.
+type ReplayRow struct {
+	Run         int    `json:"run"`
+	Events      int    `json:"events"`
+	Fingerprint string `json:"fingerprint"`
+	Identical   int    `json:"identical"`
+	Reproduced  int    `json:"reproduced"`
+	// Flaky is set when Confirm found no schedule of this violation that
+	// replayed reliably (a campaign marks it so).
+	Flaky bool `json:"flaky,omitempty"`
+}
+
+// ReplayRate is how faithfully a target replays its own schedules.
+type ReplayRate struct {
+	Target    string `json:"target"`
+	Schedules int    `json:"schedules"`
+	Replays   int    `json:"replays"`
+	// Identical counts replays that applied every event with the recorded
+	// result and ended in the recorded node states and violation.
+	Identical int `json:"identical"`
+	// Reproduced counts replays that ended with the recorded violation
+	// fingerprint (or with none, for a schedule without a violation).
+	Reproduced int         `json:"reproduced"`
+	Rows       []ReplayRow `json:"rows"`
+	// Flaky counts the schedules a campaign would have marked flaky.
+	Flaky int `json:"flaky"`
+	// Searched is the number of runs made to find the schedules.
+	Searched int `json:"searched"`
+}
+
+// MeasureReplay records schedules with the campaign's walks and replays each
+// several times, counting identical and reproducing replays.
+func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions) (*ReplayRate, error) {
+	want := opts.Schedules
+	if want <= 0 {
+		want = 20
+	}
+	repeat := opts.Repeat
+	if repeat <= 0 {
+		repeat = 10
+	}
+	maxRuns := opts.MaxRuns
+	if maxRuns <= 0 {
+		maxRuns = 100000
+	}
+	if !opts.Violating {
+		maxRuns = want
+	}
+	if h, ok := target.(interpose.Holder); ok {
+		defer h.Hold()()
+	}
+	out := &ReplayRate{Target: target.Name()}
+	for run := 0; run < maxRuns && out.Schedules < want; run++ {
+		s, err := Walk(t, target, opts.Campaign, run)
+		out.Searched++
+		if err != nil {
+			return out, fmt.Errorf("measure: run %d: %w", run, err)
+		}
+		if opts.Violating && s.Violation == nil {
+			continue
+		}
+		flaky := false
+		if s.Violation != nil {
+			// What a campaign would save.
+			if s, flaky, err = Confirm(t, target, s, opts.Campaign); err != nil {
+				return out, fmt.Errorf("measure: run %d: %w", run, err)
+			}
+		}
+		row := ReplayRow{Run: run, Events: len(s.Events), Flaky: flaky}
+		if flaky {
+			out.Flaky++
+		}
+		if s.Violation != nil {
+			row.Fingerprint = s.Violation.Fingerprint
+		}
+		for range repeat {
+			rep, err := Replay(t, target, s, ReplayOptions{Repeat: 1, CheckEvery: opts.Campaign.CheckEvery, Checker: opts.Campaign.Checker})
+			if err != nil {
+				return out, fmt.Errorf("measure: replay of run %d: %w", run, err)
+			}
+			row.Reproduced += rep.Reproduced
+			if Identical(s, rep.Last.Schedule) {
+				row.Identical++
+			}
+		}
+		out.Schedules++
+		out.Replays += repeat
+		out.Identical += row.Identical
+		out.Reproduced += row.Reproduced
+		out.Rows = append(out.Rows, row)
+	}
+	return out, nil
+}
+
+// Identical reports whether a replay b of schedule a applied the same events
+// with the same results and ended in the same states and violation.
+func Identical(a, b *interpose.Schedule) bool {
+	if len(a.Events) != len(b.Events) || !slices.Equal(a.Final, b.Final) {
+		return false
+	}
+	for i := range a.Events {
+		x, y := a.Events[i], b.Events[i]
+		if x.Key() != y.Key() || x.Result != y.Result || (x.Until == nil) != (y.Until == nil) || (x.Until != nil && *x.Until != *y.Until) {
+			return false
+		}
+	}
+	switch {
+	case a.Violation == nil || b.Violation == nil:
+		return a.Violation == b.Violation
+	default:
+		return a.Violation.Fingerprint == b.Violation.Fingerprint && a.Violation.Detail == b.Violation.Detail &&
+			a.Violation.Step == b.Violation.Step
+	}
+}
