@@ -1,6 +1,8 @@
 package casestudies
 
 import (
+	"bytes"
+	"embed"
 	"fmt"
 	"sort"
 	"strings"
@@ -56,6 +58,20 @@ func All() []Study {
 	out := append([]Study(nil), studies...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+//go:embed testdata/*.min.json
+var minimal embed.FS
+
+// Minimal returns the hand-made minimal reproduction of the bug a study's
+// target shows, the yardstick for the minimizer: the shortest schedule a
+// person found. It is an error when the study has none.
+func Minimal(name string) (*interpose.Schedule, error) {
+	data, err := minimal.ReadFile("testdata/" + name + ".min.json")
+	if err != nil {
+		return nil, fmt.Errorf("%s has no hand-made minimal schedule", name)
+	}
+	return interpose.Decode(bytes.NewReader(data))
 }
 
 // Lookup returns the study called name, or an error that lists the known ones.

@@ -37,7 +37,11 @@ func show(w io.Writer, path string, s *interpose.Schedule) error {
 	}
 	fmt.Fprintln(w)
 	if o := s.Origin; o != nil && o.Command != "" {
-		fmt.Fprintf(w, "origin:   %s (run %d)\n", o.Command, o.Run)
+		fmt.Fprintf(w, "origin:   %s", o.Command)
+		if o.FuzzSeed != 0 {
+			fmt.Fprintf(w, " (run %d)", o.Run)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "events:   %d (%d external)\n\n", len(s.Events), s.Externals())
 	width := len(strconv.Itoa(len(s.Events)))

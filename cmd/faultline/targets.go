@@ -17,15 +17,31 @@ func (a *app) targetsCmd() *cobra.Command {
 		Short: "List the targets faultline can fuzz and replay",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			all := casestudies.All()
+			type row struct {
+				casestudies.Study
+				// MinimalEvents is the length of the hand-made minimal
+				// reproduction (0: none).
+				MinimalEvents int `json:"minimal_events"`
+			}
+			var rows []row
+			for _, s := range casestudies.All() {
+				r := row{Study: s}
+				if m, err := casestudies.Minimal(s.Name); err == nil {
+					r.MinimalEvents = len(m.Events)
+				}
+				rows = append(rows, r)
+			}
 			if asJSON {
-				return writeJSON(a.stdout, all)
+				return writeJSON(a.stdout, rows)
 			}
 			t := tablewriter.NewWriter(a.stdout)
-			t.Header("target", "nodes", "bug", "expect", "summary")
-			for _, s := range all {
-				bug, expect := orDash(s.Bug), orDash(s.Expect)
-				if err := t.Append(s.Name, strconv.Itoa(s.Nodes), bug, expect, s.Summary); err != nil {
+			t.Header("target", "nodes", "bug", "expect", "minimal", "summary")
+			for _, r := range rows {
+				minimal := "-"
+				if r.MinimalEvents > 0 {
+					minimal = strconv.Itoa(r.MinimalEvents) + " events"
+				}
+				if err := t.Append(r.Name, strconv.Itoa(r.Nodes), orDash(r.Bug), orDash(r.Expect), minimal, r.Summary); err != nil {
 					return err
 				}
 			}

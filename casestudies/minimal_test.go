@@ -1,0 +1,194 @@
+package casestudies
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
+)
+
+var update = flag.Bool("update", false, "rewrite the hand-made minimal schedules in testdata/")
+
+// script builds a schedule by hand: each step names a message by type,
+// source and destination, and the script finds its full fingerprint among
+// the pending messages, as a person reading `faultline show` would.
+type script struct {
+	t     *testing.T
+	ctl   *interpose.Controller
+	sys   interpose.System
+	final int // the schedule's length: a violation before it is a failure
+}
+
+func newScript(t *testing.T, name string) *script {
+	t.Helper()
+	s, err := Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := s.Target.Spec(3, 1)
+	sys, err := s.Target.Open(t, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close() })
+	return &script{t: t, ctl: interpose.NewController(sys, invariants.NewRaft(), spec), sys: sys}
+}
+
+func (s *script) do(ev interpose.Event) {
+	s.t.Helper()
+	if _, err := s.ctl.Step(ev); err != nil {
+		s.t.Fatalf("event %d (%v): %v", s.ctl.Len()+1, ev, err)
+	}
+	if v := s.ctl.Violation(); v != nil && s.ctl.Len() < s.final {
+		s.t.Fatalf("violation too early, after event %d: %v", s.ctl.Len(), v)
+	}
+}
+
+func (s *script) start(nodes ...int) {
+	for _, n := range nodes {
+		s.do(interpose.Event{Kind: interpose.Start, Node: n})
+	}
+}
+
+func (s *script) advance(n int) { s.do(interpose.Event{Kind: interpose.Advance, Node: n}) }
+
+// advanceUntil advances n's clock until a message of type typ to node to is
+// pending.
+func (s *script) advanceUntil(n int, typ string, to int) {
+	s.t.Helper()
+	want := interpose.Msg{Type: typ, From: n, To: to}
+	for range 10 {
+		s.advance(n)
+		for _, m := range s.sys.Pending() {
+			if want.Matches(m.Msg) {
+				return
+			}
+		}
+	}
+	s.t.Fatalf("n%d sent no %s to n%d", n, typ, to)
+}
+
+// deliver delivers the oldest pending message of the type from → to.
+func (s *script) deliver(typ string, from, to int) {
+	s.t.Helper()
+	want := interpose.Msg{Type: typ, From: from, To: to}
+	for _, m := range s.sys.Pending() {
+		if want.Matches(m.Msg) {
+			s.do(interpose.Event{Kind: interpose.Deliver, Msg: &m.Msg})
+			return
+		}
+	}
+	s.t.Fatalf("event %d: no pending %v among %v", s.ctl.Len()+1, want, s.sys.Pending())
+}
+
+// elect runs a pre-vote and a vote of candidate c with voter v.
+func (s *script) elect(c, v int) {
+	s.t.Helper()
+	s.advance(c)
+	s.deliver("RequestPreVote", c, v)
+	s.deliver("RequestPreVoteResp", v, c)
+	s.deliver("RequestVote", c, v)
+	s.deliver("RequestVoteResp", v, c)
+}
+
+// check ends the script: the violation must be want; the schedule must be the
+// one committed under testdata (rewritten with -update).
+func (s *script) check(file string, want string) *interpose.Schedule {
+	s.t.Helper()
+	s.ctl.Check()
+	v := s.ctl.Violation()
+	if v == nil || v.Invariant != want {
+		s.t.Fatalf("violation %v; want %s", v, want)
+	}
+	got := s.ctl.Schedule()
+	got.Origin = &interpose.Origin{Command: "go test ./casestudies -run " + s.t.Name() + " -update"}
+	path := filepath.Join("testdata", file)
+	if *update {
+		if err := got.WriteFile(path); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	committed, err := interpose.ReadFile(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if committed.Hash() != got.Hash() {
+		s.t.Errorf("%s differs from the schedule the script builds (rerun with -update)", path)
+	}
+	return committed
+}
+
+// final marks the length of the minimal schedule.
+func (s *script) expect(n int) { s.final = n }
+
+// TestForgetfulMinimal is the hand-made minimal reproduction of the
+// forgetful stable store: n1 wins term 2 with n2's vote; n2 crashes and
+// forgets it voted; n3 wins term 2 with n2's second vote.
+func TestForgetfulMinimal(t *testing.T) {
+	s := newScript(t, "hraft-forgetful")
+	s.expect(15)
+	s.start(1, 2, 3)
+	s.elect(1, 2)                                         // n1 leads term 2
+	s.do(interpose.Event{Kind: interpose.Crash, Node: 2}) // n2 loses its term and vote
+	s.do(interpose.Event{Kind: interpose.Recover, Node: 2})
+	s.elect(3, 2) // n3 leads term 2 too
+	sched := s.check("hraft-forgetful.min.json", invariants.ElectionSafety)
+	replayAll(t, "hraft-forgetful", sched, 20)
+	if m, err := Minimal("hraft-forgetful"); err != nil || len(m.Events) != len(sched.Events) {
+		t.Errorf("embedded minimal schedule: %v", err)
+	}
+}
+
+// TestRaft695Minimal is a hand-made reproduction of hashicorp/raft#695 on the
+// unmodified library: a heartbeat of a newer leader, handled on the fast
+// path beside the old leader's main loop, bumps the old leader's term; a
+// client write that reaches the old leader's loop before it notices is
+// stored with the new term, at an index where the new leader stored its own
+// entry of that term.
+func TestRaft695Minimal(t *testing.T) {
+	s := newScript(t, "hraft")
+	s.expect(17)
+	s.start(1, 2, 3)
+	s.elect(1, 2)                     // n1 leads term 2, stores its no-op at 2
+	s.deliver("AppendEntries", 1, 2)  // n2 stores n1's no-op
+	s.elect(2, 3)                     // n2's timer fires; n3 never heard of n1
+	s.advanceUntil(2, "Heartbeat", 1) // n2 leads term 3 and heartbeats
+	s.deliver("Heartbeat", 2, 1)      // fast path: n1 → follower of term 3
+	s.do(interpose.Event{Kind: interpose.Client, Node: 1, Data: "x=1"})
+	sched := s.check("hraft.min.json", invariants.LogMatching)
+	replayAll(t, "hraft", sched, 20)
+
+	// Heartbeats through raft's main loop close the race: the same schedule
+	// on hraft-serial shows no violation.
+	serial, _ := Lookup("hraft-serial")
+	other := *sched
+	other.Target.Name = "hraft-serial"
+	rep, err := fuzz.Replay(t, serial.Target, &other, fuzz.ReplayOptions{Repeat: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seen[""] != 5 {
+		t.Errorf("hraft-serial replays ended with %v; want no violation", rep.Seen)
+	}
+}
+
+func replayAll(t *testing.T, name string, s *interpose.Schedule, n int) {
+	t.Helper()
+	st, _ := Lookup(name)
+	rep, err := fuzz.Replay(t, st.Target, s, fuzz.ReplayOptions{Repeat: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reproduced != n {
+		t.Errorf("replayed %d/%d (seen %v)", rep.Reproduced, n, rep.Seen)
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(m.Run())
+}
