@@ -192,3 +192,21 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(m.Run())
 }
+
+// TestStaleSnapshotFound replays a schedule the fuzzer found on hraft-serial
+// (`faultline fuzz --target hraft-serial --seed 1`, run 171): a restarted
+// ex-leader that had snapshotted past index 4 accepts the new leader's
+// InstallSnapshot for index 4 (raft checks only its term), which rolls its
+// FSM and lastApplied back; raft's InmemSnapshotStore keeps only the snapshot
+// created last, so entry 5 is then in neither snapshot nor log, and the next
+// raft.NewRaft panics (hashicorp/raft#85, #697).
+func TestStaleSnapshotFound(t *testing.T) {
+	s, err := interpose.ReadFile("testdata/found/hraft-serial-stale-snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Violation == nil || s.Violation.Fingerprint != "NoPanic: raft.NewRaft: log not found" {
+		t.Fatalf("fixture violation: %v", s.Violation)
+	}
+	replayAll(t, "hraft-serial", s, 10)
+}

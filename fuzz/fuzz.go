@@ -39,6 +39,9 @@ type Options struct {
 	Weights *Weights
 	// MaxDown bounds the nodes down at once (0: a minority, (n-1)/2).
 	MaxDown int
+	// Clients are the payloads of client operations, picked at random
+	// (nil: "k<i>=<n>" writes for the built-in key-value FSM).
+	Clients []string
 	// Checker returns the checker of one run (nil: invariants.NewRaft).
 	Checker func() interpose.Checker
 	// Progress, if set, is called about once a second and at the end.
@@ -46,7 +49,7 @@ type Options struct {
 	// Command is recorded in each schedule's origin, to make it again.
 	Command string
 	// Confirm is how many replays in a row a violating schedule must pass,
-	// showing the same fingerprint, before it is saved (0: 3; negative: no
+	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
 	// the violation; up to 10 are tried. A schedule that passes records a
 	// typical execution rather than a rare interleaving of raft's
@@ -97,6 +100,10 @@ type Result struct {
 	ElapsedS   float64       `json:"elapsed_s"`
 	EventsPerS float64       `json:"events_per_s"`
 	Violations []Found       `json:"violations"`
+	// Kinds counts the events applied, by kind; Delivered counts delivered
+	// messages by type: what the campaign exercised.
+	Kinds     map[string]int `json:"kinds"`
+	Delivered map[string]int `json:"delivered"`
 }
 
 // RunSeed is the seed of run i of a campaign with seed s: it seeds both the
@@ -125,7 +132,8 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	if h, ok := target.(interpose.Holder); ok {
 		defer h.Hold()()
 	}
-	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed, Violations: []Found{}}
+	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed, Violations: []Found{},
+		Kinds: map[string]int{}, Delivered: map[string]int{}}
 	index := map[string]int{}
 	start := time.Now()
 	lastProgress := start
@@ -144,29 +152,15 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
 		res.Events += len(s.Events)
-		if v := s.Violation; v != nil {
-			var flaky bool
-			if s, flaky, err = Confirm(t, target, s, opts); err != nil {
-				return res, fmt.Errorf("fuzz: run %d: %w", run, err)
+		for _, e := range s.Events {
+			res.Kinds[string(e.Kind)]++
+			if e.Kind == interpose.Deliver {
+				res.Delivered[e.Msg.Type]++
 			}
-			s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
-			if i, ok := index[v.Fingerprint]; ok {
-				f := &res.Violations[i]
-				f.Count++
-				if len(s.Events) < f.Events {
-					if err := save(f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
-						return res, err
-					}
-				}
-			} else {
-				f := Found{Invariant: v.Invariant, Fingerprint: v.Fingerprint, Detail: s.Violation.Detail, Run: run, Count: 1,
-					Flaky: flaky, After: time.Since(start)}
-				f.AfterS = f.After.Seconds()
-				if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
-					return res, err
-				}
-				index[v.Fingerprint] = len(res.Violations)
-				res.Violations = append(res.Violations, f)
+		}
+		if s.Violation != nil {
+			if err := res.record(t, target, s, opts, run, index, time.Since(start)); err != nil {
+				return res, err
 			}
 			if !opts.KeepGoing {
 				break
@@ -190,6 +184,41 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 // as candidates.
 const confirmAttempts = 10
 
+// record counts a violating run and saves its schedule when its fingerprint
+// is new, or when it is shorter than the one saved: after Confirm, so that
+// what is saved replays.
+func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options,
+	run int, index map[string]int, after time.Duration) error {
+	fp := s.Violation.Fingerprint
+	i, known := index[fp]
+	if known {
+		res.Violations[i].Count++
+		if len(s.Events) >= res.Violations[i].Events {
+			return nil
+		}
+	}
+	s, flaky, err := Confirm(t, target, s, opts)
+	if err != nil {
+		return fmt.Errorf("fuzz: run %d: %w", run, err)
+	}
+	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
+	if known {
+		if f := &res.Violations[i]; len(s.Events) < f.Events {
+			f.Flaky = flaky
+			return save(f, s, opts.Out, target.Name(), opts.Seed, run)
+		}
+		return nil
+	}
+	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, Count: 1,
+		Flaky: flaky, After: after, AfterS: after.Seconds()}
+	if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
+		return err
+	}
+	index[fp] = len(res.Violations)
+	res.Violations = append(res.Violations, f)
+	return nil
+}
+
 // Confirm looks for a schedule of the violation in s that replays reliably:
 // among replays of s that show its fingerprint, the first whose own replays
 // show it opts.Confirm times in a row. When none is found, it returns s and
@@ -197,7 +226,7 @@ const confirmAttempts = 10
 func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options) (_ *interpose.Schedule, flaky bool, err error) {
 	need := opts.Confirm
 	if need == 0 {
-		need = 3
+		need = 5
 	}
 	if need < 0 || s.Violation == nil {
 		return s, false, nil
@@ -257,6 +286,7 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery = opts.CheckEvery
 	w := newWalker(sys, seed, weights, maxDown)
+	w.clients = opts.Clients
 	for ctl.Len() < events && ctl.Violation() == nil {
 		ev, ok := w.next()
 		if !ok {

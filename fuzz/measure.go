@@ -49,8 +49,11 @@ type ReplayRate struct {
 	// fingerprint (or with none, for a schedule without a violation).
 	Reproduced int         `json:"reproduced"`
 	Rows       []ReplayRow `json:"rows"`
-	// Flaky counts the schedules a campaign would have marked flaky.
-	Flaky int `json:"flaky"`
+	// Flaky counts the schedules a campaign would have marked flaky;
+	// SteadyReplays and SteadyReproduced count the replays of the others.
+	Flaky            int `json:"flaky"`
+	SteadyReplays    int `json:"steady_replays"`
+	SteadyReproduced int `json:"steady_reproduced"`
 	// Searched is the number of runs made to find the schedules.
 	Searched int `json:"searched"`
 }
@@ -114,6 +117,10 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 		out.Replays += repeat
 		out.Identical += row.Identical
 		out.Reproduced += row.Reproduced
+		if !flaky {
+			out.SteadyReplays += repeat
+			out.SteadyReproduced += row.Reproduced
+		}
 		out.Rows = append(out.Rows, row)
 	}
 	return out, nil

@@ -30,6 +30,16 @@ type ReplayReport struct {
 	Last *interpose.ReplayResult `json:"-"`
 }
 
+// ReplayFile reads a schedule file and replays it (see Replay): how a test in
+// your repository replays a schedule a campaign saved for your own target.
+func ReplayFile(t *testing.T, target interpose.Target, path string, opts ReplayOptions) (*ReplayReport, error) {
+	s, err := interpose.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Replay(t, target, s, opts)
+}
+
 // Replay replays s against target opts.Repeat times, each on a fresh system,
 // and counts the runs that show s's violation fingerprint.
 func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts ReplayOptions) (*ReplayReport, error) {

@@ -42,6 +42,7 @@ type walker struct {
 	maxDown int
 	cut     bool
 	writes  int
+	clients []string
 
 	started int
 	fps     []interpose.Msg // scratch
@@ -129,7 +130,11 @@ func (w *walker) next() (interpose.Event, bool) {
 		switch kind {
 		case interpose.Client:
 			w.writes++
-			ev.Data = "k" + strconv.Itoa(w.rng.IntN(4)) + "=" + strconv.Itoa(w.writes)
+			if len(w.clients) > 0 {
+				ev.Data = w.clients[w.rng.IntN(len(w.clients))]
+			} else {
+				ev.Data = "k" + strconv.Itoa(w.rng.IntN(4)) + "=" + strconv.Itoa(w.writes)
+			}
 		case interpose.Membership:
 			ev.Op = interpose.MembershipOps[w.rng.IntN(len(interpose.MembershipOps))]
 			ev.Peer = 1 + w.rng.IntN(n)

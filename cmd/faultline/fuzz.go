@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +96,8 @@ func (a *app) printFuzz(res *fuzz.Result) {
 	w := a.stdout
 	fmt.Fprintf(w, "%s: %d runs, %d events in %s (%.0f events/s)\n", res.Target, res.Runs, res.Events,
 		res.Elapsed.Round(time.Millisecond), res.EventsPerS)
+	fmt.Fprintf(w, "events:    %s\n", counts(res.Kinds))
+	fmt.Fprintf(w, "delivered: %s\n", counts(res.Delivered))
 	if len(res.Violations) == 0 {
 		fmt.Fprintln(w, "no violation found")
 		return
@@ -102,9 +107,28 @@ func (a *app) printFuzz(res *fuzz.Result) {
 		if v.Count > 1 {
 			fmt.Fprintf(w, ", seen in %d runs", v.Count)
 		}
+		if v.Flaky {
+			fmt.Fprint(w, ", flaky: no replay of it reproduced reliably")
+		}
 		fmt.Fprintf(w, ")\n  %s\n", v.Detail)
 		if v.Schedule != "" {
 			fmt.Fprintf(w, "  schedule: %s\n  show:     faultline show %s\n  replay:   faultline replay %s\n", v.Schedule, v.Schedule, v.Schedule)
 		}
 	}
+}
+
+// counts renders a tally as "a 3, b 2", largest first.
+func counts(m map[string]int) string {
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -231,9 +231,14 @@ func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	pct := func(n int) float64 { return 100 * float64(n) / float64(max(rep.Replays, 1)) }
-	fmt.Fprintf(a.stdout, "\n%s: %d schedules (from %d runs, %d marked flaky), %d replays: %d identical (%.1f%%), %d reproduced the recorded violation (%.1f%%); %s\n",
-		rep.Target, rep.Schedules, rep.Searched, rep.Flaky, rep.Replays, rep.Identical, pct(rep.Identical), rep.Reproduced, pct(rep.Reproduced), took.Round(time.Millisecond))
+	pct := func(n, of int) float64 { return 100 * float64(n) / float64(max(of, 1)) }
+	fmt.Fprintf(a.stdout, "\n%s: %d schedules (from %d runs), %d replays: %d identical (%.1f%%), %d reproduced the recorded outcome (%.1f%%); %s\n",
+		rep.Target, rep.Schedules, rep.Searched, rep.Replays, rep.Identical, pct(rep.Identical, rep.Replays),
+		rep.Reproduced, pct(rep.Reproduced, rep.Replays), took.Round(time.Millisecond))
+	if rep.Flaky > 0 {
+		fmt.Fprintf(a.stdout, "%d schedules marked flaky when saved; the other %d: %d of %d replays reproduced (%.1f%%)\n",
+			rep.Flaky, rep.Schedules-rep.Flaky, rep.SteadyReproduced, rep.SteadyReplays, pct(rep.SteadyReproduced, rep.SteadyReplays))
+	}
 	return nil
 }
 

@@ -159,7 +159,7 @@ func (n *node) role() (bool, uint64) {
 // configuration of every node as a voter.
 func (n *node) start() {
 	n.started = true
-	if err := n.boot(); err != nil {
+	if err := n.boot(); err != nil && !errors.Is(err, errNewRaftPanicked) {
 		n.startErr(err)
 	}
 }
@@ -189,7 +189,7 @@ func (n *node) boot() error {
 	if f := n.c.opts.NewFSM; f != nil {
 		user = f(n.id)
 	}
-	r, err := raft.NewRaft(&conf, wrapFSM(n, user), n.logs, n.stable, n.snaps, tr)
+	r, err := n.newRaft(&conf, wrapFSM(n, user), tr)
 	if err != nil {
 		return err
 	}
@@ -198,6 +198,21 @@ func (n *node) boot() error {
 	n.raft.Store(r)
 	n.up = true
 	return nil
+}
+
+var errNewRaftPanicked = errors.New("raft.NewRaft panicked")
+
+// newRaft is raft.NewRaft, with a panic (raft panics when its stores do not
+// agree, for example a log that misses entries after its latest snapshot)
+// recorded as a fault of raft.NewRaft.
+func (n *node) newRaft(conf *raft.Config, f raft.FSM, tr *transport) (r *raft.Raft, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.fault("raft.NewRaft", p)
+			err = fmt.Errorf("%w: %v", errNewRaftPanicked, p)
+		}
+	}()
+	return raft.NewRaft(conf, f, n.logs, n.stable, n.snaps, tr)
 }
 
 // startErr records a failure to start as a fault: a node that cannot restart
@@ -212,7 +227,7 @@ func (n *node) startErr(err error) {
 
 // recover restarts a crashed node on its durable stores with a fresh FSM.
 func (n *node) recover() {
-	if err := n.boot(); err != nil {
+	if err := n.boot(); err != nil && !errors.Is(err, errNewRaftPanicked) {
 		n.startErr(err)
 	}
 }

@@ -74,9 +74,9 @@ func DefaultConfig(node int) *raft.Config {
 	c.LocalID = serverID(node)
 	c.LogOutput = nil
 	c.Logger = nullLogger
-	c.SnapshotThreshold = 8
-	c.SnapshotInterval = 2 * time.Second
-	c.TrailingLogs = 4
+	c.SnapshotThreshold = 4
+	c.SnapshotInterval = time.Second
+	c.TrailingLogs = 2
 	c.NoLegacyTelemetry = true
 	return c
 }

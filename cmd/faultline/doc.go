@@ -1,0 +1,18 @@
+// Command faultline fuzzes, replays and shows faulty executions of an
+// unmodified hashicorp/raft cluster.
+//
+//	faultline targets [--json]
+//	faultline fuzz --target NAME [--nodes N] [--seed S] [--runs K] [--time D] [--events E]
+//	               [--keep-going] [--out DIR] [--check-every N] [--json]
+//	faultline replay FILE [--repeat R] [--json]
+//	faultline show FILE
+//	faultline measure ttf --target NAME [--seeds 1-10]
+//	faultline measure replay --target NAME [--schedules 20] [--repeat 10] [--violating]
+//
+// Exit status: 0 for nothing found (fuzz) or every replay reproduced
+// (replay), 1 for a violation found or a replay that did not reproduce, 2 for
+// bad usage or input, with one line on stderr.
+//
+// testing/synctest needs a *testing.T, so fuzz, replay and measure run as
+// the only test of testing.Main, which then ends the process.
+package main

@@ -1,0 +1,23 @@
+// Package fuzz hunts schedules that break an invariant, and replays them.
+//
+// Run performs a campaign: seeded random walks (Walk) over the events that
+// are enabled at each step, with weights per kind of event (Weights) and a
+// fault budget (at most a minority of nodes down by default). Among pending
+// messages it chooses a distinct fingerprint, and the system delivers the
+// oldest message that has it: identical fingerprints can belong to different
+// waiting goroutines, and this rule is what makes replay by fingerprint
+// work. Run i of a campaign with seed s is the same walk every time
+// (RunSeed).
+//
+// A violation stops the campaign unless KeepGoing; distinct violations are
+// told apart by fingerprint and counted. Before a violating schedule is
+// saved, Confirm replays it and keeps a replay that then reproduces several
+// times in a row; a violation with none is saved and marked flaky.
+//
+// Replay and ReplayFile replay a schedule and count the runs that show its
+// violation fingerprint. MeasureReplay records schedules and replays each
+// several times, counting identical replays: every target's replay rate.
+//
+// Options structs work at their zero value. Campaign control reads the wall
+// clock (for Time and progress); runs never do.
+package fuzz

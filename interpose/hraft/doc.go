@@ -1,0 +1,46 @@
+// Package hraft puts an unmodified hashicorp/raft cluster under faultline's
+// control and implements interpose.System for it.
+//
+// Each node runs in a testing/synctest bubble of its own, so it has its own
+// fake clock; an agent goroutine inside the bubble runs the controller's
+// commands and answers when every goroutine of the bubble is durably blocked.
+// While the agent waits for the next command, the node's clock is frozen.
+// "Advance node i" moves only node i's clock, until it sends a message (or by
+// a cap), which is DEMi's per-process timer event.
+//
+// The transport turns every AppendEntries, RequestVote, RequestPreVote,
+// InstallSnapshot and TimeoutNow call into a pending message. The calling
+// goroutine blocks on a channel of its own bubble until the controller
+// delivers the response; dropping the request or the response returns an
+// error to it. A delivered request goes to raft's Consumer(), except
+// heartbeats, which go to the handler raft registered with
+// SetHeartbeatHandler, as NetworkTransport does (Options.SerialHeartbeats
+// turns that off). Pipelined replication is declined. Requests are copied, as
+// if they had crossed a network.
+//
+// A crash closes the node's transport and shuts raft down; stores that
+// implement Crasher lose what they had not made durable. A recovery is
+// raft.NewRaft on the same stores with a fresh FSM. Snapshots are on, with a
+// small threshold, so InstallSnapshot and log compaction happen under
+// control. Client operations, membership changes and leadership transfers
+// are issued inside the node's bubble, never from outside (touching a
+// bubble's channels from outside kills the process); their results are
+// recorded when their futures resolve.
+//
+// Determinism: Open pins the process to one P and turns the collector off
+// while a cluster is open (Target.Hold does it once for a whole campaign),
+// and math/rand is reseeded before every event from the run's seed, the
+// event and how often it occurred before. That needs `godebug
+// randseednop=0` in the main module's go.mod; Open says so when it is
+// missing. What stays unseedable is inside raft and the runtime: the order
+// in which goroutines woken by a map iteration run, and which ready case a
+// select takes.
+//
+// Your own service: build a Target with NewTarget and Options (your FSM,
+// your stores, your raft.Config adjustments, your invariants over the FSMs)
+// and hand it to package fuzz. example_service_test.go is a complete example.
+//
+// Panics in your FSM, its snapshots and your stores are recovered and
+// reported as NoPanic faults. A panic in raft's own goroutines still ends
+// the process.
+package hraft

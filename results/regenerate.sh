@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Regenerates every table in results/. Each file starts with the command that
+# made it. Takes about three minutes on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(mktemp -d)/faultline
+go build -o "$bin" ./cmd/faultline
+out=results
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+run() { # file, command...
+	local file=$1; shift
+	echo "== $file" >&2
+	( cd "$tmp" && "$bin" "$@" ) > "$out/$file" || true
+}
+fuzzrun() { # file, command... (fuzz does not print its command line)
+	local file=$1; shift
+	echo "== $file" >&2
+	{ echo "\$ faultline $*"; echo; "$bin" "$@" || true; } > "$out/$file"
+}
+
+run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10
+run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1
+run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5
+run replay-hraft.txt measure replay --target hraft --schedules 20 --repeat 10
+run replay-hraft-serial.txt measure replay --target hraft-serial --schedules 20 --repeat 10
+for seed in 1 2 3; do
+	fuzzrun fuzz-hraft-seed$seed.txt fuzz --target hraft --runs 2000 --events 300 --keep-going --seed $seed --out results/found
+	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --out results/found
+done
+echo "== bench.txt" >&2
+{ echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./invariants"; echo
+  go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./invariants; } > "$out/bench.txt"
