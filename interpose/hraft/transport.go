@@ -51,30 +51,15 @@ func (t *transport) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (ra
 }
 
 func (t *transport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
-	r, err := t.call(target, args, nil)
-	if err != nil {
-		return err
-	}
-	*resp = *r.(*raft.AppendEntriesResponse)
-	return nil
+	return callInto(t, target, args, nil, resp)
 }
 
 func (t *transport) RequestVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestVoteRequest, resp *raft.RequestVoteResponse) error {
-	r, err := t.call(target, args, nil)
-	if err != nil {
-		return err
-	}
-	*resp = *r.(*raft.RequestVoteResponse)
-	return nil
+	return callInto(t, target, args, nil, resp)
 }
 
 func (t *transport) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
-	r, err := t.call(target, args, nil)
-	if err != nil {
-		return err
-	}
-	*resp = *r.(*raft.RequestPreVoteResponse)
-	return nil
+	return callInto(t, target, args, nil, resp)
 }
 
 func (t *transport) InstallSnapshot(id raft.ServerID, target raft.ServerAddress, args *raft.InstallSnapshotRequest, resp *raft.InstallSnapshotResponse, data io.Reader) error {
@@ -82,20 +67,20 @@ func (t *transport) InstallSnapshot(id raft.ServerID, target raft.ServerAddress,
 	if err != nil {
 		return fmt.Errorf("faultline: reading snapshot: %w", err)
 	}
-	r, err := t.call(target, args, buf)
-	if err != nil {
-		return err
-	}
-	*resp = *r.(*raft.InstallSnapshotResponse)
-	return nil
+	return callInto(t, target, args, buf, resp)
 }
 
 func (t *transport) TimeoutNow(id raft.ServerID, target raft.ServerAddress, args *raft.TimeoutNowRequest, resp *raft.TimeoutNowResponse) error {
-	r, err := t.call(target, args, nil)
+	return callInto(t, target, args, nil, resp)
+}
+
+// callInto makes the call and copies the answer into raft's response.
+func callInto[R any](t *transport, target raft.ServerAddress, args any, data []byte, resp *R) error {
+	r, err := t.call(target, args, data)
 	if err != nil {
 		return err
 	}
-	*resp = *r.(*raft.TimeoutNowResponse)
+	*resp = *r.(*R)
 	return nil
 }
 
