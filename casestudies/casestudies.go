@@ -51,6 +51,16 @@ var studies = []Study{
 			NewStableStore: func(int) (raft.StableStore, error) { return NewForgetfulStore(), nil },
 		}),
 	},
+	{
+		Name:    "hraft-fulldisk",
+		Summary: "hraft whose StableStore's disk fills up after 12 writes; raft panics in its own goroutine",
+		Bug:     "full-disk-stable-store",
+		Expect:  "NoPanic (a crash, caught by the worker process)",
+		Nodes:   3,
+		Target: hraft.NewTarget("hraft-fulldisk", "full-disk-stable-store", hraft.Options{
+			NewStableStore: func(int) (raft.StableStore, error) { return NewFullDiskStore(12), nil },
+		}),
+	},
 }
 
 // All returns every case study, by name.

@@ -1,8 +1,11 @@
 package fuzz
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +51,17 @@ type Options struct {
 	Progress func(Progress)
 	// Command is recorded in each schedule's origin, to make it again.
 	Command string
+	// FirstRun is the index of the campaign's first run (0: from the
+	// start), so that a campaign can be resumed after a run that crashed the
+	// process.
+	FirstRun int
+	// OnRun, if set, is called before each run with its index and the
+	// campaign's result so far (not to be kept or changed).
+	OnRun func(run int, sofar *Result)
+	// Journal, if set, receives each event of a walk as a JSON line before
+	// the event is applied, so that what a run did survives the process when
+	// a panic in raft's own goroutines ends it.
+	Journal io.Writer
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -142,9 +156,16 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			opts.Progress(Progress{Runs: res.Runs, Events: res.Events, Violations: len(res.Violations), Elapsed: time.Since(start)})
 		}
 	}
-	for run := 0; run < runs; run++ {
+	end := opts.FirstRun + runs
+	if end < opts.FirstRun {
+		end = math.MaxInt // Runs "unbounded", with a Time bound
+	}
+	for run := opts.FirstRun; run < end; run++ {
 		if opts.Time > 0 && time.Since(start) >= opts.Time {
 			break
+		}
+		if opts.OnRun != nil {
+			opts.OnRun(run, res)
 		}
 		s, err := Walk(t, target, opts, run)
 		res.Runs++
@@ -291,6 +312,13 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		ev, ok := w.next()
 		if !ok {
 			break
+		}
+		if opts.Journal != nil {
+			line, _ := json.Marshal(ev)
+			if _, err := opts.Journal.Write(append(line, '\n')); err != nil {
+				sys.Close()
+				return nil, fmt.Errorf("journal: %w", err)
+			}
 		}
 		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
 			sys.Close()

@@ -48,6 +48,10 @@ type Violation struct {
 	Detail string `json:"detail"`
 	// Step is the number of events applied when the violation was seen.
 	Step int `json:"step"`
+	// Crash is set when the violation ended the process (a panic in a
+	// goroutine faultline does not own): replaying it must run in a
+	// process of its own.
+	Crash bool `json:"crash,omitempty"`
 }
 
 func (v *Violation) String() string {

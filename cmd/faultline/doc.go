@@ -15,4 +15,10 @@
 //
 // testing/synctest needs a *testing.T, so fuzz, replay and measure run as
 // the only test of testing.Main, which then ends the process.
+//
+// fuzz runs its campaign in a worker process (this binary with hidden
+// flags), so that a panic in raft's own goroutines becomes a NoPanic
+// violation with its schedule, saved from a journal of the crashed run, and
+// the campaign resumes at the next run. replay runs a schedule that ended in
+// such a crash in workers too.
 package main

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +23,8 @@ func (a *app) fuzzCmd() *cobra.Command {
 		opts       fuzz.Options
 		asJSON     bool
 		checkEvery int
+		workerDir  string
+		onlyRun    int
 	)
 	c := &cobra.Command{
 		Use:   "fuzz --target NAME",
@@ -53,28 +58,40 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 						p.Runs, p.Events, float64(p.Events)/max(p.Elapsed.Seconds(), 1e-9), p.Violations)
 				}
 			}
+			if workerDir != "" {
+				return a.fuzzWorker(study, opts, workerDir, onlyRun)
+			}
 			var res *fuzz.Result
-			err = a.withT(func(t *testing.T) error {
-				res, err = fuzz.Run(t, study.Target, opts)
-				if opts.Progress != nil {
-					fmt.Fprintln(a.stderr)
+			if a.self != "" {
+				// Runs happen in a worker process, so that a panic in raft's own
+				// goroutines is a finding, not the end of the campaign.
+				opts.Progress = nil
+				if res, err = a.superviseFuzz(study, opts, a.argv[1:], a.tty && !asJSON); err != nil {
+					return err
 				}
+			} else {
+				err = a.withT(func(t *testing.T) error {
+					res, err = fuzz.Run(t, study.Target, opts)
+					if opts.Progress != nil {
+						fmt.Fprintln(a.stderr)
+					}
+					return err
+				})
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					if err := writeJSON(a.stdout, res); err != nil {
-						return err
-					}
-				} else {
-					a.printFuzz(res)
+			}
+			if asJSON {
+				if err := writeJSON(a.stdout, res); err != nil {
+					return err
 				}
-				if len(res.Violations) > 0 {
-					return errFinding
-				}
-				return nil
-			})
-			return err
+			} else {
+				a.printFuzz(res)
+			}
+			if len(res.Violations) > 0 {
+				return errFinding
+			}
+			return nil
 		},
 	}
 	f := c.Flags()
@@ -88,8 +105,42 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&checkEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
+	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
+	f.IntVar(&opts.FirstRun, "first-run", 0, "index of the first run (internal)")
+	f.IntVar(&onlyRun, "only-run", -1, "run only this run, journaling its events (internal)")
+	for _, name := range []string{"worker-dir", "first-run", "only-run"} {
+		_ = f.MarkHidden(name)
+	}
 	_ = c.MarkFlagRequired("target")
 	return c
+}
+
+// fuzzWorker is the worker side of superviseFuzz: it runs the campaign in
+// this process, writing its progress before each run and its result at the
+// end. With onlyRun it runs that one run and journals its events.
+func (a *app) fuzzWorker(study casestudies.Study, opts fuzz.Options, dir string, onlyRun int) error {
+	opts.Progress = nil
+	pw := &progressWriter{dir: dir}
+	opts.OnRun = pw.before
+	if onlyRun >= 0 {
+		journal, err := os.Create(filepath.Join(dir, workerJournal))
+		if err != nil {
+			return err
+		}
+		defer journal.Close()
+		opts.FirstRun, opts.Runs, opts.Journal, opts.Out = onlyRun, 1, journal, ""
+	}
+	return a.withT(func(t *testing.T) error {
+		res, err := fuzz.Run(t, study.Target, opts)
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, workerResult), data, 0o644)
+	})
 }
 
 func (a *app) printFuzz(res *fuzz.Result) {

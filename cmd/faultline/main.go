@@ -43,6 +43,9 @@ type app struct {
 	tty bool
 	// argv is the command line, recorded in schedules.
 	argv []string
+	// self is the path of the faultline binary, for worker processes ("":
+	// run campaigns in this process, as tests do).
+	self string
 }
 
 func main() {
@@ -52,6 +55,9 @@ func main() {
 		withT:  viaTestingMain,
 		tty:    isatty.IsTerminal(os.Stderr.Fd()),
 		argv:   os.Args,
+	}
+	if exe, err := os.Executable(); err == nil {
+		a.self = exe
 	}
 	os.Exit(a.run(os.Args[1:]))
 }

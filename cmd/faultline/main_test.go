@@ -214,4 +214,28 @@ func TestBinary(t *testing.T) {
 	if code, _, stderr := run("fuzz", "--target", "nope"); code != 2 || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("unknown target: exit %d, stderr %q", code, stderr)
 	}
+
+	// A panic in raft's own goroutine ends a worker, not the campaign: it
+	// is a violation with its schedule, and it replays (in workers too).
+	code, out, stderr = run("fuzz", "--target", "hraft-fulldisk", "--runs", "5", "--keep-going", "--json", "--out", "crash")
+	var res fuzzJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 1 {
+		t.Fatalf("fuzz hraft-fulldisk: exit %d, %v\n%s\n%s", code, err, out, stderr)
+	}
+	if strings.Contains(stderr, "goroutine ") {
+		t.Errorf("a panic trace reached the user:\n%s", stderr)
+	}
+	var crashFile string
+	for _, v := range res.Violations {
+		if strings.HasPrefix(v.Fingerprint, "NoPanic: failed to save current term") {
+			crashFile = v.Schedule
+		}
+	}
+	if crashFile == "" || *res.Runs != 5 {
+		t.Fatalf("runs %d, violations %+v; want the crash of raft's setCurrentTerm", *res.Runs, res.Violations)
+	}
+	code, out, stderr = run("replay", crashFile, "--repeat", "3")
+	if code != 0 || !strings.Contains(out, "reproduced 3/3") || strings.Contains(stderr, "goroutine ") {
+		t.Fatalf("replay of a crash: exit %d\n%s\n%s", code, out, stderr)
+	}
 }

@@ -243,6 +243,4 @@ func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
 }
 
 // command is the command line as typed, for reports.
-func (a *app) command() string {
-	return "faultline " + strings.Join(a.argv[1:], " ")
-}
+func (a *app) command() string { return userCommand(a.argv) }

@@ -15,8 +15,9 @@ import (
 
 func (a *app) replayCmd() *cobra.Command {
 	var (
-		repeat int
-		asJSON bool
+		repeat    int
+		asJSON    bool
+		workerDir string
 	)
 	c := &cobra.Command{
 		Use:   "replay FILE",
@@ -40,29 +41,49 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 			if err != nil {
 				return inputErr(fmt.Errorf("schedule %s: %w", args[0], err))
 			}
+			if workerDir != "" { // one replay, which may crash this process
+				return a.withT(func(t *testing.T) error {
+					_, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{})
+					return err
+				})
+			}
+			if s.Violation != nil && s.Violation.Crash {
+				rep, err := a.replayCrashes(args[0], s, repeat)
+				if err != nil {
+					return err
+				}
+				return a.reportReplay(args[0], s, rep, asJSON)
+			}
 			return a.withT(func(t *testing.T) error {
 				rep, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat})
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					err = writeJSON(a.stdout, rep)
-				} else {
-					a.printReplay(args[0], s, rep)
-				}
-				if err != nil {
-					return err
-				}
-				if rep.Reproduced < rep.Runs {
-					return errFinding
-				}
-				return nil
+				return a.reportReplay(args[0], s, rep, asJSON)
 			})
 		},
 	}
 	c.Flags().IntVar(&repeat, "repeat", 1, "number of replays")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().StringVar(&workerDir, "worker-dir", "", "replay once as a worker (internal)")
+	_ = c.Flags().MarkHidden("worker-dir")
 	return c
+}
+
+// reportReplay prints a replay report; the exit status is 1 unless every run
+// reproduced the recorded outcome.
+func (a *app) reportReplay(path string, s *interpose.Schedule, rep *fuzz.ReplayReport, asJSON bool) error {
+	if asJSON {
+		if err := writeJSON(a.stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		a.printReplay(path, s, rep)
+	}
+	if rep.Reproduced < rep.Runs {
+		return errFinding
+	}
+	return nil
 }
 
 func (a *app) printReplay(path string, s *interpose.Schedule, rep *fuzz.ReplayReport) {

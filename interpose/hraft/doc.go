@@ -40,7 +40,8 @@
 // your stores, your raft.Config adjustments, your invariants over the FSMs)
 // and hand it to package fuzz. example_service_test.go is a complete example.
 //
-// Panics in your FSM, its snapshots and your stores are recovered and
-// reported as NoPanic faults. A panic in raft's own goroutines still ends
-// the process.
+// Panics in your FSM, its snapshots and your stores, and in raft.NewRaft,
+// are recovered and reported as NoPanic faults. A panic in raft's own
+// goroutines ends the process: the faultline command runs campaigns in
+// worker processes for that reason.
 package hraft

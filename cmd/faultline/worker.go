@@ -1,0 +1,477 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Campaigns run in a worker process: the same binary, with --worker-dir. A
+// panic in a goroutine faultline does not own (raft's own) ends the worker,
+// not the campaign. The supervisor then runs the crashed run alone with a
+// journal of its events, turns the journal and the crash report into a
+// schedule, and starts a new worker at the next run. Go's own fuzzer
+// (internal/fuzz) works the same way.
+
+// Files in a worker's directory.
+const (
+	workerResult   = "result.json"
+	workerProgress = "progress.json"
+	workerJournal  = "journal.jsonl"
+	workerRun      = "run"
+)
+
+// workerProgressRecord is what a worker writes, at most every
+// progressEvery and whenever it finds a new violation: the run it was about
+// to start and what it had done before. The index of the run in progress is
+// written to its own file before every run.
+type workerProgressRecord struct {
+	Run   int          `json:"run"`
+	Sofar *fuzz.Result `json:"sofar"`
+}
+
+// crashOutputLimit bounds how much of a dying worker's stderr is kept.
+const crashOutputLimit = 1 << 20
+
+// spawn runs the faultline binary with args and returns its exit code and
+// stderr. A worker that crashes exits 2 and prints the panic on stderr.
+func (a *app) spawn(args ...string) (int, string, error) {
+	cmd := exec.Command(a.self, args...)
+	var stderr limitedBuffer
+	stderr.limit = crashOutputLimit
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stderr.String(), nil
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stderr.String(), nil
+	}
+	return -1, "", fmt.Errorf("worker: %w", err)
+}
+
+type limitedBuffer struct {
+	bytes.Buffer
+	limit int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := b.limit - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// crash is what a dying process printed.
+type crash struct {
+	Message string // the panic or fatal error, first line
+	Where   string // the function that panicked
+	Report  string // the whole report, cut
+}
+
+var frameArgs = regexp.MustCompile(`^(.*)\(.*\)$`)
+
+// parseCrash finds the panic in a dead process's stderr.
+func parseCrash(stderr string) (crash, bool) {
+	lines := strings.Split(stderr, "\n")
+	var c crash
+	for i, l := range lines {
+		if c.Message == "" {
+			for _, p := range []string{"panic: ", "fatal error: "} {
+				if strings.HasPrefix(l, p) {
+					c.Message = strings.TrimSuffix(strings.TrimPrefix(l, "panic: "), " [recovered]")
+					c.Report = strings.Join(lines[i:min(len(lines), i+40)], "\n")
+				}
+			}
+			continue
+		}
+		if !strings.HasPrefix(l, "goroutine ") || !strings.Contains(l, "[running") {
+			continue
+		}
+		for _, f := range lines[i+1:] {
+			if f == "" {
+				break
+			}
+			if strings.HasPrefix(f, "\t") || strings.HasPrefix(f, "panic(") || strings.HasPrefix(f, "runtime.") ||
+				strings.HasPrefix(f, "internal/runtime/") {
+				continue // the runtime's own frames say where, not who
+			}
+			if m := frameArgs.FindStringSubmatch(f); m != nil {
+				f = m[1]
+			}
+			c.Where = f
+			break
+		}
+		break
+	}
+	return c, c.Message != ""
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// violation turns a crash into the violation a schedule records.
+func (c crash) violation(step int) *interpose.Violation {
+	msg := digits.ReplaceAllString(c.Message, "N")
+	fp := "NoPanic: " + msg
+	if c.Where != "" {
+		fp += " (" + c.Where + ")"
+	}
+	return &interpose.Violation{
+		Invariant:   "NoPanic",
+		Fingerprint: fp,
+		Detail:      "the process crashed: " + c.Message,
+		Step:        step,
+		Crash:       true,
+	}
+}
+
+// superviseFuzz runs a campaign in worker processes, resuming after each run
+// that crashes one. args are the fuzz flags the user gave.
+func (a *app) superviseFuzz(study casestudies.Study, opts fuzz.Options, args []string, progress bool) (*fuzz.Result, error) {
+	dir, err := os.MkdirTemp("", "faultline-worker-")
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	runs := opts.Runs
+	if runs <= 0 {
+		runs = 1000
+	}
+	total := &fuzz.Result{Target: study.Name, Seed: opts.Seed, Violations: []fuzz.Found{},
+		Kinds: map[string]int{}, Delivered: map[string]int{}}
+	start := time.Now()
+	stop := func() {}
+	if progress {
+		stop = a.drawProgress(filepath.Join(dir, workerProgress), total, start)
+	}
+	defer stop()
+	end := opts.FirstRun + runs
+	if end < opts.FirstRun {
+		end = math.MaxInt
+	}
+	first := opts.FirstRun
+	for first < end {
+		wargs := append(cloneArgs(args), "--worker-dir", dir, "--first-run", strconv.Itoa(first),
+			"--runs", strconv.Itoa(end-first))
+		if opts.Time > 0 {
+			left := opts.Time - time.Since(start)
+			if left <= 0 {
+				break
+			}
+			wargs = append(wargs, "--time", left.String())
+		}
+		for _, f := range []string{workerResult, workerProgress, workerRun} {
+			os.Remove(filepath.Join(dir, f))
+		}
+		code, stderr, err := a.spawn(wargs...)
+		if err != nil {
+			return nil, err
+		}
+		if part, err := readResult(dir); err == nil && (code == 0 || code == 1) {
+			merge(total, part)
+			break
+		}
+		c, ok := parseCrash(stderr)
+		if !ok {
+			return nil, fmt.Errorf("worker exited with status %d: %s", code, firstLine(stderr))
+		}
+		p, err := readProgress(dir)
+		run, rerr := readRun(dir)
+		if err != nil || p.Sofar == nil || rerr != nil {
+			return nil, fmt.Errorf("worker crashed (%s) before its first run", c.Message)
+		}
+		merge(total, p.Sofar)
+		// Runs between the last record and the crash finished without a
+		// violation; their events are not counted.
+		total.Runs += run - p.Run + 1
+		f, err := a.captureCrash(study, opts, args, dir, run, c, time.Since(start))
+		if err != nil {
+			return nil, err
+		}
+		total.Events += f.Events
+		for _, e := range f.Sched.Events {
+			total.Kinds[string(e.Kind)]++
+			if e.Kind == interpose.Deliver {
+				total.Delivered[e.Msg.Type]++
+			}
+		}
+		if err := keepCrash(total, f); err != nil {
+			return nil, err
+		}
+		if !opts.KeepGoing {
+			break
+		}
+		first = run + 1
+	}
+	total.Elapsed = time.Since(start)
+	total.ElapsedS = total.Elapsed.Seconds()
+	if total.ElapsedS > 0 {
+		total.EventsPerS = float64(total.Events) / total.ElapsedS
+	}
+	return total, nil
+}
+
+func cloneArgs(s []string) []string { return append([]string(nil), s...) }
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
+}
+
+// captureCrash runs the crashed run alone, journaling its events, and saves
+// the schedule that ends in the crash.
+func (a *app) captureCrash(study casestudies.Study, opts fuzz.Options, args []string, dir string,
+	run int, first crash, after time.Duration) (fuzz.Found, error) {
+	journal := filepath.Join(dir, workerJournal)
+	os.Remove(journal)
+	_, stderr, err := a.spawn(append(cloneArgs(args), "--worker-dir", dir, "--only-run", strconv.Itoa(run))...)
+	if err != nil {
+		return fuzz.Found{}, err
+	}
+	events, err := readJournal(journal)
+	if err != nil {
+		return fuzz.Found{}, err
+	}
+	c, again := parseCrash(stderr)
+	if !again {
+		c = first
+	}
+	s := &interpose.Schedule{
+		Version:   interpose.Version,
+		Target:    study.Target.Spec(opts.Nodes, fuzz.RunSeed(opts.Seed, run)),
+		Events:    events,
+		Violation: c.violation(len(events)),
+		Origin:    &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run},
+	}
+	f := fuzz.Found{Invariant: s.Violation.Invariant, Fingerprint: s.Violation.Fingerprint, Detail: s.Violation.Detail,
+		Run: run, Count: 1, Events: len(events), Flaky: !again, After: after, AfterS: after.Seconds(), Sched: s}
+	if opts.Out != "" {
+		f.Schedule = filepath.Join(opts.Out, fmt.Sprintf("%s-NoPanic-crash-seed%d-run%d.json", study.Name, opts.Seed, run))
+	}
+	return f, nil
+}
+
+// keepCrash merges a crash into the campaign's findings and writes its
+// schedule when it is the first of its fingerprint or shorter than the one
+// kept.
+func keepCrash(total *fuzz.Result, f fuzz.Found) error {
+	if !mergeFound(total, f) || f.Schedule == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(f.Schedule), 0o755); err != nil {
+		return err
+	}
+	return f.Sched.WriteFile(f.Schedule)
+}
+
+func readResult(dir string) (*fuzz.Result, error) {
+	data, err := os.ReadFile(filepath.Join(dir, workerResult))
+	if err != nil {
+		return nil, err
+	}
+	var r fuzz.Result
+	return &r, json.Unmarshal(data, &r)
+}
+
+func readProgress(dir string) (workerProgressRecord, error) {
+	var p workerProgressRecord
+	data, err := os.ReadFile(filepath.Join(dir, workerProgress))
+	if err != nil {
+		return p, err
+	}
+	return p, json.Unmarshal(data, &p)
+}
+
+func readJournal(path string) ([]interpose.Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("worker journal: %w", err)
+	}
+	defer f.Close()
+	var events []interpose.Event
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		var ev interpose.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			break // the last line may be cut by the crash
+		}
+		events = append(events, ev)
+	}
+	return events, nil
+}
+
+// merge adds a worker's result to the campaign's.
+func merge(total, part *fuzz.Result) {
+	total.Nodes = part.Nodes
+	total.Runs += part.Runs
+	total.Events += part.Events
+	for k, v := range part.Kinds {
+		total.Kinds[k] += v
+	}
+	for k, v := range part.Delivered {
+		total.Delivered[k] += v
+	}
+	for _, f := range part.Violations {
+		if !mergeFound(total, f) && f.Schedule != "" {
+			for _, g := range total.Violations {
+				if g.Fingerprint == f.Fingerprint && g.Schedule != f.Schedule {
+					os.Remove(f.Schedule) // another worker kept a shorter one
+				}
+			}
+		}
+	}
+}
+
+// mergeFound adds a finding to the campaign's and reports whether its
+// schedule is the one kept: the first of its fingerprint, or a shorter one
+// (the longer one's file is removed).
+func mergeFound(total *fuzz.Result, f fuzz.Found) bool {
+	for i := range total.Violations {
+		if g := &total.Violations[i]; g.Fingerprint == f.Fingerprint {
+			g.Count += f.Count
+			if f.Events >= g.Events || f.Schedule == "" {
+				return false
+			}
+			if g.Schedule != "" && g.Schedule != f.Schedule {
+				os.Remove(g.Schedule)
+			}
+			g.Schedule, g.Events, g.Flaky, g.Sched = f.Schedule, f.Events, f.Flaky, f.Sched
+			return true
+		}
+	}
+	total.Violations = append(total.Violations, f)
+	return true
+}
+
+// userCommand is the command line as the user typed it: a worker's own flags
+// come after --worker-dir, which the supervisor appends.
+func userCommand(argv []string) string {
+	for i, arg := range argv {
+		if arg == "--worker-dir" {
+			argv = argv[:i]
+			break
+		}
+	}
+	return "faultline " + strings.Join(argv[1:], " ")
+}
+
+// drawProgress shows a worker's progress on a terminal, once a second.
+func (a *app) drawProgress(path string, total *fuzz.Result, start time.Time) (stop func()) {
+	if !a.tty {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			data, err := os.ReadFile(path)
+			var p workerProgressRecord
+			if err != nil || json.Unmarshal(data, &p) != nil {
+				continue
+			}
+			if p.Sofar == nil {
+				continue
+			}
+			el := time.Since(start).Seconds()
+			events := total.Events + p.Sofar.Events
+			fmt.Fprintf(a.stderr, "\r%d runs, %d events, %.0f events/s, %d violations  ",
+				total.Runs+p.Sofar.Runs, events, float64(events)/max(el, 1e-9), len(total.Violations)+len(p.Sofar.Violations))
+		}
+	}()
+	return func() {
+		close(done)
+		fmt.Fprintln(a.stderr)
+	}
+}
+
+func readRun(dir string) (int, error) {
+	data, err := os.ReadFile(filepath.Join(dir, workerRun))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(string(data))
+}
+
+// progressEvery bounds how often a worker writes its whole result.
+const progressEvery = 200 * time.Millisecond
+
+// progressWriter records, before each run of a worker, where it is.
+type progressWriter struct {
+	dir        string
+	last       time.Time
+	violations int
+}
+
+func (w *progressWriter) before(run int, sofar *fuzz.Result) {
+	os.WriteFile(filepath.Join(w.dir, workerRun), strconv.AppendInt(nil, int64(run), 10), 0o644)
+	found := 0
+	for _, f := range sofar.Violations {
+		found += f.Count
+	}
+	if time.Since(w.last) < progressEvery && found == w.violations && !w.last.IsZero() {
+		return
+	}
+	w.last, w.violations = time.Now(), found
+	data, _ := json.Marshal(workerProgressRecord{Run: run, Sofar: sofar})
+	tmp := filepath.Join(w.dir, workerProgress+".tmp")
+	if os.WriteFile(tmp, data, 0o644) == nil {
+		os.Rename(tmp, filepath.Join(w.dir, workerProgress))
+	}
+}
+
+// replayCrashes replays a schedule that ended in a crash, each time in a
+// worker process of its own, and counts the workers that crashed with the
+// same fingerprint.
+func (a *app) replayCrashes(path string, s *interpose.Schedule, repeat int) (*fuzz.ReplayReport, error) {
+	if a.self == "" {
+		return nil, errors.New("replaying a crash needs the faultline binary")
+	}
+	rep := &fuzz.ReplayReport{Expected: s.Violation.Fingerprint, Seen: map[string]int{}}
+	dir, err := os.MkdirTemp("", "faultline-worker-")
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	for range repeat {
+		code, stderr, err := a.spawn("replay", path, "--worker-dir", dir)
+		if err != nil {
+			return nil, err
+		}
+		fp := ""
+		if c, ok := parseCrash(stderr); ok {
+			fp = c.violation(0).Fingerprint
+		} else if code == 2 {
+			return nil, fmt.Errorf("replay worker: %s", firstLine(stderr))
+		}
+		rep.Runs++
+		rep.Seen[fp]++
+		if fp == rep.Expected {
+			rep.Reproduced++
+		}
+	}
+	return rep, nil
+}
