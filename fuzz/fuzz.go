@@ -120,6 +120,17 @@ type Result struct {
 	Delivered map[string]int `json:"delivered"`
 }
 
+// Tally counts a run's events into the result.
+func (res *Result) Tally(s *interpose.Schedule) {
+	res.Events += len(s.Events)
+	for _, e := range s.Events {
+		res.Kinds[string(e.Kind)]++
+		if e.Kind == interpose.Deliver && e.Msg != nil {
+			res.Delivered[e.Msg.Type]++
+		}
+	}
+}
+
 // RunSeed is the seed of run i of a campaign with seed s: it seeds both the
 // walk and the system.
 func RunSeed(s uint64, i int) uint64 {
@@ -172,13 +183,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
-		res.Events += len(s.Events)
-		for _, e := range s.Events {
-			res.Kinds[string(e.Kind)]++
-			if e.Kind == interpose.Deliver {
-				res.Delivered[e.Msg.Type]++
-			}
-		}
+		res.Tally(s)
 		if s.Violation != nil {
 			if err := res.record(t, target, s, opts, run, index, time.Since(start)); err != nil {
 				return res, err

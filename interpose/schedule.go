@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 )
 
 // Version is the schedule file format this package reads and writes.
@@ -52,6 +53,19 @@ type Violation struct {
 	// goroutine faultline does not own): replaying it must run in a
 	// process of its own.
 	Crash bool `json:"crash,omitempty"`
+}
+
+var digits = regexp.MustCompile(`[0-9]+`)
+
+// StableText keeps what identifies a message across runs, for fingerprints:
+// runs of digits (terms, indexes, addresses, sizes) become N, and the text
+// is cut to 100 bytes.
+func StableText(s string) string {
+	s = digits.ReplaceAllString(s, "N")
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
 }
 
 func (v *Violation) String() string {

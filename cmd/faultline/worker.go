@@ -124,12 +124,9 @@ func parseCrash(stderr string) (crash, bool) {
 	return c, c.Message != ""
 }
 
-var digits = regexp.MustCompile(`[0-9]+`)
-
 // violation turns a crash into the violation a schedule records.
 func (c crash) violation(step int) *interpose.Violation {
-	msg := digits.ReplaceAllString(c.Message, "N")
-	fp := "NoPanic: " + msg
+	fp := "NoPanic: " + interpose.StableText(c.Message)
 	if c.Where != "" {
 		fp += " (" + c.Where + ")"
 	}
@@ -205,13 +202,7 @@ func (a *app) superviseFuzz(study casestudies.Study, opts fuzz.Options, args []s
 		if err != nil {
 			return nil, err
 		}
-		total.Events += f.Events
-		for _, e := range f.Sched.Events {
-			total.Kinds[string(e.Kind)]++
-			if e.Kind == interpose.Deliver {
-				total.Delivered[e.Msg.Type]++
-			}
-		}
+		total.Tally(f.Sched)
 		if err := keepCrash(total, f); err != nil {
 			return nil, err
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -220,7 +219,7 @@ func (n *node) newRaft(conf *raft.Config, f raft.FSM, tr *transport) (r *raft.Ra
 func (n *node) startErr(err error) {
 	n.c.observeFault(interpose.Violation{
 		Invariant:   "NodeStarts",
-		Fingerprint: "NodeStarts: " + normalize(err.Error()),
+		Fingerprint: "NodeStarts: " + interpose.StableText(err.Error()),
 		Detail:      fmt.Sprintf("n%d could not start: %v", n.id, err),
 	})
 }
@@ -340,21 +339,9 @@ func (n *node) guard(where string, errp *error) {
 func (n *node) fault(where string, p any) {
 	n.c.observeFault(interpose.Violation{
 		Invariant:   "NoPanic",
-		Fingerprint: "NoPanic: " + where + ": " + normalize(fmt.Sprint(p)),
+		Fingerprint: "NoPanic: " + where + ": " + interpose.StableText(fmt.Sprint(p)),
 		Detail:      fmt.Sprintf("n%d: %s panicked: %v", n.id, where, p),
 	})
-}
-
-var digits = regexp.MustCompile(`[0-9]+`)
-
-// normalize keeps what identifies a message across runs: digits (indexes,
-// terms, addresses) become N, and it is cut to 100 bytes.
-func normalize(s string) string {
-	s = digits.ReplaceAllString(s, "N")
-	if len(s) > 100 {
-		s = s[:100]
-	}
-	return s
 }
 
 var (
