@@ -390,8 +390,8 @@ func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 			return "", notEnabled("n%d is down", n.id)
 		}
 		var res string
-		c.via(n, func() { res, ev.Until, ev.UntilN = n.advance(ev.Until, ev.UntilN) })
-		return join(res, c.changes(n, c.snapshotRole(n))), nil
+		change := c.via(n, func() { res, ev.Until, ev.UntilN = n.advance(ev.Until, ev.UntilN) })
+		return join(res, change), nil
 
 	case interpose.Start:
 		if n.started {
