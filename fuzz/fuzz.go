@@ -31,7 +31,9 @@ type Options struct {
 	// Time bounds the campaign's wall-clock time (0: no bound). A run in
 	// progress finishes.
 	Time time.Duration
-	// KeepGoing goes on after a violation, to find distinct bugs.
+	// KeepGoing goes on after a violation, to find distinct bugs. Without
+	// it a campaign stops at the first violation whose schedule replays
+	// (see Confirm); a flaky one met before is listed too.
 	KeepGoing bool
 	// Out is the directory violating schedules are written to ("": none).
 	Out string
@@ -185,11 +187,12 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		}
 		res.Tally(s)
 		if s.Violation != nil {
-			if err := res.record(t, target, s, opts, run, index, time.Since(start)); err != nil {
+			flaky, err := res.record(t, target, s, opts, run, index, time.Since(start))
+			if err != nil {
 				return res, err
 			}
-			if !opts.KeepGoing {
-				break
+			if !opts.KeepGoing && !flaky {
+				break // a flaky violation is listed, and the search goes on for one that replays
 			}
 		}
 		if opts.Progress != nil && time.Since(lastProgress) >= time.Second {
@@ -211,38 +214,42 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 const confirmAttempts = 10
 
 // record counts a violating run and saves its schedule when its fingerprint
-// is new, or when it is shorter than the one saved: after Confirm, so that
-// what is saved replays.
+// is new, when the schedule kept so far is flaky and this one is not, or when
+// it is shorter (and no flakier): after Confirm, so that what is saved
+// replays. It reports whether the schedule kept for the fingerprint is
+// flaky.
 func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options,
-	run int, index map[string]int, after time.Duration) error {
+	run int, index map[string]int, after time.Duration) (flaky bool, err error) {
 	fp := s.Violation.Fingerprint
 	i, known := index[fp]
 	if known {
-		res.Violations[i].Count++
-		if len(s.Events) >= res.Violations[i].Events {
-			return nil
+		g := &res.Violations[i]
+		g.Count++
+		if !g.Flaky && len(s.Events) >= g.Events {
+			return false, nil
 		}
 	}
-	s, flaky, err := Confirm(t, target, s, opts)
+	s, flaky, err = Confirm(t, target, s, opts)
 	if err != nil {
-		return fmt.Errorf("fuzz: run %d: %w", run, err)
+		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
 	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
 	if known {
-		if f := &res.Violations[i]; len(s.Events) < f.Events {
-			f.Flaky = flaky
-			return save(f, s, opts.Out, target.Name(), opts.Seed, run)
+		g := &res.Violations[i]
+		if better := g.Flaky && !flaky || g.Flaky == flaky && len(s.Events) < g.Events; !better {
+			return g.Flaky, nil
 		}
-		return nil
+		g.Flaky, g.Detail = flaky, s.Violation.Detail
+		return flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
 	}
 	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, Count: 1,
 		Flaky: flaky, After: after, AfterS: after.Seconds()}
 	if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
-		return err
+		return flaky, err
 	}
 	index[fp] = len(res.Violations)
 	res.Violations = append(res.Violations, f)
-	return nil
+	return flaky, nil
 }
 
 // Confirm looks for a schedule of the violation in s that replays reliably:
