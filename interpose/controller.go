@@ -106,6 +106,11 @@ type ReplayOptions struct {
 	CheckEvery int
 	// KeepGoing replays the whole schedule even after a violation.
 	KeepGoing bool
+	// Wildcard delivers (drops, duplicates), for a recorded message whose
+	// fingerprint is not pending, the oldest pending message with the same
+	// type, source and destination, as DEMi's wildcard passes do. The
+	// schedule replayed records the message actually delivered.
+	Wildcard bool
 }
 
 // ReplayResult is what a replay did.
@@ -113,8 +118,9 @@ type ReplayResult struct {
 	// Violation is the first violation seen, or nil.
 	Violation *Violation
 	// Applied and Skipped count the events of the input that were applied
-	// and skipped (their message never appeared, or their node was down).
-	Applied, Skipped int
+	// and skipped (their message never appeared, or their node was down);
+	// Wildcards counts the deliveries matched by type only.
+	Applied, Skipped, Wildcards int
 	// Schedule is what was actually applied.
 	Schedule *Schedule
 }
@@ -133,7 +139,15 @@ func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*Replay
 	res := &ReplayResult{}
 	for i, ev := range s.Events {
 		ev.Result = ""
-		if _, err := ctl.Step(ev); err != nil {
+		_, err := ctl.Step(ev)
+		if errors.Is(err, ErrNotEnabled) && opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
+			wild := ev.Msg.TypeOnly()
+			ev.Msg = &wild
+			if _, err = ctl.Step(ev); err == nil {
+				res.Wildcards++
+			}
+		}
+		if err != nil {
 			if errors.Is(err, ErrNotEnabled) {
 				res.Skipped++
 				continue

@@ -143,7 +143,8 @@ type Event struct {
 	Until *Msg `json:"until,omitempty"`
 	// UntilN is how many messages with fingerprint Until the node had
 	// pending when the advance ended; a replay stops once that many are
-	// pending (at once, if the node sent it earlier this time).
+	// pending (at once, if the node sent it earlier this time). -1 records
+	// an advance that reached its cap: a replay moves the clock by the cap.
 	UntilN int `json:"until_n,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`

@@ -109,6 +109,30 @@ type Schedule struct {
 	// Final is each node's state after the last event.
 	Final  []NodeView `json:"final,omitempty"`
 	Origin *Origin    `json:"origin,omitempty"`
+	// Minimization, on a minimized schedule, says how it was made.
+	Minimization *Minimization `json:"minimization,omitempty"`
+}
+
+// Minimization records how a minimized schedule was made from its parent
+// (Origin.Parent).
+type Minimization struct {
+	InitialEvents      int         `json:"initial_events"`
+	InitialExternals   int         `json:"initial_externals"`
+	MinimizedEvents    int         `json:"minimized_events"`
+	MinimizedExternals int         `json:"minimized_externals"`
+	Replays            int         `json:"replays"`
+	ElapsedS           float64     `json:"elapsed_s"`
+	Reproduced         int         `json:"reproduced"`
+	Runs               int         `json:"runs"`
+	Phases             []PhaseStat `json:"phases"`
+}
+
+// PhaseStat is one phase of a minimization.
+type PhaseStat struct {
+	Name        string  `json:"name"`
+	EventsAfter int     `json:"events_after"`
+	Replays     int     `json:"replays"`
+	ElapsedS    float64 `json:"elapsed_s"`
 }
 
 // Externals counts the external events of s.

@@ -184,6 +184,29 @@ func (c *Cluster) deliverable(m *message) bool {
 	return c.side == nil || c.side[m.from] == c.side[m.to]
 }
 
+// resolve returns the fingerprint of the message a deliver, drop or
+// duplicate event acts on: the oldest pending message that matches it (and
+// is deliverable, for a delivery; is a request, for a duplicate).
+func (c *Cluster) resolve(ev interpose.Event) (interpose.Msg, bool) {
+	if ev.Msg == nil {
+		return interpose.Msg{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.pending {
+		if !ev.Msg.Matches(m.fp) {
+			continue
+		}
+		switch {
+		case ev.Kind == interpose.Deliver && c.deliverable(m),
+			ev.Kind == interpose.Drop,
+			ev.Kind == interpose.Duplicate && m.request:
+			return m.fp, true
+		}
+	}
+	return interpose.Msg{}, false
+}
+
 // take removes and returns the oldest pending message that matches fp (and is
 // deliverable, if asked).
 func (c *Cluster) take(fp *interpose.Msg, deliverable bool) *message {
@@ -316,6 +339,11 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	if c.closed {
 		return ev, errors.New("hraft: cluster closed")
 	}
+	// Name a message event by the message it acts on, so that its seed is
+	// the same whether it was recorded exactly or matched by type.
+	if fp, ok := c.resolve(ev); ok {
+		ev.Msg = &fp
+	}
 	key := ev.Key()
 	occ := c.occ[key]
 	rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
@@ -347,6 +375,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 		if m == nil {
 			return "", notEnabled("no deliverable %s", ev.Msg)
 		}
+		ev.Msg = &m.fp // what was delivered, when ev.Msg is a type-only wildcard
 		dst := c.nodes[m.to-1]
 		c.mu.Lock()
 		if c.stats.Delivered == nil {
@@ -364,6 +393,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 		if m == nil {
 			return "", notEnabled("no pending %s", ev.Msg)
 		}
+		ev.Msg = &m.fp
 		if w := c.nodes[m.waitNode-1]; m.waiter != nil && w.up && w.inc == m.inc {
 			return c.via(w, func() { m.waiter <- reply{err: errDropped} }), nil
 		}
@@ -380,6 +410,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 				dup.req = cloneRequest(m.req)
 				dup.waiter = nil
 				c.pending = append(c.pending, &dup)
+				ev.Msg = &dup.fp
 				return "", nil
 			}
 		}

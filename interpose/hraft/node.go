@@ -258,11 +258,18 @@ func (n *node) stop() {
 // A replay passes the recorded want and wantN: the clock moves until wantN
 // messages matching want are pending, so that the recorded timer fires even
 // if another timer of the node comes first this time, and not at all if the
-// node already sent it.
+// node already sent it. An advance that ended at the cap records wantN = -1,
+// and its replay moves the clock by the whole cap.
 func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, int) {
 	select {
 	case <-n.sent:
 	default:
+	}
+	if want == nil && wantN < 0 {
+		// Recorded at the cap: move the clock by the cap, whatever is sent.
+		start := time.Now()
+		time.Sleep(n.advanceCap)
+		return "+" + time.Since(start).String() + " (cap)", nil, -1
 	}
 	wantN = max(wantN, 1)
 	if want != nil && n.c.countFrom(n.id, want) >= wantN {
@@ -288,7 +295,7 @@ func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, 
 				return "+" + time.Since(start).String(), fp, k
 			}
 		case <-t.C:
-			return "+" + time.Since(start).String() + " (cap)", nil, 0
+			return "+" + time.Since(start).String() + " (cap)", nil, -1
 		}
 	}
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/minimize"
+)
+
+func (a *app) minimizeCmd() *cobra.Command {
+	var (
+		opts   minimize.Options
+		out    string
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "minimize FILE",
+		Short: "Shrink a violating schedule to the events that matter, keeping the same violation",
+		Long: `minimize runs ddmin over the external events, removes whole Raft terms of
+deliveries, runs ddmin over the internal events and drops nodes the bug does not
+need, repeating while the schedule shrinks. A candidate counts when any of
+--replays replays shows the same violation fingerprint. The result is checked
+with 20 more replays and written to --out, with its origin and statistics.
+
+Exit status: 0 when the result reproduced in every final replay, 1 otherwise
+(or when the input is flaky), 2 on bad usage or a bad file.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if opts.Replays < 1 {
+				return usageErr("minimize: --replays %d: want at least 1", opts.Replays)
+			}
+			s, err := interpose.ReadFile(args[0])
+			if err != nil {
+				return inputErr(err)
+			}
+			if s.Violation == nil {
+				return inputErr(fmt.Errorf("schedule %s shows no violation: nothing to minimize", args[0]))
+			}
+			study, err := casestudies.Lookup(s.Target.Name)
+			if err != nil {
+				return inputErr(fmt.Errorf("schedule %s: %w", args[0], err))
+			}
+			if out == "" {
+				out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".min.json"
+			}
+			opts.Command = a.command()
+			if a.tty && !asJSON {
+				opts.Progress = func(p interpose.PhaseStat) {
+					fmt.Fprintf(a.stderr, "%-14s %5d events  %5d replays  %6.2fs\n", p.Name, p.EventsAfter, p.Replays, p.ElapsedS)
+				}
+			}
+			return a.withT(func(t *testing.T) error {
+				res, err := minimize.Minimize(t, study.Target, s, opts)
+				if err != nil {
+					return err
+				}
+				if !res.Flaky {
+					if err := res.Schedule.WriteFile(out); err != nil {
+						return err
+					}
+				}
+				if asJSON {
+					err = writeJSON(a.stdout, struct {
+						*minimize.Result
+						Out string `json:"out,omitempty"`
+					}{res, out})
+				} else {
+					err = a.printMinimize(args[0], out, res)
+				}
+				if err != nil {
+					return err
+				}
+				if res.Flaky || res.Reproduced < res.Runs {
+					return errFinding
+				}
+				return nil
+			})
+		},
+	}
+	f := c.Flags()
+	f.DurationVar(&opts.Budget, "budget", 10*time.Minute, "time budget")
+	f.IntVar(&opts.Replays, "replays", 3, "replays per candidate: it counts when any shows the violation")
+	f.StringVar(&out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
+	f.BoolVar(&opts.ExternalsOnly, "externals-only", false, "only ddmin over external events (DEMi's first phase), for comparison")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) printMinimize(in, out string, res *minimize.Result) error {
+	w := a.stdout
+	if res.Flaky {
+		fmt.Fprintf(w, "%s: did not reproduce %s in the first replays: flaky, not minimized\n", in, res.Fingerprint)
+		return nil
+	}
+	t := tablewriter.NewWriter(w)
+	t.Header("phase", "events after", "replays", "seconds")
+	for _, p := range res.Phases {
+		if err := t.Append(p.Name, strconv.Itoa(p.EventsAfter), strconv.Itoa(p.Replays), fmt.Sprintf("%.2f", p.ElapsedS)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s: %d events (%d external) -> %d events (%d external), %d replays in %.1fs",
+		res.Fingerprint, res.InitialEvents, res.InitialExternals, res.MinimizedEvents, res.MinimizedExternals, res.Replays, res.ElapsedS)
+	if !res.Complete {
+		fmt.Fprint(w, " (budget spent)")
+	}
+	fmt.Fprintf(w, "\nreproduced %d/%d\nschedule: %s\nshow:     faultline show %s\n", res.Reproduced, res.Runs, out, out)
+	return nil
+}

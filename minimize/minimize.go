@@ -1,0 +1,436 @@
+package minimize
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultline-dev/faultline/ddmin"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
+)
+
+// Options bound and tune a minimization. The zero value runs every phase
+// with k = 3 replays per candidate, a final check of 20 replays and a budget
+// of ten minutes.
+type Options struct {
+	// Budget bounds the wall-clock time (0: ten minutes). When it runs out
+	// the smallest schedule found so far is returned, with Complete false.
+	Budget time.Duration
+	// Replays is k: a candidate reproduces when any of k replays shows the
+	// violation's fingerprint (0: 3).
+	Replays int
+	// FinalRuns is the number of replays of the result's final check (0: 20).
+	FinalRuns int
+	// ExternalsOnly runs only ddmin over external events, without the
+	// wildcard, the internal phases or the node shrink: DEMi's first phase
+	// alone, for comparison.
+	ExternalsOnly bool
+	// Checker returns the checker of one replay (nil: invariants.NewRaft).
+	Checker func() interpose.Checker
+	// Progress, if set, is called at the end of each phase.
+	Progress func(interpose.PhaseStat)
+	// Command is recorded in the result's origin.
+	Command string
+}
+
+// Result is a minimization's outcome.
+type Result struct {
+	// Schedule is the minimized schedule (the input when Flaky).
+	Schedule *interpose.Schedule `json:"-"`
+	interpose.Minimization
+	Fingerprint string `json:"fingerprint"`
+	// Flaky is set when the input did not reproduce in k replays: it was not
+	// minimized.
+	Flaky bool `json:"flaky"`
+	// Complete is false when the budget ran out.
+	Complete bool `json:"complete"`
+}
+
+type minimizer struct {
+	t        *testing.T
+	target   interpose.Target
+	opts     Options
+	fp       string
+	k        int
+	cur      *interpose.Schedule
+	replays  int
+	deadline time.Time
+	start    time.Time
+	phases   []interpose.PhaseStat
+	out      bool
+}
+
+// Minimize shrinks a violating schedule of target to a schedule that shows
+// the same violation fingerprint. Every accepted step reproduces in at least
+// one of k replays; the result is checked again with FinalRuns replays.
+func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options) (*Result, error) {
+	if s.Violation == nil {
+		return nil, fmt.Errorf("minimize: the schedule shows no violation")
+	}
+	if s.Target.Name != target.Name() {
+		return nil, fmt.Errorf("minimize: schedule is for target %q, not %q", s.Target.Name, target.Name())
+	}
+	if s.Violation.Crash {
+		return nil, fmt.Errorf("minimize: the violation crashed the process; minimizing crashes is not supported yet")
+	}
+	if h, ok := target.(interpose.Holder); ok {
+		defer h.Hold()()
+	}
+	budget := opts.Budget
+	if budget <= 0 {
+		budget = 10 * time.Minute
+	}
+	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: max(opts.Replays, 1),
+		start: time.Now()}
+	if opts.Replays == 0 {
+		m.k = 3
+	}
+	m.deadline = m.start.Add(budget)
+	res := &Result{Fingerprint: m.fp}
+	res.InitialEvents, res.InitialExternals = len(s.Events), s.Externals()
+
+	first, err := m.tryOn(interpose.Schedule{Version: interpose.Version, Target: s.Target, Events: s.Events})
+	if err != nil {
+		return nil, err
+	}
+	if first == nil {
+		res.Schedule, res.Flaky = s, true
+		m.finish(res, s)
+		return res, nil
+	}
+	m.cur = first
+	m.phase("replay", func() error { return nil })
+	phases := []struct {
+		name string
+		f    func() error
+	}{{"externals", m.externals}}
+	if !opts.ExternalsOnly {
+		// Internal events first: on a long failure most events are
+		// internal, and every candidate of ddmin over the externals replays
+		// all of them.
+		phases = []struct {
+			name string
+			f    func() error
+		}{{"term clusters", m.terms}, {"internals", m.internals}, {"externals", m.externals}, {"nodes", m.nodes}}
+	}
+	for !m.out {
+		before := len(m.cur.Events)
+		for _, p := range phases {
+			if err := m.phase(p.name, p.f); err != nil {
+				return nil, err
+			}
+		}
+		if len(m.cur.Events) >= before || opts.ExternalsOnly {
+			break
+		}
+	}
+	res.Schedule = m.cur
+	res.Complete = !m.out
+	m.finish(res, s)
+	return res, nil
+}
+
+// finish runs the final check and fills in the statistics.
+func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
+	final := res.Schedule
+	runs := m.opts.FinalRuns
+	if runs <= 0 {
+		runs = 20
+	}
+	for range runs {
+		r, err := m.replay(final, false)
+		res.Runs++
+		if err == nil && r.Reproduced(m.fp) {
+			res.Reproduced++
+		}
+	}
+	res.Replays = m.replays
+	res.ElapsedS = time.Since(m.start).Seconds()
+	res.Phases = m.phases
+	res.MinimizedEvents, res.MinimizedExternals = len(final.Events), final.Externals()
+	if res.Flaky {
+		return
+	}
+	out := *final
+	out.Origin = &interpose.Origin{Command: m.opts.Command, Parent: input.Hash()}
+	mz := res.Minimization
+	out.Minimization = &mz
+	res.Schedule = &out
+}
+
+// phase runs one phase and records its statistics.
+func (m *minimizer) phase(name string, f func() error) error {
+	start, replays := time.Now(), m.replays
+	if err := f(); err != nil {
+		return err
+	}
+	p := interpose.PhaseStat{Name: name, EventsAfter: len(m.cur.Events), Replays: m.replays - replays,
+		ElapsedS: time.Since(start).Seconds()}
+	m.phases = append(m.phases, p)
+	if m.opts.Progress != nil {
+		m.opts.Progress(p)
+	}
+	return nil
+}
+
+func (m *minimizer) expired() bool {
+	if !m.out && time.Now().After(m.deadline) {
+		m.out = true
+	}
+	return m.out
+}
+
+// replay replays a schedule once on a fresh system.
+func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.ReplayResult, error) {
+	sys, err := m.target.Open(m.t, s.Target)
+	if err != nil {
+		return nil, fmt.Errorf("minimize: %w", err)
+	}
+	var check interpose.Checker
+	if m.opts.Checker != nil {
+		check = m.opts.Checker()
+	} else {
+		check = invariants.NewRaft()
+	}
+	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{Wildcard: wildcard})
+	cerr := sys.Close()
+	m.replays++
+	if err != nil {
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("minimize: %w", cerr)
+	}
+	return r, nil
+}
+
+// tryOn replays a candidate up to k times, exactly and with the type-only
+// wildcard in turn, and returns the schedule of the first replay that shows
+// the fingerprint (what was actually applied, up to the violation), or nil.
+func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) {
+	for i := range m.k {
+		if m.expired() {
+			return nil, nil
+		}
+		wildcard := i%2 == 1 && !m.opts.ExternalsOnly
+		r, err := m.replay(&cand, wildcard)
+		if err != nil {
+			return nil, err
+		}
+		if r.Reproduced(m.fp) {
+			return r.Schedule, nil
+		}
+	}
+	return nil, nil
+}
+
+// reduce runs ddmin over the events of the current schedule that sel
+// picks, keeping every other event. As soon as a candidate reproduces with a
+// schedule a fifth shorter (events that could no longer happen drop out of a
+// replay), ddmin starts again on that schedule: it would restart at
+// granularity 2 after a success anyway, and every later replay is shorter.
+func (m *minimizer) reduce(sel func(interpose.Event) bool) error {
+	for !m.expired() {
+		base := m.cur
+		var idx []int
+		for i, e := range base.Events {
+			if sel(e) {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) == 0 {
+			return nil
+		}
+		var failure error
+		var shorter, best *interpose.Schedule
+		test := func(subset []int) ddmin.Outcome {
+			in := make([]bool, len(base.Events))
+			for _, i := range subset {
+				in[i] = true
+			}
+			var events []interpose.Event
+			for i, e := range base.Events {
+				if !sel(e) || in[i] {
+					e.Result = ""
+					events = append(events, e)
+				}
+			}
+			got, err := m.tryWith(base, events)
+			switch {
+			case err != nil:
+				failure = err
+				return ddmin.Unresolved
+			case got == nil:
+				return ddmin.Pass
+			}
+			if len(got.Events) <= len(base.Events)*4/5 {
+				shorter = got // a fifth shorter at least: worth starting again
+			} else if best == nil || len(got.Events) < len(best.Events) {
+				best = got
+			}
+			return ddmin.Fail
+		}
+		stop := func() bool { return failure != nil || shorter != nil || m.expired() }
+		ddmin.Minimize(idx, test, ddmin.Options{Stop: stop})
+		if failure != nil {
+			return failure
+		}
+		if shorter == nil {
+			if best != nil && len(best.Events) < len(m.cur.Events) {
+				m.cur = best
+			}
+			return nil // 1-minimal over what sel picks
+		}
+		m.cur = shorter
+	}
+	return nil
+}
+
+func (m *minimizer) tryWith(base *interpose.Schedule, events []interpose.Event) (*interpose.Schedule, error) {
+	return m.tryOn(interpose.Schedule{Version: interpose.Version, Target: base.Target, Events: events})
+}
+
+// externals is ddmin over the external events (crashes, recoveries, client
+// operations, partitions, membership changes, transfers, starts).
+func (m *minimizer) externals() error {
+	return m.reduce(func(e interpose.Event) bool { return e.Kind.External() })
+}
+
+// internals removes deliveries, drops, duplicates and clock advances one at
+// a time, latest first, as DEMi does: a removal that still reproduces also
+// takes out whatever depended on the event (its messages never appear), and
+// one that does not costs a single candidate. ddmin, tried here, spends most
+// of its tests on large chunks that cannot go.
+func (m *minimizer) internals() error {
+	return m.removeEach(func(e interpose.Event) bool { return !e.Kind.External() })
+}
+
+// removeEach tries to remove each event sel picks, from the last to the
+// first, adopting every smaller schedule that reproduces.
+func (m *minimizer) removeEach(sel func(interpose.Event) bool) error {
+	for i := len(m.cur.Events) - 1; i >= 0 && !m.expired(); i-- {
+		if i >= len(m.cur.Events) || !sel(m.cur.Events[i]) {
+			continue
+		}
+		events := make([]interpose.Event, 0, len(m.cur.Events)-1)
+		for j, e := range m.cur.Events {
+			if j != i {
+				e.Result = ""
+				events = append(events, e)
+			}
+		}
+		got, err := m.tryWith(m.cur, events)
+		if err != nil {
+			return err
+		}
+		if got != nil && len(got.Events) < len(m.cur.Events) {
+			m.cur = got
+		}
+	}
+	return nil
+}
+
+// terms removes, latest term first, all the deliveries that carry one Raft
+// term, as DEMi's wildcard passes group them.
+func (m *minimizer) terms() error {
+	groups := map[uint64][]int{}
+	for i, e := range m.cur.Events {
+		if t, ok := termOf(e); ok {
+			groups[t] = append(groups[t], i)
+		}
+	}
+	terms := make([]uint64, 0, len(groups))
+	for t := range groups {
+		terms = append(terms, t)
+	}
+	slices.Sort(terms)
+	slices.Reverse(terms)
+	for _, term := range terms {
+		if m.expired() {
+			return nil
+		}
+		drop := map[int]bool{}
+		for i, e := range m.cur.Events {
+			if t, ok := termOf(e); ok && t == term {
+				drop[i] = true
+			}
+		}
+		if len(drop) == 0 {
+			continue
+		}
+		var events []interpose.Event
+		for i, e := range m.cur.Events {
+			if !drop[i] {
+				e.Result = ""
+				events = append(events, e)
+			}
+		}
+		got, err := m.tryWith(m.cur, events)
+		if err != nil {
+			return err
+		}
+		if got != nil && len(got.Events) < len(m.cur.Events) {
+			m.cur = got
+		}
+	}
+	return nil
+}
+
+// termOf reads the term a delivery's fingerprint carries.
+func termOf(e interpose.Event) (uint64, bool) {
+	if e.Kind != interpose.Deliver || e.Msg == nil {
+		return 0, false
+	}
+	_, rest, ok := strings.Cut(e.Msg.Key, "term=")
+	if !ok {
+		return 0, false
+	}
+	num, _, _ := strings.Cut(rest, " ")
+	t, err := strconv.ParseUint(num, 10, 64)
+	return t, err == nil
+}
+
+// nodes tries the schedule on fewer nodes: the highest-numbered node and
+// every event that mentions it go, while the bug does not need them.
+func (m *minimizer) nodes() error {
+	for m.cur.Target.Nodes > 1 && !m.expired() {
+		n := m.cur.Target.Nodes
+		var events []interpose.Event
+		for _, e := range m.cur.Events {
+			if !mentions(e, n) {
+				e.Result = ""
+				events = append(events, e)
+			}
+		}
+		spec := m.cur.Target
+		spec.Nodes = n - 1
+		got, err := m.tryOn(interpose.Schedule{Version: interpose.Version, Target: spec, Events: events})
+		if err != nil {
+			return err
+		}
+		if got == nil {
+			return nil
+		}
+		m.cur = got
+	}
+	return nil
+}
+
+func mentions(e interpose.Event, n int) bool {
+	if e.Node == n || e.Peer == n {
+		return true
+	}
+	if e.Msg != nil && (e.Msg.From == n || e.Msg.To == n) {
+		return true
+	}
+	for _, g := range e.Groups {
+		if slices.Contains(g, n) {
+			return true
+		}
+	}
+	return false
+}
