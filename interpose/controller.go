@@ -136,14 +136,29 @@ func (r *ReplayResult) Reproduced(fp string) bool {
 func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*ReplayResult, error) {
 	ctl := NewController(sys, check, s.Target)
 	ctl.CheckEvery = opts.CheckEvery
+	res, err := ctl.Replay(s.Events, opts)
+	if err != nil {
+		return nil, err
+	}
+	ctl.Check()
+	res.Violation = ctl.Violation()
+	res.Schedule = ctl.Schedule()
+	return res, nil
+}
+
+// Replay applies recorded events through the controller as Replay does,
+// stopping at the first violation unless opts.KeepGoing; the caller may go
+// on stepping the controller afterwards. The result's Violation and Schedule
+// are left for the caller to read from the controller.
+func (c *Controller) Replay(events []Event, opts ReplayOptions) (*ReplayResult, error) {
 	res := &ReplayResult{}
-	for i, ev := range s.Events {
+	for i, ev := range events {
 		ev.Result = ""
-		_, err := ctl.Step(ev)
+		_, err := c.Step(ev)
 		if errors.Is(err, ErrNotEnabled) && opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
 			wild := ev.Msg.TypeOnly()
 			ev.Msg = &wild
-			if _, err = ctl.Step(ev); err == nil {
+			if _, err = c.Step(ev); err == nil {
 				res.Wildcards++
 			}
 		}
@@ -155,12 +170,9 @@ func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*Replay
 			return nil, fmt.Errorf("replay event %d (%s): %w", i+1, ev.Kind, err)
 		}
 		res.Applied++
-		if ctl.Violation() != nil && !opts.KeepGoing {
+		if c.Violation() != nil && !opts.KeepGoing {
 			break
 		}
 	}
-	ctl.Check()
-	res.Violation = ctl.Violation()
-	res.Schedule = ctl.Schedule()
 	return res, nil
 }

@@ -25,6 +25,11 @@ type Options struct {
 	Replays int
 	// FinalRuns is the number of replays of the result's final check (0: 20).
 	FinalRuns int
+	// Explore is how many seeded walks of internal events are tried, each of
+	// up to 40 events, for a candidate that did not reproduce by replay: a
+	// bounded random search for another interleaving, standing in for DPOR
+	// (0: 2; negative: none).
+	Explore int
 	// ExternalsOnly runs only ddmin over external events, without the
 	// wildcard, the internal phases or the node shrink: DEMi's first phase
 	// alone, for comparison.
@@ -35,6 +40,26 @@ type Options struct {
 	Progress func(interpose.PhaseStat)
 	// Command is recorded in the result's origin.
 	Command string
+
+	// Resume, if set, is where a minimization interrupted by a crash stood:
+	// it starts from there instead of from the input.
+	Resume *Checkpoint
+	// Skip, if set, is asked before each candidate is replayed, by the
+	// candidate's key; a candidate it skips counts as not reproducing (the
+	// command skips candidates that crashed a worker process).
+	Skip func(key uint64) bool
+	// Before, if set, is told each candidate's key before its replay; After
+	// each schedule adopted, with the phases so far.
+	Before func(key uint64)
+	Adopt  func(Checkpoint)
+}
+
+// Checkpoint is the state of a minimization: the current schedule and the
+// phases run so far.
+type Checkpoint struct {
+	Schedule *interpose.Schedule   `json:"schedule"`
+	Phases   []interpose.PhaseStat `json:"phases"`
+	Replays  int                   `json:"replays"`
 }
 
 // Result is a minimization's outcome.
@@ -93,17 +118,21 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	res := &Result{Fingerprint: m.fp}
 	res.InitialEvents, res.InitialExternals = len(s.Events), s.Externals()
 
-	first, err := m.tryOn(interpose.Schedule{Version: interpose.Version, Target: s.Target, Events: s.Events})
-	if err != nil {
-		return nil, err
+	if r := opts.Resume; r != nil && r.Schedule != nil {
+		m.cur, m.phases, m.replays = r.Schedule, r.Phases, r.Replays
+	} else {
+		first, err := m.tryOn(interpose.Schedule{Version: interpose.Version, Target: s.Target, Events: s.Events})
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			res.Schedule, res.Flaky = s, true
+			m.finish(res, s)
+			return res, nil
+		}
+		m.cur = first
+		m.phase("replay", func() error { return nil })
 	}
-	if first == nil {
-		res.Schedule, res.Flaky = s, true
-		m.finish(res, s)
-		return res, nil
-	}
-	m.cur = first
-	m.phase("replay", func() error { return nil })
 	phases := []struct {
 		name string
 		f    func() error
@@ -174,7 +203,32 @@ func (m *minimizer) phase(name string, f func() error) error {
 	if m.opts.Progress != nil {
 		m.opts.Progress(p)
 	}
+	m.adopt(m.cur)
 	return nil
+}
+
+// adopt makes s the current schedule and tells Options.Adopt.
+func (m *minimizer) adopt(s *interpose.Schedule) {
+	m.cur = s
+	if m.opts.Adopt != nil {
+		m.opts.Adopt(Checkpoint{Schedule: s, Phases: m.phases, Replays: m.replays})
+	}
+}
+
+// announce asks Options.Skip about a candidate and tells Options.Before; it
+// reports whether the candidate may be replayed.
+func (m *minimizer) announce(cand *interpose.Schedule) bool {
+	if m.opts.Skip == nil && m.opts.Before == nil {
+		return true
+	}
+	key := candidateSeed(cand)
+	if m.opts.Skip != nil && m.opts.Skip(key) {
+		return false
+	}
+	if m.opts.Before != nil {
+		m.opts.Before(key)
+	}
+	return true
 }
 
 func (m *minimizer) expired() bool {
@@ -212,6 +266,9 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 // wildcard in turn, and returns the schedule of the first replay that shows
 // the fingerprint (what was actually applied, up to the violation), or nil.
 func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) {
+	if !m.announce(&cand) {
+		return nil, nil
+	}
 	for i := range m.k {
 		if m.expired() {
 			return nil, nil
@@ -225,8 +282,28 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 			return r.Schedule, nil
 		}
 	}
+	if m.opts.ExternalsOnly || m.cur == nil { // the input must reproduce by replay
+		return nil, nil
+	}
+	attempts := m.opts.Explore
+	if attempts == 0 {
+		attempts = 2
+	}
+	for attempt := range max(attempts, 0) {
+		if m.expired() {
+			return nil, nil
+		}
+		got, err := m.explore(&cand, attempt, exploreSteps)
+		if err != nil || got != nil {
+			return got, err
+		}
+	}
 	return nil, nil
 }
+
+// exploreSteps bounds each walk that searches for another interleaving of a
+// candidate that did not reproduce by replay.
+const exploreSteps = 40
 
 // reduce runs ddmin over the events of the current schedule that sel
 // picks, keeping every other event. As soon as a candidate reproduces with a
@@ -281,11 +358,11 @@ func (m *minimizer) reduce(sel func(interpose.Event) bool) error {
 		}
 		if shorter == nil {
 			if best != nil && len(best.Events) < len(m.cur.Events) {
-				m.cur = best
+				m.adopt(best)
 			}
 			return nil // 1-minimal over what sel picks
 		}
-		m.cur = shorter
+		m.adopt(shorter)
 	}
 	return nil
 }
@@ -328,7 +405,7 @@ func (m *minimizer) removeEach(sel func(interpose.Event) bool) error {
 			return err
 		}
 		if got != nil && len(got.Events) < len(m.cur.Events) {
-			m.cur = got
+			m.adopt(got)
 		}
 	}
 	return nil
@@ -374,7 +451,7 @@ func (m *minimizer) terms() error {
 			return err
 		}
 		if got != nil && len(got.Events) < len(m.cur.Events) {
-			m.cur = got
+			m.adopt(got)
 		}
 	}
 	return nil
@@ -415,7 +492,7 @@ func (m *minimizer) nodes() error {
 		if got == nil {
 			return nil
 		}
-		m.cur = got
+		m.adopt(got)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/minimize"
 )
 
 func (a *app) fuzzCmd() *cobra.Command {
@@ -25,6 +28,8 @@ func (a *app) fuzzCmd() *cobra.Command {
 		checkEvery int
 		workerDir  string
 		onlyRun    int
+		minimizeIt bool
+		budget     time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "fuzz --target NAME",
@@ -81,12 +86,24 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 					return err
 				}
 			}
+			var minimized []minimizedFound
+			if minimizeIt {
+				if minimized, err = a.minimizeAll(study, res, budget); err != nil {
+					return err
+				}
+			}
 			if asJSON {
-				if err := writeJSON(a.stdout, res); err != nil {
+				if err := writeJSON(a.stdout, struct {
+					*fuzz.Result
+					Minimized []minimizedFound `json:"minimized,omitempty"`
+				}{res, minimized}); err != nil {
 					return err
 				}
 			} else {
 				a.printFuzz(res)
+				for _, m := range minimized {
+					fmt.Fprintf(a.stdout, "\nminimized %s: %s\n", m.Schedule, m.Summary)
+				}
 			}
 			if len(res.Violations) > 0 {
 				return errFinding
@@ -105,6 +122,8 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&checkEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
+	f.BoolVar(&minimizeIt, "minimize", false, "minimize each violation found (see faultline minimize)")
+	f.DurationVar(&budget, "minimize-budget", 2*time.Minute, "time budget of each minimization")
 	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
 	f.IntVar(&opts.FirstRun, "first-run", 0, "index of the first run (internal)")
 	f.IntVar(&onlyRun, "only-run", -1, "run only this run, journaling its events (internal)")
@@ -182,4 +201,69 @@ func counts(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// minimizedFound is one violation of a campaign, minimized.
+type minimizedFound struct {
+	Schedule string           `json:"schedule"`
+	Out      string           `json:"out"`
+	Result   *minimize.Result `json:"result,omitempty"`
+	Summary  string           `json:"summary"`
+}
+
+// minimizeAll minimizes every violation a campaign saved, each in a worker
+// process (a candidate may crash one), or in this process under tests.
+func (a *app) minimizeAll(study casestudies.Study, res *fuzz.Result, budget time.Duration) ([]minimizedFound, error) {
+	var out []minimizedFound
+	for _, v := range res.Violations {
+		if v.Schedule == "" {
+			continue
+		}
+		m := minimizedFound{Schedule: v.Schedule, Out: strings.TrimSuffix(v.Schedule, ".json") + ".min.json"}
+		s, err := interpose.ReadFile(v.Schedule)
+		if err != nil {
+			return nil, err
+		}
+		if s.Violation == nil || s.Violation.Crash {
+			m.Summary = "not minimized: minimizing a crash is not supported yet"
+			out = append(out, m)
+			continue
+		}
+		var r minimize.Result
+		if a.self != "" {
+			var buf bytes.Buffer
+			_, stderr, err := a.spawnTo(&buf, "minimize", v.Schedule, "--json", "--budget", budget.String(), "--out", m.Out)
+			if err != nil {
+				return nil, err
+			}
+			if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+				m.Summary = "minimize failed: " + firstLine(stderr)
+				out = append(out, m)
+				continue
+			}
+		} else {
+			err := a.withT(func(t *testing.T) error {
+				got, err := minimize.Minimize(t, study.Target, s, minimize.Options{Budget: budget, Replays: 2})
+				if err == nil {
+					r = *got
+					if !got.Flaky {
+						err = got.Schedule.WriteFile(m.Out)
+					}
+				}
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		m.Result = &r
+		if r.Flaky {
+			m.Summary = "flaky: it did not reproduce in the first replays"
+		} else {
+			m.Summary = fmt.Sprintf("%d -> %d events, reproduced %d/%d, %.1fs; show: faultline show %s",
+				r.InitialEvents, r.MinimizedEvents, r.Reproduced, r.Runs, r.ElapsedS, m.Out)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/faultline-dev/faultline/interpose"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -121,6 +123,15 @@ func TestBadInput(t *testing.T) {
 	notJSON := write("notjson.json", "this is not a schedule\n")
 	v2 := write("v2.json", strings.Replace(string(good), `"version": 1`, `"version": 2`, 1))
 	unknownTarget := write("unknown.json", strings.Replace(string(good), `"name": "hraft-forgetful"`, `"name": "etcd"`, 1))
+	var gs interpose.Schedule
+	if err := json.Unmarshal(good, &gs); err != nil {
+		t.Fatal(err)
+	}
+	gs.Violation = nil
+	noViolation := filepath.Join(dir, "none.json")
+	if err := gs.WriteFile(noViolation); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -138,6 +149,9 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, "unknown command"},
 		{"bad repeat", []string{"replay", "x.json", "--repeat", "0"}, "--repeat 0"},
 		{"replay without file", []string{"replay"}, "accepts 1 arg"},
+		{"minimize missing file", []string{"minimize", filepath.Join(dir, "nope.json")}, "no such file"},
+		{"minimize no violation", []string{"minimize", noViolation}, "shows no violation"},
+		{"minimize bad replays", []string{"minimize", "x.json", "--replays", "0"}, "--replays 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -149,6 +163,33 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("stderr %q; want one line naming %q", stderr, c.want)
 			}
 		})
+	}
+}
+
+func TestMinimize(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "min.json")
+	code, stdout, stderr := cli(t, "minimize", "testdata/forgetful.json", "--out", out, "--budget", "1m")
+	if code != 0 || !strings.Contains(stdout, "reproduced 20/20") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	in, err := interpose.ReadFile("testdata/forgetful.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := interpose.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Events) >= len(in.Events) || got.Violation.Fingerprint != in.Violation.Fingerprint {
+		t.Fatalf("%d -> %d events, %s", len(in.Events), len(got.Events), got.Violation.Fingerprint)
+	}
+	if got.Origin.Parent != in.Hash() || got.Minimization == nil || got.Minimization.Reproduced != 20 {
+		t.Fatalf("origin %+v, minimization %+v", got.Origin, got.Minimization)
+	}
+	for _, phase := range []string{"term clusters", "internals", "externals", "nodes"} {
+		if !strings.Contains(stdout, phase) {
+			t.Errorf("the phase table lacks %q:\n%s", phase, stdout)
+		}
 	}
 }
 

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +19,8 @@ import (
 
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/minimize"
 )
 
 func (a *app) measureCmd() *cobra.Command {
@@ -23,7 +30,7 @@ func (a *app) measureCmd() *cobra.Command {
 		Long: `measure runs the experiments whose tables are committed under results/.
 Each prints the command line that made it, so a reader can rerun it.`,
 	}
-	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd())
+	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd())
 	return c
 }
 
@@ -244,3 +251,155 @@ func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
 
 // command is the command line as typed, for reports.
 func (a *app) command() string { return userCommand(a.argv) }
+
+type minimizeRow struct {
+	Seed       uint64  `json:"seed"`
+	Input      int     `json:"input_events"`
+	Externals  int     `json:"input_externals"`
+	Full       int     `json:"minimized_events"`
+	FullExt    int     `json:"minimized_externals"`
+	Replays    int     `json:"replays"`
+	Seconds    float64 `json:"elapsed_s"`
+	Reproduced int     `json:"reproduced"`
+	Runs       int     `json:"runs"`
+	ExtOnly    int     `json:"externals_only_events"`
+	ExtOnlyS   float64 `json:"externals_only_s"`
+	Error      string  `json:"error,omitempty"`
+}
+
+func (a *app) measureMinimizeCmd() *cobra.Command {
+	var (
+		target, seeds, budget             string
+		events, checkEvery, reps, explore int
+		asJSON, compare                   bool
+	)
+	c := &cobra.Command{
+		Use:   "minimize --target NAME",
+		Short: "Make long failures with several seeds and minimize each, with every phase and with externals only",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if _, err := casestudies.Lookup(target); err != nil {
+				return usageErr("measure minimize: %v", err)
+			}
+			list, err := parseSeeds(seeds)
+			if err != nil {
+				return usageErr("measure minimize: %v", err)
+			}
+			if a.self == "" {
+				return errors.New("measure minimize needs the faultline binary")
+			}
+			dir, err := os.MkdirTemp("", "faultline-measure-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			var rows []minimizeRow
+			for _, seed := range list {
+				row := a.measureOneMinimize(dir, target, seed, events, checkEvery, reps, explore, budget, compare)
+				rows = append(rows, row)
+				if !asJSON && a.tty {
+					fmt.Fprintf(a.stderr, "seed %d: %d -> %d events in %.1fs\n", seed, row.Input, row.Full, row.Seconds)
+				}
+			}
+			if asJSON {
+				return writeJSON(a.stdout, struct {
+					Command string        `json:"command"`
+					Rows    []minimizeRow `json:"rows"`
+				}{a.command(), rows})
+			}
+			return a.printMeasureMinimize(target, rows)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.StringVar(&seeds, "seeds", "1-10", "campaign seeds")
+	f.IntVar(&events, "events", 2000, "events per fuzz run")
+	f.IntVar(&checkEvery, "check-every", 2000, "check invariants every N events while fuzzing")
+	f.IntVar(&reps, "replays", 2, "replays per candidate")
+	f.StringVar(&budget, "budget", "2m", "minimization budget")
+	f.IntVar(&explore, "explore", 2, "walks per candidate that does not reproduce by replay (-1: none)")
+	f.BoolVar(&compare, "compare", true, "also minimize with ddmin over external events only")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+// measureOneMinimize fuzzes one seed and minimizes its first violation
+// twice, in processes of their own.
+func (a *app) measureOneMinimize(dir, target string, seed uint64, events, checkEvery, reps, explore int, budget string, compare bool) minimizeRow {
+	row := minimizeRow{Seed: seed}
+	out := filepath.Join(dir, fmt.Sprintf("seed%d", seed))
+	var fz bytes.Buffer
+	_, stderr, err := a.spawnTo(&fz, "fuzz", "--target", target, "--seed", strconv.FormatUint(seed, 10),
+		"--events", strconv.Itoa(events), "--check-every", strconv.Itoa(checkEvery), "--runs", "1000", "--out", out, "--json")
+	var fr fuzz.Result
+	if err == nil {
+		err = json.Unmarshal(fz.Bytes(), &fr)
+	}
+	if err != nil || len(fr.Violations) == 0 || fr.Violations[0].Schedule == "" {
+		row.Error = "no violation to minimize " + firstLine(stderr)
+		return row
+	}
+	in := fr.Violations[0].Schedule
+	row.Input = fr.Violations[0].Events
+	if s, err := interpose.ReadFile(in); err == nil {
+		row.Externals = s.Externals()
+	}
+	modes := []bool{false}
+	if compare {
+		modes = append(modes, true)
+	}
+	for _, extOnly := range modes {
+		args := []string{"minimize", in, "--json", "--budget", budget, "--replays", strconv.Itoa(reps), "--explore", strconv.Itoa(explore),
+			"--out", filepath.Join(dir, fmt.Sprintf("seed%d-%v.min.json", seed, extOnly))}
+		if extOnly {
+			args = append(args, "--externals-only")
+		}
+		var mz bytes.Buffer
+		_, stderr, err := a.spawnTo(&mz, args...)
+		var mr minimize.Result
+		if err == nil {
+			err = json.Unmarshal(mz.Bytes(), &mr)
+		}
+		if err != nil {
+			row.Error = "minimize: " + firstLine(stderr)
+			return row
+		}
+		if extOnly {
+			row.ExtOnly, row.ExtOnlyS = mr.MinimizedEvents, mr.ElapsedS
+		} else {
+			row.Full, row.FullExt, row.Replays, row.Seconds = mr.MinimizedEvents, mr.MinimizedExternals, mr.Replays, mr.ElapsedS
+			row.Reproduced, row.Runs = mr.Reproduced, mr.Runs
+		}
+	}
+	return row
+}
+
+func (a *app) printMeasureMinimize(target string, rows []minimizeRow) error {
+	fmt.Fprintf(a.stdout, "$ %s\n\n", a.command())
+	t := tablewriter.NewWriter(a.stdout)
+	t.Header("seed", "input (ext)", "minimized (ext)", "replays", "seconds", "reproduced", "externals only", "seconds")
+	var in, full, reps, secs, ext, extS []float64
+	for _, r := range rows {
+		if r.Error != "" {
+			if err := t.Append(strconv.FormatUint(r.Seed, 10), r.Error, "", "", "", "", "", ""); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.Append(strconv.FormatUint(r.Seed, 10), fmt.Sprintf("%d (%d)", r.Input, r.Externals),
+			fmt.Sprintf("%d (%d)", r.Full, r.FullExt), strconv.Itoa(r.Replays), fmt.Sprintf("%.1f", r.Seconds),
+			fmt.Sprintf("%d/%d", r.Reproduced, r.Runs), strconv.Itoa(r.ExtOnly), fmt.Sprintf("%.1f", r.ExtOnlyS)); err != nil {
+			return err
+		}
+		in, full = append(in, float64(r.Input)), append(full, float64(r.Full))
+		reps, secs = append(reps, float64(r.Replays)), append(secs, r.Seconds)
+		ext, extS = append(ext, float64(r.ExtOnly)), append(extS, r.ExtOnlyS)
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "\n%s, medians over %d failures: %.0f -> %.0f events, %.0f replays, %.1f s; externals only: %.0f events, %.1f s\n",
+		target, len(full), median(in), median(full), median(reps), median(secs), median(ext), median(extS))
+	return nil
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,9 +20,10 @@ import (
 
 func (a *app) minimizeCmd() *cobra.Command {
 	var (
-		opts   minimize.Options
-		out    string
-		asJSON bool
+		opts      minimize.Options
+		out       string
+		asJSON    bool
+		workerDir string
 	)
 	c := &cobra.Command{
 		Use:   "minimize FILE",
@@ -53,28 +56,16 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 				out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".min.json"
 			}
 			opts.Command = a.command()
-			if a.tty && !asJSON {
-				opts.Progress = func(p interpose.PhaseStat) {
-					fmt.Fprintf(a.stderr, "%-14s %5d events  %5d replays  %6.2fs\n", p.Name, p.EventsAfter, p.Replays, p.ElapsedS)
-				}
-			}
-			return a.withT(func(t *testing.T) error {
-				res, err := minimize.Minimize(t, study.Target, s, opts)
-				if err != nil {
-					return err
-				}
-				if !res.Flaky {
-					if err := res.Schedule.WriteFile(out); err != nil {
-						return err
-					}
-				}
+			report := func(res *minimize.Result, crashes int) error {
+				var err error
 				if asJSON {
 					err = writeJSON(a.stdout, struct {
 						*minimize.Result
-						Out string `json:"out,omitempty"`
-					}{res, out})
+						Out     string `json:"out,omitempty"`
+						Crashes int    `json:"crashed_candidates"`
+					}{res, out, crashes})
 				} else {
-					err = a.printMinimize(args[0], out, res)
+					err = a.printMinimize(args[0], out, res, crashes)
 				}
 				if err != nil {
 					return err
@@ -83,6 +74,54 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 					return errFinding
 				}
 				return nil
+			}
+			run := func(t *testing.T) (*minimize.Result, error) {
+				res, err := minimize.Minimize(t, study.Target, s, opts)
+				if err != nil {
+					return nil, err
+				}
+				if !res.Flaky {
+					if err := res.Schedule.WriteFile(out); err != nil {
+						return nil, err
+					}
+				}
+				return res, nil
+			}
+			switch {
+			case workerDir != "":
+				// A worker: its supervisor reads the result from the directory.
+				if err := minimizeWorkerHooks(workerDir, &opts); err != nil {
+					return err
+				}
+				return a.withT(func(t *testing.T) error {
+					res, err := run(t)
+					if err != nil {
+						return err
+					}
+					data, err := json.Marshal(res)
+					if err != nil {
+						return err
+					}
+					return os.WriteFile(filepath.Join(workerDir, minimizeResult), data, 0o644)
+				})
+			case a.self != "":
+				res, crashes, err := a.superviseMinimize(a.argv[1:])
+				if err != nil {
+					return err
+				}
+				return report(res, crashes)
+			}
+			if a.tty && !asJSON {
+				opts.Progress = func(p interpose.PhaseStat) {
+					fmt.Fprintf(a.stderr, "%-14s %5d events  %5d replays  %6.2fs\n", p.Name, p.EventsAfter, p.Replays, p.ElapsedS)
+				}
+			}
+			return a.withT(func(t *testing.T) error {
+				res, err := run(t)
+				if err != nil {
+					return err
+				}
+				return report(res, 0)
 			})
 		},
 	}
@@ -90,12 +129,15 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 	f.DurationVar(&opts.Budget, "budget", 10*time.Minute, "time budget")
 	f.IntVar(&opts.Replays, "replays", 3, "replays per candidate: it counts when any shows the violation")
 	f.StringVar(&out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
+	f.IntVar(&opts.Explore, "explore", 2, "seeded walks tried for a candidate that does not reproduce by replay (-1: none)")
 	f.BoolVar(&opts.ExternalsOnly, "externals-only", false, "only ddmin over external events (DEMi's first phase), for comparison")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
+	_ = f.MarkHidden("worker-dir")
 	return c
 }
 
-func (a *app) printMinimize(in, out string, res *minimize.Result) error {
+func (a *app) printMinimize(in, out string, res *minimize.Result, crashes int) error {
 	w := a.stdout
 	if res.Flaky {
 		fmt.Fprintf(w, "%s: did not reproduce %s in the first replays: flaky, not minimized\n", in, res.Fingerprint)
@@ -116,6 +158,10 @@ func (a *app) printMinimize(in, out string, res *minimize.Result) error {
 	if !res.Complete {
 		fmt.Fprint(w, " (budget spent)")
 	}
-	fmt.Fprintf(w, "\nreproduced %d/%d\nschedule: %s\nshow:     faultline show %s\n", res.Reproduced, res.Runs, out, out)
+	fmt.Fprintf(w, "\nreproduced %d/%d\n", res.Reproduced, res.Runs)
+	if crashes > 0 {
+		fmt.Fprintf(w, "%d candidates crashed the process (a different bug) and were skipped\n", crashes)
+	}
+	fmt.Fprintf(w, "schedule: %s\nshow:     faultline show %s\n", out, out)
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/minimize"
 )
 
 // Campaigns run in a worker process: the same binary, with --worker-dir. A
@@ -51,11 +52,16 @@ const crashOutputLimit = 1 << 20
 // spawn runs the faultline binary with args and returns its exit code and
 // stderr. A worker that crashes exits 2 and prints the panic on stderr.
 func (a *app) spawn(args ...string) (int, string, error) {
+	return a.spawnTo(io.Discard, args...)
+}
+
+// spawnTo is spawn with the worker's stdout written to out.
+func (a *app) spawnTo(out io.Writer, args ...string) (int, string, error) {
 	cmd := exec.Command(a.self, args...)
 	var stderr limitedBuffer
 	stderr.limit = crashOutputLimit
 	cmd.Stderr = &stderr
-	cmd.Stdout = io.Discard
+	cmd.Stdout = out
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
@@ -465,4 +471,98 @@ func (a *app) replayCrashes(path string, s *interpose.Schedule, repeat int) (*fu
 		}
 	}
 	return rep, nil
+}
+
+// Files of a minimization worker.
+const (
+	minimizeCandidate  = "candidate"
+	minimizeCrashes    = "crashes"
+	minimizeCheckpoint = "checkpoint.json"
+	minimizeResult     = "minimize.json"
+)
+
+// maxCrashRestarts bounds how often a minimization restarts after a
+// candidate crashed its worker.
+const maxCrashRestarts = 50
+
+// superviseMinimize runs a minimization in worker processes. A candidate
+// that crashes a worker (a panic in raft's own goroutines) is a different
+// bug: it is recorded, and a new worker resumes from the last checkpoint,
+// skipping it.
+func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
+	dir, err := os.MkdirTemp("", "faultline-worker-")
+	if err != nil {
+		return nil, 0, fmt.Errorf("worker: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	crashes := 0
+	start := time.Now()
+	for {
+		code, stderr, err := a.spawn(append(cloneArgs(args), "--worker-dir", dir)...)
+		if err != nil {
+			return nil, crashes, err
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, minimizeResult)); err == nil && (code == 0 || code == 1) {
+			var res minimize.Result
+			if err := json.Unmarshal(data, &res); err != nil {
+				return nil, crashes, fmt.Errorf("worker result: %w", err)
+			}
+			res.ElapsedS = time.Since(start).Seconds() // every worker's time
+			return &res, crashes, nil
+		}
+		c, ok := parseCrash(stderr)
+		if !ok {
+			return nil, crashes, fmt.Errorf("worker exited with status %d: %s", code, firstLine(stderr))
+		}
+		key, err := os.ReadFile(filepath.Join(dir, minimizeCandidate))
+		if err != nil {
+			return nil, crashes, fmt.Errorf("worker crashed (%s) outside a candidate", c.Message)
+		}
+		crashes++
+		if crashes > maxCrashRestarts {
+			return nil, crashes, fmt.Errorf("minimize: %d candidates crashed the process; the last: %s", crashes, c.Message)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, minimizeCrashes), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, crashes, err
+		}
+		fmt.Fprintf(f, "%s\n", key)
+		f.Close()
+	}
+}
+
+// minimizeWorkerHooks wires a worker's minimization to its directory: the
+// candidates that crashed earlier workers are skipped, each candidate's key
+// is written before its replay, and every adopted schedule is checkpointed.
+func minimizeWorkerHooks(dir string, opts *minimize.Options) error {
+	skip := map[uint64]bool{}
+	if data, err := os.ReadFile(filepath.Join(dir, minimizeCrashes)); err == nil {
+		for _, l := range strings.Fields(string(data)) {
+			if k, err := strconv.ParseUint(l, 16, 64); err == nil {
+				skip[k] = true
+			}
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, minimizeCheckpoint)); err == nil {
+		var cp minimize.Checkpoint
+		if err := json.Unmarshal(data, &cp); err != nil {
+			return fmt.Errorf("worker checkpoint: %w", err)
+		}
+		opts.Resume = &cp
+	}
+	opts.Skip = func(k uint64) bool { return skip[k] }
+	opts.Before = func(k uint64) {
+		os.WriteFile(filepath.Join(dir, minimizeCandidate), []byte(strconv.FormatUint(k, 16)), 0o644)
+	}
+	opts.Adopt = func(cp minimize.Checkpoint) {
+		data, err := json.Marshal(cp)
+		if err != nil {
+			return
+		}
+		tmp := filepath.Join(dir, minimizeCheckpoint+".tmp")
+		if os.WriteFile(tmp, data, 0o644) == nil {
+			os.Rename(tmp, filepath.Join(dir, minimizeCheckpoint))
+		}
+	}
+	return nil
 }
