@@ -10,6 +10,7 @@ import (
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/hraft"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 func target(t testing.TB, name string) interpose.Target {
@@ -181,5 +182,37 @@ func BenchmarkWalk(b *testing.B) {
 	})
 	if !ok {
 		b.Fatal("walk failed")
+	}
+}
+
+// TestReplayLooksPastOtherViolations: a failure found checking only at the
+// end (seed 7) shows LeaderCompleteness first when every event is checked,
+// and ElectionSafety later. Its replay must look for ElectionSafety, the
+// recorded one, and not stop at the first violation.
+func TestReplayLooksPastOtherViolations(t *testing.T) {
+	tg := target(t, "hraft-forgetful")
+	res, err := fuzz.Run(t, tg, fuzz.Options{Seed: 7, Events: 2000, CheckEvery: 2000, Runs: 5})
+	if err != nil || len(res.Violations) == 0 {
+		t.Fatalf("no violation: %v", err)
+	}
+	s := res.Violations[0].Sched
+	sys, err := tg.Open(t, s.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := interpose.Replay(sys, invariants.NewRaft(), s, interpose.ReplayOptions{})
+	sys.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Violation == nil || first.Violation.Fingerprint == s.Violation.Fingerprint {
+		t.Skipf("this schedule shows %v first: nothing to look past", first.Violation)
+	}
+	rep, err := fuzz.Replay(t, tg, s, fuzz.ReplayOptions{Repeat: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reproduced != 3 {
+		t.Fatalf("reproduced %d/3 (seen %v); the first violation was %s", rep.Reproduced, rep.Seen, first.Violation.Fingerprint)
 	}
 }

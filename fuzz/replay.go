@@ -63,7 +63,7 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 		if err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
 		}
-		r, err := interpose.Replay(sys, newChecker(), s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery})
+		r, err := interpose.Replay(sys, newChecker(), s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, Expect: rep.Expected})
 		cerr := sys.Close()
 		if err != nil {
 			return nil, err

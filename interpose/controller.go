@@ -86,6 +86,17 @@ func (c *Controller) Violation() *Violation { return c.violation }
 // Violations returns every violation seen, in order.
 func (c *Controller) Violations() []Violation { return c.all }
 
+// Seen returns the first violation seen with fingerprint fp, or nil.
+func (c *Controller) Seen(fp string) *Violation {
+	for i := range c.all {
+		if c.all[i].Fingerprint == fp {
+			v := c.all[i]
+			return &v
+		}
+	}
+	return nil
+}
+
 // Schedule returns the schedule recorded so far, with the first violation and
 // the nodes' state at the last check. It is a copy.
 func (c *Controller) Schedule() *Schedule {
@@ -106,6 +117,11 @@ type ReplayOptions struct {
 	CheckEvery int
 	// KeepGoing replays the whole schedule even after a violation.
 	KeepGoing bool
+	// Expect, if set, is the fingerprint the replay looks for: it goes on
+	// past other violations and stops at the first with this fingerprint,
+	// which becomes the result's violation. A schedule found checking every
+	// N events may show another violation first when every event is checked.
+	Expect string
 	// Wildcard delivers (drops, duplicates), for a recorded message whose
 	// fingerprint is not pending, the oldest pending message with the same
 	// type, source and destination, as DEMi's wildcard passes do. The
@@ -143,6 +159,10 @@ func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*Replay
 	ctl.Check()
 	res.Violation = ctl.Violation()
 	res.Schedule = ctl.Schedule()
+	if v := ctl.Seen(opts.Expect); opts.Expect != "" && v != nil {
+		res.Violation = v
+		res.Schedule.Violation = v
+	}
 	return res, nil
 }
 
@@ -170,7 +190,10 @@ func (c *Controller) Replay(events []Event, opts ReplayOptions) (*ReplayResult, 
 			return nil, fmt.Errorf("replay event %d (%s): %w", i+1, ev.Kind, err)
 		}
 		res.Applied++
-		if c.Violation() != nil && !opts.KeepGoing {
+		if opts.KeepGoing {
+			continue
+		}
+		if opts.Expect == "" && c.Violation() != nil || opts.Expect != "" && c.Seen(opts.Expect) != nil {
 			break
 		}
 	}

@@ -29,14 +29,14 @@ func (m *minimizer) explore(cand *interpose.Schedule, attempt, steps int) (*inte
 	}
 	ctl := interpose.NewController(sys, check, cand.Target)
 	m.replays++
-	if _, err := ctl.Replay(cand.Events, interpose.ReplayOptions{Wildcard: true}); err != nil {
+	if _, err := ctl.Replay(cand.Events, interpose.ReplayOptions{Wildcard: true, Expect: m.fp}); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(candidateSeed(cand), uint64(attempt)))
 	var fps []interpose.Msg
 	var up []int
 	for range steps {
-		if v := ctl.Violation(); v != nil {
+		if ctl.Seen(m.fp) != nil {
 			break
 		}
 		fps = fps[:0]
@@ -69,8 +69,10 @@ func (m *minimizer) explore(cand *interpose.Schedule, attempt, steps int) (*inte
 		}
 	}
 	ctl.Check()
-	if v := ctl.Violation(); v != nil && v.Fingerprint == m.fp {
-		return ctl.Schedule(), nil
+	if v := ctl.Seen(m.fp); v != nil {
+		s := ctl.Schedule()
+		s.Violation = v
+		return s, nil
 	}
 	return nil, nil
 }

@@ -250,7 +250,7 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 	} else {
 		check = invariants.NewRaft()
 	}
-	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{Wildcard: wildcard})
+	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp})
 	cerr := sys.Close()
 	m.replays++
 	if err != nil {

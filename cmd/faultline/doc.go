@@ -6,8 +6,10 @@
 //	               [--keep-going] [--out DIR] [--check-every N] [--json]
 //	faultline replay FILE [--repeat R] [--json]
 //	faultline show FILE
+//	faultline minimize FILE [--budget D] [--replays K] [--explore N] [--externals-only] [--out FILE] [--json]
 //	faultline measure ttf --target NAME [--seeds 1-10]
 //	faultline measure replay --target NAME [--schedules 20] [--repeat 10] [--violating]
+//	faultline measure minimize --target NAME [--seeds 1-10] [--events 2000] [--budget 2m]
 //
 // Exit status: 0 for nothing found (fuzz) or every replay reproduced
 // (replay), 1 for a violation found or a replay that did not reproduce, 2 for
@@ -20,5 +22,7 @@
 // flags), so that a panic in raft's own goroutines becomes a NoPanic
 // violation with its schedule, saved from a journal of the crashed run, and
 // the campaign resumes at the next run. replay runs a schedule that ended in
-// such a crash in workers too.
+// such a crash in workers too. minimize runs in a worker as well: a
+// candidate that crashes it is skipped, and a new worker resumes from the
+// last schedule adopted.
 package main
