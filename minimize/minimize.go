@@ -14,14 +14,14 @@ import (
 )
 
 // Options bound and tune a minimization. The zero value runs every phase
-// with k = 3 replays per candidate, a final check of 20 replays and a budget
-// of ten minutes.
+// with k = 2 replays per candidate (one exact, one with the wildcard), a
+// final check of 20 replays and a budget of ten minutes.
 type Options struct {
 	// Budget bounds the wall-clock time (0: ten minutes). When it runs out
 	// the smallest schedule found so far is returned, with Complete false.
 	Budget time.Duration
 	// Replays is k: a candidate reproduces when any of k replays shows the
-	// violation's fingerprint (0: 3).
+	// violation's fingerprint (0: 2). Replays alternate exact and wildcard.
 	Replays int
 	// FinalRuns is the number of replays of the result's final check (0: 20).
 	FinalRuns int
@@ -109,10 +109,9 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if budget <= 0 {
 		budget = 10 * time.Minute
 	}
-	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: max(opts.Replays, 1),
-		start: time.Now()}
-	if opts.Replays == 0 {
-		m.k = 3
+	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: opts.Replays, start: time.Now()}
+	if m.k <= 0 {
+		m.k = 2
 	}
 	m.deadline = m.start.Add(budget)
 	res := &Result{Fingerprint: m.fp}

@@ -127,7 +127,7 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 	}
 	f := c.Flags()
 	f.DurationVar(&opts.Budget, "budget", 10*time.Minute, "time budget")
-	f.IntVar(&opts.Replays, "replays", 3, "replays per candidate: it counts when any shows the violation")
+	f.IntVar(&opts.Replays, "replays", 2, "replays per candidate (exact, then wildcard, ...): it counts when any shows the violation")
 	f.StringVar(&out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
 	f.IntVar(&opts.Explore, "explore", 2, "seeded walks tried for a candidate that does not reproduce by replay (-1: none)")
 	f.BoolVar(&opts.ExternalsOnly, "externals-only", false, "only ddmin over external events (DEMi's first phase), for comparison")
