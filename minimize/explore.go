@@ -58,11 +58,9 @@ func (m *minimizer) explore(cand *interpose.Schedule, attempt, steps int) (*inte
 			ev = interpose.Event{Kind: interpose.Deliver, Msg: &msg}
 		case len(up) > 0:
 			ev = interpose.Event{Kind: interpose.Advance, Node: up[rng.IntN(len(up))]}
-		default:
-			break
 		}
 		if ev.Kind == "" {
-			break
+			break // nothing can happen
 		}
 		if _, err := ctl.Step(ev); err != nil {
 			continue
