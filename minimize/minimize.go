@@ -392,19 +392,8 @@ func (m *minimizer) removeEach(sel func(interpose.Event) bool) error {
 		if i >= len(m.cur.Events) || !sel(m.cur.Events[i]) {
 			continue
 		}
-		events := make([]interpose.Event, 0, len(m.cur.Events)-1)
-		for j, e := range m.cur.Events {
-			if j != i {
-				e.Result = ""
-				events = append(events, e)
-			}
-		}
-		got, err := m.tryWith(m.cur, events)
-		if err != nil {
+		if err := m.tryWithout(func(j int, _ interpose.Event) bool { return j == i }); err != nil {
 			return err
-		}
-		if got != nil && len(got.Events) < len(m.cur.Events) {
-			m.adopt(got)
 		}
 	}
 	return nil
@@ -413,15 +402,11 @@ func (m *minimizer) removeEach(sel func(interpose.Event) bool) error {
 // terms removes, latest term first, all the deliveries that carry one Raft
 // term, as DEMi's wildcard passes group them.
 func (m *minimizer) terms() error {
-	groups := map[uint64][]int{}
-	for i, e := range m.cur.Events {
-		if t, ok := termOf(e); ok {
-			groups[t] = append(groups[t], i)
+	var terms []uint64
+	for _, e := range m.cur.Events {
+		if t, ok := termOf(e); ok && !slices.Contains(terms, t) {
+			terms = append(terms, t)
 		}
-	}
-	terms := make([]uint64, 0, len(groups))
-	for t := range groups {
-		terms = append(terms, t)
 	}
 	slices.Sort(terms)
 	slices.Reverse(terms)
@@ -429,31 +414,32 @@ func (m *minimizer) terms() error {
 		if m.expired() {
 			return nil
 		}
-		drop := map[int]bool{}
-		for i, e := range m.cur.Events {
-			if t, ok := termOf(e); ok && t == term {
-				drop[i] = true
-			}
-		}
-		if len(drop) == 0 {
-			continue
-		}
-		var events []interpose.Event
-		for i, e := range m.cur.Events {
-			if !drop[i] {
-				e.Result = ""
-				events = append(events, e)
-			}
-		}
-		got, err := m.tryWith(m.cur, events)
-		if err != nil {
+		inTerm := func(_ int, e interpose.Event) bool { t, ok := termOf(e); return ok && t == term }
+		if err := m.tryWithout(inTerm); err != nil {
 			return err
-		}
-		if got != nil && len(got.Events) < len(m.cur.Events) {
-			m.adopt(got)
 		}
 	}
 	return nil
+}
+
+// tryWithout replays the current schedule without the events drop picks and
+// adopts the result when it reproduces and is shorter.
+func (m *minimizer) tryWithout(drop func(i int, e interpose.Event) bool) error {
+	var events []interpose.Event
+	for i, e := range m.cur.Events {
+		if !drop(i, e) {
+			e.Result = ""
+			events = append(events, e)
+		}
+	}
+	if len(events) == len(m.cur.Events) {
+		return nil // nothing to drop
+	}
+	got, err := m.tryWith(m.cur, events)
+	if err == nil && got != nil && len(got.Events) < len(m.cur.Events) {
+		m.adopt(got)
+	}
+	return err
 }
 
 // termOf reads the term a delivery's fingerprint carries.
