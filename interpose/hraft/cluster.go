@@ -79,6 +79,7 @@ func Open(t *testing.T, spec interpose.TargetSpec, opts Options) (*Cluster, erro
 		opts:    opts,
 		claimed: map[[2]uint64]bool{},
 		occ:     map[string]int{},
+		stats:   Stats{Delivered: map[string]int{}},
 	}
 	enterRun()
 	for i := 1; i <= spec.Nodes; i++ {
@@ -184,12 +185,17 @@ func (c *Cluster) deliverable(m *message) bool {
 	return c.side == nil || c.side[m.from] == c.side[m.to]
 }
 
-// resolve returns the fingerprint of the message a deliver, drop or
-// duplicate event acts on: the oldest pending message that matches it (and
-// is deliverable, for a delivery; is a request, for a duplicate).
-func (c *Cluster) resolve(ev interpose.Event) (interpose.Msg, bool) {
+// resolve returns the message a deliver, drop or duplicate event acts on:
+// the oldest pending message that matches it (and is deliverable, for a
+// delivery; is a request, for a duplicate), or nil.
+func (c *Cluster) resolve(ev interpose.Event) *message {
+	switch ev.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+	default:
+		return nil
+	}
 	if ev.Msg == nil {
-		return interpose.Msg{}, false
+		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -201,24 +207,19 @@ func (c *Cluster) resolve(ev interpose.Event) (interpose.Msg, bool) {
 		case ev.Kind == interpose.Deliver && c.deliverable(m),
 			ev.Kind == interpose.Drop,
 			ev.Kind == interpose.Duplicate && m.request:
-			return m.fp, true
-		}
-	}
-	return interpose.Msg{}, false
-}
-
-// take removes and returns the oldest pending message that matches fp (and is
-// deliverable, if asked).
-func (c *Cluster) take(fp *interpose.Msg, deliverable bool) *message {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, m := range c.pending {
-		if fp.Matches(m.fp) && (!deliverable || c.deliverable(m)) {
-			c.pending = slices.Delete(c.pending, i, i+1)
 			return m
 		}
 	}
 	return nil
+}
+
+// remove takes m out of the network.
+func (c *Cluster) remove(m *message) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := slices.Index(c.pending, m); i >= 0 {
+		c.pending = slices.Delete(c.pending, i, i+1)
+	}
 }
 
 func (c *Cluster) postRequest(from, to int, req any, data []byte, w chan reply, inc int) {
@@ -341,13 +342,15 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	}
 	// Name a message event by the message it acts on, so that its seed is
 	// the same whether it was recorded exactly or matched by type.
-	if fp, ok := c.resolve(ev); ok {
+	m := c.resolve(ev)
+	if m != nil {
+		fp := m.fp
 		ev.Msg = &fp
 	}
 	key := ev.Key()
 	occ := c.occ[key]
 	rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
-	res, err := c.apply(index, &ev)
+	res, err := c.apply(index, &ev, m)
 	if err != nil {
 		return ev, err
 	}
@@ -356,7 +359,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	return ev, nil
 }
 
-func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
+// apply carries out ev; m is the message a deliver, drop or duplicate acts
+// on (nil when none is pending).
+func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, error) {
 	switch ev.Kind {
 	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
 		if ev.Msg == nil {
@@ -371,16 +376,12 @@ func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 	n := c.node(ev.Node)
 	switch ev.Kind {
 	case interpose.Deliver:
-		m := c.take(ev.Msg, true)
 		if m == nil {
 			return "", notEnabled("no deliverable %s", ev.Msg)
 		}
-		ev.Msg = &m.fp // what was delivered, when ev.Msg is a type-only wildcard
+		c.remove(m)
 		dst := c.nodes[m.to-1]
 		c.mu.Lock()
-		if c.stats.Delivered == nil {
-			c.stats.Delivered = map[string]int{}
-		}
 		c.stats.Delivered[m.fp.Type]++
 		c.mu.Unlock()
 		if m.request {
@@ -389,32 +390,28 @@ func (c *Cluster) apply(index int, ev *interpose.Event) (string, error) {
 		return c.via(dst, func() { m.waiter <- reply{resp: m.resp.Response, err: m.resp.Error} }), nil
 
 	case interpose.Drop:
-		m := c.take(ev.Msg, false)
 		if m == nil {
 			return "", notEnabled("no pending %s", ev.Msg)
 		}
-		ev.Msg = &m.fp
+		c.remove(m)
 		if w := c.nodes[m.waitNode-1]; m.waiter != nil && w.up && w.inc == m.inc {
 			return c.via(w, func() { m.waiter <- reply{err: errDropped} }), nil
 		}
 		return "", nil
 
 	case interpose.Duplicate:
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for _, m := range c.pending {
-			if m.request && ev.Msg.Matches(m.fp) {
-				dup := *m
-				c.seq++
-				dup.seq = c.seq
-				dup.req = cloneRequest(m.req)
-				dup.waiter = nil
-				c.pending = append(c.pending, &dup)
-				ev.Msg = &dup.fp
-				return "", nil
-			}
+		if m == nil {
+			return "", notEnabled("no pending request %s", ev.Msg)
 		}
-		return "", notEnabled("no pending request %s", ev.Msg)
+		dup := *m
+		dup.req = cloneRequest(m.req)
+		dup.waiter = nil // its answer has nobody waiting
+		c.mu.Lock()
+		c.seq++
+		dup.seq = c.seq
+		c.pending = append(c.pending, &dup)
+		c.mu.Unlock()
+		return "", nil
 
 	case interpose.Advance:
 		if !n.up {
