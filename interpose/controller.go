@@ -37,6 +37,9 @@ func (c *Controller) System() System { return c.sys }
 // Len is the number of events recorded so far.
 func (c *Controller) Len() int { return len(c.sched.Events) }
 
+// Event returns the i-th event recorded (0-based), as it happened.
+func (c *Controller) Event(i int) Event { return c.sched.Events[i] }
+
 // Step applies ev. An event that cannot happen now returns an error wrapping
 // ErrNotEnabled and is not recorded. After a recorded event, invariants are
 // checked when CheckEvery says so; the first violation is kept (Violation).

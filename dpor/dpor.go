@@ -1,0 +1,478 @@
+package dpor
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Options bound and tune an exploration. The zero value explores up to 100
+// executions, matching deliveries by full fingerprint, with no extension.
+type Options struct {
+	// Runs bounds the number of executions, the first included (0: 100).
+	Runs int
+	// Deadline, if not zero, stops the exploration at that time.
+	Deadline time.Time
+	// Extend is how many events chosen canonically may follow a plan's.
+	Extend int
+	// Wildcard matches a planned delivery by type-only fingerprint when its
+	// full one is not pending; the other candidates become backtrack points.
+	Wildcard bool
+	// Stop, if set, is asked after every event; true ends the exploration,
+	// which returns that execution's schedule.
+	Stop func(*interpose.Controller) bool
+	// Visit, if set, is called at the end of every execution, after a last
+	// invariant check.
+	Visit func(*interpose.Controller)
+}
+
+// Result is what an exploration did.
+type Result struct {
+	// Found is the schedule of the execution Stop accepted (with its
+	// violation), or nil.
+	Found *interpose.Schedule
+	// Distance is the number of reorderings between the plan and Found.
+	Distance int
+	// Runs counts executions; Points counts backtrack points queued.
+	Runs, Points int
+	// Exhausted is true when no backtrack point was left: the exploration
+	// covered every ordering of dependent events it could reach.
+	Exhausted bool
+}
+
+// Open returns a controller over a fresh system in its initial state.
+// Explore closes the system when the execution ends.
+type Open func() (*interpose.Controller, error)
+
+// Explore executes plan, then the plans its races lead to, nearest first,
+// until Stop accepts one, none is left or the budget is spent.
+func Explore(open Open, plan []interpose.Event, opts Options) (*Result, error) {
+	x := &explorer{open: open, opts: opts, done: map[uint64]struct{}{}}
+	runs := opts.Runs
+	if runs <= 0 {
+		runs = 100
+	}
+	heap.Push(&x.queue, &branch{plan: plan})
+	for x.queue.Len() > 0 {
+		if x.res.Runs >= runs || !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
+			return &x.res, nil
+		}
+		b := heap.Pop(&x.queue).(*branch)
+		found, err := x.run(b)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			x.res.Found, x.res.Distance = found, b.dist
+			return &x.res, nil
+		}
+	}
+	x.res.Exhausted = true
+	return &x.res, nil
+}
+
+// step is one event of an execution, with what the race analysis needs.
+type step struct {
+	ev interpose.Event
+	// node is the node the event belongs to; 0 for a partition or heal,
+	// which belongs to every node.
+	node int
+	// sender is the index of the event that sent a delivered message, -1
+	// when it was sent before the execution's first event.
+	sender int
+	// prev is the index of the node's previous event, -1 for its first.
+	prev int
+	// vc is the event's vector clock, indexed by node (index 0 unused).
+	vc []uint32
+	// prefix is the hash of the events before this one: the state it
+	// happened in.
+	prefix uint64
+}
+
+type explorer struct {
+	open  Open
+	opts  Options
+	queue queue
+	// done holds (state, event) pairs explored or queued, as hashes.
+	done map[uint64]struct{}
+	res  Result
+	seq  int
+}
+
+// mark records that event key is explored or queued at the state prefix,
+// and reports whether it was new.
+func (x *explorer) mark(prefix uint64, key string) bool {
+	h := extend(prefix, key)
+	if _, ok := x.done[h]; ok {
+		return false
+	}
+	x.done[h] = struct{}{}
+	return true
+}
+
+func (x *explorer) push(plan []interpose.Event, dist, depth int) {
+	x.seq++
+	x.res.Points++
+	heap.Push(&x.queue, &branch{plan: plan, dist: dist, depth: depth, seq: x.seq})
+}
+
+// extend hashes one more event onto a state's hash.
+func extend(prefix uint64, key string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(prefix >> (8 * i))
+	}
+	h.Write(b[:])
+	h.Write([]byte(key))
+	return h.Sum64()
+}
+
+// execution is one run in progress.
+type execution struct {
+	x      *explorer
+	b      *branch
+	ctl    *interpose.Controller
+	sys    interpose.System
+	steps  []step
+	owner  map[uint64]int // pending message's Seq → index of the event that sent it
+	maxSeq uint64
+	last   []int // each node's latest event, -1 for none
+	before []interpose.Message
+	found  bool
+}
+
+// run executes one branch and queues the backtrack points its races give.
+func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
+	ctl, err := x.open()
+	if err != nil {
+		return nil, fmt.Errorf("dpor: %w", err)
+	}
+	x.res.Runs++
+	sys := ctl.System()
+	e := &execution{x: x, b: b, ctl: ctl, sys: sys, owner: map[uint64]int{}, last: make([]int, sys.Nodes()+1)}
+	for i := range e.last {
+		e.last[i] = -1
+	}
+	for _, m := range sys.Pending() {
+		e.maxSeq = max(e.maxSeq, m.Seq)
+	}
+	err = e.execute()
+	if err == nil && !e.found {
+		ctl.Check()
+		e.found = x.opts.Stop != nil && x.opts.Stop(ctl)
+	}
+	if err == nil && x.opts.Visit != nil {
+		x.opts.Visit(ctl)
+	}
+	var found *interpose.Schedule
+	if err == nil && e.found {
+		found = ctl.Schedule()
+	}
+	if cerr := sys.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("dpor: %w", cerr)
+	}
+	if err != nil || found != nil {
+		return found, err
+	}
+	e.races()
+	return nil, nil
+}
+
+// execute applies the branch's plan, then the extension.
+func (e *execution) execute() error {
+	for i, ev := range e.b.plan {
+		ev.Result = ""
+		if err := e.apply(ev, i); err != nil || e.found {
+			return err
+		}
+	}
+	for range e.x.opts.Extend {
+		ev, ok := e.canonical()
+		if !ok {
+			return nil
+		}
+		if err := e.apply(ev, -1); err != nil || e.found {
+			return err
+		}
+	}
+	return nil
+}
+
+// canonical picks the extension's next event: the first deliverable pending
+// message, or else an advance of the lowest-numbered node that can.
+func (e *execution) canonical() (interpose.Event, bool) {
+	for _, m := range e.sys.Pending() {
+		if m.Deliverable {
+			msg := m.Msg
+			return interpose.Event{Kind: interpose.Deliver, Msg: &msg}, true
+		}
+	}
+	for n := 1; n <= e.sys.Nodes(); n++ {
+		if e.sys.State(n) == interpose.Up {
+			return interpose.Event{Kind: interpose.Advance, Node: n}, true
+		}
+	}
+	return interpose.Event{}, false
+}
+
+// apply applies one event and records its step; at is its index in the plan
+// (-1 in the extension). An event that cannot happen is skipped.
+func (e *execution) apply(ev interpose.Event, at int) error {
+	e.before = append(e.before[:0], e.sys.Pending()...)
+	_, err := e.ctl.Step(ev)
+	if errors.Is(err, interpose.ErrNotEnabled) && e.x.opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
+		wild := ev.Msg.TypeOnly()
+		var alts []interpose.Msg
+		for _, m := range e.before {
+			if m.Deliverable && wild.Matches(m.Msg) && !slices.Contains(alts, m.Msg) {
+				alts = append(alts, m.Msg)
+			}
+		}
+		if len(alts) > 0 {
+			w := ev
+			w.Msg = &wild
+			if _, err = e.ctl.Step(w); err == nil {
+				e.ambiguous(ev, at, alts)
+			}
+		}
+	}
+	if errors.Is(err, interpose.ErrNotEnabled) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dpor: event %d (%s): %w", len(e.steps)+1, ev.Kind, err)
+	}
+	e.record(e.ctl.Event(e.ctl.Len() - 1))
+	if e.x.opts.Stop != nil && e.x.opts.Stop(e.ctl) {
+		e.found = true
+	}
+	return nil
+}
+
+// ambiguous queues, for a delivery matched by type only, each other pending
+// message of that type as a backtrack point at the same state.
+func (e *execution) ambiguous(ev interpose.Event, at int, alts []interpose.Msg) {
+	taken := e.ctl.Event(e.ctl.Len() - 1).Msg
+	prefix := e.prefix()
+	for _, alt := range alts {
+		if taken != nil && alt == *taken {
+			continue
+		}
+		alt := alt
+		choice := ev
+		choice.Msg = &alt
+		if !e.x.mark(prefix, choice.Key()) {
+			continue
+		}
+		plan := make([]interpose.Event, 0, len(e.b.plan)+1)
+		for _, s := range e.steps {
+			plan = append(plan, s.ev)
+		}
+		plan = append(plan, choice)
+		if at >= 0 {
+			plan = append(plan, e.b.plan[at+1:]...)
+		}
+		e.x.push(plan, e.b.dist+1, len(e.steps))
+	}
+}
+
+// prefix is the hash of the state after the steps so far.
+func (e *execution) prefix() uint64 {
+	if len(e.steps) == 0 {
+		return 0
+	}
+	s := e.steps[len(e.steps)-1]
+	return extend(s.prefix, s.ev.Key())
+}
+
+// record adds the step of an applied event: its node, the event that sent
+// its message, its vector clock; and attributes the messages that appeared.
+func (e *execution) record(ev interpose.Event) {
+	idx := len(e.steps)
+	s := step{ev: ev, node: nodeOf(ev), sender: -1, prefix: e.prefix()}
+	if ev.Msg != nil && (ev.Kind == interpose.Deliver || ev.Kind == interpose.Drop || ev.Kind == interpose.Duplicate) {
+		for _, m := range e.before { // the oldest pending message with the fingerprint
+			if m.Msg == *ev.Msg {
+				if o, ok := e.owner[m.Seq]; ok {
+					s.sender = o
+				}
+				break
+			}
+		}
+	}
+	n := len(e.last) - 1
+	s.vc = make([]uint32, n+1)
+	if s.node == 0 {
+		s.prev = -1
+		for p := 1; p <= n; p++ {
+			if l := e.last[p]; l >= 0 {
+				maxInto(s.vc, e.steps[l].vc)
+			}
+		}
+		if s.sender >= 0 {
+			maxInto(s.vc, e.steps[s.sender].vc)
+		}
+		for p := 1; p <= n; p++ {
+			s.vc[p]++
+			e.last[p] = idx
+		}
+	} else {
+		s.prev = e.last[s.node]
+		if s.prev >= 0 {
+			maxInto(s.vc, e.steps[s.prev].vc)
+		}
+		if s.sender >= 0 {
+			maxInto(s.vc, e.steps[s.sender].vc)
+		}
+		s.vc[s.node]++
+		e.last[s.node] = idx
+	}
+	e.steps = append(e.steps, s)
+	e.x.mark(s.prefix, ev.Key())
+	for _, m := range e.sys.Pending() {
+		if m.Seq > e.maxSeq {
+			e.owner[m.Seq] = idx
+		}
+	}
+	for _, m := range e.sys.Pending() {
+		e.maxSeq = max(e.maxSeq, m.Seq)
+	}
+}
+
+func maxInto(dst, src []uint32) {
+	for i, v := range src {
+		dst[i] = max(dst[i], v)
+	}
+}
+
+// nodeOf is the node an event belongs to (0: every node).
+func nodeOf(ev interpose.Event) int {
+	switch ev.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+		if ev.Msg != nil {
+			return ev.Msg.To
+		}
+		return 0
+	case interpose.Partition, interpose.Heal:
+		return 0
+	}
+	return ev.Node
+}
+
+// hb reports whether step a happens before (or is) step b.
+func (e *execution) hb(a, b int) bool {
+	sa := &e.steps[a]
+	p := sa.node
+	if p == 0 {
+		p = 1
+	}
+	return sa.vc[p] <= e.steps[b].vc[p]
+}
+
+// movable reports whether an event may be chosen at a backtrack point.
+func movable(ev interpose.Event) bool { return !ev.Kind.External() }
+
+// races queues a backtrack point for each reversible race of the execution.
+func (e *execution) races() {
+	for i := range e.steps {
+		si := &e.steps[i]
+		j := si.prev
+		if j < 0 || si.node == 0 || !movable(si.ev) {
+			continue
+		}
+		sj := &e.steps[j]
+		if sj.node == 0 || sj.ev.Kind == interpose.Start || sj.ev.Kind == interpose.Recover {
+			continue // e_i cannot happen before its node is up, nor move across a cut
+		}
+		if si.sender >= 0 && e.hb(j, si.sender) {
+			continue // e_i's message did not exist before e_j
+		}
+		u := e.initial(j, i)
+		if u < 0 {
+			continue
+		}
+		if !e.x.mark(sj.prefix, e.steps[u].ev.Key()) {
+			continue
+		}
+		plan := make([]interpose.Event, 0, len(e.steps))
+		for k := range j {
+			plan = append(plan, e.steps[k].ev)
+		}
+		plan = append(plan, e.steps[u].ev)
+		for k := j; k < len(e.steps); k++ {
+			if k != u {
+				plan = append(plan, e.steps[k].ev)
+			}
+		}
+		for k := range plan {
+			plan[k].Result = ""
+		}
+		e.x.push(plan, e.b.dist+1, j)
+	}
+}
+
+// initial returns an event to try at the state before e_j so that e_i can
+// come before e_j: e_i itself when nothing between them that is independent
+// of e_j leads to it, else the first event that starts a chain to it. It
+// returns -1 when one of these initials is already done or queued there, or
+// when none may be moved.
+func (e *execution) initial(j, i int) int {
+	// v: the events after e_j that do not happen after it, then e_i.
+	var v []int
+	for k := j + 1; k < i; k++ {
+		if !e.hb(j, k) {
+			v = append(v, k)
+		}
+	}
+	v = append(v, i)
+	choice := -1
+	for n, u := range v {
+		if slices.ContainsFunc(v[:n], func(w int) bool { return e.hb(w, u) }) {
+			continue // not an initial
+		}
+		if _, ok := e.x.done[extend(e.steps[j].prefix, e.steps[u].ev.Key())]; ok {
+			return -1 // the source set already holds an initial
+		}
+		if movable(e.steps[u].ev) && (choice < 0 || u == i) {
+			choice = u // e_i itself when it is an initial: the smallest change
+		}
+	}
+	return choice
+}
+
+// branch is a plan waiting in the queue.
+type branch struct {
+	plan  []interpose.Event
+	dist  int // reorderings from the original plan
+	depth int // index of the backtrack point
+	seq   int // order of queueing, for ties
+}
+
+// queue orders branches nearest first, then deepest backtrack point, then
+// first queued.
+type queue []*branch
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(a, b int) bool {
+	if q[a].dist != q[b].dist {
+		return q[a].dist < q[b].dist
+	}
+	if q[a].depth != q[b].depth {
+		return q[a].depth > q[b].depth
+	}
+	return q[a].seq < q[b].seq
+}
+func (q queue) Swap(a, b int) { q[a], q[b] = q[b], q[a] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(*branch)) }
+func (q *queue) Pop() any {
+	old := *q
+	b := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return b
+}
