@@ -52,9 +52,9 @@ func (s *synth) clone() *synth {
 	return &c
 }
 
-func (s *synth) Nodes() int                     { return len(s.state) - 1 }
+func (s *synth) Nodes() int                    { return len(s.state) - 1 }
 func (s *synth) State(int) interpose.NodeState { return interpose.Up }
-func (s *synth) Close() error                   { return nil }
+func (s *synth) Close() error                  { return nil }
 func (s *synth) View() *interpose.View {
 	s.view.Nodes = s.view.Nodes[:0]
 	for n := 1; n < len(s.state); n++ {
