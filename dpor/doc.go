@@ -13,7 +13,7 @@
 // events are ordered, and a message's delivery comes after the event that
 // sent it (the one after which it first appeared among the pending messages).
 //
-// After each execution, every reversible race, a delivery or advance e_i and
+// After each execution, each reversible race, a delivery or advance e_i and
 // the previous event e_j of its node, when e_j does not happen before the
 // sending of e_i's message, adds a backtrack point at the state before e_j:
 // one of the initials of the events after e_j that do not depend on it,
@@ -26,15 +26,22 @@
 //
 // With Options.Wildcard, a planned delivery whose full fingerprint is not
 // pending is matched by its type-only fingerprint; when several pending
-// messages match, the oldest is taken and each of the others becomes a
-// backtrack point.
+// messages match, the best by interpose.Candidates (the most key fields in
+// common, then the oldest) is taken and each of the others becomes a
+// backtrack point; a planned advance stops at the node's next message of
+// the recorded type (interpose.WildAdvance).
 //
 // External events are never chosen at a backtrack point: they keep their
 // order, and only deliveries, drops, duplicates and advances move across
 // them. A plan's events are followed by up to Options.Extend more events
-// chosen canonically (the first deliverable pending message; when there is
-// none, the lowest-numbered node that can advance), so that a system with
-// finitely many messages is explored to quiescence.
+// picked by a Chooser: Canonical (the first deliverable pending message;
+// when there is none, an advance of the lowest-numbered node that is up), so
+// that a system with finitely many messages is explored to quiescence, or
+// the caller's (package minimize walks at random, seeded).
+//
+// An execution queues at most as many backtrack points as the executions
+// left in the budget, deepest first: with a small budget, the analysis of a
+// long execution stays cheap, and the points left out could never be run.
 //
 // Explore stops when Options.Stop accepts an execution, when no backtrack
 // point is left (every Mazurkiewicz trace of the deliveries was covered, up

@@ -1,6 +1,7 @@
 package dpor
 
 import (
+	"cmp"
 	"container/heap"
 	"errors"
 	"fmt"
@@ -18,8 +19,11 @@ type Options struct {
 	Runs int
 	// Deadline, if not zero, stops the exploration at that time.
 	Deadline time.Time
-	// Extend is how many events chosen canonically may follow a plan's.
+	// Extend is how many more events may follow a plan's, chosen by Choose.
 	Extend int
+	// Choose, if set, returns the chooser of the extension of the run-th
+	// execution (1-based); nil: Canonical.
+	Choose func(run int) Chooser
 	// Wildcard matches a planned delivery by type-only fingerprint when its
 	// full one is not pending; the other candidates become backtrack points.
 	Wildcard bool
@@ -45,6 +49,10 @@ type Result struct {
 	Exhausted bool
 }
 
+// A Chooser picks the next event of an extension from the system's state,
+// or reports that there is none.
+type Chooser func(sys interpose.System) (interpose.Event, bool)
+
 // Open returns a controller over a fresh system in its initial state.
 // Explore closes the system when the execution ends.
 type Open func() (*interpose.Controller, error)
@@ -53,13 +61,13 @@ type Open func() (*interpose.Controller, error)
 // until Stop accepts one, none is left or the budget is spent.
 func Explore(open Open, plan []interpose.Event, opts Options) (*Result, error) {
 	x := &explorer{open: open, opts: opts, done: map[uint64]struct{}{}}
-	runs := opts.Runs
-	if runs <= 0 {
-		runs = 100
+	x.runs = opts.Runs
+	if x.runs <= 0 {
+		x.runs = 100
 	}
 	heap.Push(&x.queue, &branch{plan: plan})
 	for x.queue.Len() > 0 {
-		if x.res.Runs >= runs || !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
+		if x.res.Runs >= x.runs || !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
 			return &x.res, nil
 		}
 		b := heap.Pop(&x.queue).(*branch)
@@ -102,6 +110,7 @@ type explorer struct {
 	done map[uint64]struct{}
 	res  Result
 	seq  int
+	runs int // the budget of executions
 }
 
 // mark records that event key is explored or queued at the state prefix,
@@ -180,7 +189,7 @@ func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
 	if err != nil || found != nil {
 		return found, err
 	}
-	e.races()
+	e.races(x.runs - x.res.Runs)
 	return nil, nil
 }
 
@@ -192,29 +201,37 @@ func (e *execution) execute() error {
 			return err
 		}
 	}
+	choose := Canonical
+	if e.x.opts.Choose != nil {
+		choose = e.x.opts.Choose(e.x.res.Runs)
+	}
 	for range e.x.opts.Extend {
-		ev, ok := e.canonical()
+		ev, ok := choose(e.sys)
 		if !ok {
 			return nil
 		}
+		n := len(e.steps)
 		if err := e.apply(ev, -1); err != nil || e.found {
 			return err
+		}
+		if len(e.steps) == n {
+			return nil // the chooser picked what cannot happen
 		}
 	}
 	return nil
 }
 
-// canonical picks the extension's next event: the first deliverable pending
-// message, or else an advance of the lowest-numbered node that can.
-func (e *execution) canonical() (interpose.Event, bool) {
-	for _, m := range e.sys.Pending() {
+// Canonical picks an extension's next event: the first deliverable pending
+// message, or else an advance of the lowest-numbered node that is up.
+func Canonical(sys interpose.System) (interpose.Event, bool) {
+	for _, m := range sys.Pending() {
 		if m.Deliverable {
 			msg := m.Msg
 			return interpose.Event{Kind: interpose.Deliver, Msg: &msg}, true
 		}
 	}
-	for n := 1; n <= e.sys.Nodes(); n++ {
-		if e.sys.State(n) == interpose.Up {
+	for n := 1; n <= sys.Nodes(); n++ {
+		if sys.State(n) == interpose.Up {
 			return interpose.Event{Kind: interpose.Advance, Node: n}, true
 		}
 	}
@@ -225,20 +242,16 @@ func (e *execution) canonical() (interpose.Event, bool) {
 // (-1 in the extension). An event that cannot happen is skipped.
 func (e *execution) apply(ev interpose.Event, at int) error {
 	e.before = append(e.before[:0], e.sys.Pending()...)
+	if e.x.opts.Wildcard {
+		ev = interpose.WildAdvance(e.before, ev)
+	}
 	_, err := e.ctl.Step(ev)
 	if errors.Is(err, interpose.ErrNotEnabled) && e.x.opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
-		wild := ev.Msg.TypeOnly()
-		var alts []interpose.Msg
-		for _, m := range e.before {
-			if m.Deliverable && wild.Matches(m.Msg) && !slices.Contains(alts, m.Msg) {
-				alts = append(alts, m.Msg)
-			}
-		}
-		if len(alts) > 0 {
+		if cands := interpose.Candidates(e.before, ev); len(cands) > 0 {
 			w := ev
-			w.Msg = &wild
+			w.Msg = &cands[0]
 			if _, err = e.ctl.Step(w); err == nil {
-				e.ambiguous(ev, at, alts)
+				e.ambiguous(ev, at, cands[1:])
 			}
 		}
 	}
@@ -258,13 +271,8 @@ func (e *execution) apply(ev interpose.Event, at int) error {
 // ambiguous queues, for a delivery matched by type only, each other pending
 // message of that type as a backtrack point at the same state.
 func (e *execution) ambiguous(ev interpose.Event, at int, alts []interpose.Msg) {
-	taken := e.ctl.Event(e.ctl.Len() - 1).Msg
 	prefix := e.prefix()
 	for _, alt := range alts {
-		if taken != nil && alt == *taken {
-			continue
-		}
-		alt := alt
 		choice := ev
 		choice.Msg = &alt
 		if !e.x.mark(prefix, choice.Key()) {
@@ -378,8 +386,11 @@ func (e *execution) hb(a, b int) bool {
 // movable reports whether an event may be chosen at a backtrack point.
 func movable(ev interpose.Event) bool { return !ev.Kind.External() }
 
-// races queues a backtrack point for each reversible race of the execution.
-func (e *execution) races() {
+// races queues a backtrack point for each reversible race of the execution,
+// deepest first, as many as the runs left could ever take.
+func (e *execution) races(limit int) {
+	type race struct{ j, i int }
+	var rs []race
 	for i := range e.steps {
 		si := &e.steps[i]
 		j := si.prev
@@ -393,11 +404,17 @@ func (e *execution) races() {
 		if si.sender >= 0 && e.hb(j, si.sender) {
 			continue // e_i's message did not exist before e_j
 		}
-		u := e.initial(j, i)
-		if u < 0 {
-			continue
+		rs = append(rs, race{j, i})
+	}
+	slices.SortStableFunc(rs, func(a, b race) int { return cmp.Compare(b.j, a.j) })
+	first := make([]int, len(e.last))
+	for _, r := range rs {
+		if limit <= 0 {
+			return
 		}
-		if !e.x.mark(sj.prefix, e.steps[u].ev.Key()) {
+		j, i := r.j, r.i
+		u := e.initial(j, i, first)
+		if u < 0 || !e.x.mark(e.steps[j].prefix, e.steps[u].ev.Key()) {
 			continue
 		}
 		plan := make([]interpose.Event, 0, len(e.steps))
@@ -414,6 +431,7 @@ func (e *execution) races() {
 			plan[k].Result = ""
 		}
 		e.x.push(plan, e.b.dist+1, j)
+		limit--
 	}
 }
 
@@ -422,26 +440,45 @@ func (e *execution) races() {
 // of e_j leads to it, else the first event that starts a chain to it. It
 // returns -1 when one of these initials is already done or queued there, or
 // when none may be moved.
-func (e *execution) initial(j, i int) int {
-	// v: the events after e_j that do not happen after it, then e_i.
-	var v []int
-	for k := j + 1; k < i; k++ {
-		if !e.hb(j, k) {
-			v = append(v, k)
-		}
+//
+// The events considered, v, are those after e_j that do not happen after it,
+// then e_i. An event of v is an initial when no earlier event of v happens
+// before it; it is enough to look at the first event of v of each node
+// (first, reused storage indexed by node), whose clock entry is the
+// smallest.
+func (e *execution) initial(j, i int, first []int) int {
+	for q := range first {
+		first[q] = -1
 	}
-	v = append(v, i)
 	choice := -1
-	for n, u := range v {
-		if slices.ContainsFunc(v[:n], func(w int) bool { return e.hb(w, u) }) {
-			continue // not an initial
+	consider := func(u int) bool {
+		su := &e.steps[u]
+		for q, w := range first {
+			if w >= 0 && e.steps[w].vc[q] <= su.vc[q] {
+				return true // not an initial
+			}
 		}
-		if _, ok := e.x.done[extend(e.steps[j].prefix, e.steps[u].ev.Key())]; ok {
-			return -1 // the source set already holds an initial
+		if _, ok := e.x.done[extend(e.steps[j].prefix, su.ev.Key())]; ok {
+			return false // the source set already holds an initial
 		}
-		if movable(e.steps[u].ev) && (choice < 0 || u == i) {
+		if movable(su.ev) && (choice < 0 || u == i) {
 			choice = u // e_i itself when it is an initial: the smallest change
 		}
+		return true
+	}
+	for k := j + 1; k < i; k++ {
+		if e.hb(j, k) {
+			continue
+		}
+		if !consider(k) {
+			return -1
+		}
+		if q := e.steps[k].node; first[q] < 0 {
+			first[q] = k
+		}
+	}
+	if !consider(i) {
+		return -1
 	}
 	return choice
 }

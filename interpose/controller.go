@@ -126,9 +126,12 @@ type ReplayOptions struct {
 	// N events may show another violation first when every event is checked.
 	Expect string
 	// Wildcard delivers (drops, duplicates), for a recorded message whose
-	// fingerprint is not pending, the oldest pending message with the same
-	// type, source and destination, as DEMi's wildcard passes do. The
-	// schedule replayed records the message actually delivered.
+	// fingerprint is not pending, a pending message with the same type,
+	// source and destination, as DEMi's wildcard passes do: the one whose
+	// key shares the most fields with the recorded one, then the oldest
+	// (Candidates). An advance stops at the node's next message of the
+	// recorded one's type and destination (WildAdvance). The schedule
+	// replayed records the messages actually delivered.
 	Wildcard bool
 }
 
@@ -177,12 +180,16 @@ func (c *Controller) Replay(events []Event, opts ReplayOptions) (*ReplayResult, 
 	res := &ReplayResult{}
 	for i, ev := range events {
 		ev.Result = ""
+		if opts.Wildcard {
+			ev = WildAdvance(c.sys.Pending(), ev)
+		}
 		_, err := c.Step(ev)
 		if errors.Is(err, ErrNotEnabled) && opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
-			wild := ev.Msg.TypeOnly()
-			ev.Msg = &wild
-			if _, err = c.Step(ev); err == nil {
-				res.Wildcards++
+			if cands := Candidates(c.sys.Pending(), ev); len(cands) > 0 {
+				ev.Msg = &cands[0]
+				if _, err = c.Step(ev); err == nil {
+					res.Wildcards++
+				}
 			}
 		}
 		if err != nil {

@@ -23,10 +23,16 @@
 // what it applied. Replay re-applies a schedule DEMi's way: each recorded
 // delivery delivers the pending message with the same fingerprint, and an
 // event that cannot happen (ErrNotEnabled: its message never appeared, its
-// node is down) is skipped.
+// node is down) is skipped. With the wildcard (ReplayOptions.Wildcard), a
+// delivery whose message never appeared takes one of the same type, source
+// and destination, the closest in its key fields (Candidates), and a clock
+// advance stops at the node's next message of the recorded type
+// (WildAdvance): a schedule whose terms and indexes moved still replays.
 //
 // Contracts for adapters (interpose/hraft): Apply returns only when the
-// system is quiescent again; View reports every observation exactly once;
+// system is quiescent again; an advance whose Until is type-only stops at
+// the node's next matching message and records that message's full
+// fingerprint; View reports every observation exactly once;
 // Close releases every goroutine the system started. interpose imports none
 // of faultline's other packages.
 package interpose

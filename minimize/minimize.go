@@ -25,11 +25,12 @@ type Options struct {
 	Replays int
 	// FinalRuns is the number of replays of the result's final check (0: 20).
 	FinalRuns int
-	// Explore is how many seeded walks of internal events are tried, each of
-	// up to 40 events, for a candidate that did not reproduce by replay: a
-	// bounded random search for another interleaving, standing in for DPOR
-	// (0: 2; negative: none).
-	Explore int
+	// DPOR is how many executions package dpor may spend on a candidate
+	// that did not reproduce by exact replay, the first being its replay
+	// with the type-only wildcard; the others reorder racing deliveries and
+	// timer firings, nearest to the candidate first (0: 3; negative: no
+	// search, the k replays alternate exact and wildcard instead).
+	DPOR int
 	// ExternalsOnly runs only ddmin over external events, without the
 	// wildcard, the internal phases or the node shrink: DEMi's first phase
 	// alone, for comparison.
@@ -73,6 +74,11 @@ type Result struct {
 	Flaky bool `json:"flaky"`
 	// Complete is false when the budget ran out.
 	Complete bool `json:"complete"`
+	// DPORSearches counts the DPOR searches for candidates that did not
+	// reproduce by exact replay; DPORFound those that found an interleaving
+	// showing the violation that then replayed.
+	DPORSearches int `json:"dpor_searches"`
+	DPORFound    int `json:"dpor_found"`
 }
 
 type minimizer struct {
@@ -87,6 +93,8 @@ type minimizer struct {
 	start    time.Time
 	phases   []interpose.PhaseStat
 	out      bool
+
+	searches, searchFound int
 }
 
 // Minimize shrinks a violating schedule of target to a schedule that shows
@@ -143,7 +151,8 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		phases = []struct {
 			name string
 			f    func() error
-		}{{"term clusters", m.terms}, {"internals", m.internals}, {"externals", m.externals}, {"nodes", m.nodes}}
+		}{{"term clusters", m.terms}, {"internals", m.internals}, {"externals", m.externals}, {"nodes", m.nodes},
+			{"chunks", m.chunks}, {"contents", m.contents}}
 	}
 	for !m.out {
 		before := len(m.cur.Events)
@@ -177,6 +186,7 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 		}
 	}
 	res.Replays = m.replays
+	res.DPORSearches, res.DPORFound = m.searches, m.searchFound
 	res.ElapsedS = time.Since(m.start).Seconds()
 	res.Phases = m.phases
 	res.MinimizedEvents, res.MinimizedExternals = len(final.Events), final.Externals()
@@ -243,13 +253,7 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 	if err != nil {
 		return nil, fmt.Errorf("minimize: %w", err)
 	}
-	var check interpose.Checker
-	if m.opts.Checker != nil {
-		check = m.opts.Checker()
-	} else {
-		check = invariants.NewRaft()
-	}
-	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp})
+	r, err := interpose.Replay(sys, m.checker(), s, interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp})
 	cerr := sys.Close()
 	m.replays++
 	if err != nil {
@@ -261,16 +265,37 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 	return r, nil
 }
 
-// tryOn replays a candidate up to k times, exactly and with the type-only
-// wildcard in turn, and returns the schedule of the first replay that shows
-// the fingerprint (what was actually applied, up to the violation), or nil.
+// checker returns the checker of one execution.
+func (m *minimizer) checker() interpose.Checker {
+	if m.opts.Checker != nil {
+		return m.opts.Checker()
+	}
+	return invariants.NewRaft()
+}
+
+// tryOn judges a candidate and returns the schedule of the first execution
+// that shows the fingerprint (what was actually applied, up to the
+// violation), or nil. It replays the candidate k times, exactly and with
+// the type-only wildcard in turn; when a DPOR search is allowed, the last
+// of the k (or, for k = 1, one more) is package dpor's search, whose first
+// execution is a wildcard replay and whose others reorder its races.
 func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) {
 	if !m.announce(&cand) {
 		return nil, nil
 	}
+	search := m.opts.DPOR
+	if search == 0 {
+		search = 3
+	}
+	if m.opts.ExternalsOnly || m.cur == nil { // the input must reproduce by replay
+		search = -1
+	}
 	for i := range m.k {
 		if m.expired() {
 			return nil, nil
+		}
+		if i > 0 && i == m.k-1 && search > 0 {
+			return m.search(&cand, search) // its first execution is a wildcard replay
 		}
 		wildcard := i%2 == 1 && !m.opts.ExternalsOnly
 		r, err := m.replay(&cand, wildcard)
@@ -281,28 +306,11 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 			return r.Schedule, nil
 		}
 	}
-	if m.opts.ExternalsOnly || m.cur == nil { // the input must reproduce by replay
-		return nil, nil
-	}
-	attempts := m.opts.Explore
-	if attempts == 0 {
-		attempts = 2
-	}
-	for attempt := range max(attempts, 0) {
-		if m.expired() {
-			return nil, nil
-		}
-		got, err := m.explore(&cand, attempt, exploreSteps)
-		if err != nil || got != nil {
-			return got, err
-		}
+	if search > 0 && !m.expired() {
+		return m.search(&cand, search)
 	}
 	return nil, nil
 }
-
-// exploreSteps bounds each walk that searches for another interleaving of a
-// candidate that did not reproduce by replay.
-const exploreSteps = 40
 
 // reduce runs ddmin over the events of the current schedule that sel
 // picks, keeping every other event. As soon as a candidate reproduces with a
@@ -394,6 +402,39 @@ func (m *minimizer) removeEach(sel func(interpose.Event) bool) error {
 		}
 		if err := m.tryWithout(func(j int, _ interpose.Event) bool { return j == i }); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// chunkEvents is the longest schedule the chunks phase works on: it costs
+// about twice as many candidates as there are events.
+const chunkEvents = 400
+
+// chunks removes runs of consecutive events, of every kind at once: halves,
+// then quarters, and so on down to pairs, latest first, adopting every
+// smaller schedule that reproduces; this is the complement half of ddmin
+// over the whole schedule. It gets out of minima where no single event can
+// go, because what one event starts (a client operation and its
+// replication, an election) must go with it.
+func (m *minimizer) chunks() error {
+	if len(m.cur.Events) > chunkEvents {
+		return nil
+	}
+	for parts := 2; !m.expired(); parts *= 2 {
+		n := len(m.cur.Events)
+		size := n / parts
+		if size < 2 {
+			return nil
+		}
+		for end := n; end-size >= 0 && !m.expired(); end -= size {
+			if end > len(m.cur.Events) {
+				end = len(m.cur.Events)
+			}
+			lo := max(end-size, 0)
+			if err := m.tryWithout(func(i int, _ interpose.Event) bool { return i >= lo && i < end }); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -495,4 +536,63 @@ func mentions(e interpose.Event, n int) bool {
 		}
 	}
 	return false
+}
+
+// contents shrinks what the external events carry: every client payload to
+// nothing at once, else each in turn to nothing or, while that reproduces,
+// to its first half. Membership changes and transfers name one server each
+// and partitions are shrunk with the nodes; the number of events does not
+// change, but the schedule says less.
+func (m *minimizer) contents() error {
+	// with returns the current events with the payloads of the client
+	// operations pick selects set to what to makes of them.
+	with := func(pick func(i int) bool, to func(string) string) []interpose.Event {
+		events := slices.Clone(m.cur.Events)
+		for i := range events {
+			events[i].Result = ""
+			if events[i].Kind == interpose.Client && events[i].Data != "" && pick(i) {
+				events[i].Data = to(events[i].Data)
+			}
+		}
+		return events
+	}
+	try := func(events []interpose.Event) (bool, error) {
+		got, err := m.tryWith(m.cur, events)
+		if err != nil || got == nil || len(got.Events) > len(m.cur.Events) {
+			return false, err
+		}
+		m.adopt(got)
+		return true, nil
+	}
+	empty := func(string) string { return "" }
+	half := func(d string) string { return d[:len(d)/2] }
+	clients := 0
+	for _, e := range m.cur.Events {
+		if e.Kind == interpose.Client && e.Data != "" {
+			clients++
+		}
+	}
+	if clients == 0 {
+		return nil
+	}
+	if ok, err := try(with(func(int) bool { return true }, empty)); ok || err != nil {
+		return err
+	}
+	for i := 0; i < len(m.cur.Events) && !m.expired(); i++ {
+		if e := m.cur.Events[i]; e.Kind != interpose.Client || e.Data == "" {
+			continue
+		}
+		only := func(j int) bool { return j == i }
+		ok, err := try(with(only, empty))
+		for !ok && err == nil && i < len(m.cur.Events) && len(m.cur.Events[i].Data) > 1 && !m.expired() {
+			var halved bool
+			if halved, err = try(with(only, half)); !halved {
+				break
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,7 +6,7 @@
 //	               [--keep-going] [--out DIR] [--check-every N] [--json]
 //	faultline replay FILE [--repeat R] [--json]
 //	faultline show FILE
-//	faultline minimize FILE [--budget D] [--replays K] [--explore N] [--externals-only] [--out FILE] [--json]
+//	faultline minimize FILE [--budget D] [--replays K] [--dpor N] [--externals-only] [--out FILE] [--json]
 //	faultline measure ttf --target NAME [--seeds 1-10]
 //	faultline measure replay --target NAME [--schedules 20] [--repeat 10] [--violating]
 //	faultline measure minimize --target NAME [--seeds 1-10] [--events 2000] [--budget 2m]

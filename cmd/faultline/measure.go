@@ -262,16 +262,18 @@ type minimizeRow struct {
 	Seconds    float64 `json:"elapsed_s"`
 	Reproduced int     `json:"reproduced"`
 	Runs       int     `json:"runs"`
-	ExtOnly    int     `json:"externals_only_events"`
-	ExtOnlyS   float64 `json:"externals_only_s"`
+	Searches   int     `json:"dpor_searches"`
+	Found      int     `json:"dpor_found"`
+	ExtOnly    int     `json:"externals_only_events,omitempty"`
+	ExtOnlyS   float64 `json:"externals_only_s,omitempty"`
 	Error      string  `json:"error,omitempty"`
 }
 
 func (a *app) measureMinimizeCmd() *cobra.Command {
 	var (
-		target, seeds, budget             string
-		events, checkEvery, reps, explore int
-		asJSON, compare                   bool
+		target, seeds, budget              string
+		events, checkEvery, reps, dporRuns int
+		asJSON, compare                    bool
 	)
 	c := &cobra.Command{
 		Use:   "minimize --target NAME",
@@ -295,7 +297,7 @@ func (a *app) measureMinimizeCmd() *cobra.Command {
 			defer os.RemoveAll(dir)
 			var rows []minimizeRow
 			for _, seed := range list {
-				row := a.measureOneMinimize(dir, target, seed, events, checkEvery, reps, explore, budget, compare)
+				row := a.measureOneMinimize(dir, target, seed, events, checkEvery, reps, dporRuns, budget, compare)
 				rows = append(rows, row)
 				if !asJSON && a.tty {
 					fmt.Fprintf(a.stderr, "seed %d: %d -> %d events in %.1fs\n", seed, row.Input, row.Full, row.Seconds)
@@ -307,7 +309,7 @@ func (a *app) measureMinimizeCmd() *cobra.Command {
 					Rows    []minimizeRow `json:"rows"`
 				}{a.command(), rows})
 			}
-			return a.printMeasureMinimize(target, rows)
+			return a.printMeasureMinimize(target, rows, compare)
 		},
 	}
 	f := c.Flags()
@@ -317,7 +319,7 @@ func (a *app) measureMinimizeCmd() *cobra.Command {
 	f.IntVar(&checkEvery, "check-every", 2000, "check invariants every N events while fuzzing")
 	f.IntVar(&reps, "replays", 2, "replays per candidate")
 	f.StringVar(&budget, "budget", "2m", "minimization budget")
-	f.IntVar(&explore, "explore", 2, "walks per candidate that does not reproduce by replay (-1: none)")
+	f.IntVar(&dporRuns, "dpor", 3, "DPOR executions per candidate that does not reproduce by exact replay (-1: none)")
 	f.BoolVar(&compare, "compare", true, "also minimize with ddmin over external events only")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
@@ -326,7 +328,7 @@ func (a *app) measureMinimizeCmd() *cobra.Command {
 
 // measureOneMinimize fuzzes one seed and minimizes its first violation
 // twice, in processes of their own.
-func (a *app) measureOneMinimize(dir, target string, seed uint64, events, checkEvery, reps, explore int, budget string, compare bool) minimizeRow {
+func (a *app) measureOneMinimize(dir, target string, seed uint64, events, checkEvery, reps, dporRuns int, budget string, compare bool) minimizeRow {
 	row := minimizeRow{Seed: seed}
 	out := filepath.Join(dir, fmt.Sprintf("seed%d", seed))
 	var fz bytes.Buffer
@@ -350,7 +352,7 @@ func (a *app) measureOneMinimize(dir, target string, seed uint64, events, checkE
 		modes = append(modes, true)
 	}
 	for _, extOnly := range modes {
-		args := []string{"minimize", in, "--json", "--budget", budget, "--replays", strconv.Itoa(reps), "--explore", strconv.Itoa(explore),
+		args := []string{"minimize", in, "--json", "--budget", budget, "--replays", strconv.Itoa(reps), "--dpor", strconv.Itoa(dporRuns),
 			"--out", filepath.Join(dir, fmt.Sprintf("seed%d-%v.min.json", seed, extOnly))}
 		if extOnly {
 			args = append(args, "--externals-only")
@@ -370,36 +372,50 @@ func (a *app) measureOneMinimize(dir, target string, seed uint64, events, checkE
 		} else {
 			row.Full, row.FullExt, row.Replays, row.Seconds = mr.MinimizedEvents, mr.MinimizedExternals, mr.Replays, mr.ElapsedS
 			row.Reproduced, row.Runs = mr.Reproduced, mr.Runs
+			row.Searches, row.Found = mr.DPORSearches, mr.DPORFound
 		}
 	}
 	return row
 }
 
-func (a *app) printMeasureMinimize(target string, rows []minimizeRow) error {
+func (a *app) printMeasureMinimize(target string, rows []minimizeRow, compare bool) error {
 	fmt.Fprintf(a.stdout, "$ %s\n\n", a.command())
 	t := tablewriter.NewWriter(a.stdout)
-	t.Header("seed", "input (ext)", "minimized (ext)", "replays", "seconds", "reproduced", "externals only", "seconds")
+	header := []any{"seed", "input (ext)", "minimized (ext)", "replays", "seconds", "reproduced", "dpor found/searches"}
+	if compare {
+		header = append(header, "externals only", "seconds")
+	}
+	t.Header(header...)
 	var in, full, reps, secs, ext, extS []float64
 	for _, r := range rows {
-		if r.Error != "" {
-			if err := t.Append(strconv.FormatUint(r.Seed, 10), r.Error, "", "", "", "", "", ""); err != nil {
-				return err
-			}
-			continue
+		cells := []any{strconv.FormatUint(r.Seed, 10), r.Error, "", "", "", "", ""}
+		if r.Error == "" {
+			cells = []any{strconv.FormatUint(r.Seed, 10), fmt.Sprintf("%d (%d)", r.Input, r.Externals),
+				fmt.Sprintf("%d (%d)", r.Full, r.FullExt), strconv.Itoa(r.Replays), fmt.Sprintf("%.1f", r.Seconds),
+				fmt.Sprintf("%d/%d", r.Reproduced, r.Runs), fmt.Sprintf("%d/%d", r.Found, r.Searches)}
+			in, full = append(in, float64(r.Input)), append(full, float64(r.Full))
+			reps, secs = append(reps, float64(r.Replays)), append(secs, r.Seconds)
+			ext, extS = append(ext, float64(r.ExtOnly)), append(extS, r.ExtOnlyS)
 		}
-		if err := t.Append(strconv.FormatUint(r.Seed, 10), fmt.Sprintf("%d (%d)", r.Input, r.Externals),
-			fmt.Sprintf("%d (%d)", r.Full, r.FullExt), strconv.Itoa(r.Replays), fmt.Sprintf("%.1f", r.Seconds),
-			fmt.Sprintf("%d/%d", r.Reproduced, r.Runs), strconv.Itoa(r.ExtOnly), fmt.Sprintf("%.1f", r.ExtOnlyS)); err != nil {
+		if compare {
+			if r.Error == "" {
+				cells = append(cells, strconv.Itoa(r.ExtOnly), fmt.Sprintf("%.1f", r.ExtOnlyS))
+			} else {
+				cells = append(cells, "", "")
+			}
+		}
+		if err := t.Append(cells...); err != nil {
 			return err
 		}
-		in, full = append(in, float64(r.Input)), append(full, float64(r.Full))
-		reps, secs = append(reps, float64(r.Replays)), append(secs, r.Seconds)
-		ext, extS = append(ext, float64(r.ExtOnly)), append(extS, r.ExtOnlyS)
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "\n%s, medians over %d failures: %.0f -> %.0f events, %.0f replays, %.1f s; externals only: %.0f events, %.1f s\n",
-		target, len(full), median(in), median(full), median(reps), median(secs), median(ext), median(extS))
+	fmt.Fprintf(a.stdout, "\n%s, medians over %d failures: %.0f -> %.0f events, %.0f replays, %.1f s",
+		target, len(full), median(in), median(full), median(reps), median(secs))
+	if compare {
+		fmt.Fprintf(a.stdout, "; externals only: %.0f events, %.1f s", median(ext), median(extS))
+	}
+	fmt.Fprintln(a.stdout)
 	return nil
 }

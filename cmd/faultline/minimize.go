@@ -129,7 +129,7 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 	f.DurationVar(&opts.Budget, "budget", 10*time.Minute, "time budget")
 	f.IntVar(&opts.Replays, "replays", 2, "replays per candidate (exact, then wildcard, ...): it counts when any shows the violation")
 	f.StringVar(&out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
-	f.IntVar(&opts.Explore, "explore", 2, "seeded walks tried for a candidate that does not reproduce by replay (-1: none)")
+	f.IntVar(&opts.DPOR, "dpor", 3, "executions of the DPOR search for a candidate that does not reproduce by exact replay (-1: none)")
 	f.BoolVar(&opts.ExternalsOnly, "externals-only", false, "only ddmin over external events (DEMi's first phase), for comparison")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
@@ -159,6 +159,9 @@ func (a *app) printMinimize(in, out string, res *minimize.Result, crashes int) e
 		fmt.Fprint(w, " (budget spent)")
 	}
 	fmt.Fprintf(w, "\nreproduced %d/%d\n", res.Reproduced, res.Runs)
+	if res.DPORSearches > 0 {
+		fmt.Fprintf(w, "dpor: %d of %d searches found another interleaving that shows it\n", res.DPORFound, res.DPORSearches)
+	}
 	if crashes > 0 {
 		fmt.Fprintf(w, "%d candidates crashed the process (a different bug) and were skipped\n", crashes)
 	}

@@ -562,6 +562,23 @@ func (c *Cluster) firstSince(node int, seq uint64) *interpose.Msg {
 	return nil
 }
 
+// lastFrom returns the newest pending request of node that matches fp.
+func (c *Cluster) lastFrom(node int, fp *interpose.Msg) *interpose.Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last *message
+	for _, m := range c.pending {
+		if m.from == node && m.request && fp.Matches(m.fp) && (last == nil || m.seq > last.seq) {
+			last = m
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	fp2 := last.fp
+	return &fp2
+}
+
 // countFrom counts the pending requests of node that match fp.
 func (c *Cluster) countFrom(node int, fp *interpose.Msg) int {
 	c.mu.Lock()

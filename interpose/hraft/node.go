@@ -273,7 +273,8 @@ func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, 
 	}
 	wantN = max(wantN, 1)
 	if want != nil && n.c.countFrom(n.id, want) >= wantN {
-		return "+0s", want, wantN
+		fp, k := n.resolve(want, wantN)
+		return "+0s", fp, k
 	}
 	n.c.mu.Lock()
 	seq := n.c.seq
@@ -292,12 +293,29 @@ func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, 
 				continue
 			}
 			if k := n.c.countFrom(n.id, fp); k >= wantN || want == nil {
+				fp, k = n.resolve(fp, k)
 				return "+" + time.Since(start).String(), fp, k
 			}
 		case <-t.C:
 			return "+" + time.Since(start).String() + " (cap)", nil, -1
 		}
 	}
+}
+
+// resolve returns what an advance that ended on k pending messages matching
+// fp records: fp itself when it is a full fingerprint; for a type-only one
+// (a wildcard replay), the node's newest matching message and how many
+// with its full fingerprint are pending, so that the schedule replayed
+// records what happened.
+func (n *node) resolve(fp *interpose.Msg, k int) (*interpose.Msg, int) {
+	if fp.Key != "" {
+		return fp, k
+	}
+	last := n.c.lastFrom(n.id, fp)
+	if last == nil {
+		return fp, k
+	}
+	return last, n.c.countFrom(n.id, last)
 }
 
 // shutdown stops the node if it is up and ends its bubble.
