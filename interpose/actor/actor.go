@@ -1,0 +1,487 @@
+package actor
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Message is what processes send each other.
+type Message interface {
+	// Type names the message's type ("AppendEntries").
+	Type() string
+	// Key renders the fields that matter, canonically ("term=3 prev=2/1"):
+	// with the type, source and destination, the message's fingerprint. It
+	// must not be empty.
+	Key() string
+}
+
+// Timer is the message a process receives when its timer Name fires.
+type Timer struct{ Name string }
+
+// Type implements Message: a timer's type is its name.
+func (t Timer) Type() string { return t.Name }
+
+// Key implements Message.
+func (t Timer) Key() string { return timerKey }
+
+const timerKey = "timer"
+
+// Process is one node's program.
+type Process interface {
+	// Init runs when the node starts or recovers, with the persistent state
+	// it had when it crashed.
+	Init(ctx *Context)
+	// Receive handles one message; from is 0 for a client's message and the
+	// node itself for a timer.
+	Receive(ctx *Context, from int, m Message)
+}
+
+// Viewer is implemented by processes that report their state to the
+// invariants. The runtime fills in Node, Started and Up.
+type Viewer interface {
+	View() interpose.NodeView
+}
+
+// Program describes a target's processes.
+type Program struct {
+	// New returns the process of node id (1-based) in a cluster of n.
+	New func(id, n int) Process
+	// Client turns a client operation's payload into the message handed to
+	// a node; an error rejects the operation (its result says why). Nil: no
+	// client operations.
+	Client func(data string) (Message, error)
+	// Nodes is the default cluster size (0: 3).
+	Nodes int
+	// Config is recorded in schedule files, for readers.
+	Config map[string]string
+}
+
+// Target is an actor system under control: an interpose.Target.
+type Target struct {
+	name, bug string
+	prog      Program
+}
+
+// NewTarget returns a target. name is how schedule files and the CLI refer
+// to it; bug names the injected bug, if any.
+func NewTarget(name, bug string, prog Program) *Target {
+	return &Target{name: name, bug: bug, prog: prog}
+}
+
+// Name implements interpose.Target.
+func (t *Target) Name() string { return t.name }
+
+// Spec implements interpose.Target.
+func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
+	if nodes <= 0 {
+		nodes = t.prog.Nodes
+	}
+	if nodes <= 0 {
+		nodes = 3
+	}
+	cfg := map[string]string{"runtime": "faultline interpose/actor"}
+	for k, v := range t.prog.Config {
+		cfg[k] = v
+	}
+	return interpose.TargetSpec{Name: t.name, Nodes: nodes, Seed: seed, Bug: t.bug, Config: cfg}
+}
+
+// Open implements interpose.Target. t is not used: nothing runs outside the
+// caller's goroutine.
+func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
+	if spec.Name != t.name {
+		return nil, fmt.Errorf("actor: spec is for target %q, not %q", spec.Name, t.name)
+	}
+	if spec.Nodes <= 0 {
+		return nil, fmt.Errorf("actor: %d nodes", spec.Nodes)
+	}
+	if t.prog.New == nil {
+		return nil, errors.New("actor: program has no New")
+	}
+	s := &System{prog: &t.prog, seed: spec.Seed, nodes: make([]node, spec.Nodes+1)}
+	for i := range s.nodes {
+		s.nodes[i].id = i
+	}
+	s.ctx.sys = s
+	return s, nil
+}
+
+// System is a running actor cluster: an interpose.System.
+type System struct {
+	prog    *Program
+	seed    uint64
+	nodes   []node // 1..n; index 0 unused
+	pending []*envelope
+	seq     uint64
+	side    []int // partition side per node, nil when whole
+
+	sorted []interpose.Message // Pending's answer, nil when stale
+	buf    []interpose.Message // its storage
+	obs    interpose.View      // observations since the last View
+	out    interpose.View      // View's answer
+	ctx    Context
+}
+
+type node struct {
+	id          int
+	proc        Process
+	started, up bool
+	incarnation uint64
+	store       map[string]any
+	timers      []string // armed timers, in the order they were armed
+	rng         *rand.Rand
+}
+
+type envelope struct {
+	seq      uint64
+	from, to int
+	msg      Message
+	fp       interpose.Msg
+}
+
+// Nodes implements interpose.System.
+func (s *System) Nodes() int { return len(s.nodes) - 1 }
+
+// State implements interpose.System.
+func (s *System) State(i int) interpose.NodeState {
+	if i < 1 || i >= len(s.nodes) {
+		return interpose.NotStarted
+	}
+	n := &s.nodes[i]
+	switch {
+	case !n.started:
+		return interpose.NotStarted
+	case n.up:
+		return interpose.Up
+	}
+	return interpose.Down
+}
+
+// Pending implements interpose.System. The slice is valid until the next
+// event.
+func (s *System) Pending() []interpose.Message {
+	if s.sorted != nil {
+		return s.sorted
+	}
+	out := s.buf[:0]
+	for _, e := range s.pending {
+		out = append(out, interpose.Message{Seq: e.seq, Msg: e.fp, Request: true, Deliverable: s.deliverable(e)})
+	}
+	slices.SortFunc(out, func(a, b interpose.Message) int {
+		if a.Msg != b.Msg {
+			if a.Msg.Less(b.Msg) {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	s.sorted, s.buf = out, out
+	return out
+}
+
+func (s *System) deliverable(e *envelope) bool {
+	if !s.nodes[e.to].up {
+		return false
+	}
+	return s.side == nil || s.side[e.from] == s.side[e.to]
+}
+
+// find returns the index in s.pending of the oldest message matching fp
+// that keep accepts, or -1.
+func (s *System) find(fp *interpose.Msg, keep func(*envelope) bool) int {
+	for i, e := range s.pending { // in arrival order
+		if fp.Matches(e.fp) && keep(e) {
+			return i
+		}
+	}
+	return -1
+}
+
+func notEnabled(format string, args ...any) error {
+	return fmt.Errorf("actor: %s: %w", fmt.Sprintf(format, args...), interpose.ErrNotEnabled)
+}
+
+// Apply implements interpose.System.
+func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
+	switch ev.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+		if ev.Msg == nil {
+			return ev, fmt.Errorf("actor: %s without a message", ev.Kind)
+		}
+	case interpose.Partition, interpose.Heal:
+	case interpose.Membership, interpose.Transfer:
+		return ev, notEnabled("%s is not supported by actor targets", ev.Kind)
+	default:
+		if ev.Node < 1 || ev.Node >= len(s.nodes) {
+			return ev, fmt.Errorf("actor: no node n%d", ev.Node)
+		}
+	}
+	s.sorted = nil
+	ev.Result = ""
+	switch ev.Kind {
+	case interpose.Deliver:
+		i := s.find(ev.Msg, s.deliverable)
+		if i < 0 {
+			return ev, notEnabled("no deliverable %s", ev.Msg)
+		}
+		e := s.pending[i]
+		s.pending = slices.Delete(s.pending, i, i+1)
+		ev.Msg = &e.fp
+		ev.Result = s.dispatch(e.to, e.from, e.msg)
+	case interpose.Drop:
+		i := s.find(ev.Msg, func(*envelope) bool { return true })
+		if i < 0 {
+			return ev, notEnabled("no pending %s", ev.Msg)
+		}
+		ev.Msg = &s.pending[i].fp
+		s.pending = slices.Delete(s.pending, i, i+1)
+	case interpose.Duplicate:
+		i := s.find(ev.Msg, func(*envelope) bool { return true })
+		if i < 0 {
+			return ev, notEnabled("no pending %s", ev.Msg)
+		}
+		dup := *s.pending[i]
+		s.seq++
+		dup.seq = s.seq
+		ev.Msg = &dup.fp
+		s.pending = append(s.pending, &dup)
+	case interpose.Advance:
+		n := &s.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		k := -1
+		for i, name := range n.timers {
+			if ev.Until == nil || ev.Until.Matches(timerFP(n.id, name)) {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			return ev, notEnabled("n%d has no timer %v armed", n.id, ev.Until)
+		}
+		name := n.timers[k]
+		n.timers = slices.Delete(n.timers, k, k+1)
+		fp := timerFP(n.id, name)
+		ev.Until, ev.UntilN = &fp, 0
+		ev.Result = s.dispatch(n.id, n.id, Timer{Name: name})
+	case interpose.Start:
+		n := &s.nodes[ev.Node]
+		if n.started {
+			return ev, notEnabled("n%d already started", n.id)
+		}
+		n.started = true
+		n.store = map[string]any{}
+		ev.Result = s.boot(n)
+	case interpose.Crash:
+		n := &s.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		s.crash(n)
+	case interpose.Recover:
+		n := &s.nodes[ev.Node]
+		if !n.started || n.up {
+			return ev, notEnabled("n%d is not down", n.id)
+		}
+		ev.Result = s.boot(n)
+	case interpose.Client:
+		n := &s.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		if s.prog.Client == nil {
+			return ev, notEnabled("the target takes no client operations")
+		}
+		m, err := s.prog.Client(ev.Data)
+		if err != nil {
+			ev.Result = "rejected: " + err.Error()
+			break
+		}
+		ev.Result = s.dispatch(n.id, 0, m)
+	case interpose.Partition:
+		s.side = make([]int, len(s.nodes))
+		for g, members := range ev.Groups {
+			for _, x := range members {
+				if x >= 1 && x < len(s.nodes) {
+					s.side[x] = g + 1
+				}
+			}
+		}
+	case interpose.Heal:
+		if s.side == nil {
+			return ev, notEnabled("the network is whole")
+		}
+		s.side = nil
+	default:
+		return ev, fmt.Errorf("actor: unknown event kind %q", ev.Kind)
+	}
+	return ev, nil
+}
+
+func timerFP(node int, name string) interpose.Msg {
+	return interpose.Msg{Type: name, From: node, To: node, Key: timerKey}
+}
+
+// boot creates a node's process and runs its Init.
+func (s *System) boot(n *node) string {
+	n.up = true
+	n.incarnation++
+	n.timers = n.timers[:0]
+	n.rng = rand.New(rand.NewPCG(s.seed, uint64(n.id)<<32|n.incarnation))
+	return s.run(n, "Init", func() {
+		n.proc = s.prog.New(n.id, s.Nodes())
+		n.proc.Init(&s.ctx)
+	})
+}
+
+// crash takes a node down: its process and timers go, its store stays.
+func (s *System) crash(n *node) {
+	n.up = false
+	n.proc = nil
+	n.timers = n.timers[:0]
+}
+
+// dispatch hands a message to a node's process.
+func (s *System) dispatch(to, from int, m Message) string {
+	n := &s.nodes[to]
+	return s.run(n, m.Type(), func() { n.proc.Receive(&s.ctx, from, m) })
+}
+
+// run calls into a node's process with the context set up, turning a panic
+// into a NoPanic fault and a crash of the node. It returns what the process
+// passed to Respond.
+func (s *System) run(n *node, what string, f func()) (result string) {
+	s.ctx.node = n
+	s.ctx.result = ""
+	defer func() {
+		if p := recover(); p != nil {
+			s.obs.Faults = append(s.obs.Faults, interpose.Violation{
+				Invariant:   "NoPanic",
+				Fingerprint: "NoPanic: " + what + ": " + interpose.StableText(fmt.Sprint(p)),
+				Detail:      fmt.Sprintf("n%d panicked handling %s: %v", n.id, what, p),
+			})
+			s.crash(n)
+			result = fmt.Sprintf("n%d panicked: %v", n.id, p)
+		}
+		s.ctx.node = nil
+	}()
+	f()
+	return s.ctx.result
+}
+
+// View implements interpose.System.
+func (s *System) View() *interpose.View {
+	s.out.Reset()
+	s.out.Nodes = s.out.Nodes[:0]
+	for i := 1; i < len(s.nodes); i++ {
+		n := &s.nodes[i]
+		var v interpose.NodeView
+		if vw, ok := n.proc.(Viewer); ok && n.up {
+			v = vw.View()
+		}
+		v.Node, v.Started, v.Up = n.id, n.started, n.up
+		switch {
+		case !n.started:
+			v.Role = "not started"
+		case !n.up:
+			v.Role = "down"
+		}
+		s.out.Nodes = append(s.out.Nodes, v)
+	}
+	s.out.Claims = append(s.out.Claims, s.obs.Claims...)
+	s.out.LogOps = append(s.out.LogOps, s.obs.LogOps...)
+	s.out.Applied = append(s.out.Applied, s.obs.Applied...)
+	s.out.Faults = append(s.out.Faults, s.obs.Faults...)
+	s.obs.Reset()
+	return &s.out
+}
+
+// Close implements interpose.System.
+func (s *System) Close() error { return nil }
+
+// Context is a process's handle on the runtime during one call.
+type Context struct {
+	sys    *System
+	node   *node
+	result string
+}
+
+// Self is the node's number.
+func (c *Context) Self() int { return c.node.id }
+
+// Nodes is the cluster size; nodes are numbered 1..Nodes.
+func (c *Context) Nodes() int { return c.sys.Nodes() }
+
+// Send puts a message in flight to node to.
+func (c *Context) Send(to int, m Message) {
+	s := c.sys
+	if to < 1 || to >= len(s.nodes) {
+		panic("actor: send to n" + strconv.Itoa(to) + ", which does not exist")
+	}
+	s.seq++
+	s.pending = append(s.pending, &envelope{
+		seq: s.seq, from: c.node.id, to: to, msg: m,
+		fp: interpose.Msg{Type: m.Type(), From: c.node.id, To: to, Key: m.Key()},
+	})
+}
+
+// SetTimer arms the timer name; an armed timer is re-armed, last in order.
+// The scheduler decides when it fires.
+func (c *Context) SetTimer(name string) {
+	c.CancelTimer(name)
+	c.node.timers = append(c.node.timers, name)
+}
+
+// CancelTimer disarms the timer name, if armed.
+func (c *Context) CancelTimer(name string) {
+	if i := slices.Index(c.node.timers, name); i >= 0 {
+		c.node.timers = slices.Delete(c.node.timers, i, i+1)
+	}
+}
+
+// Load returns a value of the node's persistent state.
+func (c *Context) Load(key string) (any, bool) {
+	v, ok := c.node.store[key]
+	return v, ok
+}
+
+// Store sets a value of the node's persistent state, which survives
+// crashes. Values are kept as they are: store values that are not changed
+// afterwards.
+func (c *Context) Store(key string, v any) { c.node.store[key] = v }
+
+// Rand is the node's random source, seeded by the target's seed, the node
+// and its incarnation.
+func (c *Context) Rand() *rand.Rand { return c.node.rng }
+
+// Respond sets the result recorded for the event being handled (a client
+// operation's outcome, for instance).
+func (c *Context) Respond(result string) { c.result = result }
+
+// Claim reports that the node acts as leader of term (it sent an
+// AppendEntries as leader), for the election safety check on the wire.
+func (c *Context) Claim(term uint64) {
+	c.sys.obs.Claims = append(c.sys.obs.Claims, interpose.Claim{Node: c.node.id, Term: term})
+}
+
+// Log reports a write to the node's log; its Node is filled in.
+func (c *Context) Log(op interpose.LogOp) {
+	op.Node = c.node.id
+	c.sys.obs.LogOps = append(c.sys.obs.LogOps, op)
+}
+
+// Applied reports an entry handed to the node's state machine; its Node is
+// filled in.
+func (c *Context) Applied(a interpose.Applied) {
+	a.Node = c.node.id
+	c.sys.obs.Applied = append(c.sys.obs.Applied, a)
+}

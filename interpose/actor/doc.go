@@ -1,0 +1,36 @@
+// Package actor is a small actor runtime that is deterministic by
+// construction, for systems written for faultline (the akka-raft style Raft
+// of casestudies/raft). It implements interpose.System, so that the fuzzer,
+// the minimizer, replay and the CLI treat its targets as they treat
+// hashicorp/raft.
+//
+// A process implements Process: Init when its node starts or recovers, and
+// Receive for each message. The runtime calls it from the controller's
+// goroutine; a process starts no goroutines, reads no clock and uses no
+// randomness but Context.Rand. Through the Context it sends messages, arms
+// and cancels named timers, keeps persistent state that survives a crash
+// (Load, Store) and reports what invariants check (Claim, Log, Applied,
+// Respond).
+//
+// Mapping onto the interpose model:
+//
+//   - A message's fingerprint is its Type and Key, source and destination.
+//     Pending lists the messages in flight in canonical order; a delivery
+//     hands the oldest with the named fingerprint to its destination.
+//   - A timer firing is an advance of its node, chosen by the scheduler as in
+//     DEMi: Until names the timer (type = the timer's name, key "timer");
+//     without Until, the node's earliest-armed timer fires. A timer is not a
+//     pending message; a node whose timers are all cancelled cannot advance.
+//   - Start creates the node's process (Init); crash discards it and its
+//     timers, keeping its persistent state; recover creates a new process on
+//     that state. Messages to a down node stay pending, undeliverable, until
+//     it recovers or they are dropped.
+//   - A client operation turns the event's payload into a message through
+//     Program.Client and hands it to the node (from 0); what the process
+//     passes to Respond becomes the event's result.
+//   - Partitions and heals cut the network as for hashicorp/raft.
+//     Membership changes and leadership transfers are not enabled.
+//   - A panic in a process is a NoPanic fault (its fingerprint names the
+//     message type and the panic's text, digits masked) and crashes its
+//     node; it never crashes faultline.
+package actor
