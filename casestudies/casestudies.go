@@ -9,7 +9,10 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	akka "github.com/faultline-dev/faultline/casestudies/raft"
+	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/interpose/actor"
 	"github.com/faultline-dev/faultline/interpose/hraft"
 )
 
@@ -25,6 +28,43 @@ type Study struct {
 	// Nodes is the default cluster size.
 	Nodes  int              `json:"nodes"`
 	Target interpose.Target `json:"-"`
+	// Workload, if set, is how the target is fuzzed by default: what
+	// happens after the starts, which kinds of events, which client
+	// payloads.
+	Workload *Workload `json:"workload,omitempty"`
+}
+
+// Workload is a study's default fuzzing workload.
+type Workload struct {
+	// Prologue returns the events after the starts of n nodes.
+	Prologue func(n int) []interpose.Event `json:"-"`
+	// Weights of the event kinds.
+	Weights *fuzz.Weights `json:"weights,omitempty"`
+	// Clients are the payloads of client operations.
+	Clients []string `json:"clients,omitempty"`
+}
+
+// Options fills in a campaign's options with the study's workload, where
+// the options leave them unset.
+func (s Study) Options(opts fuzz.Options) fuzz.Options {
+	w := s.Workload
+	if w == nil {
+		return opts
+	}
+	n := opts.Nodes
+	if n <= 0 {
+		n = s.Nodes
+	}
+	if opts.Prologue == nil && w.Prologue != nil {
+		opts.Prologue = w.Prologue(n)
+	}
+	if opts.Weights == nil {
+		opts.Weights = w.Weights
+	}
+	if opts.Clients == nil {
+		opts.Clients = w.Clients
+	}
+	return opts
 }
 
 var studies = []Study{
@@ -61,6 +101,28 @@ var studies = []Study{
 			NewStableStore: func(int) (raft.StableStore, error) { return NewFullDiskStore(12), nil },
 		}),
 	},
+}
+
+func init() {
+	studies = append(studies, actorStudy(akka.Correct, "raft", "an akka-raft style Raft on faultline's actor runtime, correct", ""))
+	for _, bug := range akka.Bugs {
+		studies = append(studies, actorStudy(bug, string(bug), "the actor Raft with DEMi's "+string(bug)+" bug: "+akka.Describe(bug), akka.Expect(bug)))
+	}
+}
+
+// actorStudy is a study of the actor Raft with DEMi's workload: start the
+// members, hand each the bootstrap configuration, then deliveries, timer
+// firings and client commands, no faults.
+func actorStudy(bug akka.Bug, name, summary, expect string) Study {
+	return Study{
+		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
+		Target: actor.NewTarget(name, string(bug), akka.Program(bug)),
+		Workload: &Workload{
+			Prologue: akka.Bootstrap,
+			Weights:  &fuzz.Weights{Deliver: 100, Client: 6},
+			Clients:  []string{"a", "b", "c", "d", "e", "f", "g", "h"},
+		},
+	}
 }
 
 // All returns every case study, by name.

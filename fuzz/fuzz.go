@@ -47,6 +47,9 @@ type Options struct {
 	// Clients are the payloads of client operations, picked at random
 	// (nil: "k<i>=<n>" writes for the built-in key-value FSM).
 	Clients []string
+	// Prologue is applied after the nodes' starts, before the walk (the
+	// bootstrap configuration of an actor Raft, for instance).
+	Prologue []interpose.Event
 	// Checker returns the checker of one run (nil: invariants.NewRaft).
 	Checker func() interpose.Checker
 	// Progress, if set, is called about once a second and at the end.
@@ -318,8 +321,10 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery = opts.CheckEvery
+	ctl.Reserve(events)
 	w := newWalker(sys, seed, weights, maxDown)
 	w.clients = opts.Clients
+	w.prologue = opts.Prologue
 	for ctl.Len() < events && ctl.Violation() == nil {
 		ev, ok := w.next()
 		if !ok {
@@ -341,7 +346,7 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	if err := sys.Close(); err != nil {
 		return nil, err
 	}
-	return ctl.Schedule(), nil
+	return ctl.Take(), nil
 }
 
 func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run int) error {

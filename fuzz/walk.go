@@ -36,13 +36,14 @@ func DefaultWeights() Weights {
 // walker chooses the events of one run: a seeded random walk over the events
 // enabled at each step.
 type walker struct {
-	rng     *rand.Rand
-	sys     interpose.System
-	w       Weights
-	maxDown int
-	cut     bool
-	writes  int
-	clients []string
+	rng      *rand.Rand
+	sys      interpose.System
+	w        Weights
+	maxDown  int
+	cut      bool
+	writes   int
+	clients  []string
+	prologue []interpose.Event
 
 	started int
 	fps     []interpose.Msg // scratch
@@ -65,6 +66,11 @@ func (w *walker) next() (interpose.Event, bool) {
 	if w.started < n {
 		w.started++
 		return interpose.Event{Kind: interpose.Start, Node: w.started}, true
+	}
+	if len(w.prologue) > 0 {
+		ev := w.prologue[0]
+		w.prologue = w.prologue[1:]
+		return ev, true
 	}
 	pending := w.sys.Pending()
 	up, down := 0, 0

@@ -37,6 +37,22 @@ func (c *Controller) System() System { return c.sys }
 // Len is the number of events recorded so far.
 func (c *Controller) Len() int { return len(c.sched.Events) }
 
+// Reserve makes room for n more events, so that a run of known length does
+// not grow the schedule as it goes.
+func (c *Controller) Reserve(n int) { c.sched.Events = slices.Grow(c.sched.Events, n) }
+
+// Take returns the schedule recorded, as Schedule does, without copying it:
+// the controller must not be used afterwards.
+func (c *Controller) Take() *Schedule {
+	s := c.sched
+	if c.violation != nil {
+		v := *c.violation
+		s.Violation = &v
+	}
+	c.sched = Schedule{}
+	return &s
+}
+
 // Event returns the i-th event recorded (0-based), as it happened.
 func (c *Controller) Event(i int) Event { return c.sched.Events[i] }
 

@@ -57,6 +57,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			}
 			opts.CheckEvery = checkEvery
 			opts.Command = a.command()
+			opts = study.Options(opts)
 			if a.tty && !asJSON {
 				opts.Progress = func(p fuzz.Progress) {
 					fmt.Fprintf(a.stderr, "\r%d runs, %d events, %.0f events/s, %d violations  ",

@@ -102,7 +102,7 @@ func (a *app) measureTTFCmd() *cobra.Command {
 				var times []float64
 				events, elapsed := 0, 0.0
 				for _, seed := range list {
-					o := opts
+					o := study.Options(opts)
 					o.Seed = seed
 					res, err := fuzz.Run(t, study.Target, o)
 					if err != nil {
@@ -192,6 +192,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 			}
 			return a.withT(func(t *testing.T) error {
 				start := time.Now()
+				opts.Campaign = study.Options(opts.Campaign)
 				rep, err := fuzz.MeasureReplay(t, study.Target, opts)
 				if err != nil {
 					return err

@@ -115,18 +115,20 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 
 // System is a running actor cluster: an interpose.System.
 type System struct {
-	prog    *Program
-	seed    uint64
-	nodes   []node // 1..n; index 0 unused
-	pending []*envelope
-	seq     uint64
-	side    []int // partition side per node, nil when whole
+	prog  *Program
+	seed  uint64
+	nodes []node // 1..n; index 0 unused
+	seq   uint64
+	side  []int // partition side per node, nil when whole
 
-	sorted []interpose.Message // Pending's answer, nil when stale
-	buf    []interpose.Message // its storage
-	obs    interpose.View      // observations since the last View
-	out    interpose.View      // View's answer
-	ctx    Context
+	// msgs holds the messages in flight and the armed timers, always in
+	// canonical order (fingerprint, then arrival); load holds what each
+	// carries. Pending refreshes the Deliverable flags and returns msgs.
+	msgs []interpose.Message
+	load []Message      // nil for a timer
+	obs  interpose.View // observations since the last View
+	out  interpose.View // View's answer
+	ctx  Context
 }
 
 type node struct {
@@ -135,15 +137,68 @@ type node struct {
 	started, up bool
 	incarnation uint64
 	store       map[string]any
-	timers      []string // armed timers, in the order they were armed
+	timers      []armed // in the order they were armed
 	rng         *rand.Rand
 }
 
-type envelope struct {
-	seq      uint64
-	from, to int
-	msg      Message
-	fp       interpose.Msg
+// armed is an armed timer: a pending message of its node to itself.
+type armed struct {
+	name string
+	seq  uint64
+}
+
+func compare(a, b interpose.Message) int {
+	if a.Msg != b.Msg {
+		if a.Msg.Less(b.Msg) {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.Seq, b.Seq)
+}
+
+// insert puts a message (m nil: a timer) in flight.
+func (s *System) insert(fp interpose.Msg, m Message) uint64 {
+	s.seq++
+	e := interpose.Message{Seq: s.seq, Msg: fp, Request: true}
+	i, _ := slices.BinarySearchFunc(s.msgs, e, compare)
+	s.msgs = slices.Insert(s.msgs, i, e)
+	s.load = slices.Insert(s.load, i, m)
+	return s.seq
+}
+
+// removeAt takes the i-th message out of flight.
+func (s *System) removeAt(i int) {
+	s.msgs = slices.Delete(s.msgs, i, i+1)
+	s.load = slices.Delete(s.load, i, i+1)
+}
+
+// find returns the index of the oldest message in flight matching fp (a
+// full or type-only fingerprint), or -1. Messages that match fp are
+// contiguous in canonical order.
+func (s *System) find(fp *interpose.Msg) int {
+	lo := interpose.Message{Msg: interpose.Msg{Type: fp.Type, From: fp.From, To: fp.To, Key: fp.Key}}
+	i, _ := slices.BinarySearchFunc(s.msgs, lo, compare)
+	best := -1
+	for ; i < len(s.msgs) && fp.Matches(s.msgs[i].Msg); i++ {
+		if best < 0 || s.msgs[i].Seq < s.msgs[best].Seq {
+			best = i
+		}
+		if fp.Key != "" {
+			break // one fingerprint: the first is the oldest
+		}
+	}
+	return best
+}
+
+// index returns the position of the message (fp, seq), or -1.
+func (s *System) index(fp interpose.Msg, seq uint64) int {
+	e := interpose.Message{Seq: seq, Msg: fp}
+	i, ok := slices.BinarySearchFunc(s.msgs, e, compare)
+	if !ok {
+		return -1
+	}
+	return i
 }
 
 // Nodes implements interpose.System.
@@ -165,44 +220,13 @@ func (s *System) State(i int) interpose.NodeState {
 }
 
 // Pending implements interpose.System. The slice is valid until the next
-// event.
+// event and must not be changed.
 func (s *System) Pending() []interpose.Message {
-	if s.sorted != nil {
-		return s.sorted
+	for i := range s.msgs {
+		m := &s.msgs[i]
+		m.Deliverable = s.nodes[m.Msg.To].up && (s.load[i] == nil || s.side == nil || s.side[m.Msg.From] == s.side[m.Msg.To])
 	}
-	out := s.buf[:0]
-	for _, e := range s.pending {
-		out = append(out, interpose.Message{Seq: e.seq, Msg: e.fp, Request: true, Deliverable: s.deliverable(e)})
-	}
-	slices.SortFunc(out, func(a, b interpose.Message) int {
-		if a.Msg != b.Msg {
-			if a.Msg.Less(b.Msg) {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.Seq, b.Seq)
-	})
-	s.sorted, s.buf = out, out
-	return out
-}
-
-func (s *System) deliverable(e *envelope) bool {
-	if !s.nodes[e.to].up {
-		return false
-	}
-	return s.side == nil || s.side[e.from] == s.side[e.to]
-}
-
-// find returns the index in s.pending of the oldest message matching fp
-// that keep accepts, or -1.
-func (s *System) find(fp *interpose.Msg, keep func(*envelope) bool) int {
-	for i, e := range s.pending { // in arrival order
-		if fp.Matches(e.fp) && keep(e) {
-			return i
-		}
-	}
-	return -1
+	return s.msgs
 }
 
 func notEnabled(format string, args ...any) error {
@@ -224,43 +248,50 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 			return ev, fmt.Errorf("actor: no node n%d", ev.Node)
 		}
 	}
-	s.sorted = nil
 	ev.Result = ""
 	switch ev.Kind {
 	case interpose.Deliver:
-		i := s.find(ev.Msg, s.deliverable)
-		if i < 0 {
+		i := s.find(ev.Msg)
+		if i < 0 || !s.Pending()[i].Deliverable {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
-		e := s.pending[i]
-		s.pending = slices.Delete(s.pending, i, i+1)
-		ev.Msg = &e.fp
-		ev.Result = s.dispatch(e.to, e.from, e.msg)
+		fp, m := s.msgs[i].Msg, s.load[i]
+		ev.Msg = &fp
+		if m == nil {
+			n := &s.nodes[fp.To]
+			ev.Result = s.fire(n, slices.IndexFunc(n.timers, func(t armed) bool { return t.name == fp.Type }))
+			break
+		}
+		s.removeAt(i)
+		ev.Result = s.dispatch(fp.To, fp.From, m)
 	case interpose.Drop:
-		i := s.find(ev.Msg, func(*envelope) bool { return true })
+		i := s.find(ev.Msg)
 		if i < 0 {
 			return ev, notEnabled("no pending %s", ev.Msg)
 		}
-		ev.Msg = &s.pending[i].fp
-		s.pending = slices.Delete(s.pending, i, i+1)
+		fp := s.msgs[i].Msg
+		ev.Msg = &fp
+		if s.load[i] == nil { // a dropped timer never fires
+			n := &s.nodes[fp.To]
+			n.timers = slices.DeleteFunc(n.timers, func(t armed) bool { return t.name == fp.Type })
+		}
+		s.removeAt(i)
 	case interpose.Duplicate:
-		i := s.find(ev.Msg, func(*envelope) bool { return true })
-		if i < 0 {
-			return ev, notEnabled("no pending %s", ev.Msg)
+		i := s.find(ev.Msg)
+		if i < 0 || s.load[i] == nil {
+			return ev, notEnabled("no pending message %s (timers are not duplicated)", ev.Msg)
 		}
-		dup := *s.pending[i]
-		s.seq++
-		dup.seq = s.seq
-		ev.Msg = &dup.fp
-		s.pending = append(s.pending, &dup)
+		fp := s.msgs[i].Msg
+		ev.Msg = &fp
+		s.insert(fp, s.load[i])
 	case interpose.Advance:
 		n := &s.nodes[ev.Node]
 		if !n.up {
 			return ev, notEnabled("n%d is down", n.id)
 		}
 		k := -1
-		for i, name := range n.timers {
-			if ev.Until == nil || ev.Until.Matches(timerFP(n.id, name)) {
+		for i, t := range n.timers {
+			if ev.Until == nil || ev.Until.Matches(timerFP(n.id, t.name)) {
 				k = i
 				break
 			}
@@ -268,11 +299,9 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		if k < 0 {
 			return ev, notEnabled("n%d has no timer %v armed", n.id, ev.Until)
 		}
-		name := n.timers[k]
-		n.timers = slices.Delete(n.timers, k, k+1)
-		fp := timerFP(n.id, name)
+		fp := timerFP(n.id, n.timers[k].name)
 		ev.Until, ev.UntilN = &fp, 0
-		ev.Result = s.dispatch(n.id, n.id, Timer{Name: name})
+		ev.Result = s.fire(n, k)
 	case interpose.Start:
 		n := &s.nodes[ev.Node]
 		if n.started {
@@ -331,11 +360,21 @@ func timerFP(node int, name string) interpose.Msg {
 	return interpose.Msg{Type: name, From: node, To: node, Key: timerKey}
 }
 
+// fire disarms and fires a node's k-th timer.
+func (s *System) fire(n *node, k int) string {
+	t := n.timers[k]
+	n.timers = slices.Delete(n.timers, k, k+1)
+	if i := s.index(timerFP(n.id, t.name), t.seq); i >= 0 {
+		s.removeAt(i)
+	}
+	return s.dispatch(n.id, n.id, Timer{Name: t.name})
+}
+
 // boot creates a node's process and runs its Init.
 func (s *System) boot(n *node) string {
 	n.up = true
 	n.incarnation++
-	n.timers = n.timers[:0]
+	s.disarm(n)
 	n.rng = rand.New(rand.NewPCG(s.seed, uint64(n.id)<<32|n.incarnation))
 	return s.run(n, "Init", func() {
 		n.proc = s.prog.New(n.id, s.Nodes())
@@ -347,6 +386,16 @@ func (s *System) boot(n *node) string {
 func (s *System) crash(n *node) {
 	n.up = false
 	n.proc = nil
+	s.disarm(n)
+}
+
+// disarm cancels every timer of a node.
+func (s *System) disarm(n *node) {
+	for _, t := range n.timers {
+		if i := s.index(timerFP(n.id, t.name), t.seq); i >= 0 {
+			s.removeAt(i)
+		}
+	}
 	n.timers = n.timers[:0]
 }
 
@@ -427,24 +476,25 @@ func (c *Context) Send(to int, m Message) {
 	if to < 1 || to >= len(s.nodes) {
 		panic("actor: send to n" + strconv.Itoa(to) + ", which does not exist")
 	}
-	s.seq++
-	s.pending = append(s.pending, &envelope{
-		seq: s.seq, from: c.node.id, to: to, msg: m,
-		fp: interpose.Msg{Type: m.Type(), From: c.node.id, To: to, Key: m.Key()},
-	})
+	s.insert(interpose.Msg{Type: m.Type(), From: c.node.id, To: to, Key: m.Key()}, m)
 }
 
 // SetTimer arms the timer name; an armed timer is re-armed, last in order.
 // The scheduler decides when it fires.
 func (c *Context) SetTimer(name string) {
 	c.CancelTimer(name)
-	c.node.timers = append(c.node.timers, name)
+	seq := c.sys.insert(timerFP(c.node.id, name), nil)
+	c.node.timers = append(c.node.timers, armed{name: name, seq: seq})
 }
 
 // CancelTimer disarms the timer name, if armed.
 func (c *Context) CancelTimer(name string) {
-	if i := slices.Index(c.node.timers, name); i >= 0 {
-		c.node.timers = slices.Delete(c.node.timers, i, i+1)
+	n := c.node
+	if k := slices.IndexFunc(n.timers, func(t armed) bool { return t.name == name }); k >= 0 {
+		if i := c.sys.index(timerFP(n.id, name), n.timers[k].seq); i >= 0 {
+			c.sys.removeAt(i)
+		}
+		n.timers = slices.Delete(n.timers, k, k+1)
 	}
 }
 

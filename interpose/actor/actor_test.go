@@ -77,6 +77,17 @@ func open(t testing.TB, nodes int) *actor.System {
 	return sys.(*actor.System)
 }
 
+// pings returns the pending pings (timers are pending too).
+func pings(sys interpose.System) []interpose.Message {
+	var out []interpose.Message
+	for _, m := range sys.Pending() {
+		if m.Msg.Type == "Ping" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func apply(t *testing.T, sys interpose.System, ev interpose.Event) interpose.Event {
 	t.Helper()
 	got, err := sys.Apply(0, ev)
@@ -97,13 +108,13 @@ func TestTimersMessagesCrashes(t *testing.T) {
 		t.Fatalf("advance recorded %v", ev.Until)
 	}
 	apply(t, sys, interpose.Event{Kind: interpose.Advance, Node: 1})
-	p := sys.Pending()
+	p := pings(sys)
 	if len(p) != 2 || p[0].Msg.Key != "n=1" || p[1].Msg.Key != "n=2" || !p[0].Deliverable {
 		t.Fatalf("pending %v", p)
 	}
 	// A crash keeps the store; messages to the down node wait.
 	apply(t, sys, interpose.Event{Kind: interpose.Crash, Node: 2})
-	if p := sys.Pending(); p[0].Deliverable {
+	if p := pings(sys); p[0].Deliverable {
 		t.Error("a message to a down node is deliverable")
 	}
 	if _, err := sys.Apply(0, interpose.Event{Kind: interpose.Deliver, Msg: &p[0].Msg}); !errors.Is(err, interpose.ErrNotEnabled) {
@@ -124,7 +135,7 @@ func TestTimersMessagesCrashes(t *testing.T) {
 	tick := interpose.Msg{Type: "Tick", From: 1, To: 1, Key: "timer"}
 	apply(t, sys, interpose.Event{Kind: interpose.Advance, Node: 1, Until: &tick})
 	var keys []string
-	for _, m := range sys.Pending() {
+	for _, m := range pings(sys) {
 		keys = append(keys, m.Msg.Key)
 	}
 	if got := strings.Join(keys, " "); got != "n=2 n=3" {
@@ -136,6 +147,31 @@ func TestTimersMessagesCrashes(t *testing.T) {
 	}
 	if v := sys.View(); len(v.Claims) != 0 {
 		t.Errorf("claims reported twice: %v", v.Claims)
+	}
+}
+
+// TestTimersArePending: an armed timer is a pending message of its node to
+// itself; delivering it fires it, dropping it disarms it.
+func TestTimersArePending(t *testing.T) {
+	sys := open(t, 2)
+	apply(t, sys, interpose.Event{Kind: interpose.Start, Node: 1})
+	p := sys.Pending()
+	tick := interpose.Msg{Type: "Tick", From: 1, To: 1, Key: "timer"}
+	if len(p) != 1 || p[0].Msg != tick || !p[0].Deliverable {
+		t.Fatalf("pending %v", p)
+	}
+	if ev := apply(t, sys, interpose.Event{Kind: interpose.Deliver, Msg: &tick}); *ev.Msg != tick {
+		t.Errorf("delivered %v", ev.Msg)
+	}
+	if p := pings(sys); len(p) != 1 {
+		t.Errorf("the timer did not fire: %v", sys.Pending())
+	}
+	apply(t, sys, interpose.Event{Kind: interpose.Drop, Msg: &tick})
+	if _, err := sys.Apply(0, interpose.Event{Kind: interpose.Advance, Node: 1}); !errors.Is(err, interpose.ErrNotEnabled) {
+		t.Errorf("advance after the timer was dropped: %v", err)
+	}
+	if _, err := sys.Apply(0, interpose.Event{Kind: interpose.Duplicate, Msg: &tick}); !errors.Is(err, interpose.ErrNotEnabled) {
+		t.Errorf("duplicate of a timer: %v", err)
 	}
 }
 
@@ -177,12 +213,12 @@ func TestPartition(t *testing.T) {
 	apply(t, sys, interpose.Event{Kind: interpose.Partition, Groups: [][]int{{1}, {2, 3}}})
 	apply(t, sys, interpose.Event{Kind: interpose.Advance, Node: 1}) // ping to 2, across the cut
 	apply(t, sys, interpose.Event{Kind: interpose.Advance, Node: 2}) // ping to 3, same side
-	p := sys.Pending()
+	p := pings(sys)
 	if p[0].Msg.From != 1 || p[0].Deliverable || p[1].Msg.From != 2 || !p[1].Deliverable {
 		t.Fatalf("pending %+v", p)
 	}
 	apply(t, sys, interpose.Event{Kind: interpose.Heal})
-	if !sys.Pending()[0].Deliverable {
+	if !pings(sys)[0].Deliverable {
 		t.Error("still cut after the heal")
 	}
 }

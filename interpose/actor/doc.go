@@ -17,10 +17,11 @@
 //   - A message's fingerprint is its Type and Key, source and destination.
 //     Pending lists the messages in flight in canonical order; a delivery
 //     hands the oldest with the named fingerprint to its destination.
-//   - A timer firing is an advance of its node, chosen by the scheduler as in
-//     DEMi: Until names the timer (type = the timer's name, key "timer");
-//     without Until, the node's earliest-armed timer fires. A timer is not a
-//     pending message; a node whose timers are all cancelled cannot advance.
+//   - An armed timer is a pending message of its node to itself (type = the
+//     timer's name, key "timer"), always deliverable while the node is up:
+//     the scheduler fires it by delivering it, as DEMi does, or drops it.
+//     An advance fires one too: the one its Until names, or else the
+//     node's earliest-armed timer. Timers are not duplicated.
 //   - Start creates the node's process (Init); crash discards it and its
 //     timers, keeping its persistent state; recover creates a new process on
 //     that state. Messages to a down node stay pending, undeliverable, until
