@@ -14,6 +14,4 @@
 // members report their role, term, vote, log writes, commits and applied
 // entries through the actor Context, so that package invariants checks
 // them exactly as it checks hashicorp/raft.
-//
-// Not yet here: raft-58b (the variant of raft-58 that breaks log matching).
 package raft

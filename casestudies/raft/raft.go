@@ -31,6 +31,12 @@ const (
 	// ElectedAsLeader self-message arrives; a client message handled before
 	// that replicates with nextIndex 0 and panics.
 	Raft58a Bug = "raft-58a"
+	// Raft58b: the same root cause, on a leader that replicates only its
+	// newest entry until ElectedAsLeader resets nextIndex past the first
+	// command, with akka-raft's follower, which appends an AppendEntries
+	// that starts past the end of its log (akka-raft#32): a follower stores
+	// the second command where the leader holds the first.
+	Raft58b Bug = "raft-58b"
 	// Raft42: the leader commits the most common matchIndex instead of the
 	// highest index a majority holds.
 	Raft42 Bug = "raft-42"
@@ -42,7 +48,7 @@ const (
 )
 
 // Bugs lists the variants with a bug, in DEMi's order.
-var Bugs = []Bug{Raft45, Raft46, Raft56, Raft58a, Raft42, Raft66}
+var Bugs = []Bug{Raft45, Raft46, Raft56, Raft58a, Raft58b, Raft42, Raft66}
 
 // Describe says in a few words what a variant's bug does.
 func Describe(b Bug) string {
@@ -55,6 +61,8 @@ func Describe(b Bug) string {
 		return "a candidate that steps down in its own term forgets its vote"
 	case Raft58a:
 		return "a new leader handles client messages before ElectedAsLeader sets up replication"
+	case Raft58b:
+		return "ElectedAsLeader resets nextIndex past the first command; followers append past their log's end"
 	case Raft42:
 		return "the commit index is the most common matchIndex, not the majority's"
 	case Raft66:
@@ -70,6 +78,8 @@ func Expect(b Bug) string {
 		return "ElectionSafety"
 	case Raft58a:
 		return "NoPanic"
+	case Raft58b:
+		return "LogMatching"
 	case Raft42, Raft66:
 		return "LeaderCompleteness"
 	}
@@ -337,7 +347,7 @@ func (m *member) becomeLeader(ctx *actor.Context) {
 	m.role = roleLeader
 	ctx.CancelTimer(ElectionTimeout)
 	ctx.CancelTimer(Heartbeat)
-	if m.bug != Raft58a {
+	if m.bug != Raft58a && m.bug != Raft58b {
 		m.initLeader()
 	} else {
 		m.next, m.match = nil, nil // set up by ElectedAsLeader
@@ -356,7 +366,7 @@ func (m *member) onElected(ctx *actor.Context, e ElectedAsLeader) {
 	if m.role != roleLeader || e.Term != m.term {
 		return
 	}
-	if m.bug == Raft58a {
+	if m.bug == Raft58a || m.bug == Raft58b {
 		m.initLeader()
 	}
 	for _, p := range m.peers() {
@@ -383,7 +393,10 @@ func (m *member) onClient(ctx *actor.Context, c ClientMessage) {
 
 // sendAppend sends peer p the entries from its nextIndex on.
 func (m *member) sendAppend(ctx *actor.Context, p int) {
-	next := m.next[p]
+	next, ok := m.next[p]
+	if !ok && m.bug == Raft58b {
+		next = m.lastIndex() // before ElectedAsLeader: the newest entry only
+	}
 	prev := next - 1 // raft-58a: nextIndex 0 before ElectedAsLeader wraps around
 	entries := slices.Clone(m.log[prev:])
 	var prevTerm uint64
@@ -416,13 +429,17 @@ func (m *member) onAppendEntries(ctx *actor.Context, from int, ae AppendEntries)
 		}
 	}
 	ctx.SetTimer(ElectionTimeout)
-	if ae.PrevIndex > m.lastIndex() || m.termAt(ae.PrevIndex) != ae.PrevTerm {
+	prev := ae.PrevIndex
+	switch {
+	case m.bug == Raft58b && prev > m.lastIndex():
+		prev = m.lastIndex() // akka-raft#32: past the end of the log, append
+	case prev > m.lastIndex() || m.termAt(prev) != ae.PrevTerm:
 		ctx.Send(from, AppendRejected{Term: m.term, LastIndex: m.lastIndex()})
 		return
 	}
 	changed := false
 	for k, e := range ae.Entries {
-		i := ae.PrevIndex + 1 + uint64(k)
+		i := prev + 1 + uint64(k)
 		if i <= m.lastIndex() && m.log[i-1].Term == e.Term && m.bug != Raft66 {
 			continue // already there
 		}
@@ -440,7 +457,7 @@ func (m *member) onAppendEntries(ctx *actor.Context, from int, ae AppendEntries)
 	if changed {
 		m.persistLog(ctx)
 	}
-	last := ae.PrevIndex + uint64(len(ae.Entries))
+	last := prev + uint64(len(ae.Entries))
 	if c := min(ae.Commit, last); c > m.commit {
 		m.commit = c
 		m.applyCommitted(ctx)
