@@ -42,6 +42,10 @@ type Workload struct {
 	Weights *fuzz.Weights `json:"weights,omitempty"`
 	// Clients are the payloads of client operations.
 	Clients []string `json:"clients,omitempty"`
+	// Events and CheckEvery are the length of a case study's runs and how
+	// often their invariants are checked (`faultline casestudy run`).
+	Events     int `json:"events,omitempty"`
+	CheckEvery int `json:"check_every,omitempty"`
 }
 
 // Options fills in a campaign's options with the study's workload, where
@@ -90,6 +94,8 @@ var studies = []Study{
 		Target: hraft.NewTarget("hraft-forgetful", "forgetful-stable-store", hraft.Options{
 			NewStableStore: func(int) (raft.StableStore, error) { return NewForgetfulStore(), nil },
 		}),
+		// The minimizer's yardstick: 2,000-event runs checked at the end.
+		Workload: &Workload{Events: 2000, CheckEvery: 2000},
 	},
 	{
 		Name:    "hraft-fulldisk",
@@ -121,6 +127,9 @@ func actorStudy(bug akka.Bug, name, summary, expect string) Study {
 			Prologue: akka.Bootstrap,
 			Weights:  &fuzz.Weights{Deliver: 100, Client: 6},
 			Clients:  []string{"a", "b", "c", "d", "e", "f", "g", "h"},
+			// DEMi's runs: about a hundred client commands, invariants
+			// checked every 10-30 deliveries.
+			Events: 2000, CheckEvery: 20,
 		},
 	}
 }

@@ -65,7 +65,7 @@ func Explore(open Open, plan []interpose.Event, opts Options) (*Result, error) {
 	if x.runs <= 0 {
 		x.runs = 100
 	}
-	heap.Push(&x.queue, &branch{plan: plan})
+	heap.Push(&x.queue, &branch{tail: plan, omit: -1})
 	for x.queue.Len() > 0 {
 		if x.res.Runs >= x.runs || !opts.Deadline.IsZero() && time.Now().After(opts.Deadline) {
 			return &x.res, nil
@@ -124,10 +124,11 @@ func (x *explorer) mark(prefix uint64, key string) bool {
 	return true
 }
 
-func (x *explorer) push(plan []interpose.Event, dist, depth int) {
+func (x *explorer) push(b *branch) {
 	x.seq++
 	x.res.Points++
-	heap.Push(&x.queue, &branch{plan: plan, dist: dist, depth: depth, seq: x.seq})
+	b.seq = x.seq
+	heap.Push(&x.queue, b)
 }
 
 // extend hashes one more event onto a state's hash.
@@ -152,8 +153,12 @@ type execution struct {
 	owner  map[uint64]int // pending message's Seq → index of the event that sent it
 	maxSeq uint64
 	last   []int // each node's latest event, -1 for none
-	before []interpose.Message
 	found  bool
+	// events are the events applied (as steps' ev), shared read-only with
+	// the branches this execution queues; points is how many more it may
+	// queue.
+	events []interpose.Event
+	points int
 }
 
 // run executes one branch and queues the backtrack points its races give.
@@ -164,7 +169,8 @@ func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
 	}
 	x.res.Runs++
 	sys := ctl.System()
-	e := &execution{x: x, b: b, ctl: ctl, sys: sys, owner: map[uint64]int{}, last: make([]int, sys.Nodes()+1)}
+	e := &execution{x: x, b: b, ctl: ctl, sys: sys, owner: map[uint64]int{}, last: make([]int, sys.Nodes()+1),
+		points: x.runs - x.res.Runs}
 	for i := range e.last {
 		e.last[i] = -1
 	}
@@ -189,17 +195,20 @@ func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
 	if err != nil || found != nil {
 		return found, err
 	}
-	e.races(x.runs - x.res.Runs)
+	e.races(e.points)
 	return nil, nil
 }
 
 // execute applies the branch's plan, then the extension.
 func (e *execution) execute() error {
-	for i, ev := range e.b.plan {
+	var err error
+	e.b.each(func(i int, ev interpose.Event) bool {
 		ev.Result = ""
-		if err := e.apply(ev, i); err != nil || e.found {
-			return err
-		}
+		err = e.apply(ev, i)
+		return err == nil && !e.found
+	})
+	if err != nil || e.found {
+		return err
 	}
 	choose := Canonical
 	if e.x.opts.Choose != nil {
@@ -241,15 +250,18 @@ func Canonical(sys interpose.System) (interpose.Event, bool) {
 // apply applies one event and records its step; at is its index in the plan
 // (-1 in the extension). An event that cannot happen is skipped.
 func (e *execution) apply(ev interpose.Event, at int) error {
-	e.before = append(e.before[:0], e.sys.Pending()...)
+	pend := e.sys.Pending() // valid until the next event
 	if e.x.opts.Wildcard {
-		ev = interpose.WildAdvance(e.before, ev)
+		ev = interpose.WildAdvance(pend, ev)
 	}
+	seq := seqOf(pend, ev)
 	_, err := e.ctl.Step(ev)
 	if errors.Is(err, interpose.ErrNotEnabled) && e.x.opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
-		if cands := interpose.Candidates(e.before, ev); len(cands) > 0 {
+		pend = e.sys.Pending() // the event did not happen: nothing changed
+		if cands := interpose.Candidates(pend, ev); len(cands) > 0 {
 			w := ev
 			w.Msg = &cands[0]
+			seq = seqOf(pend, w)
 			if _, err = e.ctl.Step(w); err == nil {
 				e.ambiguous(ev, at, cands[1:])
 			}
@@ -261,7 +273,7 @@ func (e *execution) apply(ev interpose.Event, at int) error {
 	if err != nil {
 		return fmt.Errorf("dpor: event %d (%s): %w", len(e.steps)+1, ev.Kind, err)
 	}
-	e.record(e.ctl.Event(e.ctl.Len() - 1))
+	e.record(e.ctl.Event(e.ctl.Len()-1), seq)
 	if e.x.opts.Stop != nil && e.x.opts.Stop(e.ctl) {
 		e.found = true
 	}
@@ -273,21 +285,33 @@ func (e *execution) apply(ev interpose.Event, at int) error {
 func (e *execution) ambiguous(ev interpose.Event, at int, alts []interpose.Msg) {
 	prefix := e.prefix()
 	for _, alt := range alts {
+		if e.points <= 0 {
+			return
+		}
 		choice := ev
 		choice.Msg = &alt
 		if !e.x.mark(prefix, choice.Key()) {
 			continue
 		}
-		plan := make([]interpose.Event, 0, len(e.b.plan)+1)
-		for _, s := range e.steps {
-			plan = append(plan, s.ev)
-		}
-		plan = append(plan, choice)
+		b := &branch{head: e.events[:len(e.events):len(e.events)], choice: &choice, omit: -1, dist: e.b.dist + 1, depth: len(e.steps)}
 		if at >= 0 {
-			plan = append(plan, e.b.plan[at+1:]...)
+			b.tail = e.rest(at + 1)
 		}
-		e.x.push(plan, e.b.dist+1, len(e.steps))
+		e.x.push(b)
+		e.points--
 	}
+}
+
+// rest returns the events of the branch's plan from index at on.
+func (e *execution) rest(at int) []interpose.Event {
+	var out []interpose.Event
+	e.b.each(func(i int, ev interpose.Event) bool {
+		if i >= at {
+			out = append(out, ev)
+		}
+		return true
+	})
+	return out
 }
 
 // prefix is the hash of the state after the steps so far.
@@ -299,20 +323,36 @@ func (e *execution) prefix() uint64 {
 	return extend(s.prefix, s.ev.Key())
 }
 
-// record adds the step of an applied event: its node, the event that sent
-// its message, its vector clock; and attributes the messages that appeared.
-func (e *execution) record(ev interpose.Event) {
-	idx := len(e.steps)
-	s := step{ev: ev, node: nodeOf(ev), sender: -1, prefix: e.prefix()}
-	if ev.Msg != nil && (ev.Kind == interpose.Deliver || ev.Kind == interpose.Drop || ev.Kind == interpose.Duplicate) {
-		for _, m := range e.before { // the oldest pending message with the fingerprint
-			if m.Msg == *ev.Msg {
-				if o, ok := e.owner[m.Seq]; ok {
-					s.sender = o
-				}
-				break
+// seqOf returns the arrival number of the message a deliver, drop or
+// duplicate event acts on (the oldest that matches it), or 0.
+func seqOf(pend []interpose.Message, ev interpose.Event) uint64 {
+	switch ev.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+	default:
+		return 0
+	}
+	if ev.Msg == nil {
+		return 0
+	}
+	var seq uint64
+	for _, m := range pend {
+		if ev.Msg.Matches(m.Msg) && (ev.Kind != interpose.Deliver || m.Deliverable) && (seq == 0 || m.Seq < seq) {
+			seq = m.Seq
+			if ev.Msg.Key != "" {
+				break // one fingerprint: the first is the oldest
 			}
 		}
+	}
+	return seq
+}
+
+// record adds the step of an applied event: its node, the event that sent
+// its message, its vector clock; and attributes the messages that appeared.
+func (e *execution) record(ev interpose.Event, seq uint64) {
+	idx := len(e.steps)
+	s := step{ev: ev, node: nodeOf(ev), sender: -1, prefix: e.prefix()}
+	if o, ok := e.owner[seq]; ok && seq != 0 {
+		s.sender = o
 	}
 	n := len(e.last) - 1
 	s.vc = make([]uint32, n+1)
@@ -342,15 +382,17 @@ func (e *execution) record(ev interpose.Event) {
 		e.last[s.node] = idx
 	}
 	e.steps = append(e.steps, s)
+	ev.Result = ""
+	e.events = append(e.events, ev)
 	e.x.mark(s.prefix, ev.Key())
+	top := e.maxSeq
 	for _, m := range e.sys.Pending() {
 		if m.Seq > e.maxSeq {
 			e.owner[m.Seq] = idx
+			top = max(top, m.Seq)
 		}
 	}
-	for _, m := range e.sys.Pending() {
-		e.maxSeq = max(e.maxSeq, m.Seq)
-	}
+	e.maxSeq = top
 }
 
 func maxInto(dst, src []uint32) {
@@ -417,27 +459,14 @@ func (e *execution) races(limit int) {
 		if u < 0 || !e.x.mark(e.steps[j].prefix, e.steps[u].ev.Key()) {
 			continue
 		}
-		plan := make([]interpose.Event, 0, len(e.steps))
-		for k := range j {
-			plan = append(plan, e.steps[k].ev)
-		}
-		plan = append(plan, e.steps[u].ev)
-		for k := j; k < len(e.steps); k++ {
-			if k != u {
-				plan = append(plan, e.steps[k].ev)
-			}
-		}
-		for k := range plan {
-			plan[k].Result = ""
-		}
-		e.x.push(plan, e.b.dist+1, j)
+		e.x.push(&branch{head: e.events[:j:j], choice: &e.steps[u].ev, tail: e.events[j:], omit: u - j, dist: e.b.dist + 1, depth: j})
 		limit--
 	}
 }
 
 // initial returns an event to try at the state before e_j so that e_i can
 // come before e_j: e_i itself when nothing between them that is independent
-// of e_j leads to it, else the first event that starts a chain to it. It
+// of e_j leads to it, else the first initial that starts a chain to it. It
 // returns -1 when one of these initials is already done or queued there, or
 // when none may be moved.
 //
@@ -450,7 +479,7 @@ func (e *execution) initial(j, i int, first []int) int {
 	for q := range first {
 		first[q] = -1
 	}
-	choice := -1
+	choice, bestRank := -1, 3
 	consider := func(u int) bool {
 		su := &e.steps[u]
 		for q, w := range first {
@@ -461,8 +490,13 @@ func (e *execution) initial(j, i int, first []int) int {
 		if _, ok := e.x.done[extend(e.steps[j].prefix, su.ev.Key())]; ok {
 			return false // the source set already holds an initial
 		}
-		if movable(su.ev) && (choice < 0 || u == i) {
-			choice = u // e_i itself when it is an initial: the smallest change
+		if !movable(su.ev) {
+			return true
+		}
+		// e_i itself when it is an initial (the smallest change), else the
+		// first initial that leads to e_i, else the first initial.
+		if rank := e.rank(u, i); choice < 0 || rank < bestRank {
+			choice, bestRank = u, rank
 		}
 		return true
 	}
@@ -483,12 +517,56 @@ func (e *execution) initial(j, i int, first []int) int {
 	return choice
 }
 
-// branch is a plan waiting in the queue.
+// rank orders the initials offered for a race with e_i: e_i itself (0),
+// one that happens before e_i (1), any other (2).
+func (e *execution) rank(u, i int) int {
+	switch {
+	case u == i:
+		return 0
+	case e.hb(u, i):
+		return 1
+	}
+	return 2
+}
+
+// branch is a plan waiting in the queue: head, then choice (if set), then
+// tail without its omit-th event (omit < 0: none). The slices are shared
+// with the execution that queued the branch and never written.
 type branch struct {
-	plan  []interpose.Event
-	dist  int // reorderings from the original plan
-	depth int // index of the backtrack point
-	seq   int // order of queueing, for ties
+	head   []interpose.Event
+	choice *interpose.Event
+	tail   []interpose.Event
+	omit   int
+	dist   int // reorderings from the original plan
+	depth  int // index of the backtrack point
+	seq    int // order of queueing, for ties
+}
+
+// each calls f with every event of the plan and its index in the plan, until
+// f returns false.
+func (b *branch) each(f func(i int, ev interpose.Event) bool) {
+	i := 0
+	for _, ev := range b.head {
+		if !f(i, ev) {
+			return
+		}
+		i++
+	}
+	if b.choice != nil {
+		if !f(i, *b.choice) {
+			return
+		}
+		i++
+	}
+	for k, ev := range b.tail {
+		if k == b.omit {
+			continue
+		}
+		if !f(i, ev) {
+			return
+		}
+		i++
+	}
 }
 
 // queue orders branches nearest first, then deepest backtrack point, then

@@ -28,8 +28,10 @@ type Options struct {
 	// DPOR is how many executions package dpor may spend on a candidate
 	// that did not reproduce by exact replay, the first being its replay
 	// with the type-only wildcard; the others reorder racing deliveries and
-	// timer firings, nearest to the candidate first (0: 3; negative: no
-	// search, the k replays alternate exact and wildcard instead).
+	// timer firings, nearest to the candidate first (0: 2,000 events' worth,
+	// between 3 and 40 executions: 3 for a 2,000-event candidate, 40 for
+	// one of 50 events or fewer; negative: no search, the k replays
+	// alternate exact and wildcard instead).
 	DPOR int
 	// ExternalsOnly runs only ddmin over external events, without the
 	// wildcard, the internal phases or the node shrink: DEMi's first phase
@@ -151,8 +153,8 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		phases = []struct {
 			name string
 			f    func() error
-		}{{"term clusters", m.terms}, {"internals", m.internals}, {"externals", m.externals}, {"nodes", m.nodes},
-			{"chunks", m.chunks}, {"contents", m.contents}}
+		}{{"prefixes", m.prefixes}, {"term clusters", m.terms}, {"internals", m.internals}, {"externals", m.externals}, {"nodes", m.nodes},
+			{"chunks", m.chunks}, {"internals ddmin", m.internalsDDMin}, {"contents", m.contents}}
 	}
 	for !m.out {
 		before := len(m.cur.Events)
@@ -285,7 +287,7 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 	}
 	search := m.opts.DPOR
 	if search == 0 {
-		search = 3
+		search = defaultSearch(len(cand.Events))
 	}
 	if m.opts.ExternalsOnly || m.cur == nil { // the input must reproduce by replay
 		search = -1
@@ -310,6 +312,12 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 		return m.search(&cand, search)
 	}
 	return nil, nil
+}
+
+// defaultSearch is the default budget of a DPOR search: about 2,000
+// events' worth of executions, at least 3 and at most 40.
+func defaultSearch(events int) int {
+	return min(max(2000/max(events, 1), 3), 40)
 }
 
 // reduce runs ddmin over the events of the current schedule that sel
@@ -438,6 +446,81 @@ func (m *minimizer) chunks() error {
 		}
 	}
 	return nil
+}
+
+// internalsDDMin is ddmin over the internal events, for schedules short
+// enough (chunkEvents) that its quadratic worst case is affordable: it finds
+// sets of deliveries that can only go together, such as the rounds before
+// the failing one and a stale vote that would otherwise shift one node's
+// term.
+func (m *minimizer) internalsDDMin() error {
+	if len(m.cur.Events) > chunkEvents {
+		return nil
+	}
+	return m.reduce(func(e interpose.Event) bool { return !e.Kind.External() })
+}
+
+// prefixes removes the earliest internal events, as many as it can: all
+// but the last, then three quarters, half, a quarter, ... of them, adopting
+// the first that reproduces, and again from there. A failure usually needs
+// only its last few rounds; what came before (elections that changed
+// nothing but the term) can go at once, where one event at a time would
+// leave the nodes in different terms.
+func (m *minimizer) prefixes() error {
+	for !m.expired() {
+		var internal []int
+		for i, e := range m.cur.Events {
+			if !e.Kind.External() {
+				internal = append(internal, i)
+			}
+		}
+		adopted := false
+		before := len(m.cur.Events)
+		for _, k := range prefixSizes(len(internal)) {
+			if m.expired() {
+				return nil
+			}
+			cut := internal[k-1]
+			if err := m.tryWithout(func(i int, e interpose.Event) bool { return i <= cut && !e.Kind.External() }); err != nil {
+				return err
+			}
+			if len(m.cur.Events) < before {
+				adopted = true
+				break
+			}
+		}
+		if !adopted {
+			return nil
+		}
+	}
+	return nil
+}
+
+// prefixSizes are the numbers of leading internal events prefixes tries to
+// remove, out of n, largest first: every one from n-1 down to 2 when n is at
+// most chunkEvents (which run can go is not monotone in its length: the
+// nodes' terms must still line up), else n-1, then 7/8, 3/4, 1/2, 1/4, 1/8
+// ... of n.
+func prefixSizes(n int) []int {
+	var out []int
+	if n <= chunkEvents {
+		for k := n - 1; k >= 2; k-- {
+			out = append(out, k)
+		}
+		return out
+	}
+	add := func(k int) {
+		if k >= 2 && k < n && (len(out) == 0 || out[len(out)-1] > k) {
+			out = append(out, k)
+		}
+	}
+	add(n - 1)
+	add(n * 7 / 8)
+	add(n * 3 / 4)
+	for k := n / 2; k >= 2; k /= 2 {
+		add(k)
+	}
+	return out
 }
 
 // terms removes, latest term first, all the deliveries that carry one Raft

@@ -320,7 +320,7 @@ func (a *app) measureMinimizeCmd() *cobra.Command {
 	f.IntVar(&checkEvery, "check-every", 2000, "check invariants every N events while fuzzing")
 	f.IntVar(&reps, "replays", 2, "replays per candidate")
 	f.StringVar(&budget, "budget", "2m", "minimization budget")
-	f.IntVar(&dporRuns, "dpor", 3, "DPOR executions per candidate that does not reproduce by exact replay (-1: none)")
+	f.IntVar(&dporRuns, "dpor", 0, "DPOR executions per candidate that does not reproduce by exact replay (0: the minimizer's default; -1: none)")
 	f.BoolVar(&compare, "compare", true, "also minimize with ddmin over external events only")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")

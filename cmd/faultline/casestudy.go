@@ -1,0 +1,387 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/minimize"
+)
+
+func (a *app) casestudyCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "casestudy",
+		Short: "DEMi's Raft case studies: fuzz, minimize, compare with DEMi's published table",
+		Args:  cobra.NoArgs,
+	}
+	c.AddCommand(a.casestudyListCmd(), a.casestudyRunCmd(), a.casestudyTableCmd())
+	return c
+}
+
+func (a *app) casestudyListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the case studies with DEMi's published figures",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			t := tablewriter.NewTable(a.stdout, tablewriter.WithHeaderAutoFormat(tw.Off))
+			t.Header("case", "bug", "invariant", "manual", "DEMi initial", "DEMi minimized", "DEMi manual", "DEMi runtime")
+			for _, name := range casestudies.Cases {
+				s, err := casestudies.Lookup(name)
+				if err != nil {
+					return err
+				}
+				manual := "-"
+				if m, err := casestudies.Minimal(name); err == nil {
+					manual = strconv.Itoa(len(m.Events))
+				}
+				row := []any{name, s.Summary, s.Expect, manual, "-", "-", "-", "-"}
+				if d, ok := casestudies.DEMiResult(name); ok {
+					row[4], row[5], row[6], row[7] = d.Initial, d.Minimized, d.Manual, seconds(d.RuntimeS)
+				}
+				if err := t.Append(row...); err != nil {
+					return err
+				}
+			}
+			return t.Render()
+		},
+	}
+}
+
+// caseResult is one case study's run: our figures beside DEMi's.
+type caseResult struct {
+	Case               string            `json:"case"`
+	Seed               uint64            `json:"seed"`
+	Fingerprint        string            `json:"fingerprint,omitempty"`
+	FuzzRuns           int               `json:"fuzz_runs"`
+	InitialEvents      int               `json:"initial_events"`
+	InitialExternals   int               `json:"initial_externals"`
+	MinimizedEvents    int               `json:"minimized_events"`
+	MinimizedExternals int               `json:"minimized_externals"`
+	ManualEvents       int               `json:"manual_events"`
+	Replays            int               `json:"replays"`
+	FuzzS              float64           `json:"fuzz_s"`
+	MinimizeS          float64           `json:"minimize_s"`
+	ElapsedS           float64           `json:"elapsed_s"`
+	Reproduced         int               `json:"reproduced"`
+	Runs               int               `json:"runs"`
+	Schedule           string            `json:"schedule,omitempty"`
+	DEMi               *casestudies.DEMi `json:"demi,omitempty"`
+	Error              string            `json:"error,omitempty"`
+}
+
+type caseOptions struct {
+	seed   uint64
+	budget time.Duration
+	out    string
+}
+
+func (a *app) casestudyRunCmd() *cobra.Command {
+	var (
+		o      caseOptions
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Fuzz one case until a violation, minimize it, and report initial, minimized and manual sizes",
+		Long: `run fuzzes the case with its workload (for DEMi's Raft bugs: start four
+members, bootstrap their configuration, then deliveries, timer firings and
+client commands, invariants checked every 20 events) until a violation,
+minimizes the violation, and prints our figures beside DEMi's published ones.
+
+Exit status: 0 when the minimized schedule reproduced in at least 19 of 20
+replays, 1 otherwise, 2 on bad usage.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			s, err := casestudies.Lookup(args[0])
+			if err != nil {
+				return usageErr("casestudy run: %v", err)
+			}
+			// Under the command, withT ends the process with fn's outcome.
+			return a.withT(func(t *testing.T) error {
+				res, err := a.runCase(t, s, o)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					err = writeJSON(a.stdout, res)
+				} else {
+					err = a.printCases([]caseResult{res}, a.stdout)
+				}
+				if err == nil && res.Reproduced < 19 {
+					err = errFinding
+				}
+				return err
+			})
+		},
+	}
+	f := c.Flags()
+	f.Uint64Var(&o.seed, "seed", 1, "campaign seed")
+	f.DurationVar(&o.budget, "budget", 4*time.Minute, "minimization budget")
+	f.StringVar(&o.out, "out", "faultline-out", "directory for the failing and minimized schedules")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// runCase fuzzes a case until its first violation and minimizes it.
+func (a *app) runCase(t *testing.T, s casestudies.Study, o caseOptions) (caseResult, error) {
+	res := caseResult{Case: s.Name, Seed: o.seed}
+	if d, ok := casestudies.DEMiResult(s.Name); ok {
+		res.DEMi = &d
+	}
+	if m, err := casestudies.Minimal(s.Name); err == nil {
+		res.ManualEvents = len(m.Events)
+	}
+	opts := fuzz.Options{Seed: o.seed, Runs: caseRuns, Time: caseTime, Out: o.out, Command: a.command()}
+	if w := s.Workload; w != nil {
+		opts.Events, opts.CheckEvery = w.Events, w.CheckEvery
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return res, err
+	}
+	if a.self != "" {
+		// The fuzz and minimize commands run their work in worker
+		// processes: a panic in raft's own goroutines (hashicorp/raft
+		// targets) is a finding there, not the end of this command.
+		return a.runCaseSpawned(s, o, opts, res)
+	}
+	start := time.Now()
+	fz, err := fuzz.Run(t, s.Target, s.Options(opts))
+	if err != nil {
+		return res, err
+	}
+	res.FuzzS, res.FuzzRuns = time.Since(start).Seconds(), fz.Runs
+	if len(fz.Violations) == 0 {
+		res.Error = fmt.Sprintf("no violation in %d runs", fz.Runs)
+		res.ElapsedS = res.FuzzS
+		return res, nil
+	}
+	v := fz.Violations[0]
+	in := v.Sched
+	res.Fingerprint = v.Fingerprint
+	res.InitialEvents, res.InitialExternals = len(in.Events), in.Externals()
+	mz, err := minimize.Minimize(t, s.Target, in, minimize.Options{Budget: o.budget, Command: a.command()})
+	if err != nil {
+		return res, err
+	}
+	res.MinimizeS = mz.ElapsedS
+	res.ElapsedS = time.Since(start).Seconds()
+	res.MinimizedEvents, res.MinimizedExternals = mz.MinimizedEvents, mz.MinimizedExternals
+	res.Replays, res.Reproduced, res.Runs = mz.Replays, mz.Reproduced, mz.Runs
+	if mz.Flaky {
+		res.Error = "the violation did not replay: flaky, not minimized"
+		return res, nil
+	}
+	path := filepath.Join(o.out, s.Name+".min.json")
+	if err := mz.Schedule.WriteFile(path); err != nil {
+		return res, err
+	}
+	res.Schedule = path
+	return res, nil
+}
+
+// A case's campaign stops at its first violation, or after caseRuns runs
+// or caseTime.
+const (
+	caseRuns = 100000
+	caseTime = 5 * time.Minute
+)
+
+// runCaseSpawned runs a case through the fuzz and minimize commands, each in
+// a process of its own.
+func (a *app) runCaseSpawned(s casestudies.Study, o caseOptions, opts fuzz.Options, res caseResult) (caseResult, error) {
+	start := time.Now()
+	var fz bytes.Buffer
+	_, stderr, err := a.spawnTo(&fz, "fuzz", "--target", s.Name, "--seed", strconv.FormatUint(o.seed, 10),
+		"--events", strconv.Itoa(opts.Events), "--check-every", strconv.Itoa(opts.CheckEvery),
+		"--runs", strconv.Itoa(opts.Runs), "--time", opts.Time.String(), "--out", o.out, "--json")
+	if err != nil {
+		return res, err
+	}
+	var fr fuzz.Result
+	if err := json.Unmarshal(fz.Bytes(), &fr); err != nil {
+		return res, fmt.Errorf("casestudy run: fuzz: %s", firstLine(stderr))
+	}
+	res.FuzzS, res.FuzzRuns = time.Since(start).Seconds(), fr.Runs
+	if len(fr.Violations) == 0 || fr.Violations[0].Schedule == "" {
+		res.Error = fmt.Sprintf("no violation in %d runs", fr.Runs)
+		res.ElapsedS = res.FuzzS
+		return res, nil
+	}
+	v := fr.Violations[0]
+	res.Fingerprint, res.InitialEvents = v.Fingerprint, v.Events
+	if in, err := interpose.ReadFile(v.Schedule); err == nil {
+		res.InitialExternals = in.Externals()
+	}
+	path := filepath.Join(o.out, s.Name+".min.json")
+	var mz bytes.Buffer
+	_, stderr, err = a.spawnTo(&mz, "minimize", v.Schedule, "--json", "--budget", o.budget.String(), "--out", path)
+	if err != nil {
+		return res, err
+	}
+	var mr minimize.Result
+	if err := json.Unmarshal(mz.Bytes(), &mr); err != nil {
+		return res, fmt.Errorf("casestudy run: minimize: %s", firstLine(stderr))
+	}
+	res.ElapsedS = time.Since(start).Seconds()
+	res.MinimizeS = mr.ElapsedS
+	res.MinimizedEvents, res.MinimizedExternals = mr.MinimizedEvents, mr.MinimizedExternals
+	res.Replays, res.Reproduced, res.Runs = mr.Replays, mr.Reproduced, mr.Runs
+	if mr.Flaky {
+		res.Error = "the violation did not replay: flaky, not minimized"
+		return res, nil
+	}
+	res.Schedule = path
+	return res, nil
+}
+
+func seconds(s float64) string {
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%.1f h", s/3600)
+	case s >= 60:
+		return fmt.Sprintf("%.1f min", s/60)
+	}
+	return fmt.Sprintf("%.1f s", s)
+}
+
+func ratio(a, b int) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+}
+
+// printCases renders case results side by side with DEMi's, as a terminal
+// table (w a terminal or a pipe) or, with markdown, as a Markdown table.
+func (a *app) printCases(rows []caseResult, w io.Writer, markdown ...bool) error {
+	opts := []tablewriter.Option{tablewriter.WithHeaderAutoFormat(tw.Off)}
+	if len(markdown) > 0 && markdown[0] {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	}
+	t := tablewriter.NewTable(w, opts...)
+	t.Header("case", "initial", "minimized", "manual", "minimized / manual", "time (fuzz + minimize)",
+		"replays", "reproduced", "DEMi initial", "DEMi minimized", "DEMi manual", "DEMi / manual", "DEMi runtime")
+	for _, r := range rows {
+		row := []any{r.Case, r.InitialEvents, r.MinimizedEvents, dash(r.ManualEvents), ratio(r.MinimizedEvents, r.ManualEvents),
+			seconds(r.ElapsedS), r.Replays, fmt.Sprintf("%d/%d", r.Reproduced, r.Runs), "-", "-", "-", "-", "-"}
+		if r.Error != "" {
+			row[1], row[2] = r.Error, "-"
+		}
+		if d := r.DEMi; d != nil {
+			row[8], row[9], row[10], row[11], row[12] = d.Initial, d.Minimized, d.Manual, ratio(d.Minimized, d.Manual), seconds(d.RuntimeS)
+		}
+		if err := t.Append(row...); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func dash(n int) any {
+	if n == 0 {
+		return "-"
+	}
+	return n
+}
+
+func (a *app) casestudyTableCmd() *cobra.Command {
+	var (
+		out    string
+		seed   uint64
+		budget time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "table",
+		Short: "Run every case study and write the side-by-side table (results/casestudies.md)",
+		Long: `table runs every case study (each in a process of its own, when the
+faultline binary is available) and writes a Markdown table of our initial,
+minimized and manual sizes and times beside DEMi's published ones, naming
+the command and the machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			dir, err := os.MkdirTemp("", "faultline-casestudies-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			var rows []caseResult
+			for _, name := range casestudies.Cases {
+				r := a.tableRow(name, seed, budget, filepath.Join(dir, name))
+				rows = append(rows, r)
+				if a.tty {
+					fmt.Fprintf(a.stderr, "%s: %d -> %d events (manual %d) in %s\n", name, r.InitialEvents, r.MinimizedEvents, r.ManualEvents, seconds(r.ElapsedS))
+				}
+			}
+			var b bytes.Buffer
+			fmt.Fprintf(&b, "# Case studies: faultline beside DEMi\n\n")
+			fmt.Fprintf(&b, "Made by `%s` on %s/%s, %d cores, %s (seed %d, minimization budget %s).\n\n",
+				a.command(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), seed, budget)
+			fmt.Fprintf(&b, "Sizes are events (deliveries, timer firings and external events). \"manual\" is the hand-made\n"+
+				"minimal reproduction (casestudies/testdata); DEMi's columns are its published figures\n"+
+				"(NSDI'16; ../shared/notes/demi-case-studies.md).\n\n")
+			if err := a.printCases(rows, &b, true); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s", b.String())
+			fmt.Fprintf(a.stdout, "\nwritten to %s\n", out)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&out, "out", "results/casestudies.md", "the Markdown file to write")
+	f.Uint64Var(&seed, "seed", 1, "campaign seed of every case")
+	f.DurationVar(&budget, "budget", 4*time.Minute, "minimization budget of every case")
+	return c
+}
+
+// tableRow runs one case, in a process of its own when it can.
+func (a *app) tableRow(name string, seed uint64, budget time.Duration, dir string) caseResult {
+	r := caseResult{Case: name, Seed: seed}
+	s, err := casestudies.Lookup(name)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	if a.self == "" {
+		err = a.withT(func(t *testing.T) error {
+			r, err = a.runCase(t, s, caseOptions{seed: seed, budget: budget, out: dir})
+			return err
+		})
+		if err != nil {
+			r.Error = err.Error()
+		}
+		return r
+	}
+	var out bytes.Buffer
+	_, stderr, err := a.spawnTo(&out, "casestudy", "run", name, "--json", "--seed", strconv.FormatUint(seed, 10),
+		"--budget", budget.String(), "--out", dir)
+	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil {
+		r = caseResult{Case: name, Seed: seed, Error: "casestudy run failed: " + firstLine(stderr)}
+		if err != nil && stderr == "" {
+			r.Error = err.Error()
+		}
+	}
+	return r
+}
