@@ -84,6 +84,31 @@ func Explore(open Open, plan []interpose.Event, opts Options) (*Result, error) {
 	return &x.res, nil
 }
 
+// Causes executes plan once, exactly (no wildcard, no extension), and
+// returns the events applied and, for each, the index of the event that
+// sent the message it delivers, drops or duplicates (-1: none, or sent
+// before the first event).
+func Causes(open Open, plan []interpose.Event) ([]interpose.Event, []int, error) {
+	x := &explorer{open: open, done: map[uint64]struct{}{}, runs: 1}
+	ctl, err := open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("dpor: %w", err)
+	}
+	e := x.newExecution(&branch{tail: plan, omit: -1}, ctl)
+	err = e.execute()
+	if cerr := e.sys.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("dpor: %w", cerr)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	senders := make([]int, len(e.steps))
+	for i, st := range e.steps {
+		senders[i] = st.sender
+	}
+	return e.events, senders, nil
+}
+
 // step is one event of an execution, with what the race analysis needs.
 type step struct {
 	ev interpose.Event
@@ -161,13 +186,8 @@ type execution struct {
 	points int
 }
 
-// run executes one branch and queues the backtrack points its races give.
-func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
-	ctl, err := x.open()
-	if err != nil {
-		return nil, fmt.Errorf("dpor: %w", err)
-	}
-	x.res.Runs++
+// newExecution starts executing b on a fresh system.
+func (x *explorer) newExecution(b *branch, ctl *interpose.Controller) *execution {
 	sys := ctl.System()
 	e := &execution{x: x, b: b, ctl: ctl, sys: sys, owner: map[uint64]int{}, last: make([]int, sys.Nodes()+1),
 		points: x.runs - x.res.Runs}
@@ -177,6 +197,18 @@ func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
 	for _, m := range sys.Pending() {
 		e.maxSeq = max(e.maxSeq, m.Seq)
 	}
+	return e
+}
+
+// run executes one branch and queues the backtrack points its races give.
+func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
+	ctl, err := x.open()
+	if err != nil {
+		return nil, fmt.Errorf("dpor: %w", err)
+	}
+	x.res.Runs++
+	e := x.newExecution(b, ctl)
+	sys := e.sys
 	err = e.execute()
 	if err == nil && !e.found {
 		ctl.Check()

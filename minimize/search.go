@@ -19,14 +19,7 @@ const dporExtend = 40
 // the candidate first, within runs executions. It returns the schedule of
 // the execution that shows the violation, cut there, or nil.
 func (m *minimizer) search(cand *interpose.Schedule, runs int) (*interpose.Schedule, error) {
-	open := func() (*interpose.Controller, error) {
-		sys, err := m.target.Open(m.t, cand.Target)
-		if err != nil {
-			return nil, err
-		}
-		m.replays++
-		return interpose.NewController(sys, m.checker(), cand.Target), nil
-	}
+	open := m.opener(cand)
 	var seen *interpose.Violation
 	res, err := dpor.Explore(open, cand.Events, dpor.Options{
 		Runs:     runs,

@@ -129,7 +129,7 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 	f.DurationVar(&opts.Budget, "budget", 10*time.Minute, "time budget")
 	f.IntVar(&opts.Replays, "replays", 2, "replays per candidate (exact, then wildcard, ...): it counts when any shows the violation")
 	f.StringVar(&out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
-	f.IntVar(&opts.DPOR, "dpor", 0, "executions of the DPOR search for a candidate that does not reproduce by exact replay (0: 2,000 events' worth, 3 to 40; -1: none)")
+	f.IntVar(&opts.DPOR, "dpor", 0, "executions of the DPOR search for a candidate that does not reproduce by exact replay (0: 3; -1: none)")
 	f.BoolVar(&opts.ExternalsOnly, "externals-only", false, "only ddmin over external events (DEMi's first phase), for comparison")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
