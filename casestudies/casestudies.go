@@ -43,9 +43,11 @@ type Workload struct {
 	// Clients are the payloads of client operations.
 	Clients []string `json:"clients,omitempty"`
 	// Events and CheckEvery are the length of a case study's runs and how
-	// often their invariants are checked (`faultline casestudy run`).
+	// often their invariants are checked, from event CheckFrom on
+	// (`faultline casestudy run`).
 	Events     int `json:"events,omitempty"`
 	CheckEvery int `json:"check_every,omitempty"`
+	CheckFrom  int `json:"check_from,omitempty"`
 }
 
 // Options fills in a campaign's options with the study's workload, where
@@ -128,8 +130,9 @@ func actorStudy(bug akka.Bug, name, summary, expect string) Study {
 			Weights:  &fuzz.Weights{Deliver: 100, Client: 6},
 			Clients:  []string{"a", "b", "c", "d", "e", "f", "g", "h"},
 			// DEMi's runs: about a hundred client commands, invariants
-			// checked every 10-30 deliveries.
-			Events: 2000, CheckEvery: 20,
+			// checked every 10-30 deliveries, failures of 1,000 events
+			// and more.
+			Events: 2000, CheckEvery: 20, CheckFrom: 1000,
 		},
 	}
 }

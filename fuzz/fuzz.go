@@ -40,6 +40,14 @@ type Options struct {
 	// CheckEvery checks invariants every CheckEvery events only (0: every
 	// event), and always at the end of a run.
 	CheckEvery int
+	// CheckFrom checks no invariant before event CheckFrom (what happened
+	// is checked then): failures at least that long, as DEMi's were.
+	CheckFrom int
+	// Want, if set, is the violation the campaign hunts: a run counts as
+	// violating only when it shows a violation whose fingerprint starts
+	// with Want, which becomes the schedule's violation (others that come
+	// first are passed over).
+	Want string
 	// Weights of the event kinds (nil: DefaultWeights).
 	Weights *Weights
 	// MaxDown bounds the nodes down at once (0: a minority, (n-1)/2).
@@ -267,7 +275,7 @@ func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts 
 	if need < 0 || s.Violation == nil {
 		return s, false, nil
 	}
-	ropts := ReplayOptions{CheckEvery: opts.CheckEvery, Checker: opts.Checker}
+	ropts := ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker}
 	for range confirmAttempts {
 		rep, err := Replay(t, target, s, ropts)
 		if err != nil {
@@ -320,12 +328,23 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		return nil, err
 	}
 	ctl := interpose.NewController(sys, check, spec)
-	ctl.CheckEvery = opts.CheckEvery
+	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
 	ctl.Reserve(events)
 	w := newWalker(sys, seed, weights, maxDown)
 	w.clients = opts.Clients
 	w.prologue = opts.Prologue
-	for ctl.Len() < events && ctl.Violation() == nil {
+	wanted := func() *interpose.Violation {
+		if opts.Want == "" {
+			return ctl.Violation()
+		}
+		for _, v := range ctl.Violations() {
+			if strings.HasPrefix(v.Fingerprint, opts.Want) {
+				return &v
+			}
+		}
+		return nil
+	}
+	for ctl.Len() < events && wanted() == nil {
 		ev, ok := w.next()
 		if !ok {
 			break
@@ -346,7 +365,12 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	if err := sys.Close(); err != nil {
 		return nil, err
 	}
-	return ctl.Take(), nil
+	v := wanted()
+	s := ctl.Take()
+	if opts.Want != "" {
+		s.Violation = v
+	}
+	return s, nil
 }
 
 func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run int) error {

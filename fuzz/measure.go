@@ -104,7 +104,7 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 			row.Fingerprint = s.Violation.Fingerprint
 		}
 		for range repeat {
-			rep, err := Replay(t, target, s, ReplayOptions{Repeat: 1, CheckEvery: opts.Campaign.CheckEvery, Checker: opts.Campaign.Checker})
+			rep, err := Replay(t, target, s, ReplayOptions{Repeat: 1, CheckEvery: opts.Campaign.CheckEvery, CheckFrom: opts.Campaign.CheckFrom, Checker: opts.Campaign.Checker})
 			if err != nil {
 				return out, fmt.Errorf("measure: replay of run %d: %w", run, err)
 			}

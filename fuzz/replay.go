@@ -13,8 +13,8 @@ import (
 type ReplayOptions struct {
 	// Repeat is the number of replays (0: 1).
 	Repeat int
-	// CheckEvery is passed to interpose.Replay.
-	CheckEvery int
+	// CheckEvery and CheckFrom are passed to interpose.Replay.
+	CheckEvery, CheckFrom int
 	// Checker returns the checker of one replay (nil: invariants.NewRaft).
 	Checker func() interpose.Checker
 }
@@ -63,7 +63,7 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 		if err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
 		}
-		r, err := interpose.Replay(sys, newChecker(), s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, Expect: rep.Expected})
+		r, err := interpose.Replay(sys, newChecker(), s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Expect: rep.Expected})
 		cerr := sys.Close()
 		if err != nil {
 			return nil, err

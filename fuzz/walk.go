@@ -10,7 +10,11 @@ import (
 // Weights are the relative chances of each kind of event at a step, among the
 // kinds that can happen then. A zero weight turns a kind off.
 type Weights struct {
-	Deliver    int `json:"deliver"`
+	Deliver int `json:"deliver"`
+	// Timer is the weight of firing a pending timer (a message marked
+	// Timer). Zero: timers are delivered as any other message, under
+	// Deliver.
+	Timer      int `json:"timer,omitempty"`
 	Drop       int `json:"drop"`
 	Duplicate  int `json:"duplicate"`
 	Advance    int `json:"advance"`
@@ -82,9 +86,12 @@ func (w *walker) next() (interpose.Event, bool) {
 			down++
 		}
 	}
-	deliverable, requests := 0, 0
+	deliverable, requests, timers := 0, 0, 0
 	for _, m := range pending {
-		if m.Deliverable {
+		switch {
+		case m.Deliverable && m.Timer && w.w.Timer > 0:
+			timers++
+		case m.Deliverable:
 			deliverable++
 		}
 		if m.Request {
@@ -97,6 +104,7 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	choices := [...]choice{
 		{interpose.Deliver, when(deliverable > 0, w.w.Deliver)},
+		{timerKind, when(timers > 0, w.w.Timer)},
 		{interpose.Drop, when(len(pending) > 0, w.w.Drop)},
 		{interpose.Duplicate, when(requests > 0, w.w.Duplicate)},
 		{interpose.Advance, when(up > 0, w.w.Advance)},
@@ -126,7 +134,11 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	switch kind {
 	case interpose.Deliver:
-		return w.message(kind, pending, func(m interpose.Message) bool { return m.Deliverable }), true
+		return w.message(kind, pending, func(m interpose.Message) bool {
+			return m.Deliverable && (!m.Timer || w.w.Timer == 0)
+		}), true
+	case timerKind:
+		return w.message(interpose.Deliver, pending, func(m interpose.Message) bool { return m.Deliverable && m.Timer }), true
 	case interpose.Drop:
 		return w.message(kind, pending, func(interpose.Message) bool { return true }), true
 	case interpose.Duplicate:
@@ -161,6 +173,10 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	return interpose.Event{}, false
 }
+
+// timerKind is the walker's choice of firing a timer, which it applies as a
+// delivery.
+const timerKind interpose.Kind = "timer"
 
 func when(ok bool, weight int) int {
 	if ok {

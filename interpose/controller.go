@@ -15,6 +15,9 @@ type Controller struct {
 	// after every event). Observations between checks are kept, so nothing is
 	// missed, only seen later.
 	CheckEvery int
+	// CheckFrom leaves invariants unchecked until CheckFrom events were
+	// applied (observations are kept until then too).
+	CheckFrom int
 
 	sched      Schedule
 	sinceCheck int
@@ -67,7 +70,7 @@ func (c *Controller) Step(ev Event) (string, error) {
 	}
 	c.sched.Events = append(c.sched.Events, ev)
 	c.sinceCheck++
-	if c.sinceCheck >= max(c.CheckEvery, 1) {
+	if c.sinceCheck >= max(c.CheckEvery, 1) && len(c.sched.Events) >= c.CheckFrom {
 		c.Check()
 	}
 	return ev.Result, nil
@@ -132,8 +135,9 @@ func (c *Controller) Schedule() *Schedule {
 // ReplayOptions tunes Replay. The zero value checks after every event and
 // stops at the first violation.
 type ReplayOptions struct {
-	// CheckEvery is passed to the controller (0: every event).
-	CheckEvery int
+	// CheckEvery and CheckFrom are passed to the controller (0: every
+	// event, from the first).
+	CheckEvery, CheckFrom int
 	// KeepGoing replays the whole schedule even after a violation.
 	KeepGoing bool
 	// Expect, if set, is the fingerprint the replay looks for: it goes on
@@ -173,7 +177,7 @@ func (r *ReplayResult) Reproduced(fp string) bool {
 // that cannot happen (a message that never appears, a node that is down).
 func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*ReplayResult, error) {
 	ctl := NewController(sys, check, s.Target)
-	ctl.CheckEvery = opts.CheckEvery
+	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
 	res, err := ctl.Replay(s.Events, opts)
 	if err != nil {
 		return nil, err

@@ -118,6 +118,9 @@ type Message struct {
 	// Deliverable is false while the destination is down or the network cut
 	// separates source and destination. Such a message can still be dropped.
 	Deliverable bool
+	// Timer marks an armed timer that an adapter lists as a message of its
+	// node to itself (interpose/actor): delivering it fires the timer.
+	Timer bool
 }
 
 // Event is one step of a schedule.

@@ -2,6 +2,7 @@ package interpose
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -10,7 +11,8 @@ import (
 // it could stand for under the type-only wildcard: same type, source and
 // destination (deliverable, for a delivery; a request, for a duplicate).
 // The best comes first: the one that shares the most fields of its key with
-// the recorded one ("term=2" with "term=2"), then the oldest. DEMi's
+// the recorded one ("term=2" with "term=2"), then the one whose numbers are
+// nearest the recorded ones, then the oldest. DEMi's
 // wildcard takes the oldest; preferring the closest keeps a replay on the
 // recorded term when an earlier term's message is still in flight.
 func Candidates(pending []Message, ev Event) []Msg {
@@ -56,17 +58,53 @@ func Candidates(pending []Message, ev Event) []Msg {
 	return out
 }
 
-// shared counts the space-separated fields two keys have in common, in
-// order of the recorded key.
+// shared scores how close a pending message's key is to a recorded one:
+// each space-separated field in the same position counts 1,000 when equal;
+// numbers in fields of the same name that differ cost how far apart they
+// are ("n=3" is closer to "n=4" than "n=1" is), so that a replay whose
+// indexes shifted still takes the message that plays the recorded role.
 func shared(a, b string) int {
 	fa, fb := strings.Fields(a), strings.Fields(b)
-	n := 0
+	score := 0
 	for i := range min(len(fa), len(fb)) {
 		if fa[i] == fb[i] {
-			n++
+			score += 1000
+			continue
+		}
+		na, va, oka := strings.Cut(fa[i], "=")
+		nb, vb, okb := strings.Cut(fb[i], "=")
+		if oka && okb && na == nb {
+			score -= min(distance(va, vb), 999)
 		}
 	}
-	return n
+	return score
+}
+
+// distance sums how far apart the numbers of two values are, part by part
+// ("1/24" and "3/46": 2 + 22); a part that is not a number counts 1 when
+// the parts differ.
+func distance(a, b string) int {
+	pa, pb := strings.Split(a, "/"), strings.Split(b, "/")
+	d := 0
+	for i := range max(len(pa), len(pb)) {
+		if i >= len(pa) || i >= len(pb) {
+			d++
+			continue
+		}
+		x, errx := strconv.Atoi(pa[i])
+		y, erry := strconv.Atoi(pb[i])
+		switch {
+		case errx != nil || erry != nil:
+			if pa[i] != pb[i] {
+				d++
+			}
+		case x > y:
+			d += x - y
+		default:
+			d += y - x
+		}
+	}
+	return d
 }
 
 // WildAdvance returns, for a recorded advance whose message the node has not

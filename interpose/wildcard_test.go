@@ -35,6 +35,23 @@ func TestCandidates(t *testing.T) {
 	}
 }
 
+// TestCandidatesNearestNumbers: with no field equal but the fixed ones,
+// the message whose numbers are nearest the recorded ones comes first.
+func TestCandidatesNearestNumbers(t *testing.T) {
+	ae := func(key string) Msg { return Msg{Type: "AppendEntries", From: 4, To: 2, Key: key} }
+	pending := []Message{
+		{Seq: 1, Msg: ae("term=1 prev=0/0 n=1 commit=0"), Request: true, Deliverable: true},
+		{Seq: 2, Msg: ae("term=1 prev=0/0 n=2 commit=0"), Request: true, Deliverable: true},
+		{Seq: 3, Msg: ae("term=1 prev=0/0 n=3 commit=0"), Request: true, Deliverable: true},
+	}
+	recorded := ae("term=46 prev=0/0 n=4 commit=0")
+	got := Candidates(pending, Event{Kind: Deliver, Msg: &recorded})
+	want := []Msg{pending[2].Msg, pending[1].Msg, pending[0].Msg}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
 func TestWildAdvance(t *testing.T) {
 	pv := func(key string) *Msg { return &Msg{Type: "RequestPreVote", From: 3, To: 2, Key: key} }
 	pending := []Message{

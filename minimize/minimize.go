@@ -500,8 +500,8 @@ func (m *minimizer) internalsDDMin() error {
 	return m.reduce(func(e interpose.Event) bool { return !e.Kind.External() })
 }
 
-// prefixes removes the earliest internal events, as many as it can: all
-// but the last, then three quarters, half, a quarter, ... of them, adopting
+// prefixes removes the earliest internal events, as many as it can (with
+// the external events among them, else without), largest first, adopting
 // the first that reproduces, and again from there. A failure usually needs
 // only its last few rounds; what came before (elections that changed
 // nothing but the term) can go at once, where one event at a time would
@@ -520,12 +520,22 @@ func (m *minimizer) prefixes() error {
 			if m.expired() {
 				return nil
 			}
-			cut := internal[k-1]
-			if err := m.tryWithout(func(i int, e interpose.Event) bool { return i <= cut && !e.Kind.External() }); err != nil {
-				return err
+			first, cut := internal[0], internal[k-1]
+			// Everything from the first internal event to the cut (the
+			// client operations there too; the starts and configuration
+			// before it stay), else only the internal events.
+			for _, all := range []bool{true, false} {
+				if err := m.tryWithout(func(i int, e interpose.Event) bool {
+					return i >= first && i <= cut && (all || !e.Kind.External())
+				}); err != nil {
+					return err
+				}
+				if len(m.cur.Events) < before {
+					adopted = true
+					break
+				}
 			}
-			if len(m.cur.Events) < before {
-				adopted = true
+			if adopted {
 				break
 			}
 		}

@@ -147,9 +147,9 @@ func (a *app) runCase(t *testing.T, s casestudies.Study, o caseOptions) (caseRes
 	if m, err := casestudies.Minimal(s.Name); err == nil {
 		res.ManualEvents = len(m.Events)
 	}
-	opts := fuzz.Options{Seed: o.seed, Runs: caseRuns, Time: caseTime, Out: o.out, Command: a.command()}
+	opts := fuzz.Options{Seed: o.seed, Runs: caseRuns, Time: caseTime, Out: o.out, Command: a.command(), Want: s.Expect}
 	if w := s.Workload; w != nil {
-		opts.Events, opts.CheckEvery = w.Events, w.CheckEvery
+		opts.Events, opts.CheckEvery, opts.CheckFrom = w.Events, w.CheckEvery, w.CheckFrom
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return res, err
@@ -209,6 +209,7 @@ func (a *app) runCaseSpawned(s casestudies.Study, o caseOptions, opts fuzz.Optio
 	var fz bytes.Buffer
 	_, stderr, err := a.spawnTo(&fz, "fuzz", "--target", s.Name, "--seed", strconv.FormatUint(o.seed, 10),
 		"--events", strconv.Itoa(opts.Events), "--check-every", strconv.Itoa(opts.CheckEvery),
+		"--check-from", strconv.Itoa(opts.CheckFrom), "--want", opts.Want,
 		"--runs", strconv.Itoa(opts.Runs), "--time", opts.Time.String(), "--out", o.out, "--json")
 	if err != nil {
 		return res, err

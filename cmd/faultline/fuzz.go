@@ -122,6 +122,8 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&checkEvery, "check-every", 0, "check invariants every N events only (0: every event)")
+	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
+	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this (others are passed over)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
 	f.BoolVar(&minimizeIt, "minimize", false, "minimize each violation found (see faultline minimize)")
 	f.DurationVar(&budget, "minimize-budget", 2*time.Minute, "time budget of each minimization")

@@ -160,7 +160,7 @@ func compare(a, b interpose.Message) int {
 // insert puts a message (m nil: a timer) in flight.
 func (s *System) insert(fp interpose.Msg, m Message) uint64 {
 	s.seq++
-	e := interpose.Message{Seq: s.seq, Msg: fp, Request: true}
+	e := interpose.Message{Seq: s.seq, Msg: fp, Request: m != nil}
 	i, _ := slices.BinarySearchFunc(s.msgs, e, compare)
 	s.msgs = slices.Insert(s.msgs, i, e)
 	s.load = slices.Insert(s.load, i, m)
@@ -224,7 +224,8 @@ func (s *System) State(i int) interpose.NodeState {
 func (s *System) Pending() []interpose.Message {
 	for i := range s.msgs {
 		m := &s.msgs[i]
-		m.Deliverable = s.nodes[m.Msg.To].up && (s.load[i] == nil || s.side == nil || s.side[m.Msg.From] == s.side[m.Msg.To])
+		m.Timer = s.load[i] == nil
+		m.Deliverable = s.nodes[m.Msg.To].up && (m.Timer || s.side == nil || s.side[m.Msg.From] == s.side[m.Msg.To])
 	}
 	return s.msgs
 }
