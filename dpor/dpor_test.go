@@ -344,8 +344,8 @@ func TestStopNearestFirst(t *testing.T) {
 
 // TestWildcardAmbiguity plans a delivery whose full fingerprint never
 // appears: two pending messages match it by type, the nearest (x=2 for a
-// recorded x=9) is taken and
-// the other is kept as a backtrack point, which the exploration reaches.
+// recorded x=9) is taken and the other is kept as a backtrack point, which
+// the exploration reaches.
 func TestWildcardAmbiguity(t *testing.T) {
 	s := newSynth(2, []interpose.Msg{msg("a", 1, 2, "x=1"), msg("a", 1, 2, "x=2")}, nil)
 	plan := []interpose.Event{{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: "a", From: 1, To: 2, Key: "x=9"}}}
