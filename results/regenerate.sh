@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every table in results/. Each file starts with the command that
 # made it. Takes about forty minutes on two cores, most of it minimizing
-# twenty 2,000-event failures.
+# thirty 2,000-event failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -31,7 +31,10 @@ for seed in 1 2 3; do
 	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --out results/found
 done
 run minimize-hraft-forgetful.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m
-run minimize-hraft-forgetful-noexplore.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --explore -1 --compare=false
+run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --dpor -1 --compare=false
+fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --out results/found
+echo "== casestudies.md" >&2
+"$bin" casestudy table --budget 4m --out results/casestudies.md > /dev/null
 echo "== bench.txt" >&2
-{ echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./invariants"; echo
-  go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./invariants; } > "$out/bench.txt"
+{ echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
+  go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
