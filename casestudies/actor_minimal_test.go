@@ -18,16 +18,7 @@ import (
 
 func newActorScript(t *testing.T, name string, members ...int) *script {
 	t.Helper()
-	s, err := Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := s.Target.Spec(4, 1)
-	sys, err := s.Target.Open(t, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := &script{t: t, ctl: interpose.NewController(sys, invariants.NewRaft(), spec), sys: sys}
+	sc := openScript(t, name, 4)
 	sc.start(members...)
 	for _, n := range members {
 		sc.client(n, "members=1,2,3,4")

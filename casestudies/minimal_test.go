@@ -23,13 +23,16 @@ type script struct {
 	final int // the schedule's length: a violation before it is a failure
 }
 
-func newScript(t *testing.T, name string) *script {
+func newScript(t *testing.T, name string) *script { return openScript(t, name, 3) }
+
+// openScript starts a script on a fresh system of the study with n nodes.
+func openScript(t *testing.T, name string, n int) *script {
 	t.Helper()
 	s, err := Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := s.Target.Spec(3, 1)
+	spec := s.Target.Spec(n, 1)
 	sys, err := s.Target.Open(t, spec)
 	if err != nil {
 		t.Fatal(err)
