@@ -15,15 +15,22 @@
 //
 // The phases, repeated while the schedule shrinks and the budget lasts:
 //
+//   - prefixes: the earliest internal events at once (with the external
+//     events among them, else without), the longest run that reproduces;
 //   - term clusters: every delivery that carries one Raft term, removed at
 //     once, latest term first;
 //   - internals: deliveries, drops, duplicates and clock advances removed
 //     one at a time, latest first;
+//   - subtrees: each internal event with everything that follows from it
+//     (package dpor's Causes: the deliveries of the messages it sent, and
+//     of theirs);
 //   - externals: ddmin over the external events (starts, crashes,
 //     recoveries, client operations, partitions and heals, membership
 //     changes, leadership transfers), internal events kept;
 //   - nodes: the highest-numbered node and the events that mention it, while
 //     the bug does not need it;
+//   - chunks and internals ddmin, for schedules of at most 400 events: runs
+//     of consecutive events, then ddmin over the internal events;
 //   - contents: client payloads emptied or halved.
 //
 // A schedule that does not reproduce at the start is reported as flaky and

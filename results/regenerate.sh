@@ -31,6 +31,11 @@ for seed in 1 2 3; do
 	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --out results/found
 done
 run minimize-hraft-forgetful.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m
+echo "== minimize-hraft-forgetful-seed1.txt" >&2
+( cd "$tmp" && "$bin" fuzz --target hraft-forgetful --events 2000 --check-every 2000 --out long > /dev/null ) || true
+{ echo "\$ faultline fuzz --target hraft-forgetful --events 2000 --check-every 2000 --out long"
+  echo "\$ faultline minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m"; echo
+  ( cd "$tmp" && "$bin" minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m ) || true; } > "$out/minimize-hraft-forgetful-seed1.txt"
 run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --dpor -1 --compare=false
 fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --out results/found
 echo "== casestudies.md" >&2

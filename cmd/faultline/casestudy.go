@@ -281,6 +281,9 @@ func (a *app) printCases(rows []caseResult, w io.Writer, markdown ...bool) error
 	for _, r := range rows {
 		row := []any{r.Case, r.InitialEvents, r.MinimizedEvents, dash(r.ManualEvents), ratio(r.MinimizedEvents, r.ManualEvents),
 			seconds(r.ElapsedS), r.Replays, fmt.Sprintf("%d/%d", r.Reproduced, r.Runs), "-", "-", "-", "-", "-"}
+		if r.Seed != 0 {
+			row[0] = fmt.Sprintf("%s (seed %d)", r.Case, r.Seed)
+		}
 		if r.Error != "" {
 			row[1], row[2] = r.Error, "-"
 		}
@@ -303,40 +306,55 @@ func dash(n int) any {
 
 func (a *app) casestudyTableCmd() *cobra.Command {
 	var (
-		out    string
-		seed   uint64
-		budget time.Duration
+		out, seeds string
+		budget     time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "table",
-		Short: "Run every case study and write the side-by-side table (results/casestudies.md)",
-		Long: `table runs every case study (each in a process of its own, when the
-faultline binary is available) and writes a Markdown table of our initial,
-minimized and manual sizes and times beside DEMi's published ones, naming
-the command and the machine.`,
+		Short: "Run every case study over several seeds and write the side-by-side table (results/casestudies.md)",
+		Long: `table runs every case study with each seed (each run in a process of its
+own, when the faultline binary is available) and writes a Markdown table of
+our initial, minimized and manual sizes and times (medians over the seeds,
+with the range and the worst case) beside DEMi's published ones, then one
+row per run, naming the command and the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			list, err := parseSeeds(seeds)
+			if err != nil {
+				return usageErr("casestudy table: %v", err)
+			}
 			dir, err := os.MkdirTemp("", "faultline-casestudies-")
 			if err != nil {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			var rows []caseResult
+			var all []caseResult
+			var sums []caseSummary
 			for _, name := range casestudies.Cases {
-				r := a.tableRow(name, seed, budget, filepath.Join(dir, name))
-				rows = append(rows, r)
-				if a.tty {
-					fmt.Fprintf(a.stderr, "%s: %d -> %d events (manual %d) in %s\n", name, r.InitialEvents, r.MinimizedEvents, r.ManualEvents, seconds(r.ElapsedS))
+				var rows []caseResult
+				for _, seed := range list {
+					r := a.tableRow(name, seed, budget, filepath.Join(dir, fmt.Sprintf("%s-%d", name, seed)))
+					rows = append(rows, r)
+					if a.tty {
+						fmt.Fprintf(a.stderr, "%s seed %d: %d -> %d events (manual %d) in %s\n", name, seed, r.InitialEvents, r.MinimizedEvents, r.ManualEvents, seconds(r.ElapsedS))
+					}
 				}
+				all = append(all, rows...)
+				sums = append(sums, summarize(name, rows))
 			}
 			var b bytes.Buffer
 			fmt.Fprintf(&b, "# Case studies: faultline beside DEMi\n\n")
-			fmt.Fprintf(&b, "Made by `%s` on %s/%s, %d cores, %s (seed %d, minimization budget %s).\n\n",
-				a.command(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), seed, budget)
+			fmt.Fprintf(&b, "Made by `%s` on %s/%s, %d cores, %s (seeds %s, minimization budget %s).\n\n",
+				a.command(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), seeds, budget)
 			fmt.Fprintf(&b, "Sizes are events (deliveries, timer firings and external events). \"manual\" is the hand-made\n"+
 				"minimal reproduction (casestudies/testdata); DEMi's columns are its published figures\n"+
-				"(NSDI'16; ../shared/notes/demi-case-studies.md).\n\n")
-			if err := a.printCases(rows, &b, true); err != nil {
+				"(NSDI'16; ../shared/notes/demi-case-studies.md). Medians over the seeds; \"worst\" is the\n"+
+				"largest minimized schedule, \"reproduced\" the fewest final replays that showed the violation.\n\n")
+			if err := printSummaries(sums, &b); err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "\nEvery run:\n\n")
+			if err := a.printCases(all, &b, true); err != nil {
 				return err
 			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -352,9 +370,74 @@ the command and the machine.`,
 	}
 	f := c.Flags()
 	f.StringVar(&out, "out", "results/casestudies.md", "the Markdown file to write")
-	f.Uint64Var(&seed, "seed", 1, "campaign seed of every case")
-	f.DurationVar(&budget, "budget", 4*time.Minute, "minimization budget of every case")
+	f.StringVar(&seeds, "seeds", "1-5", "campaign seeds of every case")
+	f.DurationVar(&budget, "budget", 4*time.Minute, "minimization budget of every run")
 	return c
+}
+
+// caseSummary is one case over several seeds.
+type caseSummary struct {
+	Case                       string
+	Runs, Failed               int
+	Initial, Minimized, Manual float64
+	Lo, Hi                     int
+	TimeS, MaxTimeS, Replays   float64
+	WorstReproduced, FinalRuns int
+	DEMi                       *casestudies.DEMi
+}
+
+func summarize(name string, rows []caseResult) caseSummary {
+	sum := caseSummary{Case: name, Runs: len(rows), WorstReproduced: -1}
+	var in, mz, ts, rp []float64
+	for _, r := range rows {
+		sum.DEMi = r.DEMi
+		sum.Manual = float64(r.ManualEvents)
+		if r.Error != "" {
+			sum.Failed++
+			continue
+		}
+		in, mz = append(in, float64(r.InitialEvents)), append(mz, float64(r.MinimizedEvents))
+		ts, rp = append(ts, r.ElapsedS), append(rp, float64(r.Replays))
+		if sum.Lo == 0 || r.MinimizedEvents < sum.Lo {
+			sum.Lo = r.MinimizedEvents
+		}
+		sum.Hi = max(sum.Hi, r.MinimizedEvents)
+		sum.MaxTimeS = max(sum.MaxTimeS, r.ElapsedS)
+		if sum.WorstReproduced < 0 || r.Reproduced < sum.WorstReproduced {
+			sum.WorstReproduced, sum.FinalRuns = r.Reproduced, r.Runs
+		}
+	}
+	sum.Initial, sum.Minimized, sum.TimeS, sum.Replays = median(in), median(mz), median(ts), median(rp)
+	return sum
+}
+
+func printSummaries(sums []caseSummary, w io.Writer) error {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRenderer(renderer.NewMarkdown()))
+	t.Header("case", "seeds", "initial", "minimized (range)", "manual", "minimized / manual", "worst / manual",
+		"time, fuzz + minimize (max)", "replays", "reproduced (worst)", "DEMi initial", "DEMi minimized", "DEMi manual", "DEMi / manual", "DEMi runtime")
+	for _, s := range sums {
+		ratio := func(x float64) string {
+			if s.Manual == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f×", x/s.Manual)
+		}
+		seeds := strconv.Itoa(s.Runs)
+		if s.Failed > 0 {
+			seeds = fmt.Sprintf("%d (%d failed)", s.Runs, s.Failed)
+		}
+		row := []any{s.Case, seeds, fmt.Sprintf("%.0f", s.Initial), fmt.Sprintf("%.0f (%d–%d)", s.Minimized, s.Lo, s.Hi),
+			dash(int(s.Manual)), ratio(s.Minimized), ratio(float64(s.Hi)),
+			fmt.Sprintf("%s (%s)", seconds(s.TimeS), seconds(s.MaxTimeS)), fmt.Sprintf("%.0f", s.Replays),
+			fmt.Sprintf("%d/%d", s.WorstReproduced, s.FinalRuns), "-", "-", "-", "-", "-"}
+		if d := s.DEMi; d != nil {
+			row[10], row[11], row[12], row[13], row[14] = d.Initial, d.Minimized, d.Manual, fmt.Sprintf("%.2f×", float64(d.Minimized)/float64(d.Manual)), seconds(d.RuntimeS)
+		}
+		if err := t.Append(row...); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }
 
 // tableRow runs one case, in a process of its own when it can.
