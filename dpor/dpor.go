@@ -87,7 +87,9 @@ func Explore(open Open, plan []interpose.Event, opts Options) (*Result, error) {
 // Causes executes plan once, exactly (no wildcard, no extension), and
 // returns the events applied and, for each, the index of the event that
 // sent the message it delivers, drops or duplicates (-1: none, or sent
-// before the first event).
+// before the first event). A timer firing has none: a timer stays armed
+// whichever event re-armed it last, so removing that event does not remove
+// the firing.
 func Causes(open Open, plan []interpose.Event) ([]interpose.Event, []int, error) {
 	x := &explorer{open: open, done: map[uint64]struct{}{}, runs: 1}
 	ctl, err := open()
@@ -105,6 +107,9 @@ func Causes(open Open, plan []interpose.Event) ([]interpose.Event, []int, error)
 	senders := make([]int, len(e.steps))
 	for i, st := range e.steps {
 		senders[i] = st.sender
+		if st.timer {
+			senders[i] = -1
+		}
 	}
 	return e.events, senders, nil
 }
@@ -120,6 +125,8 @@ type step struct {
 	sender int
 	// prev is the index of the node's previous event, -1 for its first.
 	prev int
+	// timer is set when the message was a timer of its node.
+	timer bool
 	// vc is the event's vector clock, indexed by node (index 0 unused).
 	vc []uint32
 	// prefix is the hash of the events before this one: the state it
@@ -286,14 +293,14 @@ func (e *execution) apply(ev interpose.Event, at int) error {
 	if e.x.opts.Wildcard {
 		ev = interpose.WildAdvance(pend, ev)
 	}
-	seq := seqOf(pend, ev)
+	seq, timer := seqOf(pend, ev)
 	_, err := e.ctl.Step(ev)
 	if errors.Is(err, interpose.ErrNotEnabled) && e.x.opts.Wildcard && ev.Msg != nil && ev.Msg.Key != "" {
 		pend = e.sys.Pending() // the event did not happen: nothing changed
 		if cands := interpose.Candidates(pend, ev); len(cands) > 0 {
 			w := ev
 			w.Msg = &cands[0]
-			seq = seqOf(pend, w)
+			seq, timer = seqOf(pend, w)
 			if _, err = e.ctl.Step(w); err == nil {
 				e.ambiguous(ev, at, cands[1:])
 			}
@@ -306,6 +313,7 @@ func (e *execution) apply(ev interpose.Event, at int) error {
 		return fmt.Errorf("dpor: event %d (%s): %w", len(e.steps)+1, ev.Kind, err)
 	}
 	e.record(e.ctl.Event(e.ctl.Len()-1), seq)
+	e.steps[len(e.steps)-1].timer = timer
 	if e.x.opts.Stop != nil && e.x.opts.Stop(e.ctl) {
 		e.found = true
 	}
@@ -356,26 +364,28 @@ func (e *execution) prefix() uint64 {
 }
 
 // seqOf returns the arrival number of the message a deliver, drop or
-// duplicate event acts on (the oldest that matches it), or 0.
-func seqOf(pend []interpose.Message, ev interpose.Event) uint64 {
+// duplicate event acts on (the oldest that matches it), or 0, and whether
+// that message is a timer.
+func seqOf(pend []interpose.Message, ev interpose.Event) (uint64, bool) {
 	switch ev.Kind {
 	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
 	default:
-		return 0
+		return 0, false
 	}
 	if ev.Msg == nil {
-		return 0
+		return 0, false
 	}
 	var seq uint64
+	timer := false
 	for _, m := range pend {
 		if ev.Msg.Matches(m.Msg) && (ev.Kind != interpose.Deliver || m.Deliverable) && (seq == 0 || m.Seq < seq) {
-			seq = m.Seq
+			seq, timer = m.Seq, m.Timer
 			if ev.Msg.Key != "" {
 				break // one fingerprint: the first is the oldest
 			}
 		}
 	}
-	return seq
+	return seq, timer
 }
 
 // record adds the step of an applied event: its node, the event that sent

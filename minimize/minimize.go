@@ -449,30 +449,88 @@ func (m *minimizer) chunks() error {
 // the messages those sent, and so on. Removing the event alone is not
 // enough when the wildcard matches its descendants with other messages of
 // their type (a stale election's RequestVotes answered as if they were the
-// live election's). Causality comes from one exact replay of the current
-// schedule; the phase does nothing if that replay diverges.
+// live election's). On schedules of at most pairEvents events it then tries
+// pairs of such subtrees whose roots happen at one node (a stale election
+// of a node and a delivery it would now take in another term). Causality
+// comes from one exact replay of the current schedule; the phase stops if
+// that replay diverges.
 func (m *minimizer) subtrees() error {
+	var senders []int
+	var of *interpose.Schedule
+	// causes refreshes senders for the current schedule; false when its
+	// exact replay diverges.
+	causes := func() (bool, error) {
+		if of == m.cur {
+			return true, nil
+		}
+		applied, s, err := dpor.Causes(m.opener(m.cur), m.cur.Events)
+		if err != nil || len(applied) != len(m.cur.Events) {
+			return false, err
+		}
+		senders, of = s, m.cur
+		return true, nil
+	}
+	subtree := func(in []bool, root int) {
+		in[root] = true
+		for j := root + 1; j < len(senders); j++ {
+			in[j] = in[j] || senders[j] >= 0 && in[senders[j]]
+		}
+	}
 	for i := len(m.cur.Events) - 1; i >= 0 && !m.expired(); i-- {
 		if i >= len(m.cur.Events) || m.cur.Events[i].Kind.External() {
 			continue
 		}
-		applied, senders, err := dpor.Causes(m.opener(m.cur), m.cur.Events)
-		if err != nil {
+		if ok, err := causes(); !ok || err != nil {
 			return err
 		}
-		if len(applied) != len(m.cur.Events) {
-			return nil // the exact replay diverges: no reliable causality
-		}
 		in := make([]bool, len(senders))
-		in[i] = true
-		for j := i + 1; j < len(senders); j++ {
-			in[j] = senders[j] >= 0 && in[senders[j]]
-		}
+		subtree(in, i)
 		if err := m.tryWithout(func(j int, _ interpose.Event) bool { return in[j] }); err != nil {
 			return err
 		}
 	}
+	if len(m.cur.Events) > pairEvents {
+		return nil
+	}
+	for i := len(m.cur.Events) - 1; i >= 0 && !m.expired(); i-- {
+		for k := i + 1; k < len(m.cur.Events) && !m.expired(); k++ {
+			if i >= len(m.cur.Events) || k >= len(m.cur.Events) {
+				break
+			}
+			ei, ek := m.cur.Events[i], m.cur.Events[k]
+			if ei.Kind.External() || ek.Kind.External() || nodeOf(ei) != nodeOf(ek) {
+				continue
+			}
+			if ok, err := causes(); !ok || err != nil {
+				return err
+			}
+			in := make([]bool, len(senders))
+			subtree(in, i)
+			if in[k] {
+				continue // one subtree: tried above
+			}
+			subtree(in, k)
+			before := m.cur
+			if err := m.tryWithout(func(j int, _ interpose.Event) bool { return in[j] }); err != nil {
+				return err
+			}
+			if m.cur != before {
+				break // indexes moved: go on with the next root
+			}
+		}
+	}
 	return nil
+}
+
+// pairEvents is the longest schedule on which subtrees tries pairs.
+const pairEvents = 100
+
+// nodeOf is the node an internal event happens at (0: none).
+func nodeOf(e interpose.Event) int {
+	if e.Msg != nil {
+		return e.Msg.To
+	}
+	return e.Node
 }
 
 // opener returns what package dpor needs to open a fresh system for s,
