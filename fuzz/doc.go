@@ -7,7 +7,12 @@
 // oldest message that has it: identical fingerprints can belong to different
 // waiting goroutines, and this rule is what makes replay by fingerprint
 // work. Run i of a campaign with seed s is the same walk every time
-// (RunSeed).
+// (RunSeed). A walk starts every node, then applies Options.Prologue (an
+// actor Raft's bootstrap configuration); timers that an adapter lists as
+// pending messages (Message.Timer) are fired under their own weight
+// (Weights.Timer) when it is set. CheckEvery and CheckFrom check invariants
+// less often, for long failures; Want hunts one violation and passes over
+// others.
 //
 // A violation stops the campaign unless KeepGoing; distinct violations are
 // told apart by fingerprint and counted. Before a violating schedule is
