@@ -68,3 +68,30 @@ func BenchmarkActorRaftWalk(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestTimerWeight: with a small weight of their own, timers fire far less
+// often than as ordinary pending messages (still whenever nothing else can
+// be delivered).
+func TestTimerWeight(t *testing.T) {
+	s, err := Lookup("raft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := func(timer int) float64 {
+		o := s.Options(fuzz.Options{Seed: 3, Runs: 50, Events: 400, KeepGoing: true})
+		w := *o.Weights
+		w.Timer = timer
+		o.Weights = &w
+		res, err := fuzz.Run(t, s.Target, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		timers := res.Delivered[raft.ElectionTimeout] + res.Delivered[raft.Heartbeat]
+		return float64(timers) / float64(res.Events)
+	}
+	uniform, rare := share(0), share(2)
+	t.Logf("timer firings per event: %.3f as messages, %.3f with weight 2", uniform, rare)
+	if rare >= uniform/2 {
+		t.Errorf("timer weight 2: %.3f timer firings per event; as messages: %.3f", rare, uniform)
+	}
+}
