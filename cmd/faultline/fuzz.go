@@ -210,6 +210,7 @@ func counts(m map[string]int) string {
 type minimizedFound struct {
 	Schedule string           `json:"schedule"`
 	Out      string           `json:"out"`
+	Report   string           `json:"report,omitempty"`
 	Result   *minimize.Result `json:"result,omitempty"`
 	Summary  string           `json:"summary"`
 }
@@ -265,6 +266,10 @@ func (a *app) minimizeAll(study casestudies.Study, res *fuzz.Result, budget time
 		} else {
 			m.Summary = fmt.Sprintf("%d -> %d events, reproduced %d/%d, %.1fs; show: faultline show %s",
 				r.InitialEvents, r.MinimizedEvents, r.Reproduced, r.Runs, r.ElapsedS, m.Out)
+			if path, err := writeReport(m.Out); err == nil {
+				m.Report = path
+				m.Summary += "; report: " + path
+			}
 		}
 		out = append(out, m)
 	}

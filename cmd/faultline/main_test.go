@@ -172,6 +172,13 @@ func TestMinimize(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "reproduced 20/20") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	md := strings.TrimSuffix(out, ".json") + ".md"
+	if !strings.Contains(stdout, "report:   "+md) {
+		t.Errorf("no report path printed:\n%s", stdout)
+	}
+	if data, err := os.ReadFile(md); err != nil || !strings.Contains(string(data), "```mermaid") {
+		t.Errorf("report %s: %v", md, err)
+	}
 	in, err := interpose.ReadFile("testdata/forgetful.json")
 	if err != nil {
 		t.Fatal(err)

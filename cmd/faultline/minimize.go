@@ -58,14 +58,19 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 			opts.Command = a.command()
 			report := func(res *minimize.Result, crashes int) error {
 				var err error
+				md := ""
+				if !res.Flaky {
+					md, _ = writeReport(out) // a report that cannot be written is left out
+				}
 				if asJSON {
 					err = writeJSON(a.stdout, struct {
 						*minimize.Result
 						Out     string `json:"out,omitempty"`
+						Report  string `json:"report,omitempty"`
 						Crashes int    `json:"crashed_candidates"`
-					}{res, out, crashes})
+					}{res, out, md, crashes})
 				} else {
-					err = a.printMinimize(args[0], out, res, crashes)
+					err = a.printMinimize(args[0], out, md, res, crashes)
 				}
 				if err != nil {
 					return err
@@ -137,7 +142,7 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 	return c
 }
 
-func (a *app) printMinimize(in, out string, res *minimize.Result, crashes int) error {
+func (a *app) printMinimize(in, out, md string, res *minimize.Result, crashes int) error {
 	w := a.stdout
 	if res.Flaky {
 		fmt.Fprintf(w, "%s: did not reproduce %s in the first replays: flaky, not minimized\n", in, res.Fingerprint)
@@ -166,5 +171,8 @@ func (a *app) printMinimize(in, out string, res *minimize.Result, crashes int) e
 		fmt.Fprintf(w, "%d candidates crashed the process (a different bug) and were skipped\n", crashes)
 	}
 	fmt.Fprintf(w, "schedule: %s\nshow:     faultline show %s\n", out, out)
+	if md != "" {
+		fmt.Fprintf(w, "report:   %s\n", md)
+	}
 	return nil
 }

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// reportFormats are the formats `faultline report` renders so far.
+var reportFormats = []string{"markdown", "mermaid", "text"}
+
+func (a *app) reportCmd() *cobra.Command {
+	var format, out string
+	c := &cobra.Command{
+		Use:   "report FILE",
+		Short: "Render a schedule as a bug report: Markdown with a sequence diagram, the diagram alone, or text",
+		Long: `report renders a schedule file (usually a minimized one) for a bug report.
+Every format is a rendering of the file, never a second source of truth.
+
+  markdown  the violation in plain words, the environment, the replay command,
+            a Mermaid sequence diagram, each node's state at the violation and
+            the schedule's statistics (the default)
+  mermaid   the sequence diagram alone
+  text      what faultline show prints`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if !slices.Contains(reportFormats, format) {
+				return usageErr("report: --format %q: want one of %s", format, strings.Join(reportFormats, ", "))
+			}
+			s, err := interpose.ReadFile(args[0])
+			if err != nil {
+				return inputErr(err)
+			}
+			var b bytes.Buffer
+			if err := renderReport(&b, format, args[0], s, currentEnv()); err != nil {
+				return err
+			}
+			if out == "" {
+				_, err := a.stdout.Write(b.Bytes())
+				return err
+			}
+			if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "report: %s\n", out)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&format, "format", "markdown", "markdown, mermaid or text")
+	c.Flags().StringVar(&out, "out", "", "write the report to this file instead of standard output")
+	return c
+}
+
+// writeReport writes the Markdown report of the schedule file at path next
+// to it (the same name, .md for .json) and returns its path.
+func writeReport(path string) (string, error) {
+	s, err := interpose.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := markdownReport(&b, path, s, currentEnv()); err != nil {
+		return "", err
+	}
+	out := strings.TrimSuffix(path, ".json") + ".md"
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// reportEnv is what a report says about the tools that made it.
+type reportEnv struct {
+	Faultline, Go string
+}
+
+// currentEnv describes this binary: the module version (or the VCS revision
+// of a build from source) and the Go version.
+func currentEnv() reportEnv {
+	env := reportEnv{Faultline: "(devel)", Go: runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		env.Faultline = bi.Main.Version
+		for _, st := range bi.Settings {
+			if st.Key == "vcs.revision" && len(st.Value) >= 12 {
+				env.Faultline += " " + st.Value[:12]
+			}
+		}
+	}
+	return env
+}
+
+func renderReport(w io.Writer, format, path string, s *interpose.Schedule, env reportEnv) error {
+	switch format {
+	case "mermaid":
+		return mermaid(w, s)
+	case "text":
+		return show(w, path, s)
+	}
+	return markdownReport(w, path, s, env)
+}
+
+// plain names a violated invariant in plain words.
+func plain(v *interpose.Violation) string {
+	if v == nil {
+		return "No violation"
+	}
+	switch v.Invariant {
+	case "ElectionSafety":
+		return "Two leaders in one term"
+	case "LogMatching":
+		return "Two logs hold different entries at the same index and term"
+	case "LeaderCompleteness":
+		return "A leader lacks an entry committed before its term"
+	case "StateMachineSafety":
+		return "Two nodes applied different entries at the same index"
+	case "LeaderAppendOnly":
+		return "A leader overwrote or deleted entries of its own log"
+	case "NoPanic":
+		return "A node panicked"
+	}
+	return "Invariant " + v.Invariant + " broken"
+}
+
+func markdownReport(w io.Writer, path string, s *interpose.Schedule, env reportEnv) error {
+	v := s.Violation
+	fmt.Fprintf(w, "# %s", plain(v))
+	if v != nil {
+		fmt.Fprintf(w, " (%s)", v.Invariant)
+	}
+	fmt.Fprintf(w, "\n\n")
+	if v != nil {
+		fmt.Fprintf(w, "%s, after event %d of %d.\n\n", v.Detail, v.Step, len(s.Events))
+	}
+	t := s.Target
+	fmt.Fprintf(w, "## Environment\n\n")
+	fmt.Fprintf(w, "- faultline %s, %s\n", env.Faultline, env.Go)
+	if r := t.Config["raft"]; r != "" {
+		fmt.Fprintf(w, "- %s\n", r)
+	}
+	fmt.Fprintf(w, "- target `%s`, %d nodes, seed %d", t.Name, t.Nodes, t.Seed)
+	if t.Bug != "" {
+		fmt.Fprintf(w, ", injected bug `%s`", t.Bug)
+	}
+	fmt.Fprintln(w)
+	if len(t.Config) > 0 {
+		keys := make([]string, 0, len(t.Config))
+		for k := range t.Config {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = "`" + k + "=" + t.Config[k] + "`"
+		}
+		fmt.Fprintf(w, "- configuration: %s\n", strings.Join(parts, ", "))
+	}
+	if o := s.Origin; o != nil && o.Command != "" {
+		fmt.Fprintf(w, "- made by `%s`\n", o.Command)
+	}
+	fmt.Fprintf(w, "\n## Replay\n\n```sh\nfaultline replay %s\n```\n\n", filepath.Base(path))
+	fmt.Fprintf(w, "## What happened\n\n```mermaid\n")
+	if err := mermaid(w, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "```\n\n")
+	if len(s.Final) > 0 {
+		fmt.Fprintf(w, "## State at the violation\n\n")
+		tb := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
+		tb.Header("node", "role", "term", "vote", "last index", "commit index")
+		for _, n := range s.Final {
+			vote := "-"
+			if n.Vote != 0 {
+				vote = fmt.Sprintf("n%d in term %d", n.Vote, n.VoteTerm)
+			}
+			if err := tb.Append("n"+strconv.Itoa(n.Node), n.Role, strconv.FormatUint(n.Term, 10), vote,
+				strconv.FormatUint(n.LastIndex, 10), strconv.FormatUint(n.CommitIndex, 10)); err != nil {
+				return err
+			}
+		}
+		if err := tb.Render(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "## Schedule\n\n")
+	fmt.Fprintf(w, "`%s`: %d events, %d of them external", filepath.Base(path), len(s.Events), s.Externals())
+	if m := s.Minimization; m != nil {
+		fmt.Fprintf(w, "; minimized from %d events (%d external) with %d replays in %.1f s, reproduced %d of %d",
+			m.InitialEvents, m.InitialExternals, m.Replays, m.ElapsedS, m.Reproduced, m.Runs)
+	}
+	fmt.Fprintf(w, ".\n")
+	if v != nil {
+		fmt.Fprintf(w, "Violation fingerprint: `%s`.\n", v.Fingerprint)
+	}
+	return nil
+}
+
+// mermaid draws the schedule as a Mermaid sequence diagram: one participant
+// per node, an arrow per delivery, notes for what happens at a node (timers,
+// crashes, recoveries, client operations, membership changes) or across the
+// cluster (partitions, heals), and the violation marked after its event.
+// Runs of uneventful heartbeats fold into one note.
+func mermaid(w io.Writer, s *interpose.Schedule) error {
+	n := s.Target.Nodes
+	fmt.Fprintln(w, "sequenceDiagram")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(w, "    participant n%d\n", i)
+	}
+	all := fmt.Sprintf("n1,n%d", n)
+	if n == 1 {
+		all = "n1"
+	}
+	step := 0
+	if v := s.Violation; v != nil {
+		step = v.Step
+	}
+	for i := 0; i < len(s.Events); i++ {
+		e := s.Events[i]
+		if k := heartbeats(s.Events, i); k >= 2 {
+			fmt.Fprintf(w, "    Note over %s: %d uneventful heartbeats\n", all, k)
+			i += k - 1
+			if step > i-k+1 && step <= i+1 {
+				violationNote(w, all, s.Violation)
+			}
+			continue
+		}
+		event(w, e, all)
+		if step == i+1 {
+			violationNote(w, all, s.Violation)
+		}
+	}
+	return nil
+}
+
+// heartbeats counts the uneventful heartbeat deliveries from events[i] on.
+func heartbeats(events []interpose.Event, i int) int {
+	k := 0
+	for ; i+k < len(events); k++ {
+		e := events[i+k]
+		if e.Kind != interpose.Deliver || e.Msg == nil || !strings.HasPrefix(e.Msg.Type, "Heartbeat") || e.Result != "" {
+			break
+		}
+	}
+	return k
+}
+
+func violationNote(w io.Writer, all string, v *interpose.Violation) {
+	fmt.Fprintf(w, "    Note over %s: VIOLATION %s: %s\n", all, v.Invariant, label(v.Detail))
+}
+
+// event writes one event as an arrow or a note.
+func event(w io.Writer, e interpose.Event, all string) {
+	res := ""
+	if e.Result != "" {
+		res = " (" + label(e.Result) + ")"
+	}
+	switch e.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+		if e.Msg == nil {
+			return
+		}
+		m := e.Msg
+		text := label(m.Type)
+		if m.Key != "" && m.Key != "timer" {
+			text += " " + label(m.Key)
+		}
+		switch {
+		case m.From == m.To && m.Key == "timer":
+			fmt.Fprintf(w, "    Note right of n%d: timer %s%s\n", m.To, label(m.Type), res)
+		case e.Kind == interpose.Deliver:
+			fmt.Fprintf(w, "    n%d->>n%d: %s%s\n", m.From, m.To, text, res)
+		case e.Kind == interpose.Drop:
+			fmt.Fprintf(w, "    n%d--xn%d: dropped %s\n", m.From, m.To, text)
+		default:
+			fmt.Fprintf(w, "    Note over n%d,n%d: duplicated %s\n", m.From, m.To, text)
+		}
+	case interpose.Partition:
+		fmt.Fprintf(w, "    Note over %s: partition %s\n", all, label(groups(e.Groups)))
+	case interpose.Heal:
+		fmt.Fprintf(w, "    Note over %s: heal\n", all)
+	case interpose.Client:
+		fmt.Fprintf(w, "    Note right of n%d: client '%s'%s\n", e.Node, label(e.Data), res)
+	case interpose.Membership:
+		fmt.Fprintf(w, "    Note right of n%d: %s n%d%s\n", e.Node, label(e.Op), e.Peer, res)
+	case interpose.Transfer:
+		fmt.Fprintf(w, "    Note right of n%d: leadership transfer%s\n", e.Node, res)
+	default: // start, crash, recover, advance
+		fmt.Fprintf(w, "    Note right of n%d: %s%s\n", e.Node, e.Kind, res)
+	}
+}
+
+func groups(gs [][]int) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		names := make([]string, len(g))
+		for j, x := range g {
+			names[j] = "n" + strconv.Itoa(x)
+		}
+		parts[i] = "{" + strings.Join(names, " ") + "}"
+	}
+	return strings.Join(parts, " | ")
+}
+
+// label makes text safe inside a Mermaid message or note: no line breaks,
+// and none of the characters Mermaid reads as syntax there.
+func label(s string) string {
+	r := strings.NewReplacer("\n", " ", "\r", " ", ";", ",", "#", "no.", "%", " pct", "<", "‹", ">", "›", "\"", "'")
+	return r.Replace(s)
+}

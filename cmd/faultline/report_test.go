@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// TestReportGolden renders fixed schedules of hashicorp/raft and of the
+// actor Raft in every format and compares with testdata (-update rewrites).
+func TestReportGolden(t *testing.T) {
+	env := reportEnv{Faultline: "v0.0.0-test", Go: "go1.26"}
+	for _, c := range []struct{ in, name string }{
+		{"testdata/forgetful.json", "forgetful"},
+		{"../../casestudies/testdata/raft-45.min.json", "raft-45"},
+	} {
+		s, err := interpose.ReadFile(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for format, ext := range map[string]string{"markdown": ".report.md", "mermaid": ".mmd"} {
+			var b bytes.Buffer
+			if err := renderReport(&b, format, c.in, s, env); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", c.name+ext)
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("%s differs from %s (rerun with -update to accept)", format, golden)
+			}
+		}
+	}
+}
+
+// mermaidLine is every line the diagram may hold after its first.
+var mermaidLine = regexp.MustCompile(`^    (participant n\d+|n\d+(->>|--x)n\d+: [^;#\n]+|Note (right of n\d+|over n\d+(,n\d+)?): [^;#\n]+)$`)
+
+// TestMermaidShape checks each line of the diagrams against the sequence
+// diagram statements the renderer may write, and that every delivery,
+// drop and the violation appear.
+func TestMermaidShape(t *testing.T) {
+	s, err := interpose.ReadFile("testdata/forgetful.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := mermaid(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if lines[0] != "sequenceDiagram" {
+		t.Fatalf("first line %q", lines[0])
+	}
+	for i, l := range lines[1:] {
+		if !mermaidLine.MatchString(l) {
+			t.Errorf("line %d: %q", i+2, l)
+		}
+	}
+	arrows := strings.Count(b.String(), "->>") + strings.Count(b.String(), "--x")
+	deliveries := 0 // not counting runs of uneventful heartbeats, folded
+	for i := 0; i < len(s.Events); i++ {
+		if k := heartbeats(s.Events, i); k >= 2 {
+			i += k - 1
+			continue
+		}
+		if e := s.Events[i]; e.Kind == interpose.Deliver || e.Kind == interpose.Drop {
+			deliveries++
+		}
+	}
+	if arrows != deliveries || !strings.Contains(b.String(), "VIOLATION ElectionSafety") {
+		t.Errorf("%d arrows for %d deliveries and drops; violation marked: %v", arrows, deliveries, strings.Contains(b.String(), "VIOLATION"))
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.md")
+	code, stdout, stderr := cli(t, "report", "testdata/forgetful.json", "--out", out)
+	if code != 0 || !strings.Contains(stdout, out) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.HasPrefix(string(data), "# Two leaders in one term (ElectionSafety)") || !strings.Contains(string(data), "```mermaid") {
+		t.Fatalf("report: %v\n%.200s", err, data)
+	}
+	_, text, _ := cli(t, "report", "testdata/forgetful.json", "--format", "text")
+	_, shown, _ := cli(t, "show", "testdata/forgetful.json")
+	if text != shown {
+		t.Error("--format text differs from faultline show")
+	}
+	for _, args := range [][]string{
+		{"report", "testdata/forgetful.json", "--format", "pdf"},
+		{"report", "missing.json"},
+	} {
+		if code, _, stderr := cli(t, args...); code != 2 || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
