@@ -36,6 +36,9 @@ echo "== minimize-hraft-forgetful-seed1.txt" >&2
 { echo "\$ faultline fuzz --target hraft-forgetful --events 2000 --check-every 2000 --out long"
   echo "\$ faultline minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m"; echo
   ( cd "$tmp" && "$bin" minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m ) || true; } > "$out/minimize-hraft-forgetful-seed1.txt"
+mkdir -p results/report
+cp "$tmp/long/hraft-forgetful-ElectionSafety-seed1-run0.min.json" results/report/hraft-forgetful.min.json
+"$bin" report results/report/hraft-forgetful.min.json --out results/report/hraft-forgetful.min.md > /dev/null
 run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --dpor -1 --compare=false
 fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --out results/found
 echo "== casestudies.md" >&2
