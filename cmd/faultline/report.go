@@ -180,18 +180,7 @@ func markdownReport(w io.Writer, path string, s *interpose.Schedule, env reportE
 	if len(s.Final) > 0 {
 		fmt.Fprintf(w, "## State at the violation\n\n")
 		tb := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
-		tb.Header("node", "role", "term", "vote", "last index", "commit index")
-		for _, n := range s.Final {
-			vote := "-"
-			if n.Vote != 0 {
-				vote = fmt.Sprintf("n%d in term %d", n.Vote, n.VoteTerm)
-			}
-			if err := tb.Append("n"+strconv.Itoa(n.Node), n.Role, strconv.FormatUint(n.Term, 10), vote,
-				strconv.FormatUint(n.LastIndex, 10), strconv.FormatUint(n.CommitIndex, 10)); err != nil {
-				return err
-			}
-		}
-		if err := tb.Render(); err != nil {
+		if err := finalTable(tb, s.Final); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)

@@ -26,6 +26,22 @@ func (a *app) showCmd() *cobra.Command {
 	}
 }
 
+// finalTable renders each node's state into t.
+func finalTable(t *tablewriter.Table, final []interpose.NodeView) error {
+	t.Header("node", "role", "term", "vote", "last index", "commit index")
+	for _, n := range final {
+		vote := "-"
+		if n.Vote != 0 {
+			vote = fmt.Sprintf("n%d in term %d", n.Vote, n.VoteTerm)
+		}
+		if err := t.Append("n"+strconv.Itoa(n.Node), n.Role, strconv.FormatUint(n.Term, 10), vote,
+			strconv.FormatUint(n.LastIndex, 10), strconv.FormatUint(n.CommitIndex, 10)); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
 // show renders a schedule file. It is a rendering of the file, never a second
 // source of truth: everything it prints is in the file.
 func show(w io.Writer, path string, s *interpose.Schedule) error {
@@ -54,19 +70,7 @@ func show(w io.Writer, path string, s *interpose.Schedule) error {
 	}
 	if len(s.Final) > 0 {
 		fmt.Fprintln(w, "\nfinal state:")
-		tw := tablewriter.NewWriter(w)
-		tw.Header("node", "role", "term", "vote", "last index", "commit index")
-		for _, n := range s.Final {
-			vote := "-"
-			if n.Vote != 0 {
-				vote = fmt.Sprintf("n%d in term %d", n.Vote, n.VoteTerm)
-			}
-			if err := tw.Append("n"+strconv.Itoa(n.Node), n.Role, strconv.FormatUint(n.Term, 10), vote,
-				strconv.FormatUint(n.LastIndex, 10), strconv.FormatUint(n.CommitIndex, 10)); err != nil {
-				return err
-			}
-		}
-		if err := tw.Render(); err != nil {
+		if err := finalTable(tablewriter.NewWriter(w), s.Final); err != nil {
 			return err
 		}
 	}
