@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,17 +12,20 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/dpor"
 	"github.com/faultline-dev/faultline/interpose"
 )
 
 // reportFormats are the formats `faultline report` renders so far.
-var reportFormats = []string{"markdown", "mermaid", "text"}
+var reportFormats = []string{"markdown", "mermaid", "shiviz", "text"}
 
 func (a *app) reportCmd() *cobra.Command {
 	var format, out string
@@ -35,6 +39,9 @@ Every format is a rendering of the file, never a second source of truth.
             a Mermaid sequence diagram, each node's state at the violation and
             the schedule's statistics (the default)
   mermaid   the sequence diagram alone
+  shiviz    a log ShiViz reads: its regular expression on the first line, then
+            per event the text, the node and a vector clock (happens-before
+            comes from replaying the schedule once)
   text      what faultline show prints`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -45,22 +52,38 @@ Every format is a rendering of the file, never a second source of truth.
 			if err != nil {
 				return inputErr(err)
 			}
+			emit := func(b *bytes.Buffer) error {
+				if out == "" {
+					_, err := a.stdout.Write(b.Bytes())
+					return err
+				}
+				if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("report: %w", err)
+				}
+				fmt.Fprintf(a.stdout, "report: %s\n", out)
+				return nil
+			}
 			var b bytes.Buffer
+			if format == "shiviz" {
+				study, err := casestudies.Lookup(s.Target.Name)
+				if err != nil {
+					return inputErr(fmt.Errorf("report: %w", err))
+				}
+				// Under the command, withT ends the process with fn's outcome.
+				return a.withT(func(t *testing.T) error {
+					if err := shiviz(&b, t, study.Target, s); err != nil {
+						return err
+					}
+					return emit(&b)
+				})
+			}
 			if err := renderReport(&b, format, args[0], s, currentEnv()); err != nil {
 				return err
 			}
-			if out == "" {
-				_, err := a.stdout.Write(b.Bytes())
-				return err
-			}
-			if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
-			fmt.Fprintf(a.stdout, "report: %s\n", out)
-			return nil
+			return emit(&b)
 		},
 	}
-	c.Flags().StringVar(&format, "format", "markdown", "markdown, mermaid or text")
+	c.Flags().StringVar(&format, "format", "markdown", "markdown, mermaid, shiviz or text")
 	c.Flags().StringVar(&out, "out", "", "write the report to this file instead of standard output")
 	return c
 }
@@ -309,4 +332,71 @@ func groups(gs [][]int) string {
 func label(s string) string {
 	r := strings.NewReplacer("\n", " ", "\r", " ", ";", ",", "#", "no.", "%", " pct", "<", "‹", ">", "›", "\"", "'")
 	return r.Replace(s)
+}
+
+// shivizRegexp is the regular expression ShiViz parses the log with.
+const shivizRegexp = `(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`
+
+// shiviz writes the schedule as a ShiViz log. Vector clocks follow
+// happens-before: a node's events are ordered, and a delivery comes after
+// the event that sent its message, as one exact replay of the schedule
+// shows (package dpor's Causes). Partitions and heals are events of the
+// network.
+func shiviz(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Schedule) error {
+	open := func() (*interpose.Controller, error) {
+		sys, err := target.Open(t, s.Target)
+		if err != nil {
+			return nil, err
+		}
+		return interpose.NewController(sys, nil, s.Target), nil
+	}
+	applied, senders, err := dpor.Causes(open, s.Events)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if len(applied) != len(s.Events) {
+		return fmt.Errorf("report: the schedule no longer replays exactly (%d of %d events applied)", len(applied), len(s.Events))
+	}
+	host := func(e interpose.Event) string {
+		if n := nodeOf(e); n > 0 && e.Kind != interpose.Partition && e.Kind != interpose.Heal {
+			return "n" + strconv.Itoa(n)
+		}
+		return "network"
+	}
+	clocks := make([]map[string]int, len(applied))
+	last := map[string]map[string]int{}
+	fmt.Fprintln(w, shivizRegexp)
+	for i, e := range applied {
+		h := host(e)
+		vc := map[string]int{}
+		for k, v := range last[h] {
+			vc[k] = v
+		}
+		if j := senders[i]; j >= 0 {
+			for k, v := range clocks[j] {
+				vc[k] = max(vc[k], v)
+			}
+		}
+		vc[h]++
+		clocks[i], last[h] = vc, vc
+		clock, err := json.Marshal(vc)
+		if err != nil {
+			return err
+		}
+		text := e.String()
+		if r := s.Events[i].Result; r != "" {
+			text += " → " + r
+		}
+		fmt.Fprintf(w, "%s\n%s %s\n", text, h, clock)
+	}
+	return nil
+}
+
+// nodeOf is the node an event happens at: a message's destination, else
+// its node (0 for partitions and heals).
+func nodeOf(e interpose.Event) int {
+	if e.Msg != nil {
+		return e.Msg.To
+	}
+	return e.Node
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/dpor"
 	"github.com/faultline-dev/faultline/interpose"
 )
 
@@ -107,5 +110,67 @@ func TestReportCommand(t *testing.T) {
 		if code, _, stderr := cli(t, args...); code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
+	}
+}
+
+// TestShiVizHappensBefore parses the ShiViz log of an actor Raft schedule
+// and checks that each delivery's clock dominates the clock of the event
+// that sent its message (from a replay) and advances its own node's entry.
+func TestShiVizHappensBefore(t *testing.T) {
+	s, err := interpose.ReadFile("../../casestudies/testdata/raft-66.min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	study, err := casestudies.Lookup(s.Target.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := shiviz(&b, t, study.Target, s); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if lines[0] != shivizRegexp || len(lines) != 1+2*len(s.Events) {
+		t.Fatalf("%d lines for %d events; first %q", len(lines), len(s.Events), lines[0])
+	}
+	type entry struct {
+		host  string
+		clock map[string]int
+	}
+	var entries []entry
+	for i := 1; i < len(lines); i += 2 {
+		host, clock, ok := strings.Cut(lines[i+1], " ")
+		var vc map[string]int
+		if !ok || json.Unmarshal([]byte(clock), &vc) != nil {
+			t.Fatalf("line %d: %q", i+2, lines[i+1])
+		}
+		entries = append(entries, entry{host, vc})
+	}
+	open := func() (*interpose.Controller, error) {
+		sys, err := study.Target.Open(t, s.Target)
+		return interpose.NewController(sys, nil, s.Target), err
+	}
+	_, senders, err := dpor.Causes(open, s.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for i, j := range senders {
+		if j < 0 {
+			continue
+		}
+		for k, v := range entries[j].clock {
+			if entries[i].clock[k] < v {
+				t.Errorf("event %d (%s) does not dominate its send, event %d, at %s", i+1, s.Events[i], j+1, k)
+			}
+		}
+		h := entries[i].host
+		if entries[i].clock[h] <= entries[j].clock[h] {
+			t.Errorf("event %d does not advance %s past its send", i+1, h)
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d deliveries checked", checked)
 	}
 }
