@@ -25,7 +25,7 @@ import (
 )
 
 // reportFormats are the formats `faultline report` renders so far.
-var reportFormats = []string{"markdown", "mermaid", "shiviz", "text"}
+var reportFormats = []string{"markdown", "mermaid", "shiviz", "json", "text"}
 
 func (a *app) reportCmd() *cobra.Command {
 	var format, out string
@@ -42,6 +42,8 @@ Every format is a rendering of the file, never a second source of truth.
   shiviz    a log ShiViz reads: its regular expression on the first line, then
             per event the text, the node and a vector clock (happens-before
             comes from replaying the schedule once)
+  json      the schedule and each node's state after every event (from
+            replaying the schedule once), for scripts
   text      what faultline show prints`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -64,14 +66,18 @@ Every format is a rendering of the file, never a second source of truth.
 				return nil
 			}
 			var b bytes.Buffer
-			if format == "shiviz" {
+			if format == "shiviz" || format == "json" {
 				study, err := casestudies.Lookup(s.Target.Name)
 				if err != nil {
 					return inputErr(fmt.Errorf("report: %w", err))
 				}
 				// Under the command, withT ends the process with fn's outcome.
 				return a.withT(func(t *testing.T) error {
-					if err := shiviz(&b, t, study.Target, s); err != nil {
+					render := shiviz
+					if format == "json" {
+						render = jsonReport
+					}
+					if err := render(&b, t, study.Target, s); err != nil {
 						return err
 					}
 					return emit(&b)
@@ -83,7 +89,7 @@ Every format is a rendering of the file, never a second source of truth.
 			return emit(&b)
 		},
 	}
-	c.Flags().StringVar(&format, "format", "markdown", "markdown, mermaid, shiviz or text")
+	c.Flags().StringVar(&format, "format", "markdown", "markdown, mermaid, shiviz, json or text")
 	c.Flags().StringVar(&out, "out", "", "write the report to this file instead of standard output")
 	return c
 }
@@ -399,4 +405,32 @@ func nodeOf(e interpose.Event) int {
 		return e.Msg.To
 	}
 	return e.Node
+}
+
+// jsonReport writes the schedule with each node's state after every event,
+// from one exact replay of the schedule.
+func jsonReport(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Schedule) error {
+	sys, err := target.Open(t, s.Target)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer sys.Close()
+	ctl := interpose.NewController(sys, nil, s.Target)
+	states := make([][]interpose.NodeView, 0, len(s.Events))
+	for i, e := range s.Events {
+		e.Result = ""
+		if _, err := ctl.Step(e); err != nil {
+			return fmt.Errorf("report: the schedule no longer replays exactly: event %d (%s): %w", i+1, e, err)
+		}
+		states = append(states, slices.Clone(sys.View().Nodes))
+	}
+	data, err := json.MarshalIndent(struct {
+		Schedule *interpose.Schedule    `json:"schedule"`
+		States   [][]interpose.NodeView `json:"states"`
+	}{s, states}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
 }

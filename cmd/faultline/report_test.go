@@ -174,3 +174,36 @@ func TestShiVizHappensBefore(t *testing.T) {
 		t.Errorf("only %d deliveries checked", checked)
 	}
 }
+
+// TestJSONReport: one state per event, and the last is the recorded final
+// state.
+func TestJSONReport(t *testing.T) {
+	s, err := interpose.ReadFile("../../casestudies/testdata/raft-42.min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	study, _ := casestudies.Lookup(s.Target.Name)
+	var b bytes.Buffer
+	if err := jsonReport(&b, t, study.Target, s); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Schedule *interpose.Schedule    `json:"schedule"`
+		States   [][]interpose.NodeView `json:"states"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.States) != len(s.Events) || len(got.Schedule.Events) != len(s.Events) {
+		t.Fatalf("%d states, %d events; want %d", len(got.States), len(got.Schedule.Events), len(s.Events))
+	}
+	last := got.States[len(got.States)-1]
+	for i, n := range s.Final {
+		if last[i] != n {
+			t.Errorf("last state of n%d %+v; recorded %+v", n.Node, last[i], n)
+		}
+	}
+	if first := got.States[0]; first[0].Role == first[len(first)-1].Role && s.Events[0].Kind == interpose.Start {
+		t.Errorf("after the first start every node has role %q", first[0].Role)
+	}
+}
