@@ -39,6 +39,7 @@ echo "== minimize-hraft-forgetful-seed1.txt" >&2
 mkdir -p results/report
 cp "$tmp/long/hraft-forgetful-ElectionSafety-seed1-run0.min.json" results/report/hraft-forgetful.min.json
 "$bin" report results/report/hraft-forgetful.min.json --out results/report/hraft-forgetful.min.md > /dev/null
+"$bin" report results/report/hraft-forgetful.min.json --format svg --out results/report/hraft-forgetful.min.svg > /dev/null
 run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --dpor -1 --compare=false
 fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --out results/found
 echo "== casestudies.md" >&2

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -205,5 +206,71 @@ func TestJSONReport(t *testing.T) {
 	}
 	if first := got.States[0]; first[0].Role == first[len(first)-1].Role && s.Events[0].Kind == interpose.Start {
 		t.Errorf("after the first start every node has role %q", first[0].Role)
+	}
+}
+
+// TestSVGReport draws a schedule of the actor Raft with a crash, a
+// recovery and a partition, parses the SVG and counts what it drew.
+func TestSVGReport(t *testing.T) {
+	study, _ := casestudies.Lookup("raft")
+	spec := study.Target.Spec(3, 1)
+	sys, err := study.Target.Open(t, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := interpose.NewController(sys, nil, spec)
+	deliver := func(typ string, from, to int) {
+		t.Helper()
+		if _, err := ctl.Step(interpose.Event{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: typ, From: from, To: to}}); err != nil {
+			t.Fatalf("%s n%d→n%d: %v", typ, from, to, err)
+		}
+	}
+	for n := 1; n <= 3; n++ {
+		ctl.Step(interpose.Event{Kind: interpose.Start, Node: n})
+		ctl.Step(interpose.Event{Kind: interpose.Client, Node: n, Data: "members=1,2,3"})
+	}
+	deliver("ElectionTimeout", 1, 1)
+	deliver("BeginElection", 1, 1)
+	deliver("RequestVote", 1, 2)
+	deliver("VoteCandidate", 2, 1)
+	ctl.Step(interpose.Event{Kind: interpose.Partition, Groups: [][]int{{1}, {2, 3}}})
+	ctl.Step(interpose.Event{Kind: interpose.Crash, Node: 3})
+	ctl.Step(interpose.Event{Kind: interpose.Recover, Node: 3})
+	ctl.Step(interpose.Event{Kind: interpose.Heal})
+	deliver("ElectedAsLeader", 1, 1)
+	deliver("AppendEntries", 1, 2)
+	s := ctl.Take()
+	sys.Close()
+
+	var b bytes.Buffer
+	if err := svgReport(&b, t, study.Target, s); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	dec := xml.NewDecoder(&b)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() != "EOF" {
+				t.Fatalf("not XML: %v", err)
+			}
+			break
+		}
+		if el, ok := tok.(xml.StartElement); ok {
+			for _, a := range el.Attr {
+				if a.Name.Local == "class" {
+					count[a.Value]++
+				}
+			}
+		}
+	}
+	want := map[string]int{"msg": 5, "timer": 1, "crash": 1, "recover": 1, "start": 3, "partition": 1}
+	for k, v := range want {
+		if count[k] != v {
+			t.Errorf("%d elements of class %q, want %d (all: %v)", count[k], k, v, count)
+		}
+	}
+	if count["role"] < 4 {
+		t.Errorf("roles and terms written %d times", count["role"])
 	}
 }
