@@ -482,7 +482,7 @@ func svgReport(w io.Writer, t *testing.T, target interpose.Target, s *interpose.
 	}
 	const top, row, left, col = 60, 22, 40, 170
 	n := s.Target.Nodes
-	width := left*2 + col*n + 260
+	width := left*2 + col*n + 560
 	height := top + row*(len(s.Events)+2)
 	x := func(node int) int { return left + col*(node-1) + col/2 }
 	y := func(i int) int { return top + row*i + row/2 }
