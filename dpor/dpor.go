@@ -392,7 +392,7 @@ func seqOf(pend []interpose.Message, ev interpose.Event) (uint64, bool) {
 // its message, its vector clock; and attributes the messages that appeared.
 func (e *execution) record(ev interpose.Event, seq uint64) {
 	idx := len(e.steps)
-	s := step{ev: ev, node: nodeOf(ev), sender: -1, prefix: e.prefix()}
+	s := step{ev: ev, node: ev.At(), sender: -1, prefix: e.prefix()}
 	if o, ok := e.owner[seq]; ok && seq != 0 {
 		s.sender = o
 	}
@@ -441,20 +441,6 @@ func maxInto(dst, src []uint32) {
 	for i, v := range src {
 		dst[i] = max(dst[i], v)
 	}
-}
-
-// nodeOf is the node an event belongs to (0: every node).
-func nodeOf(ev interpose.Event) int {
-	switch ev.Kind {
-	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
-		if ev.Msg != nil {
-			return ev.Msg.To
-		}
-		return 0
-	case interpose.Partition, interpose.Heal:
-		return 0
-	}
-	return ev.Node
 }
 
 // hb reports whether step a happens before (or is) step b.

@@ -216,6 +216,22 @@ func (e Event) String() string {
 	return fmt.Sprintf("%-10s n%d", e.Kind, e.Node)
 }
 
+// At is the node an event happens at: a delivery, drop or duplicate at its
+// message's destination, a partition or heal at none (0), any other event
+// at its Node.
+func (e Event) At() int {
+	switch e.Kind {
+	case Deliver, Drop, Duplicate:
+		if e.Msg != nil {
+			return e.Msg.To
+		}
+		return 0
+	case Partition, Heal:
+		return 0
+	}
+	return e.Node
+}
+
 func groupsString(gs [][]int) string {
 	parts := make([]string, len(gs))
 	for i, g := range gs {

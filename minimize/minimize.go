@@ -498,7 +498,7 @@ func (m *minimizer) subtrees() error {
 				break
 			}
 			ei, ek := m.cur.Events[i], m.cur.Events[k]
-			if ei.Kind.External() || ek.Kind.External() || nodeOf(ei) != nodeOf(ek) {
+			if ei.Kind.External() || ek.Kind.External() || ei.At() != ek.At() {
 				continue
 			}
 			if ok, err := causes(); !ok || err != nil {
@@ -524,14 +524,6 @@ func (m *minimizer) subtrees() error {
 
 // pairEvents is the longest schedule on which subtrees tries pairs.
 const pairEvents = 100
-
-// nodeOf is the node an internal event happens at (0: none).
-func nodeOf(e interpose.Event) int {
-	if e.Msg != nil {
-		return e.Msg.To
-	}
-	return e.Node
-}
 
 // opener returns what package dpor needs to open a fresh system for s,
 // counting each execution as a replay.

@@ -363,7 +363,7 @@ func shiviz(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Sch
 	}
 	applied := s.Events
 	host := func(e interpose.Event) string {
-		if n := nodeOf(e); n > 0 && e.Kind != interpose.Partition && e.Kind != interpose.Heal {
+		if n := e.At(); n > 0 && e.Kind != interpose.Partition && e.Kind != interpose.Heal {
 			return "n" + strconv.Itoa(n)
 		}
 		return "network"
@@ -395,15 +395,6 @@ func shiviz(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Sch
 		fmt.Fprintf(w, "%s\n%s %s\n", text, h, clock)
 	}
 	return nil
-}
-
-// nodeOf is the node an event happens at: a message's destination, else
-// its node (0 for partitions and heals).
-func nodeOf(e interpose.Event) int {
-	if e.Msg != nil {
-		return e.Msg.To
-	}
-	return e.Node
 }
 
 // jsonReport writes the schedule with each node's state after every event,
@@ -521,7 +512,7 @@ func svgReport(w io.Writer, t *testing.T, target interpose.Target, s *interpose.
 	}
 	shown := make([]string, n+1) // the role and term last written per node
 	for i, e := range s.Events {
-		node := nodeOf(e)
+		node := e.At()
 		switch {
 		case e.Kind == interpose.Deliver && e.Msg != nil && e.Msg.From == e.Msg.To && e.Msg.Key == "timer",
 			e.Kind == interpose.Advance:
