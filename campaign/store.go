@@ -61,6 +61,8 @@ type Finding struct {
 	// Events is the length of Schedule.
 	Events int  `json:"events"`
 	Flaky  bool `json:"flaky,omitempty"`
+	// AfterS is when Run ended, in seconds from the start of the piece.
+	AfterS float64 `json:"after_s,omitempty"`
 	// Crash is set when the run crashed its worker process.
 	Crash bool `json:"crash,omitempty"`
 	// Schedule is the schedule file's content (nil when the campaign
@@ -345,7 +347,7 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 				}
 				v = Violation{ID: id, Fingerprint: f.Fingerprint, Invariant: f.Invariant, Detail: f.Detail,
 					Run: f.Run, Strategy: f.Strategy, Events: f.Events, Flaky: f.Flaky, Crash: f.Crash,
-					AfterS: p.At, Status: Pending}
+					AfterS: max(0, p.At-p.ElapsedS+f.AfterS), Status: Pending}
 				if err := txn.Set(blobKey(id, BlobFirst), f.Schedule); err != nil {
 					return err
 				}

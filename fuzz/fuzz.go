@@ -75,6 +75,10 @@ type Options struct {
 	// the event is applied, so that what a run did survives the process when
 	// a panic in raft's own goroutines ends it.
 	Journal io.Writer
+	// Known, if set, reports fingerprints the caller has already recorded
+	// (a campaign's earlier pieces): their runs are counted, but their
+	// schedules are neither confirmed nor kept (Found.Sched stays nil).
+	Known func(fingerprint string) bool
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -236,9 +240,15 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 	if known {
 		g := &res.Violations[i]
 		g.Count++
-		if !g.Flaky && len(s.Events) >= g.Events {
+		if g.Sched == nil || !g.Flaky && len(s.Events) >= g.Events {
 			return false, nil
 		}
+	}
+	if !known && opts.Known != nil && opts.Known(fp) {
+		index[fp] = len(res.Violations)
+		res.Violations = append(res.Violations, Found{Invariant: s.Violation.Invariant, Fingerprint: fp,
+			Detail: s.Violation.Detail, Run: run, Count: 1, Events: len(s.Events), After: after, AfterS: after.Seconds()})
+		return false, nil
 	}
 	s, flaky, err = Confirm(t, target, s, opts)
 	if err != nil {

@@ -28,6 +28,7 @@ func (a *app) fuzzCmd() *cobra.Command {
 		checkEvery int
 		workerDir  string
 		onlyRun    int
+		serve      bool
 		minimizeIt bool
 		budget     time.Duration
 	)
@@ -63,6 +64,9 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 					fmt.Fprintf(a.stderr, "\r%d runs, %d events, %.0f events/s, %d violations  ",
 						p.Runs, p.Events, float64(p.Events)/max(p.Elapsed.Seconds(), 1e-9), p.Violations)
 				}
+			}
+			if workerDir != "" && serve {
+				return a.serveWorker(study, opts, workerDir)
 			}
 			if workerDir != "" {
 				return a.fuzzWorker(study, opts, workerDir, onlyRun)
@@ -130,7 +134,8 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
 	f.IntVar(&opts.FirstRun, "first-run", 0, "index of the first run (internal)")
 	f.IntVar(&onlyRun, "only-run", -1, "run only this run, journaling its events (internal)")
-	for _, name := range []string{"worker-dir", "first-run", "only-run"} {
+	f.BoolVar(&serve, "serve", false, "run as a campaign worker: ranges of runs on stdin, results on stdout (internal)")
+	for _, name := range []string{"worker-dir", "first-run", "only-run", "serve"} {
 		_ = f.MarkHidden(name)
 	}
 	_ = c.MarkFlagRequired("target")

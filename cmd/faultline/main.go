@@ -117,6 +117,6 @@ an invariant and saves each one to a file.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%s: %v (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
-	root.AddCommand(a.targetsCmd(), a.fuzzCmd(), a.replayCmd(), a.showCmd(), a.minimizeCmd(), a.measureCmd(), a.casestudyCmd(), a.reportCmd())
+	root.AddCommand(a.targetsCmd(), a.fuzzCmd(), a.replayCmd(), a.showCmd(), a.minimizeCmd(), a.measureCmd(), a.casestudyCmd(), a.reportCmd(), a.campaignCmd())
 	return root
 }

@@ -423,8 +423,13 @@ type progressWriter struct {
 	violations int
 }
 
-func (w *progressWriter) before(run int, sofar *fuzz.Result) {
+// mark records the run in progress.
+func (w *progressWriter) mark(run int) {
 	os.WriteFile(filepath.Join(w.dir, workerRun), strconv.AppendInt(nil, int64(run), 10), 0o644)
+}
+
+func (w *progressWriter) before(run int, sofar *fuzz.Result) {
+	w.mark(run)
 	found := 0
 	for _, f := range sofar.Violations {
 		found += f.Count

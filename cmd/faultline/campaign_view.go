@@ -1,0 +1,313 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/campaign"
+)
+
+// loadCampaign reads a campaign's state: from its store when no process
+// holds it, else from the snapshot the running campaign writes.
+func loadCampaign(dir string) (campaign.Snapshot, *campaign.Store, error) {
+	st, err := campaign.Open(dir, false)
+	switch {
+	case errors.Is(err, campaign.ErrLocked):
+		sn, err := campaign.ReadSnapshot(dir)
+		return sn, nil, err
+	case err != nil:
+		return campaign.Snapshot{}, nil, err
+	}
+	sn, err := st.Snapshot()
+	if err != nil {
+		st.Close()
+		return sn, nil, err
+	}
+	return sn, st, nil
+}
+
+// campaignStatus is `campaign status --json`.
+type campaignStatus struct {
+	Dir        string  `json:"dir"`
+	Target     string  `json:"target"`
+	Strategy   string  `json:"strategy"`
+	Shard      string  `json:"shard,omitempty"`
+	Running    bool    `json:"running"`
+	Runs       int     `json:"runs"`
+	Events     int     `json:"events"`
+	ElapsedS   float64 `json:"elapsed_s"`
+	EventsPerS float64 `json:"events_per_s"`
+	Violations int     `json:"violations"`
+	Hits       int     `json:"hits"`
+	Minimized  int     `json:"minimized"`
+	Pending    int     `json:"pending"`
+	Sessions   int     `json:"sessions"`
+	Last       string  `json:"last,omitempty"`
+	// RSSStartKB and RSSLatestKB are the workers' peak RSS in the
+	// campaign's first minute and at their latest report.
+	RSSStartKB  int64 `json:"rss_start_kb"`
+	RSSLatestKB int64 `json:"rss_latest_kb"`
+}
+
+func statusOf(dir string, sn campaign.Snapshot) campaignStatus {
+	cs := campaignStatus{Dir: dir, Target: sn.Config.Target, Strategy: sn.Config.Strategy, Running: sn.Running,
+		Runs: sn.Stats.Runs, Events: sn.Stats.Events, ElapsedS: sn.Stats.ElapsedS, Violations: len(sn.Violations),
+		Sessions: sn.Stats.Sessions, Last: sn.Last, RSSStartKB: sn.Stats.RSSStartKB, RSSLatestKB: sn.Stats.RSSLatestKB()}
+	if sn.Config.Shards > 1 {
+		cs.Shard = fmt.Sprintf("%d/%d", sn.Config.Shard, sn.Config.Shards)
+	}
+	if cs.ElapsedS > 0 {
+		cs.EventsPerS = float64(cs.Events) / cs.ElapsedS
+	}
+	for _, v := range sn.Violations {
+		cs.Hits += v.Hits
+		switch v.Status {
+		case campaign.Minimized:
+			cs.Minimized++
+		case campaign.Pending:
+			cs.Pending++
+		}
+	}
+	return cs
+}
+
+func (a *app) campaignStatusCmd() *cobra.Command {
+	var (
+		dir    string
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "status --dir DIR",
+		Short: "What a campaign has done: runs, events/s, distinct violations, minimizations",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			sn, st, err := loadCampaign(dir)
+			if err != nil {
+				return inputErr(err)
+			}
+			if st != nil {
+				defer st.Close()
+			}
+			cs := statusOf(dir, sn)
+			if asJSON {
+				return writeJSON(a.stdout, cs)
+			}
+			return a.printCampaign(sn, a.stdout, dir)
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+// printCampaign prints a campaign's status line and its violations table.
+func (a *app) printCampaign(sn campaign.Snapshot, w io.Writer, dir ...string) error {
+	cs := statusOf(strings.Join(dir, ""), sn)
+	state := "stopped"
+	if cs.Running {
+		state = "running"
+	}
+	fmt.Fprintf(w, "campaign %s (%s, strategy %s", sn.Config.Target, state, cs.Strategy)
+	if cs.Shard != "" {
+		fmt.Fprintf(w, ", shard %s", cs.Shard)
+	}
+	fmt.Fprintf(w, "): %s, %d runs, %d events (%.0f events/s), %d distinct violations, %d hits, %d minimized\n",
+		fmtElapsed(cs.ElapsedS), cs.Runs, cs.Events, cs.EventsPerS, cs.Violations, cs.Hits, cs.Minimized)
+	if cs.RSSStartKB > 0 {
+		fmt.Fprintf(w, "worker peak RSS: %.1f MiB in the first minute, %.1f MiB at the latest report\n",
+			float64(cs.RSSStartKB)/1024, float64(cs.RSSLatestKB)/1024)
+	}
+	if len(sn.Violations) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	return violationTable(w, sn.Violations)
+}
+
+func violationTable(w io.Writer, vs []campaign.Violation) error {
+	t := tablewriter.NewWriter(w)
+	t.Header("id", "invariant", "hits", "found after", "by", "events", "minimized", "status")
+	for _, v := range vs {
+		min := "-"
+		if v.MinimizedEvents > 0 {
+			min = fmt.Sprint(v.MinimizedEvents)
+		}
+		by := v.Strategy
+		if by == "" {
+			by = "random"
+		}
+		status := v.Status
+		if v.Crash {
+			status += " (crash)"
+		}
+		if err := t.Append(v.ID, v.Invariant, v.Hits, fmtElapsed(v.AfterS), by, v.Events, min, status); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func (a *app) campaignListCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "list --dir DIR",
+		Short: "The distinct violations of a campaign",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			sn, st, err := loadCampaign(dir)
+			if err != nil {
+				return inputErr(err)
+			}
+			if st != nil {
+				defer st.Close()
+			}
+			if len(sn.Violations) == 0 {
+				fmt.Fprintln(a.stdout, "no violation yet")
+				return nil
+			}
+			return violationTable(a.stdout, sn.Violations)
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+func (a *app) campaignShowCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "show --dir DIR ID",
+		Short: "One violation of a campaign: where it was found, its minimization and its report",
+		Long: `show prints a violation (an ID prefix is enough) and writes its schedules and
+report into DIR/violations/ID/ (first.json, minimized.json, report.md), where
+faultline replay, show and report read them. With the campaign running it
+prints what the campaign's last status says.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			sn, st, err := loadCampaign(dir)
+			if err != nil {
+				return inputErr(err)
+			}
+			var v campaign.Violation
+			found := 0
+			for _, x := range sn.Violations {
+				if strings.HasPrefix(x.ID, args[0]) {
+					v = x
+					found++
+				}
+			}
+			if found != 1 {
+				if st != nil {
+					st.Close()
+				}
+				return inputErr(fmt.Errorf("campaign %s: %d violations match %q (see faultline campaign list --dir %s)", dir, found, args[0], dir))
+			}
+			vdir := violationDir(dir, v.ID)
+			if st != nil {
+				err := exportViolation(st, v.ID, vdir)
+				st.Close()
+				if err != nil {
+					return err
+				}
+			}
+			w := a.stdout
+			fmt.Fprintf(w, "%s %s\n  %s\n", v.ID, v.Invariant, v.Detail)
+			fmt.Fprintf(w, "  fingerprint: %s\n", v.Fingerprint)
+			fmt.Fprintf(w, "  hits: %d; first: run %d of seed %d (strategy %s), after %s, %d events\n",
+				v.Hits, v.Run, sn.Config.Seed, orDash(v.Strategy), fmtElapsed(v.AfterS), v.Events)
+			fmt.Fprintf(w, "  minimization: %s", v.Status)
+			if v.MinimizedEvents > 0 {
+				fmt.Fprintf(w, ", %d events in %.1f s", v.MinimizedEvents, v.MinimizeS)
+			}
+			if v.Note != "" {
+				fmt.Fprintf(w, " (%s)", v.Note)
+			}
+			fmt.Fprintln(w)
+			for _, f := range []string{"first.json", "minimized.json", "report.md"} {
+				p := filepath.Join(vdir, f)
+				if _, err := os.Stat(p); err == nil {
+					fmt.Fprintf(w, "  %-15s %s\n", f+":", p)
+				}
+			}
+			best := filepath.Join(vdir, "minimized.json")
+			if _, err := os.Stat(best); err != nil {
+				best = filepath.Join(vdir, "first.json")
+			}
+			fmt.Fprintf(w, "  replay:         faultline replay %s\n", best)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+// exportViolation writes a violation's stored files into vdir.
+func exportViolation(st *campaign.Store, id, vdir string) error {
+	files := map[string]string{campaign.BlobFirst: "first.json", campaign.BlobMinimized: "minimized.json",
+		campaign.BlobReport: "report.md"}
+	for blob, name := range files {
+		b, err := st.Blob(id, blob)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			continue
+		}
+		if err := os.MkdirAll(vdir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(vdir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *app) campaignMergeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "merge DST SRC...",
+		Short: "Merge the stores of a campaign's shards into DST, without duplicates",
+		Long: `merge copies into DST (a campaign directory, created when absent) the runs and
+violations of each SRC that DST lacks. Runs already in DST are skipped, so
+merging twice counts nothing twice. DST becomes the whole campaign: resuming
+it runs what no shard ran.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			dst, err := campaign.Open(args[0], true)
+			if err != nil {
+				return inputErr(err)
+			}
+			defer dst.Close()
+			for _, dir := range args[1:] {
+				src, err := campaign.Open(dir, false)
+				if err != nil {
+					return inputErr(err)
+				}
+				ms, err := dst.Merge(src)
+				src.Close()
+				if err != nil {
+					return inputErr(err)
+				}
+				fmt.Fprintf(a.stdout, "%s: %d pieces (%d runs) added, %d already there, %d new violations\n",
+					dir, ms.Pieces, ms.Runs, ms.Skipped, ms.Violations)
+			}
+			sn, err := dst.Snapshot()
+			if err != nil {
+				return err
+			}
+			if err := writeSnapshotFinal(args[0], sn); err != nil {
+				return err
+			}
+			return a.printCampaign(sn, a.stdout, args[0])
+		},
+	}
+}
