@@ -249,7 +249,7 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 		start: time.Now(), known: map[string]bool{}, workers: cf.workers, minq: make(chan string, 1024),
 		minCancel: make(chan struct{})}
 	co.opts = study.Options(fuzz.Options{Seed: cfg.Seed, Command: "faultline fuzz " + strings.Join(cfg.FuzzArgs, " ")})
-	if n, err := flagInt(cfg.FuzzArgs, "nodes"); err == nil {
+	if n, err := strconv.Atoi(flagValue(cfg.FuzzArgs, "nodes")); err == nil {
 		co.opts.Nodes = n
 	}
 	vs, err := st.Violations()
@@ -344,14 +344,18 @@ func writeSnapshotFinal(dir string, sn campaign.Snapshot) error {
 	return campaign.WriteSnapshot(dir, sn)
 }
 
-// flagInt reads the value of --name in a list of flags.
-func flagInt(args []string, name string) (int, error) {
+// flagValue reads the value of --name (as "--name V" or "--name=V") in a
+// list of flags ("" when absent).
+func flagValue(args []string, name string) string {
 	for i, arg := range args {
 		if arg == "--"+name && i+1 < len(args) {
-			return strconv.Atoi(args[i+1])
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(arg, "--"+name+"="); ok {
+			return v
 		}
 	}
-	return 0, errors.New("absent")
+	return ""
 }
 
 // worker is one worker process of a campaign.

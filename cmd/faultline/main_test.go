@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -220,16 +222,38 @@ func TestShowGolden(t *testing.T) {
 	}
 }
 
+var (
+	buildOnce sync.Once
+	binPath   string
+	binErr    error
+)
+
+// faultlineBinary builds the command once per test process.
+func faultlineBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "faultline-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "faultline")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
 // TestBinary runs the real command, through testing.Main, as a user does.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "faultline")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := faultlineBinary(t)
 	dir := t.TempDir()
 	run := func(args ...string) (int, string, string) {
 		cmd := exec.Command(bin, args...)
@@ -286,4 +310,12 @@ func TestBinary(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "reproduced 3/3") || strings.Contains(stderr, "goroutine ") {
 		t.Fatalf("replay of a crash: exit %d\n%s\n%s", code, out, stderr)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }

@@ -527,6 +527,9 @@ func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
 		if crashes > maxCrashRestarts {
 			return nil, crashes, fmt.Errorf("minimize: %d candidates crashed the process; the last: %s", crashes, c.Message)
 		}
+		if budget, err := time.ParseDuration(flagValue(args, "budget")); err == nil && time.Since(start) > budget {
+			return nil, crashes, fmt.Errorf("minimize: budget spent restarting after %d candidates crashed the process; the last: %s", crashes, c.Message)
+		}
 		f, err := os.OpenFile(filepath.Join(dir, minimizeCrashes), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
 			return nil, crashes, err
