@@ -44,16 +44,17 @@ background minimizer is done with it. A campaign killed at any moment
 
 // campaignFlags are the flags start and resume share.
 type campaignFlags struct {
-	dir      string
-	workers  int
-	time     time.Duration
-	progress bool
+	dir     string
+	workers int
+	time    time.Duration
+	stopAt  int
 }
 
 func (f *campaignFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.dir, "dir", "", "the campaign's directory (its store, reports and schedules)")
 	c.Flags().IntVar(&f.workers, "workers", runtime.NumCPU(), "worker processes")
 	c.Flags().DurationVar(&f.time, "time", 0, "stop after this long (0: until interrupted)")
+	c.Flags().IntVar(&f.stopAt, "stop-at", 0, "stop once the campaign holds this many distinct violations (0: never)")
 	_ = c.MarkFlagRequired("dir")
 }
 
@@ -61,8 +62,8 @@ func (f *campaignFlags) check() error {
 	if f.workers < 1 || f.workers > 256 {
 		return usageErr("campaign: --workers %d: want 1..256", f.workers)
 	}
-	if f.time < 0 {
-		return usageErr("campaign: --time cannot be negative")
+	if f.time < 0 || f.stopAt < 0 {
+		return usageErr("campaign: --time and --stop-at cannot be negative")
 	}
 	return nil
 }
@@ -164,7 +165,7 @@ func (a *app) campaignStartCmd() *cobra.Command {
 	f.IntVar(&pctDepth, "pct-depth", 3, "PCT's depth d (d-1 priority change points per run)")
 	f.StringVar(&shard, "shard", "", "run shard I of N (I/N): N machines split the run space without overlap")
 	f.IntVar(&chunk, "chunk", 0, "runs per chunk, the unit handed to a worker (0: about 50,000 events)")
-	f.DurationVar(&minimizeBudget, "minimize-budget", 2*time.Minute, "time budget of each background minimization")
+	f.DurationVar(&minimizeBudget, "minimize-budget", 2*time.Minute, "time budget of each background minimization (0: do not minimize)")
 	_ = c.MarkFlagRequired("target")
 	return c
 }
@@ -210,6 +211,7 @@ type coordinator struct {
 	known     map[string]bool
 	last      string
 	workers   int
+	stopAt    int
 	lastSnap  time.Time
 	failures  int
 	fatal     error
@@ -246,7 +248,7 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 		return err
 	}
 	co := &coordinator{a: a, st: st, cfg: cfg, study: study, dir: cf.dir, plan: plan, base: base,
-		start: time.Now(), known: map[string]bool{}, workers: cf.workers, minq: make(chan string, 1024),
+		start: time.Now(), known: map[string]bool{}, workers: cf.workers, stopAt: cf.stopAt, minq: make(chan string, 1024),
 		minCancel: make(chan struct{})}
 	co.opts = study.Options(fuzz.Options{Seed: cfg.Seed, Command: "faultline fuzz " + strings.Join(cfg.FuzzArgs, " ")})
 	if n, err := strconv.Atoi(flagValue(cfg.FuzzArgs, "nodes")); err == nil {
@@ -258,7 +260,7 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 	}
 	for _, v := range vs {
 		co.known[v.Fingerprint] = true
-		if v.Status == campaign.Pending {
+		if v.Status == campaign.Pending && cfg.MinimizeBudgetS > 0 {
 			co.minq <- v.ID
 		}
 	}
@@ -311,7 +313,7 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 	// Minimizations still queued run to the end: a campaign leaves its
 	// bugs minimized.
 	close(co.minq)
-	if n := co.pendingMinimizations(); n > 0 {
+	if n := co.pendingMinimizations(); n > 0 && cfg.MinimizeBudgetS > 0 {
 		fmt.Fprintf(a.stderr, "campaign: minimizing %d violation(s) before stopping\n", n)
 	}
 	<-minDone
@@ -540,10 +542,16 @@ func (co *coordinator) record(p campaign.Piece, found []campaign.Finding) {
 	}
 	for _, id := range fresh {
 		co.last = id
+		if co.cfg.MinimizeBudgetS <= 0 {
+			continue // background minimization off: the violation stays pending
+		}
 		select {
 		case co.minq <- id:
 		default: // a full queue: the violation stays pending for the next session
 		}
+	}
+	if co.stopAt > 0 && len(co.known) >= co.stopAt {
+		co.plan.Close()
 	}
 	if len(fresh) > 0 || time.Since(co.lastSnap) >= time.Second {
 		co.snapshotLocked(true)
@@ -688,9 +696,6 @@ func (co *coordinator) minimize(id string) campaign.Outcome {
 	}
 	out := filepath.Join(vdir, "minimized.json")
 	budget := time.Duration(co.cfg.MinimizeBudgetS * float64(time.Second))
-	if budget <= 0 {
-		budget = 2 * time.Minute
-	}
 	cmd := exec.Command(co.a.self, "minimize", in, "--out", out, "--budget", budget.String(), "--json")
 	var stdout strings.Builder
 	stderr := &limitedBuffer{limit: crashOutputLimit}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"syscall"
 	"testing"
 
@@ -41,6 +42,12 @@ type serveReply struct {
 
 func (a *app) serveWorker(study casestudies.Study, opts fuzz.Options, dir string) error {
 	opts.Progress, opts.Out, opts.Time, opts.KeepGoing = nil, "", 0, true
+	if os.Getenv("GOGC") == "" {
+		// A worker's live heap is small (tens of MiB) and its garbage is
+		// many short walks: collecting less often buys about a sixth more
+		// events/s (measure scaling) for a few more MiB.
+		debug.SetGCPercent(400)
+	}
 	pw := &progressWriter{dir: dir}
 	return a.withT(func(t *testing.T) error {
 		in := bufio.NewScanner(os.Stdin)

@@ -30,7 +30,7 @@ func (a *app) measureCmd() *cobra.Command {
 		Long: `measure runs the experiments whose tables are committed under results/.
 Each prints the command line that made it, so a reader can rerun it.`,
 	}
-	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd())
+	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd(), a.measureScalingCmd(), a.measureStrategiesCmd())
 	return c
 }
 
