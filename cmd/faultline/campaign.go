@@ -212,6 +212,7 @@ type coordinator struct {
 	last      string
 	workers   int
 	stopAt    int
+	stoppedAt float64
 	lastSnap  time.Time
 	failures  int
 	fatal     error
@@ -220,7 +221,15 @@ type coordinator struct {
 	minProc   *os.Process
 }
 
-func (co *coordinator) elapsed() float64 { return co.base + time.Since(co.start).Seconds() }
+// elapsed is the campaign's fuzzing time: every session's, up to now or
+// to when this session's workers stopped (the minimizations a campaign
+// finishes before it ends are not counted).
+func (co *coordinator) elapsed() float64 {
+	if co.stoppedAt > 0 {
+		return co.stoppedAt
+	}
+	return co.base + time.Since(co.start).Seconds()
+}
 
 // maxWorkerFailures bounds the worker deaths in a row that are not crashes
 // of a run (a broken binary, a bad flag) before the campaign gives up.
@@ -310,6 +319,9 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 	wg.Wait()
 	stop()
 	<-progressDone
+	co.mu.Lock()
+	co.stoppedAt = co.elapsed()
+	co.mu.Unlock()
 	// Minimizations still queued run to the end: a campaign leaves its
 	// bugs minimized.
 	close(co.minq)
