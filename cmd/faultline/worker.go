@@ -90,7 +90,14 @@ type crash struct {
 	Message string // the panic or fatal error, first line
 	Where   string // the function that panicked
 	Report  string // the whole report, cut
+	// Invariant is NoPanic for a panic, Fatal for a run that ended its
+	// process with an error (a deadlock in a node's bubble, say).
+	Invariant string
 }
+
+// runFailed is how a fuzz worker reports a run that failed with an error
+// rather than a panic.
+var runFailed = regexp.MustCompile(`^faultline: fuzz: run \d+: (.*)$`)
 
 var frameArgs = regexp.MustCompile(`^(.*)\(.*\)$`)
 
@@ -127,19 +134,32 @@ func parseCrash(stderr string) (crash, bool) {
 		}
 		break
 	}
+	if c.Message == "" {
+		for _, l := range lines {
+			if m := runFailed.FindStringSubmatch(l); m != nil {
+				return crash{Message: m[1], Report: l, Invariant: "Fatal"}, true
+			}
+		}
+	}
 	return c, c.Message != ""
 }
 
 // violation turns a crash into the violation a schedule records.
 func (c crash) violation(step int) *interpose.Violation {
-	fp := "NoPanic: " + interpose.StableText(c.Message)
+	inv, detail := c.Invariant, "the process crashed: "+c.Message
+	if inv == "" {
+		inv = "NoPanic"
+	} else {
+		detail = "a run failed: " + c.Message
+	}
+	fp := inv + ": " + interpose.StableText(c.Message)
 	if c.Where != "" {
 		fp += " (" + c.Where + ")"
 	}
 	return &interpose.Violation{
-		Invariant:   "NoPanic",
+		Invariant:   inv,
 		Fingerprint: fp,
-		Detail:      "the process crashed: " + c.Message,
+		Detail:      detail,
 		Step:        step,
 		Crash:       true,
 	}
@@ -502,6 +522,7 @@ func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
 	defer os.RemoveAll(dir)
 	crashes := 0
 	start := time.Now()
+	final := false
 	for {
 		code, stderr, err := a.spawn(append(cloneArgs(args), "--worker-dir", dir)...)
 		if err != nil {
@@ -528,7 +549,13 @@ func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
 			return nil, crashes, fmt.Errorf("minimize: %d candidates crashed the process; the last: %s", crashes, c.Message)
 		}
 		if budget, err := time.ParseDuration(flagValue(args, "budget")); err == nil && time.Since(start) > budget {
-			return nil, crashes, fmt.Errorf("minimize: budget spent restarting after %d candidates crashed the process; the last: %s", crashes, c.Message)
+			if final {
+				return nil, crashes, fmt.Errorf("minimize: budget spent restarting after %d candidates crashed the process; the last: %s", crashes, c.Message)
+			}
+			// The budget is spent: one last worker resumes from the
+			// checkpoint only to check and write the best schedule so far.
+			final = true
+			args = append(cloneArgs(args), "--budget", "1ns")
 		}
 		f, err := os.OpenFile(filepath.Join(dir, minimizeCrashes), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
