@@ -389,7 +389,7 @@ func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run 
 	if dir == "" {
 		return nil
 	}
-	name := fmt.Sprintf("%s-%s-seed%d-run%d.json", target, slug(f.Fingerprint), seed, run)
+	name := fmt.Sprintf("%s-%s-seed%d-run%d.json", target, Slug(f.Fingerprint), seed, run)
 	path := filepath.Join(dir, name)
 	if err := s.WriteFile(path); err != nil {
 		return fmt.Errorf("fuzz: %w", err)
@@ -401,8 +401,9 @@ func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run 
 	return nil
 }
 
-// slug turns a fingerprint into a short file-name part.
-func slug(fp string) string {
+// Slug turns a fingerprint into a short file-name part: letters and digits,
+// other runs of characters as one '-', at most about 40 bytes.
+func Slug(fp string) string {
 	var b strings.Builder
 	for _, r := range fp {
 		switch {

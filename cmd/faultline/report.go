@@ -7,22 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/dpor"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/report"
 )
 
 // reportFormats are the formats `faultline report` renders so far.
@@ -91,7 +86,7 @@ Every format is a rendering of the file, never a second source of truth.
 					return emit(&b)
 				})
 			}
-			if err := renderReport(&b, format, args[0], s, currentEnv()); err != nil {
+			if err := renderReport(&b, format, args[0], s, report.CurrentEnv()); err != nil {
 				return err
 			}
 			return emit(&b)
@@ -105,247 +100,18 @@ Every format is a rendering of the file, never a second source of truth.
 // writeReport writes the Markdown report of the schedule file at path next
 // to it (the same name, .md for .json) and returns its path.
 func writeReport(path string) (string, error) {
-	s, err := interpose.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := markdownReport(&b, path, s, currentEnv()); err != nil {
-		return "", err
-	}
-	out := strings.TrimSuffix(path, ".json") + ".md"
-	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
-		return "", err
-	}
-	return out, nil
+	return report.WriteMarkdown(path, report.CurrentEnv())
 }
 
-// reportEnv is what a report says about the tools that made it.
-type reportEnv struct {
-	Faultline, Go string
-}
-
-// currentEnv describes this binary: the module version (or the VCS revision
-// of a build from source) and the Go version.
-func currentEnv() reportEnv {
-	env := reportEnv{Faultline: "(devel)", Go: runtime.Version()}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		env.Faultline = bi.Main.Version
-		for _, st := range bi.Settings {
-			if st.Key == "vcs.revision" && len(st.Value) >= 12 {
-				env.Faultline += " " + st.Value[:12]
-			}
-		}
-	}
-	return env
-}
-
-func renderReport(w io.Writer, format, path string, s *interpose.Schedule, env reportEnv) error {
+// renderReport renders the formats that need no replay, from the file alone.
+func renderReport(w io.Writer, format, path string, s *interpose.Schedule, env report.Env) error {
 	switch format {
 	case "mermaid":
-		return mermaid(w, s)
+		return report.Mermaid(w, s)
 	case "text":
-		return show(w, path, s)
+		return report.Text(w, path, s)
 	}
-	return markdownReport(w, path, s, env)
-}
-
-// plain names a violated invariant in plain words.
-func plain(v *interpose.Violation) string {
-	if v == nil {
-		return "No violation"
-	}
-	switch v.Invariant {
-	case "ElectionSafety":
-		return "Two leaders in one term"
-	case "LogMatching":
-		return "Two logs hold different entries at the same index and term"
-	case "LeaderCompleteness":
-		return "A leader lacks an entry committed before its term"
-	case "StateMachineSafety":
-		return "Two nodes applied different entries at the same index"
-	case "LeaderAppendOnly":
-		return "A leader overwrote or deleted entries of its own log"
-	case "NoPanic":
-		return "A node panicked"
-	}
-	return "Invariant " + v.Invariant + " broken"
-}
-
-func markdownReport(w io.Writer, path string, s *interpose.Schedule, env reportEnv) error {
-	v := s.Violation
-	fmt.Fprintf(w, "# %s", plain(v))
-	if v != nil {
-		fmt.Fprintf(w, " (%s)", v.Invariant)
-	}
-	fmt.Fprintf(w, "\n\n")
-	if v != nil {
-		fmt.Fprintf(w, "%s, after event %d of %d.\n\n", v.Detail, v.Step, len(s.Events))
-	}
-	t := s.Target
-	fmt.Fprintf(w, "## Environment\n\n")
-	fmt.Fprintf(w, "- faultline %s, %s\n", env.Faultline, env.Go)
-	if r := t.Config["raft"]; r != "" {
-		fmt.Fprintf(w, "- %s\n", r)
-	}
-	fmt.Fprintf(w, "- target `%s`, %d nodes, seed %d", t.Name, t.Nodes, t.Seed)
-	if t.Bug != "" {
-		fmt.Fprintf(w, ", injected bug `%s`", t.Bug)
-	}
-	fmt.Fprintln(w)
-	if len(t.Config) > 0 {
-		keys := make([]string, 0, len(t.Config))
-		for k := range t.Config {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = "`" + k + "=" + t.Config[k] + "`"
-		}
-		fmt.Fprintf(w, "- configuration: %s\n", strings.Join(parts, ", "))
-	}
-	if o := s.Origin; o != nil && o.Command != "" {
-		fmt.Fprintf(w, "- made by `%s`\n", o.Command)
-	}
-	fmt.Fprintf(w, "\n## Replay\n\n```sh\nfaultline replay %s\n```\n\n", filepath.Base(path))
-	fmt.Fprintf(w, "## What happened\n\n```mermaid\n")
-	if err := mermaid(w, s); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "```\n\n")
-	if len(s.Final) > 0 {
-		fmt.Fprintf(w, "## State at the violation\n\n")
-		tb := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
-		if err := finalTable(tb, s.Final); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "## Schedule\n\n")
-	fmt.Fprintf(w, "`%s`: %d events, %d of them external", filepath.Base(path), len(s.Events), s.Externals())
-	if m := s.Minimization; m != nil {
-		fmt.Fprintf(w, "; minimized from %d events (%d external) with %d replays in %.1f s, reproduced %d of %d",
-			m.InitialEvents, m.InitialExternals, m.Replays, m.ElapsedS, m.Reproduced, m.Runs)
-	}
-	fmt.Fprintf(w, ".\n")
-	if v != nil {
-		fmt.Fprintf(w, "Violation fingerprint: `%s`.\n", v.Fingerprint)
-	}
-	return nil
-}
-
-// mermaid draws the schedule as a Mermaid sequence diagram: one participant
-// per node, an arrow per delivery, notes for what happens at a node (timers,
-// crashes, recoveries, client operations, membership changes) or across the
-// cluster (partitions, heals), and the violation marked after its event.
-// Runs of uneventful heartbeats fold into one note.
-func mermaid(w io.Writer, s *interpose.Schedule) error {
-	n := s.Target.Nodes
-	fmt.Fprintln(w, "sequenceDiagram")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(w, "    participant n%d\n", i)
-	}
-	all := fmt.Sprintf("n1,n%d", n)
-	if n == 1 {
-		all = "n1"
-	}
-	step := 0
-	if v := s.Violation; v != nil {
-		step = v.Step
-	}
-	for i := 0; i < len(s.Events); i++ {
-		e := s.Events[i]
-		if k := heartbeats(s.Events, i); k >= 2 {
-			fmt.Fprintf(w, "    Note over %s: %d uneventful heartbeats\n", all, k)
-			i += k - 1
-			if step > i-k+1 && step <= i+1 {
-				violationNote(w, all, s.Violation)
-			}
-			continue
-		}
-		event(w, e, all)
-		if step == i+1 {
-			violationNote(w, all, s.Violation)
-		}
-	}
-	return nil
-}
-
-// heartbeats counts the uneventful heartbeat deliveries from events[i] on.
-func heartbeats(events []interpose.Event, i int) int {
-	k := 0
-	for ; i+k < len(events); k++ {
-		e := events[i+k]
-		if e.Kind != interpose.Deliver || e.Msg == nil || !strings.HasPrefix(e.Msg.Type, "Heartbeat") || e.Result != "" {
-			break
-		}
-	}
-	return k
-}
-
-func violationNote(w io.Writer, all string, v *interpose.Violation) {
-	fmt.Fprintf(w, "    Note over %s: VIOLATION %s: %s\n", all, v.Invariant, label(v.Detail))
-}
-
-// event writes one event as an arrow or a note.
-func event(w io.Writer, e interpose.Event, all string) {
-	res := ""
-	if e.Result != "" {
-		res = " (" + label(e.Result) + ")"
-	}
-	switch e.Kind {
-	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
-		if e.Msg == nil {
-			return
-		}
-		m := e.Msg
-		text := label(m.Type)
-		if m.Key != "" && m.Key != "timer" {
-			text += " " + label(m.Key)
-		}
-		switch {
-		case m.From == m.To && m.Key == "timer":
-			fmt.Fprintf(w, "    Note right of n%d: timer %s%s\n", m.To, label(m.Type), res)
-		case e.Kind == interpose.Deliver:
-			fmt.Fprintf(w, "    n%d->>n%d: %s%s\n", m.From, m.To, text, res)
-		case e.Kind == interpose.Drop:
-			fmt.Fprintf(w, "    n%d--xn%d: dropped %s\n", m.From, m.To, text)
-		default:
-			fmt.Fprintf(w, "    Note over n%d,n%d: duplicated %s\n", m.From, m.To, text)
-		}
-	case interpose.Partition:
-		fmt.Fprintf(w, "    Note over %s: partition %s\n", all, label(groups(e.Groups)))
-	case interpose.Heal:
-		fmt.Fprintf(w, "    Note over %s: heal\n", all)
-	case interpose.Client:
-		fmt.Fprintf(w, "    Note right of n%d: client '%s'%s\n", e.Node, label(e.Data), res)
-	case interpose.Membership:
-		fmt.Fprintf(w, "    Note right of n%d: %s n%d%s\n", e.Node, label(e.Op), e.Peer, res)
-	case interpose.Transfer:
-		fmt.Fprintf(w, "    Note right of n%d: leadership transfer%s\n", e.Node, res)
-	default: // start, crash, recover, advance
-		fmt.Fprintf(w, "    Note right of n%d: %s%s\n", e.Node, e.Kind, res)
-	}
-}
-
-func groups(gs [][]int) string {
-	parts := make([]string, len(gs))
-	for i, g := range gs {
-		names := make([]string, len(g))
-		for j, x := range g {
-			names[j] = "n" + strconv.Itoa(x)
-		}
-		parts[i] = "{" + strings.Join(names, " ") + "}"
-	}
-	return strings.Join(parts, " | ")
-}
-
-// label makes text safe inside a Mermaid message or note: no line breaks,
-// and none of the characters Mermaid reads as syntax there.
-func label(s string) string {
-	r := strings.NewReplacer("\n", " ", "\r", " ", ";", ",", "#", "no.", "%", " pct", "<", "‹", ">", "›", "\"", "'")
-	return r.Replace(s)
+	return report.Markdown(w, path, s, env)
 }
 
 // shivizRegexp is the regular expression ShiViz parses the log with.
@@ -480,7 +246,7 @@ func svgReport(w io.Writer, t *testing.T, target interpose.Target, s *interpose.
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="monospace" font-size="11">`+"\n", width, height)
 	fmt.Fprintf(w, "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker></defs>\n")
 	fmt.Fprintf(w, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n")
-	fmt.Fprintf(w, "<text x=\"%d\" y=\"20\" font-size=\"13\">%s</text>\n", left, xmlText(s.Target.Name+": "+plain(s.Violation)))
+	fmt.Fprintf(w, "<text x=\"%d\" y=\"20\" font-size=\"13\">%s</text>\n", left, xmlText(s.Target.Name+": "+report.Title(s.Violation)))
 	// Partitions: shade from the partition's row to the heal's.
 	cut := -1
 	shade := func(from, to int) {

@@ -38,7 +38,9 @@
 //
 // Your own service: build a Target with NewTarget and Options (your FSM,
 // your stores, your raft.Config adjustments, your invariants over the FSMs)
-// and hand it to package fuzz. example_service_test.go is a complete example.
+// and hand it to package fuzz (example_service_test.go is a complete
+// example), or to faultlinetest.Fuzz, which fuzzes from an ordinary test and
+// keeps what it finds in testdata (example_gotest_test.go).
 //
 // Panics in your FSM, its snapshots and your stores, and in raft.NewRaft,
 // are recovered and reported as NoPanic faults. A panic in raft's own

@@ -1,0 +1,52 @@
+// Package faultlinetest fuzzes a raft-based service from an ordinary Go test,
+// for a bounded time, keeping what it finds as a corpus, the way `go test`
+// treats testdata/fuzz for Go's native fuzzing.
+//
+//	func TestFuzzBank(t *testing.T) {
+//		faultlinetest.Fuzz(t, target, faultlinetest.Options{Time: 10 * time.Second})
+//	}
+//
+// Fuzz does two things, in order:
+//
+//  1. The corpus. Every *.json file directly in Options.Dir (default
+//     testdata/faultline/<test name>) is a schedule and is replayed
+//     (Options.Repeat times, fuzz.Replay). One that still shows its recorded
+//     violation in any replay fails the test, naming the file, the
+//     violation, its report and the command that replays it. One that no
+//     longer shows it is logged ("fixed?") and kept: delete it when the fix
+//     is in. A file that cannot be read (damaged, another version, another
+//     target) fails the test with a one-line reason; a schedule that records
+//     no violation, or one that crashed a process, is logged and skipped.
+//     When anything in the corpus failed, Fuzz stops there: the test has
+//     failed already, and fuzzing would find the same bug again.
+//  2. Fuzzing, for Options.Time (a fifth of it under -short), with
+//     fuzz.Run: seeded walks from Options.Seed, stopping at the first
+//     violation whose schedule replays. Each violation found is minimized
+//     (package minimize, within Options.MinimizeBudget) and saved in the
+//     corpus directory as <fingerprint>.json, with its Markdown report
+//     (package report) as <fingerprint>.md; the test fails with the
+//     invariant, the detail, the report's path and the replay command. A
+//     schedule that could not be minimized (the minimizer failed, or did not
+//     reproduce it) is saved as found. An existing file is never
+//     overwritten: a second schedule of one fingerprint gets a suffix (-2,
+//     -3, ...). Only the saved schedule is kept; the minimized one records
+//     its parent's hash.
+//
+// Commit the corpus directory: the next `go test` replays what was found
+// before it looks for anything new, and fails until the bug is fixed.
+//
+// Determinism: what is explored depends only on the seed and the options;
+// the Time bound decides how many runs there are, never what they do. Run i
+// of seed s is the same walk every time, so the same test on the same code
+// finds the same first violation, however fast the machine, when it finds it
+// within the bound. (Replays are as exact as the target's: see package
+// hraft's notes on determinism.)
+//
+// The replay command is `go test -run '^TestName$' ./path/to/pkg`, the
+// package's directory relative to the module root (the directory holding
+// go.mod above the test's working directory), to run from the module root.
+//
+// Fuzz runs in the test's process: a panic in your FSM or stores is a
+// NoPanic violation (package hraft recovers it), but a panic in raft's own
+// goroutines ends the test binary.
+package faultlinetest

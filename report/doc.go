@@ -1,0 +1,17 @@
+// Package report renders a schedule for people: a Markdown bug report with a
+// Mermaid sequence diagram (Markdown), the diagram alone (Mermaid), and one
+// line per event with the final state (Text, what `faultline show` prints).
+//
+// Contract: every rendering is a rendering of the schedule and of the Env
+// passed in, and nothing else. Nothing is replayed and nothing is read from
+// the system; the same schedule and Env give the same bytes, so renderings
+// can be compared with golden files. Markdown, Mermaid and Text write only to
+// their io.Writer; WriteMarkdown reads a schedule file and writes its report
+// next to it. CurrentEnv is the only function that looks at the process (the
+// build information and the Go version); pass a fixed Env for output that
+// must not change from one build to the next.
+//
+// Text and labels taken from a schedule (details, client payloads, message
+// keys) are made safe for Mermaid: no line breaks, and none of the characters
+// Mermaid reads as syntax in a message or a note.
+package report

@@ -1,0 +1,129 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Title names a violated invariant in plain words ("No violation" for nil).
+func Title(v *interpose.Violation) string {
+	if v == nil {
+		return "No violation"
+	}
+	switch v.Invariant {
+	case "ElectionSafety":
+		return "Two leaders in one term"
+	case "LogMatching":
+		return "Two logs hold different entries at the same index and term"
+	case "LeaderCompleteness":
+		return "A leader lacks an entry committed before its term"
+	case "StateMachineSafety":
+		return "Two nodes applied different entries at the same index"
+	case "LeaderAppendOnly":
+		return "A leader overwrote or deleted entries of its own log"
+	case "NoPanic":
+		return "A node panicked"
+	}
+	return "Invariant " + v.Invariant + " broken"
+}
+
+// Markdown writes the bug report of the schedule s, read from the file at
+// path: the violation in plain words, the environment (env, the target and
+// its configuration, the seed, the command that made it), the replay
+// command, a Mermaid sequence diagram (Mermaid), each node's state at the
+// violation and the schedule's statistics. Only path's base name appears.
+func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
+	v := s.Violation
+	fmt.Fprintf(w, "# %s", Title(v))
+	if v != nil {
+		fmt.Fprintf(w, " (%s)", v.Invariant)
+	}
+	fmt.Fprintf(w, "\n\n")
+	if v != nil {
+		fmt.Fprintf(w, "%s, after event %d of %d.\n\n", v.Detail, v.Step, len(s.Events))
+	}
+	t := s.Target
+	fmt.Fprintf(w, "## Environment\n\n")
+	fmt.Fprintf(w, "- faultline %s, %s\n", env.Faultline, env.Go)
+	if r := t.Config["raft"]; r != "" {
+		fmt.Fprintf(w, "- %s\n", r)
+	}
+	fmt.Fprintf(w, "- target `%s`, %d nodes, seed %d", t.Name, t.Nodes, t.Seed)
+	if t.Bug != "" {
+		fmt.Fprintf(w, ", injected bug `%s`", t.Bug)
+	}
+	fmt.Fprintln(w)
+	if len(t.Config) > 0 {
+		keys := make([]string, 0, len(t.Config))
+		for k := range t.Config {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = "`" + k + "=" + t.Config[k] + "`"
+		}
+		fmt.Fprintf(w, "- configuration: %s\n", strings.Join(parts, ", "))
+	}
+	if o := s.Origin; o != nil && o.Command != "" {
+		fmt.Fprintf(w, "- made by `%s`\n", o.Command)
+	}
+	replay := env.Replay
+	if replay == "" {
+		replay = "faultline replay " + filepath.Base(path)
+	}
+	fmt.Fprintf(w, "\n## Replay\n\n```sh\n%s\n```\n\n", replay)
+	fmt.Fprintf(w, "## What happened\n\n```mermaid\n")
+	if err := Mermaid(w, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "```\n\n")
+	if len(s.Final) > 0 {
+		fmt.Fprintf(w, "## State at the violation\n\n")
+		tb := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
+		if err := finalTable(tb, s.Final); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "## Schedule\n\n")
+	fmt.Fprintf(w, "`%s`: %d events, %d of them external", filepath.Base(path), len(s.Events), s.Externals())
+	if m := s.Minimization; m != nil {
+		fmt.Fprintf(w, "; minimized from %d events (%d external) with %d replays in %.1f s, reproduced %d of %d",
+			m.InitialEvents, m.InitialExternals, m.Replays, m.ElapsedS, m.Reproduced, m.Runs)
+	}
+	fmt.Fprintf(w, ".\n")
+	if v != nil {
+		fmt.Fprintf(w, "Violation fingerprint: `%s`.\n", v.Fingerprint)
+	}
+	return nil
+}
+
+// WriteMarkdown writes the Markdown report of the schedule file at path next
+// to it (the same name, .md for .json) and returns the report's path.
+func WriteMarkdown(path string, env Env) (string, error) {
+	s, err := interpose.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	var b bytes.Buffer
+	if err := Markdown(&b, path, s, env); err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	out := strings.TrimSuffix(path, ".json") + ".md"
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("report: %w", err)
+	}
+	return out, nil
+}
