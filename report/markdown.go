@@ -34,6 +34,8 @@ func Title(v *interpose.Violation) string {
 		return "A leader overwrote or deleted entries of its own log"
 	case "NoPanic":
 		return "A node panicked"
+	case "Fatal":
+		return "A run ended its process with an error"
 	}
 	return "Invariant " + v.Invariant + " broken"
 }
