@@ -11,7 +11,8 @@ import (
 
 // Range is the runs [First, First+Count).
 type Range struct {
-	First, Count int
+	First int `json:"first"`
+	Count int `json:"count"`
 }
 
 // End is the first run after r.
@@ -132,6 +133,14 @@ func (p *Planner) Close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+}
+
+// Frontier is the first run of the first chunk not handed out yet: below
+// it, every run of this shard is done except the holes.
+func (p *Planner) Frontier() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.next * p.cfg.Chunk
 }
 
 // Holes returns the holes not handed out yet.

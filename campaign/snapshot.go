@@ -21,6 +21,11 @@ type Snapshot struct {
 	Workers int `json:"workers,omitempty"`
 	// Last is the ID of the violation found last ("" for none).
 	Last string `json:"last,omitempty"`
+	// Frontier and Holes say which runs are done: every run of the
+	// shard below Frontier except those in Holes (ranges left by pieces in
+	// flight when a session ended).
+	Frontier int     `json:"frontier"`
+	Holes    []Range `json:"holes,omitempty"`
 }
 
 // snapshotFile is the snapshot's name in a campaign directory.
@@ -40,6 +45,11 @@ func (s *Store) Snapshot() (Snapshot, error) {
 		return sn, err
 	}
 	sn.Violations = append([]Violation{}, sn.Violations...)
+	p, err := s.Plan()
+	if err != nil {
+		return sn, err
+	}
+	sn.Frontier, sn.Holes = p.Frontier(), p.Holes()
 	return sn, nil
 }
 

@@ -50,6 +50,10 @@ type campaignStatus struct {
 	Pending    int     `json:"pending"`
 	Sessions   int     `json:"sessions"`
 	Last       string  `json:"last,omitempty"`
+	// Frontier and Holes: every run below Frontier is done (of this
+	// shard's chunks) except the holes.
+	Frontier int              `json:"frontier"`
+	Holes    []campaign.Range `json:"holes,omitempty"`
 	// RSSStartKB and RSSLatestKB are the workers' peak RSS in the
 	// campaign's first minute and at their latest report.
 	RSSStartKB  int64 `json:"rss_start_kb"`
@@ -59,7 +63,7 @@ type campaignStatus struct {
 func statusOf(dir string, sn campaign.Snapshot) campaignStatus {
 	cs := campaignStatus{Dir: dir, Target: sn.Config.Target, Strategy: sn.Config.Strategy, Running: sn.Running,
 		Runs: sn.Stats.Runs, Events: sn.Stats.Events, ElapsedS: sn.Stats.ElapsedS, Violations: len(sn.Violations),
-		Sessions: sn.Stats.Sessions, Last: sn.Last, RSSStartKB: sn.Stats.RSSStartKB, RSSLatestKB: sn.Stats.RSSLatestKB()}
+		Sessions: sn.Stats.Sessions, Last: sn.Last, Frontier: sn.Frontier, Holes: sn.Holes, RSSStartKB: sn.Stats.RSSStartKB, RSSLatestKB: sn.Stats.RSSLatestKB()}
 	if sn.Config.Shards > 1 {
 		cs.Shard = fmt.Sprintf("%d/%d", sn.Config.Shard, sn.Config.Shards)
 	}
@@ -121,6 +125,16 @@ func (a *app) printCampaign(sn campaign.Snapshot, w io.Writer, dir ...string) er
 	}
 	fmt.Fprintf(w, "): %s, %d runs, %d events (%.0f events/s), %d distinct violations, %d hits, %d minimized\n",
 		fmtElapsed(cs.ElapsedS), cs.Runs, cs.Events, cs.EventsPerS, cs.Violations, cs.Hits, cs.Minimized)
+	if cs.Frontier > 0 {
+		fmt.Fprintf(w, "runs done: every run below %d", cs.Frontier)
+		if cs.Shard != "" {
+			fmt.Fprintf(w, " of this shard's chunks")
+		}
+		if len(cs.Holes) > 0 {
+			fmt.Fprintf(w, " but %d unfinished ranges (%v, ...), run first on resume", len(cs.Holes), cs.Holes[0])
+		}
+		fmt.Fprintln(w)
+	}
 	if cs.RSSStartKB > 0 {
 		fmt.Fprintf(w, "worker peak RSS: %.1f MiB in the first minute, %.1f MiB at the latest report\n",
 			float64(cs.RSSStartKB)/1024, float64(cs.RSSLatestKB)/1024)
