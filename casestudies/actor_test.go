@@ -58,15 +58,20 @@ func BenchmarkActorRaftWalk(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	events := 0
-	for i := 0; b.Loop(); i++ {
-		res, err := fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Seed: uint64(i), Runs: 1, Events: 400, KeepGoing: true}))
-		if err != nil {
-			b.Fatal(err)
-		}
-		events += res.Events
+	for _, strategy := range []string{fuzz.Random, fuzz.PCT} {
+		b.Run(strategy, func(b *testing.B) {
+			events := 0
+			for i := 0; b.Loop(); i++ {
+				res, err := fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Seed: uint64(i), Runs: 1, Events: 400,
+					KeepGoing: true, Strategy: strategy}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				events += res.Events
+			}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
 
 // TestTimerWeight: with a small weight of their own, timers fire far less

@@ -14,8 +14,22 @@
 // less often, for long failures; Want hunts one violation and passes over
 // others.
 //
+// Options.Strategy changes how a walk picks a message to deliver (the kind
+// of event is always drawn by the weights): Random, the uniform choice
+// above; PCT, Burckhardt et al.'s probabilistic concurrency testing with
+// channels (source, destination) for threads: random priorities, the oldest
+// message of the top channel delivered, and at d-1 random steps the channel
+// just delivered drops below all others (timers still fire at the random
+// walk's rate: an armed timer is always pending and would otherwise starve
+// every message); Portfolio, run i taking random, PCT depth 3 and PCT depth
+// 10 in turn. Findings and schedule origins record the strategy of their
+// run. The random walk of a seed is the same with or without strategies
+// (a test pins it).
+//
 // A violation stops the campaign unless KeepGoing; distinct violations are
-// told apart by fingerprint and counted. Before a violating schedule is
+// told apart by fingerprint and counted. Options.Known names fingerprints a
+// caller (a campaign's store) has already recorded: they are counted but
+// neither confirmed nor kept. Before a violating schedule is
 // saved, Confirm replays it and keeps a replay that then reproduces several
 // times in a row; a violation with none is saved and marked flaky.
 //

@@ -75,6 +75,11 @@ type Options struct {
 	// the event is applied, so that what a run did survives the process when
 	// a panic in raft's own goroutines ends it.
 	Journal io.Writer
+	// Strategy is how a walk picks its events: Random (""), PCT or
+	// Portfolio. PCTDepth is PCT's depth d (0: 3), d-1 priority changes
+	// per run.
+	Strategy string
+	PCTDepth int
 	// Known, if set, reports fingerprints the caller has already recorded
 	// (a campaign's earlier pieces): their runs are counted, but their
 	// schedules are neither confirmed nor kept (Found.Sched stays nil).
@@ -112,6 +117,8 @@ type Found struct {
 	Count int `json:"count"`
 	// Flaky is set when no replay confirmed the violation.
 	Flaky bool `json:"flaky,omitempty"`
+	// Strategy is the strategy of Run ("random", "pct:3").
+	Strategy string `json:"strategy,omitempty"`
 	// After is the campaign's wall-clock time when it was first found.
 	After time.Duration `json:"-"`
 	// AfterS is After in seconds, for JSON.
@@ -169,6 +176,9 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("fuzz: %w", err)
 		}
+	}
+	if _, _, err := strategyOf(opts, 0); err != nil {
+		return nil, err
 	}
 	spec0 := target.Spec(opts.Nodes, 0)
 	if h, ok := target.(interpose.Holder); ok {
@@ -246,15 +256,18 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 	}
 	if !known && opts.Known != nil && opts.Known(fp) {
 		index[fp] = len(res.Violations)
+		_, strategy, _ := strategyOf(opts, run)
 		res.Violations = append(res.Violations, Found{Invariant: s.Violation.Invariant, Fingerprint: fp,
-			Detail: s.Violation.Detail, Run: run, Count: 1, Events: len(s.Events), After: after, AfterS: after.Seconds()})
+			Detail: s.Violation.Detail, Run: run, Count: 1, Events: len(s.Events), After: after, AfterS: after.Seconds(),
+			Strategy: strategy})
 		return false, nil
 	}
 	s, flaky, err = Confirm(t, target, s, opts)
 	if err != nil {
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
-	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run}
+	_, strategy, _ := strategyOf(opts, run)
+	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy}
 	if known {
 		g := &res.Violations[i]
 		if better := g.Flaky && !flaky || g.Flaky == flaky && len(s.Events) < g.Events; !better {
@@ -264,7 +277,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		return flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
 	}
 	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, Count: 1,
-		Flaky: flaky, After: after, AfterS: after.Seconds()}
+		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy}
 	if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
 		return flaky, err
 	}
@@ -340,7 +353,15 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
 	ctl.Reserve(events)
+	depth, _, err := strategyOf(opts, run)
+	if err != nil {
+		sys.Close()
+		return nil, err
+	}
 	w := newWalker(sys, seed, weights, maxDown)
+	if depth > 0 {
+		w.pct = newPCT(w.rng, depth, events, spec.Nodes)
+	}
 	w.clients = opts.Clients
 	w.prologue = opts.Prologue
 	wanted := func() *interpose.Violation {

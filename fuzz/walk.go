@@ -50,6 +50,8 @@ type walker struct {
 	prologue []interpose.Event
 
 	started int
+	step    int             // events chosen after the starts and the prologue
+	pct     *pct            // nil: the random walk
 	fps     []interpose.Msg // scratch
 	nodes   []int           // scratch
 }
@@ -76,6 +78,7 @@ func (w *walker) next() (interpose.Event, bool) {
 		w.prologue = w.prologue[1:]
 		return ev, true
 	}
+	w.step++
 	pending := w.sys.Pending()
 	up, down := 0, 0
 	for i := 1; i <= n; i++ {
@@ -134,11 +137,11 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	switch kind {
 	case interpose.Deliver:
-		return w.message(kind, pending, func(m interpose.Message) bool {
+		return w.deliver(pending, func(m interpose.Message) bool {
 			return m.Deliverable && (!m.Timer || w.w.Timer == 0)
 		}), true
 	case timerKind:
-		return w.message(interpose.Deliver, pending, func(m interpose.Message) bool { return m.Deliverable && m.Timer }), true
+		return w.deliver(pending, func(m interpose.Message) bool { return m.Deliverable && m.Timer }), true
 	case interpose.Drop:
 		return w.message(kind, pending, func(interpose.Message) bool { return true }), true
 	case interpose.Duplicate:
@@ -183,6 +186,38 @@ func when(ok bool, weight int) int {
 		return weight
 	}
 	return 0
+}
+
+// deliver picks the message to deliver: by PCT's priorities, or as message
+// does.
+//
+// Under PCT a timer still fires as often as in the random walk: an armed
+// timer is always pending, and a timer chain with the top priority would
+// fire forever and starve every message. So the walk's own pick decides
+// whether a timer fires; when it picks a message, PCT's priorities choose
+// which.
+func (w *walker) deliver(pending []interpose.Message, keep func(interpose.Message) bool) interpose.Event {
+	ev := w.message(interpose.Deliver, pending, keep)
+	if w.pct == nil || w.isTimer(pending, *ev.Msg) {
+		return ev
+	}
+	m, ok := w.pct.pick(pending, func(m interpose.Message) bool { return !m.Timer && keep(m) })
+	if !ok {
+		return ev
+	}
+	w.pct.delivered(m, w.step)
+	return interpose.Event{Kind: interpose.Deliver, Msg: &m.Msg}
+}
+
+// isTimer reports whether the pending messages with fingerprint fp are
+// timers.
+func (w *walker) isTimer(pending []interpose.Message, fp interpose.Msg) bool {
+	for _, m := range pending {
+		if m.Msg == fp {
+			return m.Timer
+		}
+	}
+	return false
 }
 
 // message picks one of the distinct fingerprints among the pending messages

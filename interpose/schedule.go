@@ -96,6 +96,8 @@ type Origin struct {
 	// FuzzSeed and Run identify the fuzz run that found it.
 	FuzzSeed uint64 `json:"fuzz_seed,omitempty"`
 	Run      int    `json:"run,omitempty"`
+	// Strategy is the exploration strategy of that run ("random", "pct:3").
+	Strategy string `json:"strategy,omitempty"`
 	// Parent is the SHA-256 of the schedule file this one was derived from.
 	Parent string `json:"parent,omitempty"`
 }

@@ -95,10 +95,8 @@ func (a *app) campaignStartCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("campaign start: %v", err)
 			}
-			switch strategy {
-			case "random", "pct", "portfolio":
-			default:
-				return usageErr("campaign start: --strategy %q: want random, pct or portfolio", strategy)
+			if err := checkStrategy(strategy, pctDepth); err != nil {
+				return usageErr("campaign start: %v", err)
 			}
 			cfg := campaign.Config{Target: target, Seed: seed, Strategy: strategy,
 				MinimizeBudgetS: minimizeBudget.Seconds(), Created: time.Now().UTC()}

@@ -74,7 +74,7 @@ func (a *app) serveWorker(study casestudies.Study, opts fuzz.Options, dir string
 				ElapsedS: res.ElapsedS, RSSKB: peakRSS()}
 			for _, v := range res.Violations {
 				f := campaign.Finding{Fingerprint: v.Fingerprint, Invariant: v.Invariant, Detail: v.Detail,
-					Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS}
+					Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy}
 				if v.Sched != nil {
 					if f.Schedule, err = json.Marshal(v.Sched); err != nil {
 						return err

@@ -50,6 +50,9 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			if opts.Nodes < 0 || opts.Nodes > 64 {
 				return usageErr("fuzz: --nodes %d: want 1..64", opts.Nodes)
 			}
+			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
+				return usageErr("fuzz: %v", err)
+			}
 			if opts.Runs < 0 || opts.Events < 0 || checkEvery < 0 || opts.Time < 0 {
 				return usageErr("fuzz: --runs, --events, --check-every and --time cannot be negative")
 			}
@@ -128,6 +131,8 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.IntVar(&checkEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
 	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this (others are passed over)")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct (priorities per channel, d-1 changes) or portfolio (alternates by run)")
+	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
 	f.BoolVar(&minimizeIt, "minimize", false, "minimize each violation found (see faultline minimize)")
 	f.DurationVar(&budget, "minimize-budget", 2*time.Minute, "time budget of each minimization")
@@ -279,4 +284,17 @@ func (a *app) minimizeAll(study casestudies.Study, res *fuzz.Result, budget time
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// checkStrategy checks the --strategy and --pct-depth flags.
+func checkStrategy(strategy string, depth int) error {
+	switch strategy {
+	case fuzz.Random, fuzz.PCT, fuzz.Portfolio:
+	default:
+		return fmt.Errorf("--strategy %q: want random, pct or portfolio", strategy)
+	}
+	if depth < 1 || depth > 1000 {
+		return fmt.Errorf("--pct-depth %d: want 1..1000", depth)
+	}
+	return nil
 }

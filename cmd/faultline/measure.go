@@ -97,6 +97,9 @@ func (a *app) measureTTFCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("measure ttf: %v", err)
 			}
+			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
 			return a.withT(func(t *testing.T) error {
 				rep := ttfReport{Command: a.command(), Target: target, Seeds: len(list)}
 				var times []float64
@@ -137,6 +140,8 @@ func (a *app) measureTTFCmd() *cobra.Command {
 	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
 	f.IntVar(&opts.Runs, "runs", 100000, "runs per seed before giving up")
 	f.IntVar(&opts.Events, "events", 300, "events per run")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct or portfolio")
+	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
 	return c

@@ -1,0 +1,121 @@
+package fuzz
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Exploration strategies (Options.Strategy).
+const (
+	// Random picks, at each step, a kind of event by the weights and then
+	// one of the candidates uniformly: a random walk.
+	Random = "random"
+	// PCT picks the kind the same way, but a delivery is the oldest message
+	// of the channel with the highest priority (Burckhardt et al., ASPLOS
+	// 2010, with channels for threads): priorities are random, and at d-1
+	// random steps the channel just delivered drops below every other.
+	// Timers fire as often as in the random walk.
+	PCT = "pct"
+	// Portfolio alternates strategies by run, as Coyote does: run i uses
+	// portfolio[i mod 3], random, PCT with depth 3, PCT with depth 10.
+	Portfolio = "portfolio"
+)
+
+// portfolioDepths are the portfolio's strategies: 0 is the random walk,
+// d > 0 PCT with depth d. A shallow and a deep PCT: most Raft bugs need one
+// or two late messages (depth 3), some a longer starvation (depth 10).
+var portfolioDepths = []int{0, 3, 10}
+
+// defaultPCTDepth is PCT's depth when Options.PCTDepth is 0.
+const defaultPCTDepth = 3
+
+// strategyOf returns the PCT depth of run (0: the random walk) and the
+// strategy's name as findings record it ("random", "pct:3").
+func strategyOf(opts Options, run int) (depth int, name string, err error) {
+	switch opts.Strategy {
+	case "", Random:
+		depth = 0
+	case PCT:
+		depth = opts.PCTDepth
+		if depth <= 0 {
+			depth = defaultPCTDepth
+		}
+	case Portfolio:
+		depth = portfolioDepths[run%len(portfolioDepths)]
+	default:
+		return 0, "", fmt.Errorf("fuzz: unknown strategy %q (want random, pct or portfolio)", opts.Strategy)
+	}
+	if depth == 0 {
+		return 0, Random, nil
+	}
+	return depth, PCT + ":" + strconv.Itoa(depth), nil
+}
+
+// pct is the state of a PCT run. The "threads" it gives priorities to are
+// channels: the messages of one source to one destination.
+type pct struct {
+	rng    *rand.Rand
+	stride int          // nodes + 1
+	prio   []float64    // by from*stride + to; 0: not drawn yet
+	change map[int]bool // the steps after which the channel delivered is demoted
+	low    float64      // the next demoted priority, below all others
+}
+
+// newPCT draws depth-1 change points among the steps [1, events).
+func newPCT(rng *rand.Rand, depth, events, nodes int) *pct {
+	stride := nodes + 1
+	p := &pct{rng: rng, stride: stride, prio: make([]float64, stride*stride), change: map[int]bool{}, low: 0.5}
+	for range depth - 1 {
+		if events > 1 {
+			p.change[1+rng.IntN(events-1)] = true
+		}
+	}
+	return p
+}
+
+// priority returns the priority of m's channel, drawing it when the channel
+// is new: drawn priorities lie in (1, 2), above every demoted one (0.5,
+// -0.5, ...), so a uniform draw is a random place among the others.
+func (p *pct) priority(m interpose.Message) float64 {
+	from, to := m.Msg.From, m.Msg.To
+	if from < 0 || to < 0 || from >= p.stride || to >= p.stride {
+		return 1 // not a node's message: a channel of middling priority
+	}
+	i := from*p.stride + to
+	if p.prio[i] == 0 {
+		p.prio[i] = 1 + p.rng.Float64()
+	}
+	return p.prio[i]
+}
+
+// pick returns the oldest message that passes keep on the channel of
+// highest priority; ok is false when none passes.
+func (p *pct) pick(pending []interpose.Message, keep func(interpose.Message) bool) (best interpose.Message, ok bool) {
+	var bestPrio float64
+	for _, m := range pending {
+		if !keep(m) {
+			continue
+		}
+		pr := p.priority(m)
+		if !ok || pr > bestPrio || pr == bestPrio && m.Seq < best.Seq {
+			best, bestPrio, ok = m, pr, true
+		}
+	}
+	return best, ok
+}
+
+// delivered is told of each delivery PCT chose, at step: at a change point
+// the message's channel drops below every other.
+func (p *pct) delivered(m interpose.Message, step int) {
+	if !p.change[step] {
+		return
+	}
+	from, to := m.Msg.From, m.Msg.To
+	if from >= 0 && to >= 0 && from < p.stride && to < p.stride {
+		p.prio[from*p.stride+to] = p.low
+		p.low--
+	}
+}

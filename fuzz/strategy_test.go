@@ -1,0 +1,116 @@
+package fuzz_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
+)
+
+// walkHash is the SHA-256 of the events of one walk.
+func walkHash(t *testing.T, name string, opts fuzz.Options, run int) string {
+	t.Helper()
+	st, err := casestudies.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := fuzz.Walk(t, st.Target, st.Options(opts), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(s.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:8])
+}
+
+// TestRandomWalkUnchanged pins the random walk of a few runs: adding
+// strategies must not change what a seed explores, or saved campaigns and
+// seeds in bug reports would mean something else.
+func TestRandomWalkUnchanged(t *testing.T) {
+	cases := []struct {
+		target string
+		run    int
+		want   string
+	}{
+		{"raft-45", 0, "7ae38c7e38169fdb"},
+		{"raft-45", 7, "16a9c37eed4bf69c"},
+		{"hraft-forgetful", 3, "7dee284cf50e9597"},
+	}
+	for _, c := range cases {
+		opts := fuzz.Options{Seed: 1, Events: 400}
+		if got := walkHash(t, c.target, opts, c.run); got != c.want {
+			t.Errorf("%s run %d: walk %s, want %s", c.target, c.run, got, c.want)
+		}
+		opts.Strategy = fuzz.Random
+		if got := walkHash(t, c.target, opts, c.run); got != c.want {
+			t.Errorf("%s run %d with Strategy %q: walk %s, want %s", c.target, c.run, fuzz.Random, got, c.want)
+		}
+	}
+}
+
+func TestPCTIsDeterministicAndDiffers(t *testing.T) {
+	for _, name := range []string{"raft-45", "hraft-forgetful"} {
+		opts := fuzz.Options{Seed: 2, Events: 400, Strategy: fuzz.PCT}
+		a, b := walkHash(t, name, opts, 5), walkHash(t, name, opts, 5)
+		if a != b {
+			t.Errorf("%s: PCT run 5 walked %s, then %s", name, a, b)
+		}
+		if r := walkHash(t, name, fuzz.Options{Seed: 2, Events: 400}, 5); r == a {
+			t.Errorf("%s: PCT walked the random walk", name)
+		}
+		opts.PCTDepth = 10
+		if d := walkHash(t, name, opts, 5); d == a {
+			t.Errorf("%s: depth 10 walked as depth 3", name)
+		}
+	}
+}
+
+// TestPortfolio: runs take the portfolio's strategies in turn, and a
+// finding records the strategy of the run that found it.
+func TestPortfolio(t *testing.T) {
+	st, err := casestudies.Lookup("raft-45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run, want := range []string{"random", "pct:3", "pct:10", "random"} {
+		p := walkHash(t, "raft-45", fuzz.Options{Seed: 1, Events: 300, Strategy: fuzz.Portfolio}, run)
+		o := fuzz.Options{Seed: 1, Events: 300, Strategy: fuzz.PCT}
+		switch want {
+		case "random":
+			o.Strategy = ""
+		case "pct:10":
+			o.PCTDepth = 10
+		}
+		if q := walkHash(t, "raft-45", o, run); p != q {
+			t.Errorf("portfolio run %d did not walk as %s", run, want)
+		}
+	}
+	res, err := fuzz.Run(t, st.Target, st.Options(fuzz.Options{Seed: 1, Runs: 60, Events: 2000, Strategy: fuzz.Portfolio,
+		KeepGoing: true, Confirm: -1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Violations {
+		want := []string{"random", "pct:3", "pct:10"}[v.Run%3]
+		if v.Strategy != want || v.Sched.Origin.Strategy != want {
+			t.Errorf("violation of run %d recorded strategy %q (origin %q), want %q", v.Run, v.Strategy, v.Sched.Origin.Strategy, want)
+		}
+	}
+	if len(res.Violations) == 0 {
+		t.Error("no violation in 60 runs of raft-45")
+	}
+}
+
+func TestUnknownStrategy(t *testing.T) {
+	_, err := fuzz.Run(t, target(t, "raft"), fuzz.Options{Runs: 1, Strategy: "dfs"})
+	if err == nil || !strings.Contains(err.Error(), `unknown strategy "dfs"`) {
+		t.Errorf("err = %v", err)
+	}
+}
