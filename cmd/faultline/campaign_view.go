@@ -131,7 +131,8 @@ func (a *app) printCampaign(sn campaign.Snapshot, w io.Writer, dir ...string) er
 			fmt.Fprintf(w, " of this shard's chunks")
 		}
 		if len(cs.Holes) > 0 {
-			fmt.Fprintf(w, " but %d unfinished ranges (%v, ...), run first on resume", len(cs.Holes), cs.Holes[0])
+			fmt.Fprintf(w, " but %d ranges not recorded (%v, ...): in flight, or left by a session that ended; a resume runs them first",
+				len(cs.Holes), cs.Holes[0])
 		}
 		fmt.Fprintln(w)
 	}
