@@ -32,6 +32,13 @@ var portfolioDepths = []int{0, 3, 10}
 // defaultPCTDepth is PCT's depth when Options.PCTDepth is 0.
 const defaultPCTDepth = 3
 
+// StrategyName is the strategy run uses under opts, as findings record it
+// ("random", "pct:3"); "" for an unknown strategy.
+func StrategyName(opts Options, run int) string {
+	_, name, _ := strategyOf(opts, run)
+	return name
+}
+
 // strategyOf returns the PCT depth of run (0: the random walk) and the
 // strategy's name as findings record it ("random", "pct:3").
 func strategyOf(opts Options, run int) (depth int, name string, err error) {

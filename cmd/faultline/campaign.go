@@ -261,6 +261,8 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 	if n, err := strconv.Atoi(flagValue(cfg.FuzzArgs, "nodes")); err == nil {
 		co.opts.Nodes = n
 	}
+	co.opts.Strategy = flagValue(cfg.FuzzArgs, "strategy")
+	co.opts.PCTDepth, _ = strconv.Atoi(flagValue(cfg.FuzzArgs, "pct-depth"))
 	vs, err := st.Violations()
 	if err != nil {
 		return err
@@ -518,7 +520,7 @@ func (co *coordinator) crashed(w *worker, r campaign.Range, code int) error {
 	}
 	co.record(campaign.Piece{First: run, Count: 1, Events: len(f.Sched.Events), Worker: w.slot},
 		[]campaign.Finding{{Fingerprint: f.Fingerprint, Invariant: f.Invariant, Detail: f.Detail, Run: run, Count: 1,
-			Events: f.Events, Flaky: f.Flaky, Crash: true, Schedule: sched}})
+			Events: f.Events, Flaky: f.Flaky, Crash: true, Schedule: sched, Strategy: fuzz.StrategyName(co.opts, run)}})
 	return nil
 }
 
