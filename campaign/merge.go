@@ -100,15 +100,10 @@ func (s *Store) Merge(src *Store) (MergeStats, error) {
 					return err
 				}
 			}
-			if err := put(txn, pieceKey(p.First), p); err != nil {
+			st, err := addPiece(txn, p)
+			if err != nil {
 				return err
 			}
-			var st Stats
-			if _, err := get(txn, []byte(keyStats), &st); err != nil {
-				return err
-			}
-			st.Runs += p.Count
-			st.Events += p.Events
 			return put(txn, []byte(keyStats), st)
 		})
 		if err != nil {

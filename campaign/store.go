@@ -358,15 +358,10 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 				return err
 			}
 		}
-		if err := put(txn, pieceKey(p.First), p); err != nil {
+		st, err := addPiece(txn, p)
+		if err != nil {
 			return err
 		}
-		var st Stats
-		if _, err := get(txn, []byte(keyStats), &st); err != nil {
-			return err
-		}
-		st.Runs += p.Count
-		st.Events += p.Events
 		st.ElapsedS = max(st.ElapsedS, p.At)
 		if p.RSSKB > 0 {
 			if p.At < rssStartWindow {
@@ -380,6 +375,21 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 		return put(txn, []byte(keyStats), st)
 	})
 	return fresh, err
+}
+
+// addPiece stores a piece and adds its runs and events to the stats, which
+// it returns for the caller to complete and store.
+func addPiece(txn *badger.Txn, p Piece) (Stats, error) {
+	var st Stats
+	if err := put(txn, pieceKey(p.First), p); err != nil {
+		return st, err
+	}
+	if _, err := get(txn, []byte(keyStats), &st); err != nil {
+		return st, err
+	}
+	st.Runs += p.Count
+	st.Events += p.Events
+	return st, nil
 }
 
 // Pieces returns every recorded piece, in run order.

@@ -15,22 +15,22 @@ import (
 )
 
 // loadCampaign reads a campaign's state: from its store when no process
-// holds it, else from the snapshot the running campaign writes.
-func loadCampaign(dir string) (campaign.Snapshot, *campaign.Store, error) {
+// holds it (calling use with the open store, when given), else from the
+// status the running campaign writes.
+func loadCampaign(dir string, use func(*campaign.Store) error) (campaign.Snapshot, error) {
 	st, err := campaign.Open(dir, false)
 	switch {
 	case errors.Is(err, campaign.ErrLocked):
-		sn, err := campaign.ReadSnapshot(dir)
-		return sn, nil, err
+		return campaign.ReadSnapshot(dir)
 	case err != nil:
-		return campaign.Snapshot{}, nil, err
+		return campaign.Snapshot{}, err
 	}
+	defer st.Close()
 	sn, err := st.Snapshot()
-	if err != nil {
-		st.Close()
-		return sn, nil, err
+	if err == nil && use != nil {
+		err = use(st)
 	}
-	return sn, st, nil
+	return sn, err
 }
 
 // campaignStatus is `campaign status --json`.
@@ -92,12 +92,9 @@ func (a *app) campaignStatusCmd() *cobra.Command {
 		Short: "What a campaign has done: runs, events/s, distinct violations, minimizations",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			sn, st, err := loadCampaign(dir)
+			sn, err := loadCampaign(dir, nil)
 			if err != nil {
 				return inputErr(err)
-			}
-			if st != nil {
-				defer st.Close()
 			}
 			cs := statusOf(dir, sn)
 			if asJSON {
@@ -177,12 +174,9 @@ func (a *app) campaignListCmd() *cobra.Command {
 		Short: "The distinct violations of a campaign",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			sn, st, err := loadCampaign(dir)
+			sn, err := loadCampaign(dir, nil)
 			if err != nil {
 				return inputErr(err)
-			}
-			if st != nil {
-				defer st.Close()
 			}
 			if len(sn.Violations) == 0 {
 				fmt.Fprintln(a.stdout, "no violation yet")
@@ -207,32 +201,28 @@ faultline replay, show and report read them. With the campaign running it
 prints what the campaign's last status says.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			sn, st, err := loadCampaign(dir)
-			if err != nil {
-				return inputErr(err)
-			}
 			var v campaign.Violation
 			found := 0
-			for _, x := range sn.Violations {
-				if strings.HasPrefix(x.ID, args[0]) {
-					v = x
-					found++
-				}
-			}
-			if found != 1 {
-				if st != nil {
-					st.Close()
-				}
-				return inputErr(fmt.Errorf("campaign %s: %d violations match %q (see faultline campaign list --dir %s)", dir, found, args[0], dir))
-			}
-			vdir := violationDir(dir, v.ID)
-			if st != nil {
-				err := exportViolation(st, v.ID, vdir)
-				st.Close()
+			sn, err := loadCampaign(dir, func(st *campaign.Store) error {
+				vs, err := st.Violations()
 				if err != nil {
 					return err
 				}
+				if v, found = matchViolation(vs, args[0]); found != 1 {
+					return nil
+				}
+				return exportViolation(st, v.ID, violationDir(dir, v.ID))
+			})
+			if err != nil {
+				return inputErr(err)
 			}
+			if found == 0 { // the campaign runs: what its status says
+				v, found = matchViolation(sn.Violations, args[0])
+			}
+			if found != 1 {
+				return inputErr(fmt.Errorf("campaign %s: %d violations match %q (see faultline campaign list --dir %s)", dir, found, args[0], dir))
+			}
+			vdir := violationDir(dir, v.ID)
 			w := a.stdout
 			fmt.Fprintf(w, "%s %s\n  %s\n", v.ID, v.Invariant, v.Detail)
 			fmt.Fprintf(w, "  fingerprint: %s\n", v.Fingerprint)
@@ -263,6 +253,20 @@ prints what the campaign's last status says.`,
 	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
 	_ = c.MarkFlagRequired("dir")
 	return c
+}
+
+// matchViolation returns the violation whose ID starts with prefix, and how
+// many do.
+func matchViolation(vs []campaign.Violation, prefix string) (campaign.Violation, int) {
+	var v campaign.Violation
+	n := 0
+	for _, x := range vs {
+		if strings.HasPrefix(x.ID, prefix) {
+			v = x
+			n++
+		}
+	}
+	return v, n
 }
 
 // exportViolation writes a violation's stored files into vdir.

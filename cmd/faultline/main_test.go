@@ -253,22 +253,8 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := faultlineBinary(t)
 	dir := t.TempDir()
-	run := func(args ...string) (int, string, string) {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = dir
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, out.String(), errb.String()
-	}
+	run := func(args ...string) (int, string, string) { return runIn(t, dir, args...) }
 	code, out, stderr := run("fuzz", "--target", "hraft-forgetful")
 	if code != 1 || !strings.Contains(out, "replay:   faultline replay faultline-out/") {
 		t.Fatalf("fuzz: exit %d\n%s\n%s", code, out, stderr)
