@@ -97,7 +97,6 @@ const (
 	Pending   = "pending"
 	Minimized = "minimized"
 	Failed    = "failed"
-	Skipped   = "skipped"
 )
 
 // Violation is a distinct violation of the campaign.
@@ -115,7 +114,7 @@ type Violation struct {
 	Flaky    bool    `json:"flaky,omitempty"`
 	Crash    bool    `json:"crash,omitempty"`
 	AfterS   float64 `json:"after_s"`
-	// Status is Pending, Minimized, Failed or Skipped; Note says why when
+	// Status is Pending, Minimized or Failed; Note says why when
 	// it is not Minimized.
 	Status          string  `json:"status"`
 	Note            string  `json:"note,omitempty"`

@@ -45,6 +45,15 @@ type Options struct {
 	// Command is recorded in the result's origin.
 	Command string
 
+	// Crash minimizes a violation that crashes the process (a panic in
+	// raft's own goroutines): a candidate reproduces only by crashing the
+	// process, which the caller's supervisor sees, with the candidate that
+	// Before was given, and adopts by resuming a new process from it. Here
+	// a candidate that replays without crashing does not reproduce. Each
+	// candidate is replayed once, exactly, and the final check is the
+	// supervisor's (Result.Runs stays 0).
+	Crash bool
+
 	// Resume, if set, is where a minimization interrupted by a crash stood:
 	// it starts from there instead of from the input.
 	Resume *Checkpoint
@@ -52,9 +61,9 @@ type Options struct {
 	// candidate's key; a candidate it skips counts as not reproducing (the
 	// command skips candidates that crashed a worker process).
 	Skip func(key uint64) bool
-	// Before, if set, is told each candidate's key before its replay; After
-	// each schedule adopted, with the phases so far.
-	Before func(key uint64)
+	// Before, if set, is told each candidate, and its key, before its
+	// replay; Adopt each schedule adopted, with the phases so far.
+	Before func(key uint64, cand *interpose.Schedule)
 	Adopt  func(Checkpoint)
 }
 
@@ -110,8 +119,11 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if s.Target.Name != target.Name() {
 		return nil, fmt.Errorf("minimize: schedule is for target %q, not %q", s.Target.Name, target.Name())
 	}
-	if s.Violation.Crash {
-		return nil, fmt.Errorf("minimize: the violation crashed the process; minimizing crashes is not supported yet")
+	if s.Violation.Crash && !opts.Crash {
+		return nil, fmt.Errorf("minimize: the violation crashed the process; it is minimized in worker processes (faultline minimize)")
+	}
+	if opts.Crash {
+		opts.Replays, opts.DPOR = 1, -1
 	}
 	if h, ok := target.(interpose.Holder); ok {
 		defer h.Hold()()
@@ -182,6 +194,9 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 	if runs <= 0 {
 		runs = 20
 	}
+	if m.opts.Crash {
+		runs = 0 // each would end the process: the supervisor checks
+	}
 	for range runs {
 		r, err := m.replay(final, false)
 		res.Runs++
@@ -239,7 +254,7 @@ func (m *minimizer) announce(cand *interpose.Schedule) bool {
 		return false
 	}
 	if m.opts.Before != nil {
-		m.opts.Before(key)
+		m.opts.Before(key, cand)
 	}
 	return true
 }

@@ -694,17 +694,8 @@ func (co *coordinator) minimize(id string) campaign.Outcome {
 	if err != nil {
 		return failed(err)
 	}
-	if s.Violation != nil && s.Violation.Crash {
-		// The minimizer replays in its own process and cannot yet tell a
-		// candidate that crashes the same way: report the schedule as
-		// found.
-		md, err := writeReport(in)
-		o := campaign.Outcome{Status: campaign.Skipped, Note: "the run crashed its process; such schedules are not minimized yet"}
-		if err == nil {
-			o.Report, _ = os.ReadFile(md)
-			os.WriteFile(filepath.Join(vdir, "report.md"), o.Report, 0o644)
-		}
-		return o
+	if s.Violation == nil {
+		return failed(errors.New("the stored schedule shows no violation"))
 	}
 	out := filepath.Join(vdir, "minimized.json")
 	budget := time.Duration(co.cfg.MinimizeBudgetS * float64(time.Second))

@@ -95,6 +95,7 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 			switch {
 			case workerDir != "":
 				// A worker: its supervisor reads the result from the directory.
+				opts.Crash = s.Violation.Crash
 				if err := minimizeWorkerHooks(workerDir, &opts); err != nil {
 					return err
 				}
@@ -110,7 +111,11 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 					return os.WriteFile(filepath.Join(workerDir, minimizeResult), data, 0o644)
 				})
 			case a.self != "":
-				res, crashes, err := a.superviseMinimize(a.argv[1:])
+				var crash *interpose.Violation
+				if s.Violation.Crash {
+					crash = s.Violation
+				}
+				res, crashes, err := a.superviseMinimize(append(cloneArgs(a.argv[1:]), "--out", out), opts.Budget, crash, out, 20)
 				if err != nil {
 					return err
 				}

@@ -507,24 +507,39 @@ const (
 )
 
 // maxCrashRestarts bounds how often a minimization restarts after a
-// candidate crashed its worker.
-const maxCrashRestarts = 50
+// candidate crashed its worker with another bug; maxAdoptions how often a
+// crash's minimization restarts from a smaller crashing candidate.
+const (
+	maxCrashRestarts = 50
+	maxAdoptions     = 2000
+)
 
-// superviseMinimize runs a minimization in worker processes. A candidate
-// that crashes a worker (a panic in raft's own goroutines) is a different
-// bug: it is recorded, and a new worker resumes from the last checkpoint,
-// skipping it.
-func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
+// minimizeCandidateFile is where a crash's minimization worker writes each
+// candidate before replaying it.
+const minimizeCandidateFile = "candidate.json"
+
+// superviseMinimize runs a minimization in worker processes, within budget.
+// A candidate that crashes a worker (a panic in raft's own goroutines) with
+// another fingerprint is a different bug: it is recorded, and a new worker
+// resumes from the last checkpoint, skipping it. When the violation being
+// minimized is itself a crash (crash), a candidate that crashes with it
+// reproduces: it becomes the checkpoint a new worker resumes from, and the
+// result's final check replays it in worker processes (repeat times).
+func (a *app) superviseMinimize(args []string, budget time.Duration, crash *interpose.Violation, out string, repeat int) (*minimize.Result, int, error) {
 	dir, err := os.MkdirTemp("", "faultline-worker-")
 	if err != nil {
 		return nil, 0, fmt.Errorf("worker: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	crashes := 0
+	crashes, adoptions := 0, 0
 	start := time.Now()
 	final := false
 	for {
-		code, stderr, err := a.spawn(append(cloneArgs(args), "--worker-dir", dir)...)
+		left := budget - time.Since(start)
+		if final || left <= 0 {
+			left = time.Nanosecond // resume only to write the best schedule so far
+		}
+		code, stderr, err := a.spawn(append(cloneArgs(args), "--worker-dir", dir, "--budget", left.String())...)
 		if err != nil {
 			return nil, crashes, err
 		}
@@ -532,6 +547,11 @@ func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
 			var res minimize.Result
 			if err := json.Unmarshal(data, &res); err != nil {
 				return nil, crashes, fmt.Errorf("worker result: %w", err)
+			}
+			if crash != nil && !res.Flaky {
+				if err := a.checkCrashResult(&res, out, crash, repeat); err != nil {
+					return nil, crashes, err
+				}
 			}
 			res.ElapsedS = time.Since(start).Seconds() // every worker's time
 			return &res, crashes, nil
@@ -544,18 +564,22 @@ func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
 		if err != nil {
 			return nil, crashes, fmt.Errorf("worker crashed (%s) outside a candidate", c.Message)
 		}
+		if final {
+			return nil, crashes, fmt.Errorf("minimize: the last worker crashed too (%s)", c.Message)
+		}
+		final = time.Since(start) > budget
+		if crash != nil && c.violation(0).Fingerprint == crash.Fingerprint {
+			adopted, err := adoptCrash(dir)
+			if err != nil {
+				return nil, crashes, err
+			}
+			if adoptions++; adopted && adoptions < maxAdoptions {
+				continue
+			}
+		}
 		crashes++
 		if crashes > maxCrashRestarts {
 			return nil, crashes, fmt.Errorf("minimize: %d candidates crashed the process; the last: %s", crashes, c.Message)
-		}
-		if budget, err := time.ParseDuration(flagValue(args, "budget")); err == nil && time.Since(start) > budget {
-			if final {
-				return nil, crashes, fmt.Errorf("minimize: budget spent restarting after %d candidates crashed the process; the last: %s", crashes, c.Message)
-			}
-			// The budget is spent: one last worker resumes from the
-			// checkpoint only to check and write the best schedule so far.
-			final = true
-			args = append(cloneArgs(args), "--budget", "1ns")
 		}
 		f, err := os.OpenFile(filepath.Join(dir, minimizeCrashes), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -564,6 +588,61 @@ func (a *app) superviseMinimize(args []string) (*minimize.Result, int, error) {
 		fmt.Fprintf(f, "%s\n", key)
 		f.Close()
 	}
+}
+
+// adoptCrash makes the candidate that crashed a worker with the violation
+// being minimized the checkpoint, when it is shorter than the current one
+// (or there is none), and reports whether it did.
+func adoptCrash(dir string) (bool, error) {
+	data, err := os.ReadFile(filepath.Join(dir, minimizeCandidateFile))
+	if err != nil {
+		return false, fmt.Errorf("minimize: crashed candidate: %w", err)
+	}
+	var cand interpose.Schedule
+	if err := json.Unmarshal(data, &cand); err != nil {
+		return false, fmt.Errorf("minimize: crashed candidate: %w", err)
+	}
+	var cp minimize.Checkpoint
+	if data, err := os.ReadFile(filepath.Join(dir, minimizeCheckpoint)); err == nil {
+		if err := json.Unmarshal(data, &cp); err != nil {
+			return false, fmt.Errorf("worker checkpoint: %w", err)
+		}
+	}
+	if cp.Schedule != nil && len(cand.Events) >= len(cp.Schedule.Events) {
+		return false, nil
+	}
+	cp.Schedule = &cand
+	data, err = json.Marshal(cp)
+	if err != nil {
+		return false, err
+	}
+	tmp := filepath.Join(dir, minimizeCheckpoint+".tmp")
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, filepath.Join(dir, minimizeCheckpoint))
+}
+
+// checkCrashResult replays a crash's minimized schedule in worker processes
+// and records how often it crashed them the same way, in the result and in
+// the file.
+func (a *app) checkCrashResult(res *minimize.Result, out string, crash *interpose.Violation, repeat int) error {
+	s, err := interpose.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	v := *crash
+	v.Step = len(s.Events)
+	s.Violation = &v
+	rep, err := a.replayCrashes(out, s, repeat)
+	if err != nil {
+		return err
+	}
+	res.Reproduced, res.Runs = rep.Reproduced, rep.Runs
+	if s.Minimization != nil {
+		s.Minimization.Reproduced, s.Minimization.Runs = rep.Reproduced, rep.Runs
+	}
+	return s.WriteFile(out)
 }
 
 // minimizeWorkerHooks wires a worker's minimization to its directory: the
@@ -586,7 +665,13 @@ func minimizeWorkerHooks(dir string, opts *minimize.Options) error {
 		opts.Resume = &cp
 	}
 	opts.Skip = func(k uint64) bool { return skip[k] }
-	opts.Before = func(k uint64) {
+	opts.Before = func(k uint64, cand *interpose.Schedule) {
+		if opts.Crash {
+			// Written first: the key's file says the candidate is complete.
+			if data, err := json.Marshal(cand); err == nil {
+				os.WriteFile(filepath.Join(dir, minimizeCandidateFile), data, 0o644)
+			}
+		}
 		os.WriteFile(filepath.Join(dir, minimizeCandidate), []byte(strconv.FormatUint(k, 16)), 0o644)
 	}
 	opts.Adopt = func(cp minimize.Checkpoint) {
