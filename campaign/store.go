@@ -88,6 +88,8 @@ type Piece struct {
 	// resident set size when it finished, in KiB.
 	Worker int   `json:"worker"`
 	RSSKB  int64 `json:"rss_kb,omitempty"`
+	// HeapKB is the worker's live heap after its last collection, in KiB.
+	HeapKB int64 `json:"heap_kb,omitempty"`
 	// At is the campaign's elapsed time when it was recorded, in seconds.
 	At float64 `json:"at_s"`
 }
@@ -134,6 +136,18 @@ type Stats struct {
 	// campaign's first minute; WorkerRSSKB the latest per worker slot.
 	RSSStartKB  int64         `json:"rss_start_kb"`
 	WorkerRSSKB map[int]int64 `json:"worker_rss_kb,omitempty"`
+	// HeapStartKB and WorkerHeapKB are the same for the workers' live heap.
+	HeapStartKB  int64         `json:"heap_start_kb,omitempty"`
+	WorkerHeapKB map[int]int64 `json:"worker_heap_kb,omitempty"`
+}
+
+// HeapLatestKB is the largest of the workers' latest live heaps.
+func (s Stats) HeapLatestKB() int64 {
+	var m int64
+	for _, v := range s.WorkerHeapKB {
+		m = max(m, v)
+	}
+	return m
 }
 
 // RSSLatestKB is the largest of the workers' latest RSS.
@@ -370,6 +384,15 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 				st.WorkerRSSKB = map[int]int64{}
 			}
 			st.WorkerRSSKB[p.Worker] = p.RSSKB
+		}
+		if p.HeapKB > 0 {
+			if p.At < rssStartWindow {
+				st.HeapStartKB = max(st.HeapStartKB, p.HeapKB)
+			}
+			if st.WorkerHeapKB == nil {
+				st.WorkerHeapKB = map[int]int64{}
+			}
+			st.WorkerHeapKB[p.Worker] = p.HeapKB
 		}
 		return put(txn, []byte(keyStats), st)
 	})

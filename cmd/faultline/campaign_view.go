@@ -58,12 +58,16 @@ type campaignStatus struct {
 	// campaign's first minute and at their latest report.
 	RSSStartKB  int64 `json:"rss_start_kb"`
 	RSSLatestKB int64 `json:"rss_latest_kb"`
+	// HeapStartKB and HeapLatestKB are the same for their live heap.
+	HeapStartKB  int64 `json:"heap_start_kb"`
+	HeapLatestKB int64 `json:"heap_latest_kb"`
 }
 
 func statusOf(dir string, sn campaign.Snapshot) campaignStatus {
 	cs := campaignStatus{Dir: dir, Target: sn.Config.Target, Strategy: sn.Config.Strategy, Running: sn.Running,
 		Runs: sn.Stats.Runs, Events: sn.Stats.Events, ElapsedS: sn.Stats.ElapsedS, Violations: len(sn.Violations),
-		Sessions: sn.Stats.Sessions, Last: sn.Last, Frontier: sn.Frontier, Holes: sn.Holes, RSSStartKB: sn.Stats.RSSStartKB, RSSLatestKB: sn.Stats.RSSLatestKB()}
+		Sessions: sn.Stats.Sessions, Last: sn.Last, Frontier: sn.Frontier, Holes: sn.Holes, RSSStartKB: sn.Stats.RSSStartKB, RSSLatestKB: sn.Stats.RSSLatestKB(),
+		HeapStartKB: sn.Stats.HeapStartKB, HeapLatestKB: sn.Stats.HeapLatestKB()}
 	if sn.Config.Shards > 1 {
 		cs.Shard = fmt.Sprintf("%d/%d", sn.Config.Shard, sn.Config.Shards)
 	}
@@ -134,8 +138,8 @@ func (a *app) printCampaign(sn campaign.Snapshot, w io.Writer, dir ...string) er
 		fmt.Fprintln(w)
 	}
 	if cs.RSSStartKB > 0 {
-		fmt.Fprintf(w, "worker peak RSS: %.1f MiB in the first minute, %.1f MiB at the latest report\n",
-			float64(cs.RSSStartKB)/1024, float64(cs.RSSLatestKB)/1024)
+		fmt.Fprintf(w, "workers: peak RSS %.1f MiB in the first minute, %.1f MiB at the latest report; live heap %.1f MiB, then %.1f MiB\n",
+			float64(cs.RSSStartKB)/1024, float64(cs.RSSLatestKB)/1024, float64(cs.HeapStartKB)/1024, float64(cs.HeapLatestKB)/1024)
 	}
 	if len(sn.Violations) == 0 {
 		return nil

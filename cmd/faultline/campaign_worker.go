@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"testing"
 
@@ -37,6 +38,7 @@ type serveReply struct {
 	Events   int                `json:"events"`
 	ElapsedS float64            `json:"elapsed_s"`
 	RSSKB    int64              `json:"rss_kb"`
+	HeapKB   int64              `json:"heap_kb"`
 	Found    []campaign.Finding `json:"found,omitempty"`
 }
 
@@ -71,7 +73,7 @@ func (a *app) serveWorker(study casestudies.Study, opts fuzz.Options, dir string
 				return err
 			}
 			reply := serveReply{First: req.First, Count: req.Count, Runs: res.Runs, Events: res.Events,
-				ElapsedS: res.ElapsedS, RSSKB: peakRSS()}
+				ElapsedS: res.ElapsedS, RSSKB: peakRSS(), HeapKB: liveHeap()}
 			for _, v := range res.Violations {
 				f := campaign.Finding{Fingerprint: v.Fingerprint, Invariant: v.Invariant, Detail: v.Detail,
 					Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy}
@@ -88,6 +90,17 @@ func (a *app) serveWorker(study casestudies.Study, opts fuzz.Options, dir string
 		}
 		return in.Err()
 	})
+}
+
+// liveHeap is the heap that survived this process's last collection, in
+// KiB (runtime/metrics: no stop of the world).
+func liveHeap() int64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(sample[0].Value.Uint64() / 1024)
 }
 
 // peakRSS is this process's peak resident set size in KiB (0 where the
