@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every table in results/. Each file starts with the command that
-# made it. Takes about forty minutes on two cores, most of it minimizing
-# thirty 2,000-event failures.
+# made it. Takes about two hours on two cores: forty minutes minimizing thirty
+# 2,000-event failures, an hour of campaigns, the rest case studies and strategies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -47,3 +47,40 @@ echo "== casestudies.md" >&2
 echo "== bench.txt" >&2
 { echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
   go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
+echo "== minimize-hraft-fulldisk-crash.txt" >&2
+( cd "$tmp" && "$bin" fuzz --target hraft-fulldisk --runs 5 --keep-going --out crash > /dev/null ) || true
+crashfile=$(ls "$tmp"/crash/*NoPanic-crash*.json | head -1)
+{ echo "\$ faultline fuzz --target hraft-fulldisk --runs 5 --keep-going --out crash"
+  echo "\$ faultline minimize crash/$(basename "$crashfile") --budget 2m"; echo
+  ( cd "$tmp" && "$bin" minimize "$crashfile" --budget 2m ) | sed "s|$tmp/||g" || true; } > "$out/minimize-hraft-fulldisk-crash.txt"
+
+# Campaigns (about an hour): throughput with 1 and 2 workers, a 10-minute
+# campaign on hraft-forgetful, 30 minutes of hraft for memory, and the time
+# to the first violation of each strategy on every target with a bug.
+run campaign-scaling-raft.txt measure scaling --target raft --time 30s --repeat 3
+run campaign-scaling-hraft-forgetful.txt measure scaling --target hraft-forgetful --time 30s --repeat 3
+campaign() { # file, minutes, target, flags...
+	local file=$1 minutes=$2 target=$3; shift 3
+	echo "== $file" >&2
+	local dir="$tmp/campaign-$target"
+	{ echo "\$ faultline campaign start --target $target --dir DIR --workers 2 --time ${minutes}m $*"; echo
+	  "$bin" campaign start --target "$target" --dir "$dir" --workers 2 --time "${minutes}m" "$@" 2>/dev/null | sed "s|$dir|DIR|g" || true
+	  echo; echo "\$ faultline campaign status --dir DIR --json"
+	  "$bin" campaign status --dir "$dir" --json | sed "s|$dir|DIR|g"
+	  for id in $("$bin" campaign list --dir "$dir" | sed -n 's/^│ \([0-9a-f]\{10\}\) .*/\1/p'); do
+		echo; echo "\$ faultline campaign show --dir DIR $id"
+		"$bin" campaign show --dir "$dir" "$id" | sed "s|$dir|DIR|g"
+	  done
+	} > "$out/$file"
+	mkdir -p "$out/campaign-$target"
+	rm -f "$out/campaign-$target"/*
+	for v in "$dir"/violations/*/; do
+		id=$(basename "$v")
+		[ -f "$v/report.md" ] && cp "$v/report.md" "$out/campaign-$target/$id.md"
+		[ -f "$v/minimized.json" ] && cp "$v/minimized.json" "$out/campaign-$target/$id.min.json"
+	done
+}
+campaign campaign-hraft-forgetful.txt 10 hraft-forgetful
+campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m
+echo "== strategies.md" >&2
+"$bin" measure strategies --seeds 1-3 --time 2m --out "$out/strategies.md" 2> /dev/null

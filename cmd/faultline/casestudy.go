@@ -65,30 +65,34 @@ func (a *app) casestudyListCmd() *cobra.Command {
 
 // caseResult is one case study's run: our figures beside DEMi's.
 type caseResult struct {
-	Case               string            `json:"case"`
-	Seed               uint64            `json:"seed"`
-	Fingerprint        string            `json:"fingerprint,omitempty"`
-	FuzzRuns           int               `json:"fuzz_runs"`
-	InitialEvents      int               `json:"initial_events"`
-	InitialExternals   int               `json:"initial_externals"`
-	MinimizedEvents    int               `json:"minimized_events"`
-	MinimizedExternals int               `json:"minimized_externals"`
-	ManualEvents       int               `json:"manual_events"`
-	Replays            int               `json:"replays"`
-	FuzzS              float64           `json:"fuzz_s"`
-	MinimizeS          float64           `json:"minimize_s"`
-	ElapsedS           float64           `json:"elapsed_s"`
-	Reproduced         int               `json:"reproduced"`
-	Runs               int               `json:"runs"`
-	Schedule           string            `json:"schedule,omitempty"`
-	DEMi               *casestudies.DEMi `json:"demi,omitempty"`
-	Error              string            `json:"error,omitempty"`
+	Case               string  `json:"case"`
+	Seed               uint64  `json:"seed"`
+	Fingerprint        string  `json:"fingerprint,omitempty"`
+	FuzzRuns           int     `json:"fuzz_runs"`
+	InitialEvents      int     `json:"initial_events"`
+	InitialExternals   int     `json:"initial_externals"`
+	MinimizedEvents    int     `json:"minimized_events"`
+	MinimizedExternals int     `json:"minimized_externals"`
+	ManualEvents       int     `json:"manual_events"`
+	Replays            int     `json:"replays"`
+	FuzzS              float64 `json:"fuzz_s"`
+	MinimizeS          float64 `json:"minimize_s"`
+	ElapsedS           float64 `json:"elapsed_s"`
+	Reproduced         int     `json:"reproduced"`
+	Runs               int     `json:"runs"`
+	Schedule           string  `json:"schedule,omitempty"`
+	// Attempts are the minimized sizes of each violation minimized; the
+	// smallest is the result.
+	Attempts []int             `json:"attempts,omitempty"`
+	DEMi     *casestudies.DEMi `json:"demi,omitempty"`
+	Error    string            `json:"error,omitempty"`
 }
 
 type caseOptions struct {
-	seed   uint64
-	budget time.Duration
-	out    string
+	seed     uint64
+	budget   time.Duration
+	out      string
+	attempts int
 }
 
 func (a *app) casestudyRunCmd() *cobra.Command {
@@ -134,11 +138,14 @@ replays, 1 otherwise, 2 on bad usage.`,
 	f.Uint64Var(&o.seed, "seed", 1, "campaign seed")
 	f.DurationVar(&o.budget, "budget", 4*time.Minute, "minimization budget")
 	f.StringVar(&o.out, "out", "faultline-out", "directory for the failing and minimized schedules")
+	f.IntVar(&o.attempts, "attempts", 3, "violations to minimize while the first two minutes last (each found fuzzing on from the last); the smallest result is kept")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
 
-// runCase fuzzes a case until its first violation and minimizes it.
+// runCase fuzzes a case until a violation and minimizes it, o.attempts
+// times while the first two minutes last (each attempt fuzzes on from the run
+// after the last violation), and keeps the smallest result.
 func (a *app) runCase(t *testing.T, s casestudies.Study, o caseOptions) (caseResult, error) {
 	res := caseResult{Case: s.Name, Seed: o.seed}
 	if d, ok := casestudies.DEMiResult(s.Name); ok {
@@ -154,92 +161,128 @@ func (a *app) runCase(t *testing.T, s casestudies.Study, o caseOptions) (caseRes
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return res, err
 	}
-	if a.self != "" {
-		// The fuzz and minimize commands run their work in worker
-		// processes: a panic in raft's own goroutines (hashicorp/raft
-		// targets) is a finding there, not the end of this command.
-		return a.runCaseSpawned(s, o, opts, res)
-	}
 	start := time.Now()
-	fz, err := fuzz.Run(t, s.Target, s.Options(opts))
-	if err != nil {
-		return res, err
+	best := ""
+	for attempt := 1; attempt <= max(o.attempts, 1); attempt++ {
+		if attempt > 1 && time.Since(start) > caseAttemptWindow {
+			break
+		}
+		budget := min(o.budget, caseTime-time.Since(start))
+		opts.Time = caseTime - time.Since(start)
+		r, err := a.caseAttempt(t, s, o, opts, budget, attempt)
+		if err != nil {
+			return res, err
+		}
+		res.FuzzS += r.FuzzS
+		res.MinimizeS += r.MinimizeS
+		res.FuzzRuns += r.FuzzRuns
+		res.Replays += r.Replays
+		opts.FirstRun += r.FuzzRuns
+		if r.Error != "" {
+			if best == "" {
+				res.Error = r.Error
+			}
+			break
+		}
+		res.Attempts = append(res.Attempts, r.MinimizedEvents)
+		if best == "" || r.MinimizedEvents < res.MinimizedEvents {
+			best = r.Schedule
+			res.Fingerprint, res.InitialEvents, res.InitialExternals = r.Fingerprint, r.InitialEvents, r.InitialExternals
+			res.MinimizedEvents, res.MinimizedExternals = r.MinimizedEvents, r.MinimizedExternals
+			res.Reproduced, res.Runs = r.Reproduced, r.Runs
+		}
 	}
-	res.FuzzS, res.FuzzRuns = time.Since(start).Seconds(), fz.Runs
-	if len(fz.Violations) == 0 {
-		res.Error = fmt.Sprintf("no violation in %d runs", fz.Runs)
-		res.ElapsedS = res.FuzzS
-		return res, nil
-	}
-	v := fz.Violations[0]
-	in := v.Sched
-	res.Fingerprint = v.Fingerprint
-	res.InitialEvents, res.InitialExternals = len(in.Events), in.Externals()
-	mz, err := minimize.Minimize(t, s.Target, in, minimize.Options{Budget: o.budget, Command: a.command()})
-	if err != nil {
-		return res, err
-	}
-	res.MinimizeS = mz.ElapsedS
 	res.ElapsedS = time.Since(start).Seconds()
-	res.MinimizedEvents, res.MinimizedExternals = mz.MinimizedEvents, mz.MinimizedExternals
-	res.Replays, res.Reproduced, res.Runs = mz.Replays, mz.Reproduced, mz.Runs
-	if mz.Flaky {
-		res.Error = "the violation did not replay: flaky, not minimized"
-		return res, nil
+	if best != "" {
+		res.Schedule = filepath.Join(o.out, s.Name+".min.json")
+		data, err := os.ReadFile(best)
+		if err != nil {
+			return res, err
+		}
+		if err := os.WriteFile(res.Schedule, data, 0o644); err != nil {
+			return res, err
+		}
 	}
-	path := filepath.Join(o.out, s.Name+".min.json")
-	if err := mz.Schedule.WriteFile(path); err != nil {
-		return res, err
-	}
-	res.Schedule = path
 	return res, nil
 }
 
 // A case's campaign stops at its first violation, or after caseRuns runs
-// or caseTime.
+// or caseTime; further attempts start only within caseAttemptWindow.
 const (
-	caseRuns = 100000
-	caseTime = 5 * time.Minute
+	caseRuns          = 100000
+	caseTime          = 5 * time.Minute
+	caseAttemptWindow = 2 * time.Minute
 )
 
-// runCaseSpawned runs a case through the fuzz and minimize commands, each in
-// a process of its own.
-func (a *app) runCaseSpawned(s casestudies.Study, o caseOptions, opts fuzz.Options, res caseResult) (caseResult, error) {
+// caseAttempt fuzzes from opts.FirstRun until a violation and minimizes it
+// within budget, in this process or (with the binary) through the fuzz and
+// minimize commands, each in a process of its own: a panic in raft's own
+// goroutines (hashicorp/raft targets) is then a finding, not the end of
+// this command.
+func (a *app) caseAttempt(t *testing.T, s casestudies.Study, o caseOptions, opts fuzz.Options, budget time.Duration, attempt int) (caseResult, error) {
+	var res caseResult
 	start := time.Now()
-	var fz bytes.Buffer
-	_, stderr, err := a.spawnTo(&fz, "fuzz", "--target", s.Name, "--seed", strconv.FormatUint(o.seed, 10),
-		"--events", strconv.Itoa(opts.Events), "--check-every", strconv.Itoa(opts.CheckEvery),
-		"--check-from", strconv.Itoa(opts.CheckFrom), "--want", opts.Want,
-		"--runs", strconv.Itoa(opts.Runs), "--time", opts.Time.String(), "--out", o.out, "--json")
-	if err != nil {
-		return res, err
+	opts.Runs = caseRuns - opts.FirstRun
+	path := filepath.Join(o.out, fmt.Sprintf("%s-attempt%d.min.json", s.Name, attempt))
+	var v fuzz.Found
+	if a.self == "" {
+		fz, err := fuzz.Run(t, s.Target, s.Options(opts))
+		if err != nil {
+			return res, err
+		}
+		res.FuzzRuns = fz.Runs
+		if len(fz.Violations) > 0 {
+			v = fz.Violations[0]
+		}
+	} else {
+		var fz bytes.Buffer
+		_, stderr, err := a.spawnTo(&fz, "fuzz", "--target", s.Name, "--seed", strconv.FormatUint(o.seed, 10),
+			"--events", strconv.Itoa(opts.Events), "--check-every", strconv.Itoa(opts.CheckEvery),
+			"--check-from", strconv.Itoa(opts.CheckFrom), "--want", opts.Want, "--first-run", strconv.Itoa(opts.FirstRun),
+			"--runs", strconv.Itoa(opts.Runs), "--time", opts.Time.String(), "--out", o.out, "--json")
+		if err != nil {
+			return res, err
+		}
+		var fr fuzz.Result
+		if err := json.Unmarshal(fz.Bytes(), &fr); err != nil {
+			return res, fmt.Errorf("casestudy run: fuzz: %s", firstLine(stderr))
+		}
+		res.FuzzRuns = fr.Runs
+		if len(fr.Violations) > 0 && fr.Violations[0].Schedule != "" {
+			v = fr.Violations[0]
+			if v.Sched, err = interpose.ReadFile(v.Schedule); err != nil {
+				return res, err
+			}
+		}
 	}
-	var fr fuzz.Result
-	if err := json.Unmarshal(fz.Bytes(), &fr); err != nil {
-		return res, fmt.Errorf("casestudy run: fuzz: %s", firstLine(stderr))
-	}
-	res.FuzzS, res.FuzzRuns = time.Since(start).Seconds(), fr.Runs
-	if len(fr.Violations) == 0 || fr.Violations[0].Schedule == "" {
-		res.Error = fmt.Sprintf("no violation in %d runs", fr.Runs)
-		res.ElapsedS = res.FuzzS
+	res.FuzzS = time.Since(start).Seconds()
+	if v.Sched == nil {
+		res.Error = fmt.Sprintf("no violation in %d runs", res.FuzzRuns)
 		return res, nil
 	}
-	v := fr.Violations[0]
-	res.Fingerprint, res.InitialEvents = v.Fingerprint, v.Events
-	if in, err := interpose.ReadFile(v.Schedule); err == nil {
-		res.InitialExternals = in.Externals()
+	res.Fingerprint, res.InitialEvents, res.InitialExternals = v.Fingerprint, len(v.Sched.Events), v.Sched.Externals()
+	var mr *minimize.Result
+	if a.self == "" {
+		var err error
+		if mr, err = minimize.Minimize(t, s.Target, v.Sched, minimize.Options{Budget: budget, Command: a.command()}); err != nil {
+			return res, err
+		}
+		if !mr.Flaky {
+			if err := mr.Schedule.WriteFile(path); err != nil {
+				return res, err
+			}
+		}
+	} else {
+		var mz bytes.Buffer
+		_, stderr, err := a.spawnTo(&mz, "minimize", v.Schedule, "--json", "--budget", budget.String(), "--out", path)
+		if err != nil {
+			return res, err
+		}
+		mr = &minimize.Result{}
+		if err := json.Unmarshal(mz.Bytes(), mr); err != nil {
+			return res, fmt.Errorf("casestudy run: minimize: %s", firstLine(stderr))
+		}
 	}
-	path := filepath.Join(o.out, s.Name+".min.json")
-	var mz bytes.Buffer
-	_, stderr, err = a.spawnTo(&mz, "minimize", v.Schedule, "--json", "--budget", o.budget.String(), "--out", path)
-	if err != nil {
-		return res, err
-	}
-	var mr minimize.Result
-	if err := json.Unmarshal(mz.Bytes(), &mr); err != nil {
-		return res, fmt.Errorf("casestudy run: minimize: %s", firstLine(stderr))
-	}
-	res.ElapsedS = time.Since(start).Seconds()
 	res.MinimizeS = mr.ElapsedS
 	res.MinimizedEvents, res.MinimizedExternals = mr.MinimizedEvents, mr.MinimizedExternals
 	res.Replays, res.Reproduced, res.Runs = mr.Replays, mr.Reproduced, mr.Runs
@@ -450,7 +493,7 @@ func (a *app) tableRow(name string, seed uint64, budget time.Duration, dir strin
 	}
 	if a.self == "" {
 		err = a.withT(func(t *testing.T) error {
-			r, err = a.runCase(t, s, caseOptions{seed: seed, budget: budget, out: dir})
+			r, err = a.runCase(t, s, caseOptions{seed: seed, budget: budget, out: dir, attempts: 3})
 			return err
 		})
 		if err != nil {

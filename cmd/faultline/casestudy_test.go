@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,10 @@ func TestCasestudyRun(t *testing.T) {
 	t.Logf("%d -> %d events (manual %d), %d replays, %.1fs", r.InitialEvents, r.MinimizedEvents, r.ManualEvents, r.Replays, r.ElapsedS)
 	if r.Schedule != filepath.Join(dir, "raft-58b.min.json") {
 		t.Errorf("schedule %q", r.Schedule)
+	}
+	// Three violations minimized, the smallest kept.
+	if len(r.Attempts) != 3 || slices.Min(r.Attempts) != r.MinimizedEvents {
+		t.Errorf("attempts %v, result %d events", r.Attempts, r.MinimizedEvents)
 	}
 	if code, _, stderr := cli(t, "casestudy", "run", "nope"); code != 2 || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("unknown case: exit %d, %q", code, stderr)
