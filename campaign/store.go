@@ -88,8 +88,10 @@ type Piece struct {
 	// resident set size when it finished, in KiB.
 	Worker int   `json:"worker"`
 	RSSKB  int64 `json:"rss_kb,omitempty"`
-	// HeapKB is the worker's live heap after its last collection, in KiB.
-	HeapKB int64 `json:"heap_kb,omitempty"`
+	// HeapKB is the worker's live heap after its last collection, and
+	// RSSNowKB its resident set size then, in KiB.
+	HeapKB   int64 `json:"heap_kb,omitempty"`
+	RSSNowKB int64 `json:"rss_now_kb,omitempty"`
 	// At is the campaign's elapsed time when it was recorded, in seconds.
 	At float64 `json:"at_s"`
 }
@@ -136,28 +138,31 @@ type Stats struct {
 	// campaign's first minute; WorkerRSSKB the latest per worker slot.
 	RSSStartKB  int64         `json:"rss_start_kb"`
 	WorkerRSSKB map[int]int64 `json:"worker_rss_kb,omitempty"`
-	// HeapStartKB and WorkerHeapKB are the same for the workers' live heap.
-	HeapStartKB  int64         `json:"heap_start_kb,omitempty"`
-	WorkerHeapKB map[int]int64 `json:"worker_heap_kb,omitempty"`
+	// HeapStartKB and WorkerHeapKB are the same for the workers' live heap,
+	// RSSNowStartKB and WorkerRSSNowKB for their resident set size at the
+	// end of a piece.
+	HeapStartKB    int64         `json:"heap_start_kb,omitempty"`
+	WorkerHeapKB   map[int]int64 `json:"worker_heap_kb,omitempty"`
+	RSSNowStartKB  int64         `json:"rss_now_start_kb,omitempty"`
+	WorkerRSSNowKB map[int]int64 `json:"worker_rss_now_kb,omitempty"`
+}
+
+// RSSNowLatestKB is the largest of the workers' latest resident set sizes.
+func (s Stats) RSSNowLatestKB() int64 { return maxOf(s.WorkerRSSNowKB) }
+
+func maxOf(m map[int]int64) int64 {
+	var x int64
+	for _, v := range m {
+		x = max(x, v)
+	}
+	return x
 }
 
 // HeapLatestKB is the largest of the workers' latest live heaps.
-func (s Stats) HeapLatestKB() int64 {
-	var m int64
-	for _, v := range s.WorkerHeapKB {
-		m = max(m, v)
-	}
-	return m
-}
+func (s Stats) HeapLatestKB() int64 { return maxOf(s.WorkerHeapKB) }
 
 // RSSLatestKB is the largest of the workers' latest RSS.
-func (s Stats) RSSLatestKB() int64 {
-	var m int64
-	for _, v := range s.WorkerRSSKB {
-		m = max(m, v)
-	}
-	return m
-}
+func (s Stats) RSSLatestKB() int64 { return maxOf(s.WorkerRSSKB) }
 
 // Store is an open campaign store.
 type Store struct {
@@ -376,24 +381,9 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 			return err
 		}
 		st.ElapsedS = max(st.ElapsedS, p.At)
-		if p.RSSKB > 0 {
-			if p.At < rssStartWindow {
-				st.RSSStartKB = max(st.RSSStartKB, p.RSSKB)
-			}
-			if st.WorkerRSSKB == nil {
-				st.WorkerRSSKB = map[int]int64{}
-			}
-			st.WorkerRSSKB[p.Worker] = p.RSSKB
-		}
-		if p.HeapKB > 0 {
-			if p.At < rssStartWindow {
-				st.HeapStartKB = max(st.HeapStartKB, p.HeapKB)
-			}
-			if st.WorkerHeapKB == nil {
-				st.WorkerHeapKB = map[int]int64{}
-			}
-			st.WorkerHeapKB[p.Worker] = p.HeapKB
-		}
+		track(&st.RSSStartKB, &st.WorkerRSSKB, p, p.RSSKB)
+		track(&st.HeapStartKB, &st.WorkerHeapKB, p, p.HeapKB)
+		track(&st.RSSNowStartKB, &st.WorkerRSSNowKB, p, p.RSSNowKB)
 		return put(txn, []byte(keyStats), st)
 	})
 	return fresh, err
@@ -412,6 +402,21 @@ func addPiece(txn *badger.Txn, p Piece) (Stats, error) {
 	st.Runs += p.Count
 	st.Events += p.Events
 	return st, nil
+}
+
+// track records a worker's memory figure v of piece p: the largest in the
+// campaign's first minute, and the latest per worker.
+func track(start *int64, latest *map[int]int64, p Piece, v int64) {
+	if v <= 0 {
+		return
+	}
+	if p.At < rssStartWindow {
+		*start = max(*start, v)
+	}
+	if *latest == nil {
+		*latest = map[int]int64{}
+	}
+	(*latest)[p.Worker] = v
 }
 
 // Pieces returns every recorded piece, in run order.

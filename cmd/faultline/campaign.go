@@ -464,7 +464,7 @@ func (co *coordinator) work(slot int, stop func()) {
 		rep, ok := w.ask(serveRequest{First: r.First, Count: r.Count, Known: co.knownList()})
 		if ok {
 			co.record(campaign.Piece{First: r.First, Count: r.Count, Events: rep.Events, ElapsedS: rep.ElapsedS,
-				Worker: slot, RSSKB: rep.RSSKB, HeapKB: rep.HeapKB}, rep.Found)
+				Worker: slot, RSSKB: rep.RSSKB, HeapKB: rep.HeapKB, RSSNowKB: rep.RSSNowKB}, rep.Found)
 			continue
 		}
 		code := w.end()

@@ -58,16 +58,20 @@ type campaignStatus struct {
 	// campaign's first minute and at their latest report.
 	RSSStartKB  int64 `json:"rss_start_kb"`
 	RSSLatestKB int64 `json:"rss_latest_kb"`
-	// HeapStartKB and HeapLatestKB are the same for their live heap.
-	HeapStartKB  int64 `json:"heap_start_kb"`
-	HeapLatestKB int64 `json:"heap_latest_kb"`
+	// HeapStartKB and HeapLatestKB are the same for their live heap,
+	// RSSNowStartKB and RSSNowLatestKB for their resident set size then.
+	HeapStartKB    int64 `json:"heap_start_kb"`
+	HeapLatestKB   int64 `json:"heap_latest_kb"`
+	RSSNowStartKB  int64 `json:"rss_now_start_kb"`
+	RSSNowLatestKB int64 `json:"rss_now_latest_kb"`
 }
 
 func statusOf(dir string, sn campaign.Snapshot) campaignStatus {
 	cs := campaignStatus{Dir: dir, Target: sn.Config.Target, Strategy: sn.Config.Strategy, Running: sn.Running,
 		Runs: sn.Stats.Runs, Events: sn.Stats.Events, ElapsedS: sn.Stats.ElapsedS, Violations: len(sn.Violations),
 		Sessions: sn.Stats.Sessions, Last: sn.Last, Frontier: sn.Frontier, Holes: sn.Holes, RSSStartKB: sn.Stats.RSSStartKB, RSSLatestKB: sn.Stats.RSSLatestKB(),
-		HeapStartKB: sn.Stats.HeapStartKB, HeapLatestKB: sn.Stats.HeapLatestKB()}
+		HeapStartKB: sn.Stats.HeapStartKB, HeapLatestKB: sn.Stats.HeapLatestKB(),
+		RSSNowStartKB: sn.Stats.RSSNowStartKB, RSSNowLatestKB: sn.Stats.RSSNowLatestKB()}
 	if sn.Config.Shards > 1 {
 		cs.Shard = fmt.Sprintf("%d/%d", sn.Config.Shard, sn.Config.Shards)
 	}
@@ -138,8 +142,9 @@ func (a *app) printCampaign(sn campaign.Snapshot, w io.Writer, dir ...string) er
 		fmt.Fprintln(w)
 	}
 	if cs.RSSStartKB > 0 {
-		fmt.Fprintf(w, "workers: peak RSS %.1f MiB in the first minute, %.1f MiB at the latest report; live heap %.1f MiB, then %.1f MiB\n",
-			float64(cs.RSSStartKB)/1024, float64(cs.RSSLatestKB)/1024, float64(cs.HeapStartKB)/1024, float64(cs.HeapLatestKB)/1024)
+		mib := func(kb int64) float64 { return float64(kb) / 1024 }
+		fmt.Fprintf(w, "workers, in the first minute -> at their latest report: peak RSS %.1f -> %.1f MiB, RSS %.1f -> %.1f MiB, live heap %.1f -> %.1f MiB\n",
+			mib(cs.RSSStartKB), mib(cs.RSSLatestKB), mib(cs.RSSNowStartKB), mib(cs.RSSNowLatestKB), mib(cs.HeapStartKB), mib(cs.HeapLatestKB))
 	}
 	if len(sn.Violations) == 0 {
 		return nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -39,6 +41,7 @@ type serveReply struct {
 	ElapsedS float64            `json:"elapsed_s"`
 	RSSKB    int64              `json:"rss_kb"`
 	HeapKB   int64              `json:"heap_kb"`
+	RSSNowKB int64              `json:"rss_now_kb"`
 	Found    []campaign.Finding `json:"found,omitempty"`
 }
 
@@ -72,8 +75,9 @@ func (a *app) serveWorker(study casestudies.Study, opts fuzz.Options, dir string
 			if err != nil {
 				return err
 			}
+			now := currentRSS() // before the peak, which it cannot then exceed
 			reply := serveReply{First: req.First, Count: req.Count, Runs: res.Runs, Events: res.Events,
-				ElapsedS: res.ElapsedS, RSSKB: peakRSS(), HeapKB: liveHeap()}
+				ElapsedS: res.ElapsedS, RSSNowKB: now, RSSKB: peakRSS(), HeapKB: liveHeap()}
 			for _, v := range res.Violations {
 				f := campaign.Finding{Fingerprint: v.Fingerprint, Invariant: v.Invariant, Detail: v.Detail,
 					Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy}
@@ -101,6 +105,24 @@ func liveHeap() int64 {
 		return 0
 	}
 	return int64(sample[0].Value.Uint64() / 1024)
+}
+
+// currentRSS is this process's resident set size now, in KiB (0 where
+// /proc/self/statm is missing).
+func currentRSS() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return pages * int64(os.Getpagesize()) / 1024
 }
 
 // peakRSS is this process's peak resident set size in KiB (0 where the
