@@ -309,11 +309,15 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 	if m.opts.ExternalsOnly || m.cur == nil { // the input must reproduce by replay
 		search = -1
 	}
-	for i := range m.k {
+	k := m.k
+	if m.opts.Crash && m.cur == nil {
+		k = 3 // a crash may need a few tries to show: give the input three
+	}
+	for i := range k {
 		if m.expired() {
 			return nil, nil
 		}
-		if i > 0 && i == m.k-1 && search > 0 {
+		if i > 0 && i == k-1 && search > 0 {
 			return m.search(&cand, search) // its first execution is a wildcard replay
 		}
 		wildcard := i%2 == 1 && !m.opts.ExternalsOnly

@@ -737,6 +737,9 @@ func (co *coordinator) minimize(id string) campaign.Outcome {
 	}
 	if res.Reproduced < res.Runs {
 		o.Note = fmt.Sprintf("the minimized schedule reproduced in %d of %d replays", res.Reproduced, res.Runs)
+		if res.Reproduced == 0 {
+			o.Status = campaign.Failed
+		}
 	}
 	o.Minimized, _ = os.ReadFile(out)
 	if res.Report != "" {

@@ -95,9 +95,14 @@ type crash struct {
 	Invariant string
 }
 
-// runFailed is how a fuzz worker reports a run that failed with an error
-// rather than a panic.
-var runFailed = regexp.MustCompile(`^faultline: fuzz: run \d+: (.*)$`)
+// runFailed is how a worker reports a run that failed with an error rather
+// than a panic: a node's bubble that deadlocked (whichever command ran it,
+// so that fuzz, replay and minimize workers agree on the fingerprint), or
+// any error of a fuzz run.
+var runFailed = []*regexp.Regexp{
+	regexp.MustCompile(`^faultline: .*?(hraft: n\d+: bubble: .*)$`),
+	regexp.MustCompile(`^faultline: fuzz: run \d+: (.*)$`),
+}
 
 var frameArgs = regexp.MustCompile(`^(.*)\(.*\)$`)
 
@@ -135,9 +140,11 @@ func parseCrash(stderr string) (crash, bool) {
 		break
 	}
 	if c.Message == "" {
-		for _, l := range lines {
-			if m := runFailed.FindStringSubmatch(l); m != nil {
-				return crash{Message: m[1], Report: l, Invariant: "Fatal"}, true
+		for _, re := range runFailed {
+			for _, l := range lines {
+				if m := re.FindStringSubmatch(l); m != nil {
+					return crash{Message: m[1], Report: l, Invariant: "Fatal"}, true
+				}
 			}
 		}
 	}

@@ -35,6 +35,9 @@ func TestParseCrash(t *testing.T) {
 		{"numbers masked", "panic: index 17 out of range [3]\n\ngoroutine 1 [running]:\nmain.f()\n", "NoPanic: index N out of range [N] (main.f)"},
 		{"run error", "faultline: fuzz: run 468: hraft: n3: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain\n",
 			"Fatal: hraft: nN: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain"},
+		{"minimize worker", "faultline: minimize: hraft: n2: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain\n",
+			"Fatal: hraft: nN: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain"},
+		{"other run error", "faultline: fuzz: run 3: actor: bad state\n", "Fatal: actor: bad state"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
