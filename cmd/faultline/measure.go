@@ -69,11 +69,14 @@ type ttfRow struct {
 }
 
 type ttfReport struct {
-	Command      string   `json:"command"`
-	Target       string   `json:"target"`
-	Seeds        int      `json:"seeds"`
-	Found        int      `json:"found"`
-	MedianS      float64  `json:"median_s"`
+	Command string `json:"command"`
+	Target  string `json:"target"`
+	Seeds   int    `json:"seeds"`
+	Found   int    `json:"found"`
+	// MedianS is the median over the seeds, a seed that found nothing
+	// counting as infinite (then null in JSON when it is the median).
+	MedianS      float64  `json:"-"`
+	MedianJSON   *float64 `json:"median_s"`
 	Rows         []ttfRow `json:"rows"`
 	EventsPerSec float64  `json:"events_per_s"`
 }
@@ -124,6 +127,9 @@ func (a *app) measureTTFCmd() *cobra.Command {
 					rep.Rows = append(rep.Rows, row)
 				}
 				rep.MedianS = median(times)
+				if !math.IsInf(rep.MedianS, 0) && !math.IsNaN(rep.MedianS) {
+					rep.MedianJSON = &rep.MedianS
+				}
 				if elapsed > 0 {
 					rep.EventsPerSec = float64(events) / elapsed
 				}
