@@ -205,3 +205,29 @@ func TestMerge(t *testing.T) {
 		t.Error("merged another campaign")
 	}
 }
+
+// TestMemorySamples: about one sample a minute of the workers' latest
+// memory figures, and the first minute's largest kept apart.
+func TestMemorySamples(t *testing.T) {
+	s := open(t, cfg)
+	for i, at := range []float64{0, 30, 61, 125, 150} {
+		p := Piece{First: i * 10, Count: 10, At: at, Worker: i % 2, RSSKB: int64(100 + i), RSSNowKB: int64(50 + i), HeapKB: 7}
+		if _, err := s.Record(p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := s.Stats()
+	var at []float64
+	for _, m := range st.Memory {
+		at = append(at, m.AtS)
+	}
+	if !slices.Equal(at, []float64{0, 61, 125}) {
+		t.Errorf("samples at %v, want 0, 61, 125", at)
+	}
+	if last := st.Memory[len(st.Memory)-1]; last.PeakKB != 103 || last.RSSKB != 53 || last.HeapKB != 7 {
+		t.Errorf("last sample %+v", last)
+	}
+	if st.RSSStartKB != 101 || st.RSSLatestKB() != 104 {
+		t.Errorf("start %d, latest %d", st.RSSStartKB, st.RSSLatestKB())
+	}
+}

@@ -145,7 +145,22 @@ type Stats struct {
 	WorkerHeapKB   map[int]int64 `json:"worker_heap_kb,omitempty"`
 	RSSNowStartKB  int64         `json:"rss_now_start_kb,omitempty"`
 	WorkerRSSNowKB map[int]int64 `json:"worker_rss_now_kb,omitempty"`
+	// Memory samples the workers' figures about once a minute, so that a
+	// long campaign shows whether its memory stays flat.
+	Memory []MemorySample `json:"memory,omitempty"`
 }
+
+// MemorySample is the largest of the workers' latest memory figures, at
+// AtS seconds into the campaign, in KiB.
+type MemorySample struct {
+	AtS    float64 `json:"at_s"`
+	PeakKB int64   `json:"peak_rss_kb"`
+	RSSKB  int64   `json:"rss_kb"`
+	HeapKB int64   `json:"heap_kb"`
+}
+
+// memoryEvery is how often Stats.Memory takes a sample, in seconds.
+const memoryEvery = 60
 
 // RSSNowLatestKB is the largest of the workers' latest resident set sizes.
 func (s Stats) RSSNowLatestKB() int64 { return maxOf(s.WorkerRSSNowKB) }
@@ -384,6 +399,10 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 		track(&st.RSSStartKB, &st.WorkerRSSKB, p, p.RSSKB)
 		track(&st.HeapStartKB, &st.WorkerHeapKB, p, p.HeapKB)
 		track(&st.RSSNowStartKB, &st.WorkerRSSNowKB, p, p.RSSNowKB)
+		if n := len(st.Memory); p.RSSKB > 0 && (n == 0 || p.At-st.Memory[n-1].AtS >= memoryEvery) {
+			st.Memory = append(st.Memory, MemorySample{AtS: p.At, PeakKB: st.RSSLatestKB(), RSSKB: st.RSSNowLatestKB(),
+				HeapKB: st.HeapLatestKB()})
+		}
 		return put(txn, []byte(keyStats), st)
 	})
 	return fresh, err

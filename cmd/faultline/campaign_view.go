@@ -146,6 +146,19 @@ func (a *app) printCampaign(sn campaign.Snapshot, w io.Writer, dir ...string) er
 		fmt.Fprintf(w, "workers, in the first minute -> at their latest report: peak RSS %.1f -> %.1f MiB, RSS %.1f -> %.1f MiB, live heap %.1f -> %.1f MiB\n",
 			mib(cs.RSSStartKB), mib(cs.RSSLatestKB), mib(cs.RSSNowStartKB), mib(cs.RSSNowLatestKB), mib(cs.HeapStartKB), mib(cs.HeapLatestKB))
 	}
+	if m := sn.Stats.Memory; len(m) > 1 {
+		fmt.Fprintf(w, "workers' memory, a sample a minute (peak RSS / RSS / live heap, MiB):")
+		for i, x := range m {
+			if len(m) > 12 && i > 5 && i < len(m)-6 {
+				if i == 6 {
+					fmt.Fprintf(w, " ...")
+				}
+				continue
+			}
+			fmt.Fprintf(w, " %s %.0f/%.0f/%.1f", fmtElapsed(x.AtS), float64(x.PeakKB)/1024, float64(x.RSSKB)/1024, float64(x.HeapKB)/1024)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(sn.Violations) == 0 {
 		return nil
 	}
