@@ -576,58 +576,96 @@ func (a *app) superviseMinimize(args []string, budget time.Duration, crash *inte
 		}
 		final = time.Since(start) > budget
 		if crash != nil && c.violation(0).Fingerprint == crash.Fingerprint {
-			adopted, err := adoptCrash(dir)
+			adopted, err := a.adoptCrash(dir, crash)
 			if err != nil {
 				return nil, crashes, err
 			}
-			if adoptions++; adopted && adoptions < maxAdoptions {
-				continue
+			if adoptions++; adoptions >= maxAdoptions {
+				return nil, crashes, fmt.Errorf("minimize: %d restarts from crashing candidates", adoptions)
 			}
+			if !adopted {
+				// Neither candidate crashes alone: skip the one blamed.
+				if err := appendLine(filepath.Join(dir, minimizeCrashes), string(key)); err != nil {
+					return nil, crashes, err
+				}
+			}
+			continue
 		}
 		crashes++
 		if crashes > maxCrashRestarts {
 			return nil, crashes, fmt.Errorf("minimize: %d candidates crashed the process; the last: %s", crashes, c.Message)
 		}
-		f, err := os.OpenFile(filepath.Join(dir, minimizeCrashes), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
+		if err := appendLine(filepath.Join(dir, minimizeCrashes), string(key)); err != nil {
 			return nil, crashes, err
 		}
-		fmt.Fprintf(f, "%s\n", key)
-		f.Close()
 	}
+}
+
+// appendLine appends a line to a file.
+func appendLine(path, line string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%s\n", line); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // adoptCrash makes the candidate that crashed a worker with the violation
 // being minimized the checkpoint, when it is shorter than the current one
-// (or there is none), and reports whether it did.
-func adoptCrash(dir string) (bool, error) {
-	data, err := os.ReadFile(filepath.Join(dir, minimizeCandidateFile))
-	if err != nil {
-		return false, fmt.Errorf("minimize: crashed candidate: %w", err)
-	}
-	var cand interpose.Schedule
-	if err := json.Unmarshal(data, &cand); err != nil {
-		return false, fmt.Errorf("minimize: crashed candidate: %w", err)
-	}
+// (or there is none) and crashes a worker of its own the same way, and
+// reports whether it did. The check matters: raft's goroutines of one
+// replay can still run, and panic, while the next candidate is replayed,
+// so the candidate before the last is tried too.
+func (a *app) adoptCrash(dir string, crash *interpose.Violation) (bool, error) {
 	var cp minimize.Checkpoint
 	if data, err := os.ReadFile(filepath.Join(dir, minimizeCheckpoint)); err == nil {
 		if err := json.Unmarshal(data, &cp); err != nil {
 			return false, fmt.Errorf("worker checkpoint: %w", err)
 		}
 	}
-	if cp.Schedule != nil && len(cand.Events) >= len(cp.Schedule.Events) {
-		return false, nil
+	for _, name := range []string{minimizeCandidateFile, minimizeCandidateFile + ".prev"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		var cand interpose.Schedule
+		if err := json.Unmarshal(data, &cand); err != nil {
+			return false, fmt.Errorf("minimize: crashed candidate: %w", err)
+		}
+		if cp.Schedule != nil && len(cand.Events) >= len(cp.Schedule.Events) {
+			continue
+		}
+		v := *crash
+		v.Step = len(cand.Events)
+		check := cand
+		check.Violation = &v
+		path := filepath.Join(dir, "check.json")
+		if err := check.WriteFile(path); err != nil {
+			return false, err
+		}
+		rep, err := a.replayCrashes(path, &check, 1)
+		if err != nil {
+			return false, err
+		}
+		if rep.Reproduced == 0 {
+			continue
+		}
+		cp.Schedule = &cand
+		data, err = json.Marshal(cp)
+		if err != nil {
+			return false, err
+		}
+		tmp := filepath.Join(dir, minimizeCheckpoint+".tmp")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return false, err
+		}
+		return true, os.Rename(tmp, filepath.Join(dir, minimizeCheckpoint))
 	}
-	cp.Schedule = &cand
-	data, err = json.Marshal(cp)
-	if err != nil {
-		return false, err
-	}
-	tmp := filepath.Join(dir, minimizeCheckpoint+".tmp")
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return false, err
-	}
-	return true, os.Rename(tmp, filepath.Join(dir, minimizeCheckpoint))
+	return false, nil
 }
 
 // checkCrashResult replays a crash's minimized schedule in worker processes
@@ -676,7 +714,9 @@ func minimizeWorkerHooks(dir string, opts *minimize.Options) error {
 		if opts.Crash {
 			// Written first: the key's file says the candidate is complete.
 			if data, err := json.Marshal(cand); err == nil {
-				os.WriteFile(filepath.Join(dir, minimizeCandidateFile), data, 0o644)
+				cur := filepath.Join(dir, minimizeCandidateFile)
+				os.Rename(cur, cur+".prev")
+				os.WriteFile(cur, data, 0o644)
 			}
 		}
 		os.WriteFile(filepath.Join(dir, minimizeCandidate), []byte(strconv.FormatUint(k, 16)), 0o644)
