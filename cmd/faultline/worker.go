@@ -581,7 +581,7 @@ func (a *app) superviseMinimize(args []string, budget time.Duration, crash *inte
 				return nil, crashes, err
 			}
 			if adoptions++; adoptions >= maxAdoptions {
-				return nil, crashes, fmt.Errorf("minimize: %d restarts from crashing candidates", adoptions)
+				final = true // enough restarts: keep the best schedule so far
 			}
 			if !adopted {
 				// Neither candidate crashes alone: skip the one blamed.
