@@ -23,7 +23,7 @@ type Snapshot struct {
 	Last string `json:"last,omitempty"`
 	// Frontier and Holes say which runs are done: every run of the
 	// shard below Frontier except those in Holes (ranges left by pieces in
-	// flight when a session ended).
+	// flight when a session ended). A running campaign leaves them out.
 	Frontier int     `json:"frontier"`
 	Holes    []Range `json:"holes,omitempty"`
 }
@@ -31,8 +31,24 @@ type Snapshot struct {
 // snapshotFile is the snapshot's name in a campaign directory.
 const snapshotFile = "status.json"
 
-// Snapshot makes the snapshot of the store's contents (Running unset).
+// Snapshot makes the snapshot of the store's contents (Running unset),
+// with which runs are done.
 func (s *Store) Snapshot() (Snapshot, error) {
+	sn, err := s.Summary()
+	if err != nil {
+		return sn, err
+	}
+	p, err := s.Plan()
+	if err != nil {
+		return sn, err
+	}
+	sn.Frontier, sn.Holes = p.Frontier(), p.Holes()
+	return sn, nil
+}
+
+// Summary is Snapshot without which runs are done, which takes reading
+// every piece: what a running campaign writes every second.
+func (s *Store) Summary() (Snapshot, error) {
 	var sn Snapshot
 	var err error
 	if sn.Config, err = s.Config(); err != nil {
@@ -45,11 +61,6 @@ func (s *Store) Snapshot() (Snapshot, error) {
 		return sn, err
 	}
 	sn.Violations = append([]Violation{}, sn.Violations...)
-	p, err := s.Plan()
-	if err != nil {
-		return sn, err
-	}
-	sn.Frontier, sn.Holes = p.Frontier(), p.Holes()
 	return sn, nil
 }
 

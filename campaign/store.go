@@ -490,27 +490,6 @@ func (s *Store) Violations() ([]Violation, error) {
 	return vs, err
 }
 
-// Violation returns the violation whose ID starts with prefix.
-func (s *Store) Violation(prefix string) (Violation, error) {
-	vs, err := s.Violations()
-	if err != nil {
-		return Violation{}, err
-	}
-	var match []Violation
-	for _, v := range vs {
-		if strings.HasPrefix(v.ID, prefix) {
-			match = append(match, v)
-		}
-	}
-	switch {
-	case prefix == "" || len(match) == 0:
-		return Violation{}, fmt.Errorf("no violation %q in %s", prefix, s.dir)
-	case len(match) > 1:
-		return Violation{}, fmt.Errorf("violation %q is ambiguous: %d match", prefix, len(match))
-	}
-	return match[0], nil
-}
-
 // Blob returns a stored file of a violation (nil when absent).
 func (s *Store) Blob(id, name string) ([]byte, error) {
 	var out []byte

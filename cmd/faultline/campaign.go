@@ -205,18 +205,19 @@ type coordinator struct {
 	start time.Time
 	base  float64 // elapsed before this session
 
-	mu        sync.Mutex // guards the store's writes and what follows
-	known     map[string]bool
-	last      string
-	workers   int
-	stopAt    int
-	stoppedAt float64
-	lastSnap  time.Time
-	failures  int
-	fatal     error
-	minq      chan string
-	minCancel chan struct{}
-	minProc   *os.Process
+	mu            sync.Mutex // guards the store's writes and what follows
+	known         map[string]bool
+	last          string // the ID of the violation found last, and its invariant
+	lastInvariant string
+	workers       int
+	stopAt        int
+	stoppedAt     float64
+	lastSnap      time.Time
+	failures      int
+	fatal         error
+	minq          chan string
+	minCancel     chan struct{}
+	minProc       *os.Process
 }
 
 // elapsed is the campaign's fuzzing time: every session's, up to now or
@@ -554,6 +555,11 @@ func (co *coordinator) record(p campaign.Piece, found []campaign.Finding) {
 	}
 	for _, id := range fresh {
 		co.last = id
+		for _, f := range found {
+			if campaign.ID(f.Fingerprint) == id {
+				co.lastInvariant = f.Invariant
+			}
+		}
 		if co.cfg.MinimizeBudgetS <= 0 {
 			continue // background minimization off: the violation stays pending
 		}
@@ -581,7 +587,7 @@ func (co *coordinator) snapshotLocked(running bool) {
 	if err := co.st.SetElapsed(co.elapsed()); err != nil {
 		return
 	}
-	sn, err := co.st.Snapshot()
+	sn, err := co.st.Summary()
 	if err != nil {
 		return
 	}
@@ -602,7 +608,7 @@ func (co *coordinator) drawProgress(stopped <-chan struct{}, done chan<- struct{
 		}
 		co.mu.Lock()
 		st, err := co.st.Stats()
-		last := co.last
+		last, inv := co.last, co.lastInvariant
 		distinct := len(co.known)
 		co.mu.Unlock()
 		if err != nil {
@@ -612,9 +618,7 @@ func (co *coordinator) drawProgress(stopped <-chan struct{}, done chan<- struct{
 		line := fmt.Sprintf("\r%s  %d runs  %.0f events/s  %d distinct violations", fmtElapsed(el), st.Runs,
 			float64(st.Events)/max(el, 1e-9), distinct)
 		if last != "" {
-			if v, err := co.st.Violation(last); err == nil {
-				line += "  last: " + v.Invariant + " (" + v.ID + ")"
-			}
+			line += "  last: " + inv + " (" + last + ")"
 		}
 		fmt.Fprint(co.a.stderr, line+"  ")
 	}
