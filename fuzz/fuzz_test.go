@@ -3,6 +3,7 @@ package fuzz_test
 import (
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -214,5 +215,91 @@ func TestReplayLooksPastOtherViolations(t *testing.T) {
 	}
 	if rep.Reproduced != 3 {
 		t.Fatalf("reproduced %d/3 (seen %v); the first violation was %s", rep.Reproduced, rep.Seen, first.Violation.Fingerprint)
+	}
+}
+
+// skipping diverges from any recording: the first Skip systems it opens
+// refuse every event.
+type skipping struct {
+	interpose.Target
+	opens, skip int
+}
+
+func (s *skipping) Open(t *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
+	sys, err := s.Target.Open(t, spec)
+	s.opens++
+	if err != nil || s.opens%2 == 0 {
+		return sys, err
+	}
+	return refusing{sys}, nil
+}
+
+type refusing struct{ interpose.System }
+
+func (refusing) Apply(int, interpose.Event) (interpose.Event, error) {
+	return interpose.Event{}, interpose.ErrNotEnabled
+}
+
+// A replay whose execution diverged and missed the violation runs again,
+// up to Attempts executions; one that followed the recording is final.
+func TestReplayAttempts(t *testing.T) {
+	tg := target(t, "hraft-forgetful")
+	res, err := fuzz.Run(t, tg, fuzz.Options{Seed: 1, Runs: 200})
+	if err != nil || len(res.Violations) == 0 {
+		t.Fatalf("no violation: %v", err)
+	}
+	s := res.Violations[0].Sched
+	never := func() interpose.Checker {
+		return interpose.CheckerFunc(func(*interpose.View) []interpose.Violation { return nil })
+	}
+	for _, tc := range []struct {
+		name                               string
+		opts                               fuzz.ReplayOptions
+		runs, reproduced, first, execution int
+	}{
+		// Executions alternate: diverging (every event refused), then exact.
+		{"one attempt", fuzz.ReplayOptions{Repeat: 4}, 4, 2, 2, 4},
+		{"two attempts", fuzz.ReplayOptions{Repeat: 2, Attempts: 2}, 2, 2, 0, 4},
+		{"five attempts stop at the first that shows it", fuzz.ReplayOptions{Repeat: 2, Attempts: 5}, 2, 2, 0, 4},
+		// An exact execution that misses the violation is not run again;
+		// the diverging one before it is.
+		{"exact miss is final", fuzz.ReplayOptions{Repeat: 2, Attempts: 5, Checker: never}, 2, 0, 0, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := fuzz.Replay(t, &skipping{Target: tg}, s, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []int{rep.Runs, rep.Reproduced, rep.FirstReproduced, rep.Executions}
+			if want := []int{tc.runs, tc.reproduced, tc.first, tc.execution}; !slices.Equal(got, want) {
+				t.Fatalf("runs, reproduced, first, executions = %v, want %v (seen %v)", got, want, rep.Seen)
+			}
+		})
+	}
+}
+
+func TestDiverged(t *testing.T) {
+	ev := func(kind interpose.Kind, node int, res string) interpose.Event {
+		return interpose.Event{Kind: kind, Node: node, Result: res}
+	}
+	rec := &interpose.Schedule{Events: []interpose.Event{ev(interpose.Start, 1, ""), ev(interpose.Advance, 1, "+1s"), ev(interpose.Crash, 1, "")}}
+	for _, tc := range []struct {
+		name    string
+		got     []interpose.Event
+		skipped int
+		want    int
+	}{
+		{"same", rec.Events, 0, 0},
+		{"prefix (stopped at the violation)", rec.Events[:2], 0, 0},
+		{"another result", []interpose.Event{rec.Events[0], ev(interpose.Advance, 1, "+2s"), rec.Events[2]}, 0, 2},
+		{"skipped in the middle", []interpose.Event{rec.Events[0], rec.Events[2]}, 1, 2},
+		{"skipped at the end", rec.Events[:2], 1, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &interpose.ReplayResult{Skipped: tc.skipped, Schedule: &interpose.Schedule{Events: tc.got}}
+			if got := fuzz.Diverged(rec, r); got != tc.want {
+				t.Fatalf("Diverged = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

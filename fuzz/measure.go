@@ -18,6 +18,8 @@ type ReplayRateOptions struct {
 	Schedules int
 	// Repeat is the number of replays of each (0: 10).
 	Repeat int
+	// Attempts is ReplayOptions.Attempts for each replay (0: 1).
+	Attempts int
 	// Violating keeps only schedules that end in a violation, searching runs
 	// until Schedules of them are found or MaxRuns runs were made.
 	Violating bool
@@ -27,11 +29,14 @@ type ReplayRateOptions struct {
 
 // ReplayRow is one schedule's replays.
 type ReplayRow struct {
+	Seed        uint64 `json:"seed"`
 	Run         int    `json:"run"`
 	Events      int    `json:"events"`
 	Fingerprint string `json:"fingerprint"`
 	Identical   int    `json:"identical"`
 	Reproduced  int    `json:"reproduced"`
+	// FirstReproduced counts the replays whose first execution showed it.
+	FirstReproduced int `json:"first_reproduced"`
 	// Flaky is set when Confirm found no schedule of this violation that
 	// replayed reliably (a campaign marks it so).
 	Flaky bool `json:"flaky,omitempty"`
@@ -42,13 +47,19 @@ type ReplayRate struct {
 	Target    string `json:"target"`
 	Schedules int    `json:"schedules"`
 	Replays   int    `json:"replays"`
-	// Identical counts replays that applied every event with the recorded
-	// result and ended in the recorded node states and violation.
+	// Attempts is the most executions a replay could make (Options.Attempts).
+	Attempts int `json:"attempts"`
+	// Identical counts replays whose first execution applied every event
+	// with the recorded result and ended in the recorded node states and
+	// violation.
 	Identical int `json:"identical"`
 	// Reproduced counts replays that ended with the recorded violation
-	// fingerprint (or with none, for a schedule without a violation).
-	Reproduced int         `json:"reproduced"`
-	Rows       []ReplayRow `json:"rows"`
+	// fingerprint (or with none, for a schedule without a violation), in at
+	// most Attempts executions; FirstReproduced those whose first execution
+	// did.
+	Reproduced      int         `json:"reproduced"`
+	FirstReproduced int         `json:"first_reproduced"`
+	Rows            []ReplayRow `json:"rows"`
 	// Flaky counts the schedules a campaign would have marked flaky;
 	// SteadyReplays and SteadyReproduced count the replays of the others.
 	Flaky            int `json:"flaky"`
@@ -79,7 +90,7 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 	if h, ok := target.(interpose.Holder); ok {
 		defer h.Hold()()
 	}
-	out := &ReplayRate{Target: target.Name()}
+	out := &ReplayRate{Target: target.Name(), Attempts: max(opts.Attempts, 1)}
 	for run := 0; run < maxRuns && out.Schedules < want; run++ {
 		s, err := Walk(t, target, opts.Campaign, run)
 		out.Searched++
@@ -96,7 +107,7 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 				return out, fmt.Errorf("measure: run %d: %w", run, err)
 			}
 		}
-		row := ReplayRow{Run: run, Events: len(s.Events), Flaky: flaky}
+		row := ReplayRow{Seed: opts.Campaign.Seed, Run: run, Events: len(s.Events), Flaky: flaky}
 		if flaky {
 			out.Flaky++
 		}
@@ -104,12 +115,13 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 			row.Fingerprint = s.Violation.Fingerprint
 		}
 		for range repeat {
-			rep, err := Replay(t, target, s, ReplayOptions{Repeat: 1, CheckEvery: opts.Campaign.CheckEvery, CheckFrom: opts.Campaign.CheckFrom, Checker: opts.Campaign.Checker})
+			rep, err := Replay(t, target, s, ReplayOptions{Repeat: 1, Attempts: opts.Attempts, CheckEvery: opts.Campaign.CheckEvery, CheckFrom: opts.Campaign.CheckFrom, Checker: opts.Campaign.Checker})
 			if err != nil {
 				return out, fmt.Errorf("measure: replay of run %d: %w", run, err)
 			}
 			row.Reproduced += rep.Reproduced
-			if Identical(s, rep.Last.Schedule) {
+			row.FirstReproduced += rep.FirstReproduced
+			if Identical(s, rep.First.Schedule) {
 				row.Identical++
 			}
 		}
@@ -117,6 +129,7 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 		out.Replays += repeat
 		out.Identical += row.Identical
 		out.Reproduced += row.Reproduced
+		out.FirstReproduced += row.FirstReproduced
 		if !flaky {
 			out.SteadyReplays += repeat
 			out.SteadyReproduced += row.Reproduced
@@ -126,6 +139,22 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 	return out, nil
 }
 
+// Add adds o's schedules and replays to r (a measurement over several seeds).
+func (r *ReplayRate) Add(o *ReplayRate) {
+	r.Target = o.Target
+	r.Attempts = max(r.Attempts, o.Attempts)
+	r.Schedules += o.Schedules
+	r.Replays += o.Replays
+	r.Identical += o.Identical
+	r.Reproduced += o.Reproduced
+	r.FirstReproduced += o.FirstReproduced
+	r.Rows = append(r.Rows, o.Rows...)
+	r.Flaky += o.Flaky
+	r.SteadyReplays += o.SteadyReplays
+	r.SteadyReproduced += o.SteadyReproduced
+	r.Searched += o.Searched
+}
+
 // Identical reports whether a replay b of schedule a applied the same events
 // with the same results and ended in the same states and violation.
 func Identical(a, b *interpose.Schedule) bool {
@@ -133,8 +162,7 @@ func Identical(a, b *interpose.Schedule) bool {
 		return false
 	}
 	for i := range a.Events {
-		x, y := a.Events[i], b.Events[i]
-		if x.Key() != y.Key() || x.Result != y.Result || (x.Until == nil) != (y.Until == nil) || (x.Until != nil && *x.Until != *y.Until) {
+		if !sameEvent(a.Events[i], b.Events[i]) {
 			return false
 		}
 	}
@@ -145,4 +173,9 @@ func Identical(a, b *interpose.Schedule) bool {
 		return a.Violation.Fingerprint == b.Violation.Fingerprint && a.Violation.Detail == b.Violation.Detail &&
 			a.Violation.Step == b.Violation.Step
 	}
+}
+
+// sameEvent reports whether y, replaying x, did what x did.
+func sameEvent(x, y interpose.Event) bool {
+	return x.Key() == y.Key() && x.Result == y.Result && (x.Until == nil) == (y.Until == nil) && (x.Until == nil || *x.Until == *y.Until)
 }

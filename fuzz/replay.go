@@ -8,11 +8,19 @@ import (
 	"github.com/faultline-dev/faultline/invariants"
 )
 
-// ReplayOptions configure Replay. The zero value replays once, checking
-// invariants after every event, with Raft's invariants.
+// ReplayOptions configure Replay. The zero value replays once, in one
+// execution, checking invariants after every event, with Raft's invariants.
 type ReplayOptions struct {
 	// Repeat is the number of replays (0: 1).
 	Repeat int
+	// Attempts bounds the executions of one replay (0: 1). An execution
+	// that misses the recorded violation and diverged from the recording
+	// (an event skipped, or applied with another result: the system's own
+	// scheduling went another way, for hashicorp/raft a select with two
+	// ready cases) is followed by another on a fresh system, until one
+	// shows the violation or Attempts were made. An execution that followed
+	// the recording and still missed the violation is final.
+	Attempts int
 	// CheckEvery and CheckFrom are passed to interpose.Replay.
 	CheckEvery, CheckFrom int
 	// Checker returns the checker of one replay (nil: invariants.NewRaft).
@@ -24,10 +32,17 @@ type ReplayReport struct {
 	Runs       int    `json:"runs"`
 	Reproduced int    `json:"reproduced"`
 	Expected   string `json:"fingerprint"`
+	// Executions counts the executions of all runs (Runs when each took one
+	// attempt); FirstReproduced counts the runs whose first execution
+	// showed the violation: the rate of a single exact replay.
+	Executions      int `json:"executions"`
+	FirstReproduced int `json:"first_reproduced"`
 	// Seen counts the fingerprints the replays ended with ("" for none).
 	Seen map[string]int `json:"seen"`
-	// Last is the last replay's result.
-	Last *interpose.ReplayResult `json:"-"`
+	// Last is the last execution's result; First is the first execution's
+	// result of the last run.
+	Last  *interpose.ReplayResult `json:"-"`
+	First *interpose.ReplayResult `json:"-"`
 }
 
 // ReplayFile reads a schedule file and replays it (see Replay): how a test in
@@ -58,29 +73,75 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 	if s.Violation != nil {
 		rep.Expected = s.Violation.Fingerprint
 	}
+	attempts := max(opts.Attempts, 1)
 	for range repeat {
-		sys, err := target.Open(t, s.Target)
-		if err != nil {
-			return nil, fmt.Errorf("replay: %w", err)
-		}
-		r, err := interpose.Replay(sys, newChecker(), s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Expect: rep.Expected})
-		cerr := sys.Close()
-		if err != nil {
-			return nil, err
-		}
-		if cerr != nil {
-			return nil, fmt.Errorf("replay: %w", cerr)
-		}
 		rep.Runs++
-		fp := ""
-		if r.Violation != nil {
-			fp = r.Violation.Fingerprint
+		for attempt := range attempts {
+			r, err := replayOnce(t, target, s, newChecker(), opts, rep.Expected)
+			if err != nil {
+				return nil, err
+			}
+			rep.Executions++
+			rep.Last = r
+			ok := fingerprint(r.Violation) == rep.Expected
+			if attempt == 0 {
+				rep.First = r
+				if ok {
+					rep.FirstReproduced++
+				}
+			}
+			if ok || Diverged(s, r) == 0 || attempt == attempts-1 {
+				fp := fingerprint(r.Violation)
+				rep.Seen[fp]++
+				if ok {
+					rep.Reproduced++
+				}
+				break
+			}
 		}
-		rep.Seen[fp]++
-		if fp == rep.Expected {
-			rep.Reproduced++
-		}
-		rep.Last = r
 	}
 	return rep, nil
+}
+
+// replayOnce replays s once on a fresh system.
+func replayOnce(t *testing.T, target interpose.Target, s *interpose.Schedule, check interpose.Checker, opts ReplayOptions, expect string) (*interpose.ReplayResult, error) {
+	sys, err := target.Open(t, s.Target)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Expect: expect, Timed: true})
+	cerr := sys.Close()
+	if err != nil {
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("replay: %w", cerr)
+	}
+	return r, nil
+}
+
+func fingerprint(v *interpose.Violation) string {
+	if v == nil {
+		return ""
+	}
+	return v.Fingerprint
+}
+
+// Diverged returns the position (1-based) of the first event at which replay
+// r of schedule s went another way than the recording: an event skipped, or
+// applied with another result or another end (an advance). It returns 0 when
+// every event replayed so far matched.
+func Diverged(s *interpose.Schedule, r *interpose.ReplayResult) int {
+	got := r.Schedule.Events
+	for i, x := range got {
+		if i >= len(s.Events) || !sameEvent(s.Events[i], x) {
+			return i + 1
+		}
+	}
+	if r.Skipped > 0 {
+		// Skipped events are missing from the replayed schedule: the first
+		// mismatch above found them unless they were at the end.
+		return len(got) + 1
+	}
+	return 0
 }

@@ -22,6 +22,11 @@ func walkHash(t *testing.T, name string, opts fuzz.Options, run int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Took (recorded since) is left out, so that the hashes pinned before
+	// it existed still pin the walk.
+	for i := range s.Events {
+		s.Events[i].Took = 0
+	}
 	data, err := json.Marshal(s.Events)
 	if err != nil {
 		t.Fatal(err)

@@ -153,6 +153,12 @@ type ReplayOptions struct {
 	// recorded one's type and destination (WildAdvance). The schedule
 	// replayed records the messages actually delivered.
 	Wildcard bool
+	// Timed replays each advance by the duration it took when recorded
+	// (Event.Took) rather than until its node sends the recorded message.
+	// It suits replaying a schedule as it was recorded; a schedule with
+	// events removed (a minimizer's candidate) should not be timed, since
+	// its timers no longer fire when they did. Ignored with Wildcard.
+	Timed bool
 }
 
 // ReplayResult is what a replay did.
@@ -200,6 +206,9 @@ func (c *Controller) Replay(events []Event, opts ReplayOptions) (*ReplayResult, 
 	res := &ReplayResult{}
 	for i, ev := range events {
 		ev.Result = ""
+		if !opts.Timed || opts.Wildcard {
+			ev.Took = 0
+		}
 		if opts.Wildcard {
 			ev = WildAdvance(c.sys.Pending(), ev)
 		}

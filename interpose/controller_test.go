@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSystem is a tiny System: nodes 1..n that are not started, up or down, a
@@ -709,5 +710,33 @@ func TestReplayResultReproduced(t *testing.T) {
 		if got := r.Reproduced(tt.fp); got != tt.want {
 			t.Errorf("%s: Reproduced(%q) = %v, want %v", tt.name, tt.fp, got, tt.want)
 		}
+	}
+}
+
+// A replay passes an advance's recorded duration to the system only when
+// timed, and never with wildcards (the schedule was edited).
+func TestReplayTimedPassesTook(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts ReplayOptions
+		want time.Duration
+	}{
+		{"untimed", ReplayOptions{}, 0},
+		{"timed", ReplayOptions{Timed: true}, 3 * time.Second},
+		{"timed wildcard", ReplayOptions{Timed: true, Wildcard: true}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sys := newFakeSystem(1)
+			s := &Schedule{Version: Version, Events: []Event{
+				{Kind: Start, Node: 1},
+				{Kind: Advance, Node: 1, Took: 3 * time.Second, Result: "+3s"},
+			}}
+			if _, err := Replay(sys, nil, s, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			if len(sys.calls) != 2 || sys.calls[1].Took != tc.want || sys.calls[1].Result != "" {
+				t.Fatalf("the system got %+v, want took %v and no result", sys.calls, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Kind names what an event does. Its string is what a schedule file stores.
@@ -149,6 +150,14 @@ type Event struct {
 	// pending (at once, if the node sent it earlier this time). -1 records
 	// an advance that reached its cap: a replay moves the clock by the cap.
 	UntilN int `json:"until_n,omitempty"`
+	// Took is, for an advance, how far the node's clock moved (its fake
+	// clock: the same in every execution that went the same way). A timed
+	// replay (ReplayOptions.Timed) moves the clock exactly as far, whatever
+	// the node sends on the way: when the system's own scheduling sent one
+	// message more or fewer this time, the node's timers still fire as they
+	// did. Zero when unknown (older files, edited schedules): the replay
+	// advances until Until as above.
+	Took time.Duration `json:"took_ns,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`
 }

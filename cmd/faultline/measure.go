@@ -188,9 +188,9 @@ func (a *app) printTTF(rep ttfReport) error {
 
 func (a *app) measureReplayCmd() *cobra.Command {
 	var (
-		target string
-		opts   fuzz.ReplayRateOptions
-		asJSON bool
+		target, seeds string
+		opts          fuzz.ReplayRateOptions
+		asJSON        bool
 	)
 	c := &cobra.Command{
 		Use:   "replay --target NAME",
@@ -201,12 +201,23 @@ func (a *app) measureReplayCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("measure replay: %v", err)
 			}
+			list := []uint64{opts.Campaign.Seed}
+			if seeds != "" {
+				if list, err = parseSeeds(seeds); err != nil {
+					return usageErr("measure replay: %v", err)
+				}
+			}
 			return a.withT(func(t *testing.T) error {
 				start := time.Now()
 				opts.Campaign = study.Options(opts.Campaign)
-				rep, err := fuzz.MeasureReplay(t, study.Target, opts)
-				if err != nil {
-					return err
+				rep := &fuzz.ReplayRate{Target: study.Name}
+				for _, seed := range list {
+					opts.Campaign.Seed = seed
+					one, err := fuzz.MeasureReplay(t, study.Target, opts)
+					if err != nil {
+						return err
+					}
+					rep.Add(one)
 				}
 				if asJSON {
 					return writeJSON(a.stdout, struct {
@@ -221,10 +232,12 @@ func (a *app) measureReplayCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&target, "target", "", "target (see faultline targets)")
 	f.Uint64Var(&opts.Campaign.Seed, "seed", 1, "campaign seed of the recorded schedules")
+	f.StringVar(&seeds, "seeds", "", "several campaign seeds, --schedules from each (e.g. 1-10; overrides --seed)")
 	f.IntVar(&opts.Campaign.Nodes, "nodes", 0, "cluster size (default: the target's)")
 	f.IntVar(&opts.Campaign.Events, "events", 300, "events per recorded schedule")
 	f.IntVar(&opts.Schedules, "schedules", 20, "schedules to record")
 	f.IntVar(&opts.Repeat, "repeat", 10, "replays of each schedule")
+	f.IntVar(&opts.Attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
 	f.BoolVar(&opts.Violating, "violating", false, "record only schedules that end in a violation")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
@@ -234,7 +247,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
 	fmt.Fprintf(a.stdout, "$ %s\n\n", a.command())
 	t := tablewriter.NewWriter(a.stdout)
-	t.Header("run", "events", "violation", "identical", "reproduced")
+	t.Header("seed", "run", "events", "violation", "identical", "first execution", "reproduced")
 	for _, r := range rep.Rows {
 		fp := r.Fingerprint
 		if fp == "" {
@@ -243,7 +256,7 @@ func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
 		if r.Flaky {
 			fp += " (flaky)"
 		}
-		if err := t.Append(strconv.Itoa(r.Run), strconv.Itoa(r.Events), fp, strconv.Itoa(r.Identical), strconv.Itoa(r.Reproduced)); err != nil {
+		if err := t.Append(strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Run), strconv.Itoa(r.Events), fp, strconv.Itoa(r.Identical), strconv.Itoa(r.FirstReproduced), strconv.Itoa(r.Reproduced)); err != nil {
 			return err
 		}
 	}
@@ -251,9 +264,10 @@ func (a *app) printReplayRate(rep *fuzz.ReplayRate, took time.Duration) error {
 		return err
 	}
 	pct := func(n, of int) float64 { return 100 * float64(n) / float64(max(of, 1)) }
-	fmt.Fprintf(a.stdout, "\n%s: %d schedules (from %d runs), %d replays: %d identical (%.1f%%), %d reproduced the recorded outcome (%.1f%%); %s\n",
+	fmt.Fprintf(a.stdout, "\n%s: %d schedules (from %d runs), %d replays: %d identical (%.1f%%), %d reproduced the recorded outcome in their first execution (%.1f%%), %d in at most %d executions (%.1f%%); %s\n",
 		rep.Target, rep.Schedules, rep.Searched, rep.Replays, rep.Identical, pct(rep.Identical, rep.Replays),
-		rep.Reproduced, pct(rep.Reproduced, rep.Replays), took.Round(time.Millisecond))
+		rep.FirstReproduced, pct(rep.FirstReproduced, rep.Replays),
+		rep.Reproduced, rep.Attempts, pct(rep.Reproduced, rep.Replays), took.Round(time.Millisecond))
 	if rep.Flaky > 0 {
 		fmt.Fprintf(a.stdout, "%d schedules marked flaky when saved; the other %d: %d of %d replays reproduced (%.1f%%)\n",
 			rep.Flaky, rep.Schedules-rep.Flaky, rep.SteadyReproduced, rep.SteadyReplays, pct(rep.SteadyReproduced, rep.SteadyReplays))

@@ -13,9 +13,15 @@ import (
 	"github.com/faultline-dev/faultline/interpose"
 )
 
+// replayAttempts is the default of --attempts: executions one replay may
+// make when an execution diverges from the recording and misses the
+// violation.
+const replayAttempts = 5
+
 func (a *app) replayCmd() *cobra.Command {
 	var (
 		repeat    int
+		attempts  int
 		asJSON    bool
 		workerDir string
 	)
@@ -26,12 +32,22 @@ func (a *app) replayCmd() *cobra.Command {
 way: each recorded delivery delivers the pending message with the same
 fingerprint, and a delivery whose message never appears is skipped.
 
+hashicorp/raft's own goroutines sometimes go another way than they did
+when the schedule was recorded (a select with two ready cases), and the
+replay diverges: an event is skipped or does something else. A replay
+whose execution diverged and missed the violation runs again on a fresh
+cluster, up to --attempts executions; the report gives the first
+execution's rate too.
+
 Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 2 on bad usage or a bad file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if repeat < 1 {
 				return usageErr("replay: --repeat %d: want at least 1", repeat)
+			}
+			if attempts < 1 {
+				return usageErr("replay: --attempts %d: want at least 1", attempts)
 			}
 			s, err := interpose.ReadFile(args[0])
 			if err != nil {
@@ -55,7 +71,7 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 				return a.reportReplay(args[0], s, rep, asJSON)
 			}
 			return a.withT(func(t *testing.T) error {
-				rep, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat})
+				rep, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat, Attempts: attempts})
 				if err != nil {
 					return err
 				}
@@ -64,6 +80,7 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 		},
 	}
 	c.Flags().IntVar(&repeat, "repeat", 1, "number of replays")
+	c.Flags().IntVar(&attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&workerDir, "worker-dir", "", "replay once as a worker (internal)")
 	_ = c.Flags().MarkHidden("worker-dir")
@@ -93,7 +110,11 @@ func (a *app) printReplay(path string, s *interpose.Schedule, rep *fuzz.ReplayRe
 		want = "no violation"
 	}
 	fmt.Fprintf(w, "%s: %d events, expects %s\n", path, len(s.Events), want)
-	fmt.Fprintf(w, "reproduced %d/%d\n", rep.Reproduced, rep.Runs)
+	fmt.Fprintf(w, "reproduced %d/%d", rep.Reproduced, rep.Runs)
+	if rep.Executions > rep.Runs {
+		fmt.Fprintf(w, " in %d executions (%d/%d in the first execution)", rep.Executions, rep.FirstReproduced, rep.Runs)
+	}
+	fmt.Fprintln(w)
 	if last := rep.Last; last != nil {
 		fmt.Fprintf(w, "last run: %d events applied, %d skipped; %s\n", last.Applied, last.Skipped, last.Violation)
 	}

@@ -497,9 +497,11 @@ func (a *app) replayCrashes(path string, s *interpose.Schedule, repeat int) (*fu
 			return nil, fmt.Errorf("replay worker: %s", firstLine(stderr))
 		}
 		rep.Runs++
+		rep.Executions++
 		rep.Seen[fp]++
 		if fp == rep.Expected {
 			rep.Reproduced++
+			rep.FirstReproduced++
 		}
 	}
 	return rep, nil

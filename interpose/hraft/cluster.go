@@ -418,7 +418,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 			return "", notEnabled("n%d is down", n.id)
 		}
 		var res string
-		change := c.via(n, func() { res, ev.Until, ev.UntilN = n.advance(ev.Until, ev.UntilN) })
+		change := c.via(n, func() { res, ev.Until, ev.UntilN, ev.Took = n.advance(ev.Until, ev.UntilN, ev.Took) })
 		return join(res, change), nil
 
 	case interpose.Start:

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -510,5 +511,44 @@ func BenchmarkCluster(b *testing.B) {
 	})
 	if !ok {
 		b.Fatal("failed")
+	}
+}
+
+// An advance records how far the clock moved; replayed with that duration
+// (a timed replay), it moves the clock exactly as far, whatever the node
+// sends on the way; without it, until the recorded message is pending.
+func TestAdvanceRecordsAndReplaysItsDuration(t *testing.T) {
+	record := func() interpose.Event {
+		h := newHarness(t, 3, Options{})
+		ev, err := h.c.Apply(h.n, interpose.Event{Kind: interpose.Advance, Node: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	rec := record()
+	if rec.Until == nil || rec.Took <= 0 || !strings.HasPrefix(rec.Result, "+"+rec.Took.String()) {
+		t.Fatalf("recorded advance: until %v, took %v, result %q", rec.Until, rec.Took, rec.Result)
+	}
+	for _, tc := range []struct {
+		name string
+		took time.Duration
+		want time.Duration
+	}{
+		{"untimed", 0, rec.Took},
+		{"timed as recorded", rec.Took, rec.Took},
+		{"timed longer", rec.Took + 300*time.Millisecond, rec.Took + 300*time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 3, Options{})
+			ev := interpose.Event{Kind: interpose.Advance, Node: 1, Until: rec.Until, UntilN: rec.UntilN, Took: tc.took}
+			got, err := h.c.Apply(h.n, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Took != tc.want || *got.Until != *rec.Until {
+				t.Fatalf("took %v until %v, want %v until %v (result %q)", got.Took, got.Until, tc.want, rec.Until, got.Result)
+			}
+		})
 	}
 }

@@ -251,16 +251,19 @@ func (n *node) stop() {
 
 // advance moves the node's clock until it sends a message, or by advanceCap.
 // Timers that fire without sending (a leader's lease check, a snapshot) fire
-// on the way. It returns how far the clock moved, the message that ended the
-// advance (nil at the cap) and how many such messages of the node were then
-// pending.
+// on the way. It returns what it did, the message that ended the advance
+// (nil at the cap), how many such messages of the node were then pending,
+// and how far the clock moved.
 //
 // A replay passes the recorded want and wantN: the clock moves until wantN
 // messages matching want are pending, so that the recorded timer fires even
 // if another timer of the node comes first this time, and not at all if the
 // node already sent it. An advance that ended at the cap records wantN = -1,
-// and its replay moves the clock by the whole cap.
-func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, int) {
+// and its replay moves the clock by the whole cap. A timed replay passes the
+// recorded took as well: the clock moves by exactly that much, and want
+// and wantN are returned as they were recorded (the message that ended the
+// recorded advance is sent at its very end, once the node runs on).
+func (n *node) advance(want *interpose.Msg, wantN int, took time.Duration) (string, *interpose.Msg, int, time.Duration) {
 	select {
 	case <-n.sent:
 	default:
@@ -269,12 +272,19 @@ func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, 
 		// Recorded at the cap: move the clock by the cap, whatever is sent.
 		start := time.Now()
 		time.Sleep(n.advanceCap)
-		return "+" + time.Since(start).String() + " (cap)", nil, -1
+		d := time.Since(start)
+		return "+" + d.String() + " (cap)", nil, -1, d
+	}
+	if took > 0 && want != nil {
+		start := time.Now()
+		time.Sleep(took)
+		d := time.Since(start)
+		return "+" + d.String(), want, wantN, d
 	}
 	wantN = max(wantN, 1)
 	if want != nil && n.c.countFrom(n.id, want) >= wantN {
 		fp, k := n.resolve(want, wantN)
-		return "+0s", fp, k
+		return "+0s", fp, k, 0
 	}
 	n.c.mu.Lock()
 	seq := n.c.seq
@@ -294,10 +304,12 @@ func (n *node) advance(want *interpose.Msg, wantN int) (string, *interpose.Msg, 
 			}
 			if k := n.c.countFrom(n.id, fp); k >= wantN || want == nil {
 				fp, k = n.resolve(fp, k)
-				return "+" + time.Since(start).String(), fp, k
+				d := time.Since(start)
+				return "+" + d.String(), fp, k, d
 			}
 		case <-t.C:
-			return "+" + time.Since(start).String() + " (cap)", nil, -1
+			d := time.Since(start)
+			return "+" + d.String() + " (cap)", nil, -1, d
 		}
 	}
 }
