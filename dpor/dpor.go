@@ -27,6 +27,11 @@ type Options struct {
 	// Wildcard matches a planned delivery by type-only fingerprint when its
 	// full one is not pending; the other candidates become backtrack points.
 	Wildcard bool
+	// Timed passes planned advances their recorded duration (Event.Took),
+	// as interpose.ReplayOptions.Timed does: right for a plan that is a
+	// recorded schedule as it was, wrong for one with events removed.
+	// Ignored with Wildcard.
+	Timed bool
 	// Stop, if set, is asked after every event; true ends the exploration,
 	// which returns that execution's schedule.
 	Stop func(*interpose.Controller) bool
@@ -89,9 +94,9 @@ func Explore(open Open, plan []interpose.Event, opts Options) (*Result, error) {
 // sent the message it delivers, drops or duplicates (-1: none, or sent
 // before the first event). A timer firing has none: a timer stays armed
 // whichever event re-armed it last, so removing that event does not remove
-// the firing.
-func Causes(open Open, plan []interpose.Event) ([]interpose.Event, []int, error) {
-	x := &explorer{open: open, done: map[uint64]struct{}{}, runs: 1}
+// the firing. timed is Options.Timed.
+func Causes(open Open, plan []interpose.Event, timed bool) ([]interpose.Event, []int, error) {
+	x := &explorer{open: open, done: map[uint64]struct{}{}, runs: 1, opts: Options{Timed: timed}}
 	ctl, err := open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("dpor: %w", err)
@@ -290,6 +295,9 @@ func Canonical(sys interpose.System) (interpose.Event, bool) {
 // (-1 in the extension). An event that cannot happen is skipped.
 func (e *execution) apply(ev interpose.Event, at int) error {
 	pend := e.sys.Pending() // valid until the next event
+	if !e.x.opts.Timed || e.x.opts.Wildcard {
+		ev.Took = 0
+	}
 	if e.x.opts.Wildcard {
 		ev = interpose.WildAdvance(pend, ev)
 	}

@@ -28,11 +28,15 @@
 // and destination, the closest in its key fields (Candidates), and a clock
 // advance stops at the node's next message of the recorded type
 // (WildAdvance): a schedule whose terms and indexes moved still replays.
+// A timed replay (ReplayOptions.Timed) passes each advance the duration it
+// took when recorded (Event.Took), for a schedule replayed as it was
+// recorded; the controller clears Took otherwise.
 //
 // Contracts for adapters (interpose/hraft): Apply returns only when the
 // system is quiescent again; an advance whose Until is type-only stops at
 // the node's next matching message and records that message's full
-// fingerprint; View reports every observation exactly once;
+// fingerprint; an advance records in Took how far the node's clock moved,
+// and given a Took moves it exactly that far; View reports every observation exactly once;
 // Close releases every goroutine the system started. interpose imports none
 // of faultline's other packages.
 package interpose

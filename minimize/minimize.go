@@ -482,7 +482,7 @@ func (m *minimizer) subtrees() error {
 		if of == m.cur {
 			return true, nil
 		}
-		applied, s, err := dpor.Causes(m.opener(m.cur), m.cur.Events)
+		applied, s, err := dpor.Causes(m.opener(m.cur), m.cur.Events, false)
 		if err != nil || len(applied) != len(m.cur.Events) {
 			return false, err
 		}

@@ -181,8 +181,8 @@ func jsonReport(w io.Writer, t *testing.T, target interpose.Target, s *interpose
 	return err
 }
 
-// replayStates replays the schedule once, exactly, and returns every node's
-// state after each event.
+// replayStates replays the schedule once, exactly (advances by their
+// recorded duration), and returns every node's state after each event.
 func replayStates(t *testing.T, target interpose.Target, s *interpose.Schedule) ([][]interpose.NodeView, error) {
 	sys, err := target.Open(t, s.Target)
 	if err != nil {
@@ -201,8 +201,8 @@ func replayStates(t *testing.T, target interpose.Target, s *interpose.Schedule) 
 	return states, nil
 }
 
-// senders replays the schedule once and returns, for each event, the event
-// that sent its message (-1: none).
+// senders replays the schedule once, as replayStates does, and returns, for
+// each event, the event that sent its message (-1: none).
 func senders(t *testing.T, target interpose.Target, s *interpose.Schedule) ([]int, error) {
 	open := func() (*interpose.Controller, error) {
 		sys, err := target.Open(t, s.Target)
@@ -211,7 +211,7 @@ func senders(t *testing.T, target interpose.Target, s *interpose.Schedule) ([]in
 		}
 		return interpose.NewController(sys, nil, s.Target), nil
 	}
-	applied, from, err := dpor.Causes(open, s.Events)
+	applied, from, err := dpor.Causes(open, s.Events, true)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}

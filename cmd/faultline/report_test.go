@@ -171,7 +171,7 @@ func TestShiVizHappensBefore(t *testing.T) {
 		sys, err := study.Target.Open(t, s.Target)
 		return interpose.NewController(sys, nil, s.Target), err
 	}
-	_, senders, err := dpor.Causes(open, s.Events)
+	_, senders, err := dpor.Causes(open, s.Events, true)
 	if err != nil {
 		t.Fatal(err)
 	}
