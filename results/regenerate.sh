@@ -25,6 +25,7 @@ run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5
 run replay-hraft-forgetful-seeds.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 1-10
+run replay-hraft-forgetful-seeds11-20-once.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 11-20 --attempts 1
 run replay-hraft.txt measure replay --target hraft --schedules 20 --repeat 10
 run replay-hraft-serial.txt measure replay --target hraft-serial --schedules 20 --repeat 10
 for seed in 1 2 3; do
