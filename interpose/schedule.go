@@ -87,6 +87,11 @@ type NodeView struct {
 	LastIndex    uint64 `json:"last_index"`
 	CommitIndex  uint64 `json:"commit_index"`
 	AppliedIndex uint64 `json:"applied_index"`
+	// SnapshotIndex is the last index of the node's latest snapshot, 0 if
+	// it has none. The node's log up to it is the snapshot: entries its log
+	// store still holds at or below it are not part of its log (after an
+	// InstallSnapshot they may be stale entries of an old term).
+	SnapshotIndex uint64 `json:"snapshot_index,omitempty"`
 }
 
 // Origin records how a schedule was made.

@@ -267,6 +267,11 @@ func (r *Raft) commit(n interpose.NodeView) {
 	if l == nil {
 		return
 	}
+	// Up to its snapshot, the node's log is the snapshot, not what its log
+	// store still holds there: after an InstallSnapshot, raft keeps
+	// TrailingLogs entries below its old last entry, stale ones included,
+	// and never applies them.
+	from = max(from, n.SnapshotIndex+1)
 	for i := from; i <= n.CommitIndex; i++ {
 		t, ok := l.term(i)
 		if !ok {
@@ -320,7 +325,7 @@ func (r *Raft) missing(n interpose.NodeView, i uint64) bool {
 		return false
 	}
 	l := r.logs[n.Node]
-	if l != nil && i < l.first {
+	if i <= n.SnapshotIndex || l != nil && i < l.first {
 		return false // compacted: the leader's snapshot covers it
 	}
 	t, ok := uint64(0), false

@@ -661,6 +661,67 @@ func TestLeaderCompleteness(t *testing.T) {
 	})
 }
 
+// snap is v with the node's snapshot at index.
+func snap(v interpose.NodeView, index uint64) interpose.NodeView {
+	v.SnapshotIndex = index
+	return v
+}
+
+// TestLeaderCompletenessStaleBelowSnapshot is hashicorp/raft's installSnapshot
+// (raft.go) compacting only up to min(snapshot, its own last log -
+// TrailingLogs) (snapshot.go, compactLogsWithTrailing): a deposed leader's
+// uncommitted entry stays in its log store below the snapshot it installed,
+// and raft never applies it (results/found/hraft-serial-LeaderCompleteness-
+// seed3-run3381.min.json, events 26 and 32).
+func TestLeaderCompletenessStaleBelowSnapshot(t *testing.T) {
+	lc := invariants.LeaderCompleteness
+	// n1, leader of term 3, commits 1..3 with n2; n3, deposed leader of
+	// term 2, appended a stale entry 3 of term 2.
+	base := func() []*interpose.View {
+		return []*interpose.View{{
+			LogOps: ops(lstore(1, 1, 1), lstore(1, 2, 2), lstore(1, 3, 3), store(2, 1, 1), store(2, 2, 2), store(2, 3, 3),
+				store(3, 1, 1), store(3, 2, 2), lstore(3, 3, 2)),
+			Nodes: nodes(leader(1, 3, 3), follower(2, 3, 3), leader(3, 2, 0)),
+		}}
+	}
+	// n3 installs n1's snapshot up to 7: compaction removes only entry 1.
+	install := &interpose.View{LogOps: ops(compact(3, 1, 1, false, 4))}
+	with := func(vs ...*interpose.View) []*interpose.View { return append(base(), vs...) }
+	runCases(t, []tcase{
+		{
+			name: "commit through the snapshot skips the stale entry",
+			views: with(install,
+				&interpose.View{Nodes: nodes(leader(1, 4, 7), follower(2, 3, 3), snap(follower(3, 4, 7), 7))}),
+		},
+		{
+			name: "a leader whose snapshot covers the stale entry holds the committed one",
+			views: with(install,
+				&interpose.View{Nodes: nodes(snap(follower(3, 4, 7), 7))},
+				&interpose.View{Nodes: nodes(follower(1, 5, 7), snap(leader(3, 5, 7), 7))}),
+		},
+		{
+			name: "without the snapshot index the stale entry is read as committed",
+			views: with(install,
+				&interpose.View{Nodes: nodes(leader(1, 4, 7), follower(2, 3, 3), follower(3, 4, 7))}),
+			want: []want{{at: 2, inv: lc, detail: []string{"entry 3 was committed with term 3 (seen at n1)", "with term 2 (seen at n3)"}}},
+		},
+		{
+			name: "a stale entry above the snapshot is still checked",
+			views: with(install,
+				&interpose.View{Nodes: nodes(snap(follower(3, 4, 3), 2))}),
+			want: []want{{at: 2, inv: lc, detail: []string{"entry 3 was committed with term 3 (seen at n1)", "with term 2 (seen at n3)"}}},
+		},
+		{
+			name: "a stale entry shipped to another node and committed there is caught",
+			views: with(install,
+				// n3, leader later, sends its stale entry 3 to a fresh n4.
+				&interpose.View{LogOps: ops(store(4, 1, 1), store(4, 2, 2), store(4, 3, 2)),
+					Nodes: nodes(snap(leader(3, 5, 8), 7), follower(4, 5, 3))}),
+			want: []want{{at: 2, inv: lc, detail: []string{"entry 3 was committed with term 3 (seen at n1)", "with term 2 (seen at n4)"}}},
+		},
+	})
+}
+
 // TestLeaderCompletenessLateCommit: an entry committed in term 1 is learned
 // (n1's commit index moves) only after n3 became leader of term 2 without it.
 // Under a correct Raft n3 could not have won term 2, so the checker should

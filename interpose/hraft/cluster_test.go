@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,6 +324,19 @@ func TestSnapshotAndInstallSnapshot(t *testing.T) {
 	}
 	if v, _ := kv(h, 3).Get("k19"); v != "19" {
 		t.Errorf("n3 after InstallSnapshot: k19 = %q; want 19", v)
+	}
+	// Views give each node's snapshot as raft has it, taken or installed.
+	for _, i := range []int{1, 3} {
+		want, _ := strconv.ParseUint(h.c.Raft(i).Stats()["last_snapshot_index"], 10, 64)
+		if got := h.c.View().Nodes[i-1].SnapshotIndex; got == 0 || got != want {
+			t.Errorf("n%d: view's SnapshotIndex = %d, raft's last snapshot = %d", i, got, want)
+		}
+	}
+	h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
+	h.must(interpose.Event{Kind: interpose.Recover, Node: 3})
+	want, _ := strconv.ParseUint(h.c.Raft(3).Stats()["last_snapshot_index"], 10, 64)
+	if got := h.c.View().Nodes[2].SnapshotIndex; got == 0 || got != want {
+		t.Errorf("n3 after recovery: view's SnapshotIndex = %d, raft's last snapshot = %d", got, want)
 	}
 }
 

@@ -31,7 +31,7 @@ type node struct {
 
 	logs   *logStore
 	stable *stableStore
-	snaps  raft.SnapshotStore
+	snaps  *snapStore
 
 	conf       *raft.Config // this node's configuration template
 	advanceCap time.Duration
@@ -91,7 +91,7 @@ func (c *Cluster) newNode(id int) (*node, error) {
 	}
 	n.logs = &logStore{n: n, inner: logs}
 	n.stable = &stableStore{n: n, inner: stable}
-	n.snaps = snaps
+	n.snaps = &snapStore{inner: snaps}
 	return n, nil
 }
 
@@ -188,6 +188,7 @@ func (n *node) boot() error {
 	if f := n.c.opts.NewFSM; f != nil {
 		user = f(n.id)
 	}
+	n.snaps.reload()
 	r, err := n.newRaft(&conf, wrapFSM(n, user), tr)
 	if err != nil {
 		return err
@@ -236,7 +237,7 @@ func (n *node) recover() {
 // lose what they had not made durable.
 func (n *node) crash() {
 	n.stop()
-	crashStores(n.logs.inner, n.stable.inner, n.snaps)
+	crashStores(n.logs.inner, n.stable.inner, n.snaps.inner)
 	n.stable.reload()
 }
 
@@ -358,6 +359,7 @@ func (n *node) view() interpose.NodeView {
 		v.LastIndex = r.LastIndex()
 		v.CommitIndex = r.CommitIndex()
 		v.AppliedIndex = r.AppliedIndex()
+		v.SnapshotIndex = n.snaps.index.Load()
 	}
 	return v
 }

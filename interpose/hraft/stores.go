@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 
@@ -169,3 +171,53 @@ func crashStores(stores ...any) {
 type errPanicked struct{ where string }
 
 func (e errPanicked) Error() string { return fmt.Sprintf("faultline: %s panicked", e.where) }
+
+// snapStore wraps a node's SnapshotStore to remember the index of the
+// snapshot raft last persisted, for views. raft sets its own last snapshot to
+// the snapshot it has just persisted, whether it took it (snapshot.go,
+// takeSnapshot) or installed a leader's (raft.go, installSnapshot), and on a
+// restart restores the newest one the store lists (api.go, restoreSnapshot).
+// It is read from outside the bubble, so that a view costs no call into raft.
+type snapStore struct {
+	inner raft.SnapshotStore
+	index atomic.Uint64
+}
+
+func (s *snapStore) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
+	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
+	sink, err := s.inner.Create(version, index, term, configuration, configurationIndex, trans)
+	if err != nil {
+		return nil, err
+	}
+	return &snapSink{SnapshotSink: sink, s: s, index: index}, nil
+}
+
+func (s *snapStore) List() ([]*raft.SnapshotMeta, error) { return s.inner.List() }
+
+func (s *snapStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
+	return s.inner.Open(id)
+}
+
+// reload sets the index to that of the snapshot a starting raft restores:
+// the newest the store lists.
+func (s *snapStore) reload() {
+	var index uint64
+	if metas, err := s.inner.List(); err == nil && len(metas) > 0 {
+		index = metas[0].Index
+	}
+	s.index.Store(index)
+}
+
+type snapSink struct {
+	raft.SnapshotSink
+	s     *snapStore
+	index uint64
+}
+
+func (k *snapSink) Close() error {
+	if err := k.SnapshotSink.Close(); err != nil {
+		return err
+	}
+	k.s.index.Store(k.index)
+	return nil
+}
