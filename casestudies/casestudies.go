@@ -77,7 +77,7 @@ var studies = []Study{
 	{
 		Name:    "hraft",
 		Summary: "hashicorp/raft v1.8.0, unmodified, heartbeats on the fast path as NetworkTransport does; snapshots on",
-		Expect:  "LogMatching (rare: hashicorp/raft#695)",
+		Expect:  "LogMatching or ElectionSafety (rare: hashicorp/raft#695)",
 		Nodes:   3,
 		Target:  hraft.NewTarget("hraft", "", hraft.Options{}),
 	},

@@ -213,3 +213,66 @@ func TestStaleSnapshotFound(t *testing.T) {
 	}
 	replayAll(t, "hraft-serial", s, 10)
 }
+
+// TestCandidateLateVoteFound replays a schedule a 30-minute campaign found on
+// hraft (15 events, minimized): #695's heartbeat fast path seen through a
+// candidate. A term-3 heartbeat, handled on the transport's goroutine, makes
+// the term-2 candidate n3 a follower of term 3 while its election loop waits;
+// the loop then counts a late term-2 vote (raft ignores only votes of a
+// higher term) and n3 leads term 3 beside the real leader. Heartbeats through
+// raft's main loop close the race: on hraft-serial the loop returns on the
+// heartbeat and the vote is never counted.
+func TestCandidateLateVoteFound(t *testing.T) {
+	s, err := interpose.ReadFile("testdata/found/hraft-candidate-late-vote.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Violation == nil || s.Violation.Invariant != invariants.ElectionSafety {
+		t.Fatalf("fixture violation: %v", s.Violation)
+	}
+	replayAll(t, "hraft", s, 10)
+	serial, _ := Lookup("hraft-serial")
+	other := *s
+	other.Target = serial.Target.Spec(s.Target.Nodes, s.Target.Seed)
+	rep, err := fuzz.Replay(t, serial.Target, &other, fuzz.ReplayOptions{Repeat: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seen[""] != 5 {
+		t.Errorf("hraft-serial replays ended with %v; want no violation", rep.Seen)
+	}
+}
+
+// TestStaleEntriesBelowSnapshotAreNotALog replays the schedule that made the
+// checker report LeaderCompleteness on hraft-serial (34 events): a deposed
+// leader of term 2 stores an entry at index 3 that never commits, later
+// installs the new leader's snapshot of index 7, and raft's installSnapshot
+// compacts only TrailingLogs below the node's own last entry, so the stale
+// entry stays in its log store below the snapshot. raft never applies it
+// (it applies above the snapshot only); the checker read it as committed. It
+// now takes a node's log up to its snapshot to be the snapshot: the schedule
+// replays whole and shows no violation.
+func TestStaleEntriesBelowSnapshotAreNotALog(t *testing.T) {
+	s, err := interpose.ReadFile("testdata/found/hraft-serial-stale-entries-below-snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := Lookup("hraft-serial")
+	rep, err := fuzz.Replay(t, st.Target, s, fuzz.ReplayOptions{Repeat: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seen[""] != 5 {
+		t.Errorf("replays ended with %v; want no violation", rep.Seen)
+	}
+	if last := rep.Last; last.Skipped > 0 || last.Applied != len(s.Events) {
+		t.Errorf("replay applied %d and skipped %d of %d events: it no longer follows the schedule", last.Applied, last.Skipped, len(s.Events))
+	}
+	installed := false
+	for _, n := range rep.Last.Schedule.Final {
+		installed = installed || n.Node == 3 && n.SnapshotIndex >= 7
+	}
+	if !installed {
+		t.Errorf("n3 holds no snapshot of index 7 at the end (final %+v): the schedule no longer installs one", rep.Last.Schedule.Final)
+	}
+}

@@ -671,8 +671,8 @@ func snap(v interpose.NodeView, index uint64) interpose.NodeView {
 // (raft.go) compacting only up to min(snapshot, its own last log -
 // TrailingLogs) (snapshot.go, compactLogsWithTrailing): a deposed leader's
 // uncommitted entry stays in its log store below the snapshot it installed,
-// and raft never applies it (results/found/hraft-serial-LeaderCompleteness-
-// seed3-run3381.min.json, events 26 and 32).
+// and raft never applies it (casestudies/testdata/found/hraft-serial-stale-
+// entries-below-snapshot.json, events 26 and 32).
 func TestLeaderCompletenessStaleBelowSnapshot(t *testing.T) {
 	lc := invariants.LeaderCompleteness
 	// n1, leader of term 3, commits 1..3 with n2; n3, deposed leader of
