@@ -22,11 +22,12 @@
 //   - NoPanic, and any other fault the adapter reports (a user's invariant
 //     over its state machines), passed through.
 //
-// A node's log, for these checks, is its snapshot (NodeView.SnapshotIndex)
-// followed by the entries its log store holds above it: entries the store
-// still keeps at or below the snapshot are not part of it (after an
-// InstallSnapshot, hashicorp/raft leaves a deposed leader's stale entries
-// there and never applies them).
+// For LeaderCompleteness, a node's log is its snapshot
+// (NodeView.SnapshotIndex) followed by the entries its log store holds above
+// it: entries the store still keeps at or below the snapshot are not part of
+// it (after an InstallSnapshot, hashicorp/raft leaves a deposed leader's
+// stale entries there and never applies them). LogMatching still compares
+// them: a stale entry has a term only its writer used, so it matches nobody's.
 //
 // A violation's fingerprint is the invariant's name; for a panic, the place
 // and the message with its numbers masked. Terms, indexes and node numbers
