@@ -27,7 +27,8 @@
 // it: entries the store still keeps at or below the snapshot are not part of
 // it (after an InstallSnapshot, hashicorp/raft leaves a deposed leader's
 // stale entries there and never applies them). LogMatching still compares
-// them: a stale entry has a term only its writer used, so it matches nobody's.
+// them: an entry of a given index and term was written by that term's one
+// leader, so a stale one can only meet copies of itself.
 //
 // A violation's fingerprint is the invariant's name; for a panic, the place
 // and the message with its numbers masked. Terms, indexes and node numbers
