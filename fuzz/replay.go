@@ -83,7 +83,8 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 			}
 			rep.Executions++
 			rep.Last = r
-			ok := fingerprint(r.Violation) == rep.Expected
+			fp := fingerprint(r.Violation)
+			ok := fp == rep.Expected
 			if attempt == 0 {
 				rep.First = r
 				if ok {
@@ -91,7 +92,6 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 				}
 			}
 			if ok || Diverged(s, r) == 0 || attempt == attempts-1 {
-				fp := fingerprint(r.Violation)
 				rep.Seen[fp]++
 				if ok {
 					rep.Reproduced++
