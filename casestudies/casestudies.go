@@ -31,46 +31,13 @@ type Study struct {
 	// Workload, if set, is how the target is fuzzed by default: what
 	// happens after the starts, which kinds of events, which client
 	// payloads.
-	Workload *Workload `json:"workload,omitempty"`
-}
-
-// Workload is a study's default fuzzing workload.
-type Workload struct {
-	// Prologue returns the events after the starts of n nodes.
-	Prologue func(n int) []interpose.Event `json:"-"`
-	// Weights of the event kinds.
-	Weights *fuzz.Weights `json:"weights,omitempty"`
-	// Clients are the payloads of client operations.
-	Clients []string `json:"clients,omitempty"`
-	// Events and CheckEvery are the length of a case study's runs and how
-	// often their invariants are checked, from event CheckFrom on
-	// (`faultline casestudy run`).
-	Events     int `json:"events,omitempty"`
-	CheckEvery int `json:"check_every,omitempty"`
-	CheckFrom  int `json:"check_from,omitempty"`
+	Workload *fuzz.Workload `json:"workload,omitempty"`
 }
 
 // Options fills in a campaign's options with the study's workload, where
 // the options leave them unset.
 func (s Study) Options(opts fuzz.Options) fuzz.Options {
-	w := s.Workload
-	if w == nil {
-		return opts
-	}
-	n := opts.Nodes
-	if n <= 0 {
-		n = s.Nodes
-	}
-	if opts.Prologue == nil && w.Prologue != nil {
-		opts.Prologue = w.Prologue(n)
-	}
-	if opts.Weights == nil {
-		opts.Weights = w.Weights
-	}
-	if opts.Clients == nil {
-		opts.Clients = w.Clients
-	}
-	return opts
+	return s.Workload.Apply(opts, s.Nodes)
 }
 
 var studies = []Study{
@@ -98,7 +65,7 @@ var studies = []Study{
 			NewStableStore: func(int) (raft.StableStore, error) { return NewForgetfulStore(), nil },
 		}),
 		// The minimizer's yardstick: 2,000-event runs checked at the end.
-		Workload: &Workload{Events: 2000, CheckEvery: 2000},
+		Workload: &fuzz.Workload{Events: 2000, CheckEvery: 2000},
 	},
 	{
 		Name:    "hraft-fulldisk",
@@ -117,6 +84,13 @@ func init() {
 	for _, bug := range akka.Bugs {
 		studies = append(studies, actorStudy(bug, string(bug), "the actor Raft with DEMi's "+string(bug)+" bug: "+akka.Describe(bug), akka.Expect(bug)))
 	}
+	// A study's target carries its workload, so that whoever resolves it
+	// by name (a campaign's workers) fuzzes it the same way.
+	for i, s := range studies {
+		if s.Workload != nil {
+			studies[i].Target = fuzz.WithWorkload(s.Target, s.Workload)
+		}
+	}
 }
 
 // actorStudy is a study of the actor Raft with DEMi's workload: start the
@@ -126,7 +100,7 @@ func actorStudy(bug akka.Bug, name, summary, expect string) Study {
 	return Study{
 		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
 		Target: actor.NewTarget(name, string(bug), akka.Program(bug)),
-		Workload: &Workload{
+		Workload: &fuzz.Workload{
 			Prologue: akka.Bootstrap,
 			Weights:  &fuzz.Weights{Deliver: 100, Client: 8},
 			Clients:  []string{"a", "b", "c", "d", "e", "f", "g", "h"},

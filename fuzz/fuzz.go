@@ -21,69 +21,69 @@ import (
 // the first violation and writes nothing.
 type Options struct {
 	// Nodes is the cluster size (0: the target's default).
-	Nodes int
+	Nodes int `json:"nodes,omitempty"`
 	// Seed seeds the campaign; run i of seed s is the same walk every time.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// Runs is the number of walks (0: 1000).
-	Runs int
+	Runs int `json:"runs,omitempty"`
 	// Events is the length of a walk, counting the nodes' starts (0: 300).
-	Events int
+	Events int `json:"events,omitempty"`
 	// Time bounds the campaign's wall-clock time (0: no bound). A run in
 	// progress finishes.
-	Time time.Duration
+	Time time.Duration `json:"time,omitempty"`
 	// KeepGoing goes on after a violation, to find distinct bugs. Without
 	// it a campaign stops at the first violation whose schedule replays
 	// (see Confirm); a flaky one met before is listed too.
-	KeepGoing bool
+	KeepGoing bool `json:"keep_going,omitempty"`
 	// Out is the directory violating schedules are written to ("": none).
-	Out string
+	Out string `json:"out,omitempty"`
 	// CheckEvery checks invariants every CheckEvery events only (0: every
 	// event), and always at the end of a run.
-	CheckEvery int
+	CheckEvery int `json:"check_every,omitempty"`
 	// CheckFrom checks no invariant before event CheckFrom (what happened
 	// is checked then): failures at least that long, as DEMi's were.
-	CheckFrom int
+	CheckFrom int `json:"check_from,omitempty"`
 	// Want, if set, is the violation the campaign hunts: a run counts as
 	// violating only when it shows a violation whose fingerprint starts
 	// with Want, which becomes the schedule's violation (others that come
 	// first are passed over).
-	Want string
+	Want string `json:"want,omitempty"`
 	// Weights of the event kinds (nil: DefaultWeights).
-	Weights *Weights
+	Weights *Weights `json:"weights,omitempty"`
 	// MaxDown bounds the nodes down at once (0: a minority, (n-1)/2).
-	MaxDown int
+	MaxDown int `json:"max_down,omitempty"`
 	// Clients are the payloads of client operations, picked at random
 	// (nil: "k<i>=<n>" writes for the built-in key-value FSM).
-	Clients []string
+	Clients []string `json:"clients,omitempty"`
 	// Prologue is applied after the nodes' starts, before the walk (the
 	// bootstrap configuration of an actor Raft, for instance).
-	Prologue []interpose.Event
+	Prologue []interpose.Event `json:"prologue,omitempty"`
 	// Checker returns the checker of one run (nil: invariants.NewRaft).
-	Checker func() interpose.Checker
+	Checker func() interpose.Checker `json:"-"`
 	// Progress, if set, is called about once a second and at the end.
-	Progress func(Progress)
+	Progress func(Progress) `json:"-"`
 	// Command is recorded in each schedule's origin, to make it again.
-	Command string
+	Command string `json:"command,omitempty"`
 	// FirstRun is the index of the campaign's first run (0: from the
 	// start), so that a campaign can be resumed after a run that crashed the
 	// process.
-	FirstRun int
+	FirstRun int `json:"first_run,omitempty"`
 	// OnRun, if set, is called before each run with its index and the
 	// campaign's result so far (not to be kept or changed).
-	OnRun func(run int, sofar *Result)
+	OnRun func(run int, sofar *Result) `json:"-"`
 	// Journal, if set, receives each event of a walk as a JSON line before
 	// the event is applied, so that what a run did survives the process when
 	// a panic in raft's own goroutines ends it.
-	Journal io.Writer
+	Journal io.Writer `json:"-"`
 	// Strategy is how a walk picks its events: Random (""), PCT or
 	// Portfolio. PCTDepth is PCT's depth d (0: 3), d-1 priority changes
 	// per run.
-	Strategy string
-	PCTDepth int
+	Strategy string `json:"strategy,omitempty"`
+	PCTDepth int    `json:"pct_depth,omitempty"`
 	// Known, if set, reports fingerprints the caller has already recorded
 	// (a campaign's earlier pieces): their runs are counted, but their
 	// schedules are neither confirmed nor kept (Found.Sched stays nil).
-	Known func(fingerprint string) bool
+	Known func(fingerprint string) bool `json:"-"`
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -91,7 +91,7 @@ type Options struct {
 	// typical execution rather than a rare interleaving of raft's
 	// goroutines. When none passes, the run's schedule is saved, marked
 	// flaky.
-	Confirm int
+	Confirm int `json:"confirm,omitempty"`
 }
 
 // Progress reports a campaign in flight.

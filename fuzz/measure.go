@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -178,4 +179,17 @@ func Identical(a, b *interpose.Schedule) bool {
 // sameEvent reports whether y, replaying x, did what x did.
 func sameEvent(x, y interpose.Event) bool {
 	return x.Key() == y.Key() && x.Result == y.Result && (x.Until == nil) == (y.Until == nil) && (x.Until == nil || *x.Until == *y.Until)
+}
+
+// Median is the median of xs (NaN for none); xs is left as it is.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -238,7 +238,7 @@ func faultlineBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "faultline")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", binPath, "../cmd/faultline").CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("build: %v\n%s", err, out)
 		}
 	})

@@ -1,9 +1,7 @@
-package main
+package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,17 +11,15 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/spf13/cobra"
 
-	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/minimize"
 )
 
 func (a *app) minimizeCmd() *cobra.Command {
 	var (
-		opts      minimize.Options
-		out       string
-		asJSON    bool
-		workerDir string
+		opts   campaign.MinimizeJob
+		asJSON bool
 	)
 	c := &cobra.Command{
 		Use:   "minimize FILE",
@@ -32,7 +28,12 @@ func (a *app) minimizeCmd() *cobra.Command {
 deliveries, runs ddmin over the internal events and drops nodes the bug does not
 need, repeating while the schedule shrinks. A candidate counts when any of
 --replays replays shows the same violation fingerprint. The result is checked
-with 20 more replays and written to --out, with its origin and statistics.
+with 20 more replays and written to --out, with its origin and statistics, and
+its Markdown report beside it.
+
+It runs in worker processes (this binary again): a candidate that crashes one
+(a panic in raft's own goroutines) is skipped, and a new worker resumes from
+the last schedule adopted.
 
 Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 (or when the input is flaky), 2 on bad usage or a bad file.`,
@@ -48,19 +49,22 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 			if s.Violation == nil {
 				return inputErr(fmt.Errorf("schedule %s shows no violation: nothing to minimize", args[0]))
 			}
-			study, err := casestudies.Lookup(s.Target.Name)
+			study, err := a.catalog.lookup(s.Target.Name)
 			if err != nil {
 				return inputErr(fmt.Errorf("schedule %s: %w", args[0], err))
 			}
-			if out == "" {
-				out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".min.json"
+			if opts.Out == "" {
+				opts.Out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".min.json"
 			}
 			opts.Command = a.command()
-			report := func(res *minimize.Result, crashes int) error {
-				var err error
+			return a.withT(func(t *testing.T) error {
+				res, crashes, err := a.workers(t).Minimize(study.Target, args[0], s, opts)
+				if err != nil {
+					return err
+				}
 				md := ""
 				if !res.Flaky {
-					md, _ = writeReport(out) // a report that cannot be written is left out
+					md, _ = a.writeReport(opts.Out) // a report that cannot be written is left out
 				}
 				if asJSON {
 					err = writeJSON(a.stdout, struct {
@@ -68,9 +72,9 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 						Out     string `json:"out,omitempty"`
 						Report  string `json:"report,omitempty"`
 						Crashes int    `json:"crashed_candidates"`
-					}{res, out, md, crashes})
+					}{res, opts.Out, md, crashes})
 				} else {
-					err = a.printMinimize(args[0], out, md, res, crashes)
+					err = a.printMinimize(args[0], opts.Out, md, res, crashes)
 				}
 				if err != nil {
 					return err
@@ -79,71 +83,16 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 					return errFinding
 				}
 				return nil
-			}
-			run := func(t *testing.T) (*minimize.Result, error) {
-				res, err := minimize.Minimize(t, study.Target, s, opts)
-				if err != nil {
-					return nil, err
-				}
-				if !res.Flaky {
-					if err := res.Schedule.WriteFile(out); err != nil {
-						return nil, err
-					}
-				}
-				return res, nil
-			}
-			switch {
-			case workerDir != "":
-				// A worker: its supervisor reads the result from the directory.
-				opts.Crash = s.Violation.Crash
-				if err := minimizeWorkerHooks(workerDir, &opts); err != nil {
-					return err
-				}
-				return a.withT(func(t *testing.T) error {
-					res, err := run(t)
-					if err != nil {
-						return err
-					}
-					data, err := json.Marshal(res)
-					if err != nil {
-						return err
-					}
-					return os.WriteFile(filepath.Join(workerDir, minimizeResult), data, 0o644)
-				})
-			case a.self != "":
-				var crash *interpose.Violation
-				if s.Violation.Crash {
-					crash = s.Violation
-				}
-				res, crashes, err := a.superviseMinimize(append(cloneArgs(a.argv[1:]), "--out", out), opts.Budget, crash, out, 20)
-				if err != nil {
-					return err
-				}
-				return report(res, crashes)
-			}
-			if a.tty && !asJSON {
-				opts.Progress = func(p interpose.PhaseStat) {
-					fmt.Fprintf(a.stderr, "%-14s %5d events  %5d replays  %6.2fs\n", p.Name, p.EventsAfter, p.Replays, p.ElapsedS)
-				}
-			}
-			return a.withT(func(t *testing.T) error {
-				res, err := run(t)
-				if err != nil {
-					return err
-				}
-				return report(res, 0)
 			})
 		},
 	}
 	f := c.Flags()
 	f.DurationVar(&opts.Budget, "budget", 10*time.Minute, "time budget")
 	f.IntVar(&opts.Replays, "replays", 2, "replays per candidate (exact, then wildcard, ...): it counts when any shows the violation")
-	f.StringVar(&out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
+	f.StringVar(&opts.Out, "out", "", "file for the minimized schedule (default: FILE with .min.json)")
 	f.IntVar(&opts.DPOR, "dpor", 0, "executions of the DPOR search for a candidate that does not reproduce by exact replay (0: 3; -1: none)")
 	f.BoolVar(&opts.ExternalsOnly, "externals-only", false, "only ddmin over external events (DEMi's first phase), for comparison")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
-	_ = f.MarkHidden("worker-dir")
 	return c
 }
 
@@ -175,7 +124,7 @@ func (a *app) printMinimize(in, out, md string, res *minimize.Result, crashes in
 	if crashes > 0 {
 		fmt.Fprintf(w, "%d candidates crashed the process (a different bug) and were skipped\n", crashes)
 	}
-	fmt.Fprintf(w, "schedule: %s\nshow:     faultline show %s\n", out, out)
+	fmt.Fprintf(w, "schedule: %s\nshow:     %s show %s\n", out, a.name(), out)
 	if md != "" {
 		fmt.Fprintf(w, "report:   %s\n", md)
 	}

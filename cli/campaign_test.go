@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -190,7 +190,7 @@ func TestCampaignKillResume(t *testing.T) {
 
 	// status, list and show on the stopped campaign.
 	code, out, _ = runBin(t, "campaign", "status", "--dir", dir, "--json")
-	var cs campaignStatus
+	var cs campaign.Status
 	if code != 0 || json.Unmarshal([]byte(out), &cs) != nil || cs.Runs != st1.Runs || cs.Violations != len(vs1) || cs.Minimized < 1 {
 		t.Errorf("status --json: exit %d, %s", code, out)
 	}

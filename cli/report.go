@@ -1,17 +1,16 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
-	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/report"
 )
@@ -60,18 +59,21 @@ Every format is a rendering of the file, never a second source of truth.
 			}
 			var b bytes.Buffer
 			if !report.Replays(format) {
-				if err := report.Render(&b, format, args[0], s, report.CurrentEnv(), nil, nil); err != nil {
+				if err := report.Render(&b, format, args[0], s, a.env(args[0]), nil, nil); err != nil {
 					return err
 				}
 				return emit(&b)
 			}
-			study, err := casestudies.Lookup(s.Target.Name)
+			if v := s.Violation; v != nil && v.Crash {
+				return inputErr(fmt.Errorf("report: %s ended in a crash of the process that ran it; --format %s replays it, which would end this one: use markdown, mermaid or text", args[0], format))
+			}
+			study, err := a.catalog.lookup(s.Target.Name)
 			if err != nil {
 				return inputErr(fmt.Errorf("report: %w", err))
 			}
 			// Under the command, withT ends the process with fn's outcome.
 			return a.withT(func(t *testing.T) error {
-				if err := report.Render(&b, format, args[0], s, report.CurrentEnv(), t, study.Target); err != nil {
+				if err := report.Render(&b, format, args[0], s, a.env(args[0]), t, study.Target); err != nil {
 					return err
 				}
 				return emit(&b)
@@ -85,17 +87,16 @@ Every format is a rendering of the file, never a second source of truth.
 
 // writeReport writes the Markdown report of the schedule file at path next
 // to it (the same name, .md for .json) and returns its path.
-func writeReport(path string) (string, error) {
-	return report.WriteMarkdown(path, report.CurrentEnv())
+func (a *app) writeReport(path string) (string, error) {
+	return report.WriteMarkdown(path, a.env(path))
 }
 
-// renderReport renders the formats that need no replay, from the file alone.
-func renderReport(w io.Writer, format, path string, s *interpose.Schedule, env report.Env) error {
-	switch format {
-	case "mermaid":
-		return report.Mermaid(w, s)
-	case "text":
-		return report.Text(w, path, s)
+// env is what reports say of this program: the faultline and Go versions,
+// and the command that replays the schedule at path.
+func (a *app) env(path string) report.Env {
+	env := report.CurrentEnv()
+	if a.name() != "faultline" {
+		env.Replay = a.name() + " replay " + filepath.Base(path)
 	}
-	return report.Markdown(w, path, s, env)
+	return env
 }

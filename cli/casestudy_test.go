@@ -1,7 +1,6 @@
-package main
+package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -43,7 +42,7 @@ func TestCasestudyRun(t *testing.T) {
 			t.Errorf("JSON lacks %q", k)
 		}
 	}
-	var r caseResult
+	var r casestudies.Result
 	json.Unmarshal([]byte(out), &r)
 	if r.Case != "raft-58b" || r.Fingerprint != "LogMatching" || r.ManualEvents != 15 || r.DEMi == nil || r.DEMi.Manual != 28 {
 		t.Errorf("result %+v", r)
@@ -61,24 +60,5 @@ func TestCasestudyRun(t *testing.T) {
 	}
 	if code, _, stderr := cli(t, "casestudy", "run", "nope"); code != 2 || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("unknown case: exit %d, %q", code, stderr)
-	}
-}
-
-func TestCasestudyMarkdown(t *testing.T) {
-	d, _ := casestudies.DEMiResult("raft-45")
-	rows := []caseResult{
-		{Case: "raft-45", InitialEvents: 780, MinimizedEvents: 24, ManualEvents: 22, ElapsedS: 3.5, Replays: 900, Reproduced: 20, Runs: 20, DEMi: &d},
-		{Case: "hraft-forgetful", Error: "no violation in 5 runs"},
-	}
-	var b bytes.Buffer
-	a := &app{}
-	if err := a.printCases(rows, &b, true); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	for _, want := range []string{"| raft-45", "| 780", "1.09×", "| 2160", "1.05×", "2.8 min", "no violation in 5 runs", "DEMi minimized"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, out)
-		}
 	}
 }

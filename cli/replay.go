@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -8,22 +8,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 )
 
-// replayAttempts is the default of --attempts: executions one replay may
-// make when an execution diverges from the recording and misses the
-// violation.
-const replayAttempts = 5
-
 func (a *app) replayCmd() *cobra.Command {
 	var (
-		repeat    int
-		attempts  int
-		asJSON    bool
-		workerDir string
+		repeat   int
+		attempts int
+		asJSON   bool
 	)
 	c := &cobra.Command{
 		Use:   "replay FILE",
@@ -53,25 +46,19 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 			if err != nil {
 				return inputErr(err)
 			}
-			study, err := casestudies.Lookup(s.Target.Name)
+			study, err := a.catalog.lookup(s.Target.Name)
 			if err != nil {
 				return inputErr(fmt.Errorf("schedule %s: %w", args[0], err))
 			}
-			if workerDir != "" { // one replay, which may crash this process
-				return a.withT(func(t *testing.T) error {
-					_, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{})
-					return err
-				})
-			}
-			if s.Violation != nil && s.Violation.Crash {
-				rep, err := a.replayCrashes(args[0], s, repeat)
-				if err != nil {
-					return err
-				}
-				return a.reportReplay(args[0], s, rep, asJSON)
-			}
 			return a.withT(func(t *testing.T) error {
-				rep, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat, Attempts: attempts})
+				var rep *fuzz.ReplayReport
+				if s.Violation != nil && s.Violation.Crash {
+					// It ended in a crash of the process: replayed in worker
+					// processes, one execution each.
+					rep, err = a.workers(t).ReplayCrash(args[0], s, repeat)
+				} else {
+					rep, err = fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat, Attempts: attempts})
+				}
 				if err != nil {
 					return err
 				}
@@ -82,8 +69,6 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 	c.Flags().IntVar(&repeat, "repeat", 1, "number of replays")
 	c.Flags().IntVar(&attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	c.Flags().StringVar(&workerDir, "worker-dir", "", "replay once as a worker (internal)")
-	_ = c.Flags().MarkHidden("worker-dir")
 	return c
 }
 

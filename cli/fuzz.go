@@ -1,12 +1,8 @@
-package main
+package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
@@ -25,10 +22,6 @@ func (a *app) fuzzCmd() *cobra.Command {
 		target     string
 		opts       fuzz.Options
 		asJSON     bool
-		checkEvery int
-		workerDir  string
-		onlyRun    int
-		serve      bool
 		minimizeIt bool
 		budget     time.Duration
 	)
@@ -40,10 +33,14 @@ advances, crashes, recoveries, client writes, partitions, membership changes and
 leadership transfers, checking invariants at every quiescent point. Each
 violating schedule is written to --out.
 
+The runs happen in a worker process (this binary again): a panic in raft's own
+goroutines ends the worker, not the campaign, and becomes a NoPanic violation
+with its schedule.
+
 Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			study, err := casestudies.Lookup(target)
+			study, err := a.catalog.lookup(target)
 			if err != nil {
 				return usageErr("fuzz: %v", err)
 			}
@@ -53,13 +50,12 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("fuzz: %v", err)
 			}
-			if opts.Runs < 0 || opts.Events < 0 || checkEvery < 0 || opts.Time < 0 {
+			if opts.Runs < 0 || opts.Events < 0 || opts.CheckEvery < 0 || opts.Time < 0 {
 				return usageErr("fuzz: --runs, --events, --check-every and --time cannot be negative")
 			}
 			if !cmd.Flags().Changed("runs") && opts.Time > 0 {
 				opts.Runs = int(^uint(0) >> 1) // --time alone: run until it is up
 			}
-			opts.CheckEvery = checkEvery
 			opts.Command = a.command()
 			opts = study.Options(opts)
 			if a.tty && !asJSON {
@@ -68,55 +64,39 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 						p.Runs, p.Events, float64(p.Events)/max(p.Elapsed.Seconds(), 1e-9), p.Violations)
 				}
 			}
-			if workerDir != "" && serve {
-				return a.serveWorker(study, opts, workerDir)
-			}
-			if workerDir != "" {
-				return a.fuzzWorker(study, opts, workerDir, onlyRun)
-			}
-			var res *fuzz.Result
-			if a.self != "" {
-				// Runs happen in a worker process, so that a panic in raft's own
-				// goroutines is a finding, not the end of the campaign.
-				opts.Progress = nil
-				if res, err = a.superviseFuzz(study, opts, a.argv[1:], a.tty && !asJSON); err != nil {
-					return err
+			return a.withT(func(t *testing.T) error {
+				w := a.workers(t)
+				res, err := w.Fuzz(study.Target, opts)
+				if opts.Progress != nil {
+					fmt.Fprintln(a.stderr)
 				}
-			} else {
-				err = a.withT(func(t *testing.T) error {
-					res, err = fuzz.Run(t, study.Target, opts)
-					if opts.Progress != nil {
-						fmt.Fprintln(a.stderr)
-					}
-					return err
-				})
 				if err != nil {
 					return err
 				}
-			}
-			var minimized []minimizedFound
-			if minimizeIt {
-				if minimized, err = a.minimizeAll(study, res, budget); err != nil {
-					return err
+				var minimized []minimizedFound
+				if minimizeIt {
+					if minimized, err = a.minimizeAll(w, study, res, budget); err != nil {
+						return err
+					}
 				}
-			}
-			if asJSON {
-				if err := writeJSON(a.stdout, struct {
-					*fuzz.Result
-					Minimized []minimizedFound `json:"minimized,omitempty"`
-				}{res, minimized}); err != nil {
-					return err
+				if asJSON {
+					if err := writeJSON(a.stdout, struct {
+						*fuzz.Result
+						Minimized []minimizedFound `json:"minimized,omitempty"`
+					}{res, minimized}); err != nil {
+						return err
+					}
+				} else {
+					a.printFuzz(res)
+					for _, m := range minimized {
+						fmt.Fprintf(a.stdout, "\nminimized %s: %s\n", m.Schedule, m.Summary)
+					}
 				}
-			} else {
-				a.printFuzz(res)
-				for _, m := range minimized {
-					fmt.Fprintf(a.stdout, "\nminimized %s: %s\n", m.Schedule, m.Summary)
+				if len(res.Violations) > 0 {
+					return errFinding
 				}
-			}
-			if len(res.Violations) > 0 {
-				return errFinding
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	f := c.Flags()
@@ -128,7 +108,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.IntVar(&opts.Events, "events", 300, "events per run")
 	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
-	f.IntVar(&checkEvery, "check-every", 0, "check invariants every N events only (0: every event)")
+	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
 	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this (others are passed over)")
 	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct (priorities per channel, d-1 changes) or portfolio (alternates by run)")
@@ -136,43 +116,8 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
 	f.BoolVar(&minimizeIt, "minimize", false, "minimize each violation found (see faultline minimize)")
 	f.DurationVar(&budget, "minimize-budget", 2*time.Minute, "time budget of each minimization")
-	f.StringVar(&workerDir, "worker-dir", "", "run as a worker writing to this directory (internal)")
-	f.IntVar(&opts.FirstRun, "first-run", 0, "index of the first run (internal)")
-	f.IntVar(&onlyRun, "only-run", -1, "run only this run, journaling its events (internal)")
-	f.BoolVar(&serve, "serve", false, "run as a campaign worker: ranges of runs on stdin, results on stdout (internal)")
-	for _, name := range []string{"worker-dir", "first-run", "only-run", "serve"} {
-		_ = f.MarkHidden(name)
-	}
 	_ = c.MarkFlagRequired("target")
 	return c
-}
-
-// fuzzWorker is the worker side of superviseFuzz: it runs the campaign in
-// this process, writing its progress before each run and its result at the
-// end. With onlyRun it runs that one run and journals its events.
-func (a *app) fuzzWorker(study casestudies.Study, opts fuzz.Options, dir string, onlyRun int) error {
-	opts.Progress = nil
-	pw := &progressWriter{dir: dir}
-	opts.OnRun = pw.before
-	if onlyRun >= 0 {
-		journal, err := os.Create(filepath.Join(dir, workerJournal))
-		if err != nil {
-			return err
-		}
-		defer journal.Close()
-		opts.FirstRun, opts.Runs, opts.Journal, opts.Out = onlyRun, 1, journal, ""
-	}
-	return a.withT(func(t *testing.T) error {
-		res, err := fuzz.Run(t, study.Target, opts)
-		if err != nil {
-			return err
-		}
-		data, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, workerResult), data, 0o644)
-	})
 }
 
 func (a *app) printFuzz(res *fuzz.Result) {
@@ -195,7 +140,7 @@ func (a *app) printFuzz(res *fuzz.Result) {
 		}
 		fmt.Fprintf(w, ")\n  %s\n", v.Detail)
 		if v.Schedule != "" {
-			fmt.Fprintf(w, "  schedule: %s\n  show:     faultline show %s\n  replay:   faultline replay %s\n", v.Schedule, v.Schedule, v.Schedule)
+			fmt.Fprintf(w, "  schedule: %s\n  show:     %s show %s\n  replay:   %s replay %s\n", v.Schedule, a.name(), v.Schedule, a.name(), v.Schedule)
 		}
 	}
 }
@@ -225,9 +170,9 @@ type minimizedFound struct {
 	Summary  string           `json:"summary"`
 }
 
-// minimizeAll minimizes every violation a campaign saved, each in a worker
-// process (a candidate may crash one), or in this process under tests.
-func (a *app) minimizeAll(study casestudies.Study, res *fuzz.Result, budget time.Duration) ([]minimizedFound, error) {
+// minimizeAll minimizes every violation a campaign saved, each in worker
+// processes (a candidate may crash one), or in this process under tests.
+func (a *app) minimizeAll(w *campaign.Workers, study casestudies.Study, res *fuzz.Result, budget time.Duration) ([]minimizedFound, error) {
 	var out []minimizedFound
 	for _, v := range res.Violations {
 		if v.Schedule == "" {
@@ -238,45 +183,20 @@ func (a *app) minimizeAll(study casestudies.Study, res *fuzz.Result, budget time
 		if err != nil {
 			return nil, err
 		}
-		if s.Violation == nil || s.Violation.Crash {
-			m.Summary = "not minimized: minimizing a crash is not supported yet"
+		r, _, err := w.Minimize(study.Target, v.Schedule, s, campaign.MinimizeJob{Budget: budget, Replays: 2, Out: m.Out,
+			Command: a.name() + " minimize " + v.Schedule})
+		if err != nil {
+			m.Summary = "minimize failed: " + oneLine(err.Error())
 			out = append(out, m)
 			continue
 		}
-		var r minimize.Result
-		if a.self != "" {
-			var buf bytes.Buffer
-			_, stderr, err := a.spawnTo(&buf, "minimize", v.Schedule, "--json", "--budget", budget.String(), "--out", m.Out)
-			if err != nil {
-				return nil, err
-			}
-			if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
-				m.Summary = "minimize failed: " + firstLine(stderr)
-				out = append(out, m)
-				continue
-			}
-		} else {
-			err := a.withT(func(t *testing.T) error {
-				got, err := minimize.Minimize(t, study.Target, s, minimize.Options{Budget: budget, Replays: 2})
-				if err == nil {
-					r = *got
-					if !got.Flaky {
-						err = got.Schedule.WriteFile(m.Out)
-					}
-				}
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
-		m.Result = &r
+		m.Result = r
 		if r.Flaky {
 			m.Summary = "flaky: it did not reproduce in the first replays"
 		} else {
-			m.Summary = fmt.Sprintf("%d -> %d events, reproduced %d/%d, %.1fs; show: faultline show %s",
-				r.InitialEvents, r.MinimizedEvents, r.Reproduced, r.Runs, r.ElapsedS, m.Out)
-			if path, err := writeReport(m.Out); err == nil {
+			m.Summary = fmt.Sprintf("%d -> %d events, reproduced %d/%d, %.1fs; show: %s show %s",
+				r.InitialEvents, r.MinimizedEvents, r.Reproduced, r.Runs, r.ElapsedS, a.name(), m.Out)
+			if path, err := a.writeReport(m.Out); err == nil {
 				m.Report = path
 				m.Summary += "; report: " + path
 			}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -108,7 +108,7 @@ func parses(t *testing.T, args []string) {
 }
 
 func TestKubernetesManifests(t *testing.T) {
-	docs := readManifest(t, "../../deploy/kubernetes/campaign.yaml")
+	docs := readManifest(t, "../deploy/kubernetes/campaign.yaml")
 	if len(docs) != 2 || docs[0].Kind != "PersistentVolumeClaim" || docs[1].Kind != "Job" {
 		t.Fatalf("campaign.yaml: want a PersistentVolumeClaim and a Job, got %+v", docs)
 	}
@@ -148,7 +148,7 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 	}
 
-	merge := readManifest(t, "../../deploy/kubernetes/merge.yaml")
+	merge := readManifest(t, "../deploy/kubernetes/merge.yaml")
 	if len(merge) != 1 || merge[0].Kind != "Job" {
 		t.Fatalf("merge.yaml: want one Job")
 	}
@@ -165,4 +165,18 @@ func TestKubernetesManifests(t *testing.T) {
 	if srcs := cmds[0][3:]; !slices.Equal(srcs, shardDirs) {
 		t.Errorf("merge job merges %v, the shards write %v", srcs, shardDirs)
 	}
+}
+
+// flagValue reads the value of --name (as "--name V" or "--name=V") in a
+// command line ("" when absent).
+func flagValue(args []string, name string) string {
+	for i, arg := range args {
+		if arg == "--"+name && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(arg, "--"+name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }

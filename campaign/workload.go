@@ -1,0 +1,84 @@
+package campaign
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/faultline-dev/faultline/fuzz"
+)
+
+// A campaign's workload is recorded in its store as the flags of `faultline
+// fuzz` that make it (Config.FuzzArgs): a stable text, compared when
+// campaigns are merged or resumed, and the command line a schedule's origin
+// names. WorkloadArgs writes it and ParseWorkload reads it.
+
+// WorkloadArgs renders the workload of a campaign on target: the seed,
+// events per run and when invariants are checked always; the nodes, the
+// hunted violation and PCT's depth when set; the strategy unless random.
+func WorkloadArgs(target string, opts fuzz.Options) []string {
+	args := []string{"--target", target, "--seed", strconv.FormatUint(opts.Seed, 10),
+		"--events", strconv.Itoa(opts.Events), "--check-every", strconv.Itoa(opts.CheckEvery),
+		"--check-from", strconv.Itoa(opts.CheckFrom)}
+	if opts.Nodes > 0 {
+		args = append(args, "--nodes", strconv.Itoa(opts.Nodes))
+	}
+	if opts.Want != "" {
+		args = append(args, "--want", opts.Want)
+	}
+	if opts.PCTDepth > 0 {
+		args = append(args, "--pct-depth", strconv.Itoa(opts.PCTDepth))
+	}
+	if opts.Strategy != "" && opts.Strategy != fuzz.Random {
+		args = append(args, "--strategy", opts.Strategy)
+	}
+	return args
+}
+
+// ParseWorkload reads a workload written by WorkloadArgs (or by an earlier
+// faultline, which wrote the same flags) into the target's name and the
+// campaign's options.
+func ParseWorkload(args []string) (string, fuzz.Options, error) {
+	var (
+		opts   fuzz.Options
+		target string
+	)
+	f := pflag.NewFlagSet("workload", pflag.ContinueOnError)
+	f.SetOutput(io.Discard)
+	f.StringVar(&target, "target", "", "")
+	f.Uint64Var(&opts.Seed, "seed", 1, "")
+	f.IntVar(&opts.Events, "events", 300, "")
+	f.IntVar(&opts.CheckEvery, "check-every", 0, "")
+	f.IntVar(&opts.CheckFrom, "check-from", 0, "")
+	f.IntVar(&opts.Nodes, "nodes", 0, "")
+	f.StringVar(&opts.Want, "want", "", "")
+	f.IntVar(&opts.PCTDepth, "pct-depth", 0, "")
+	f.StringVar(&opts.Strategy, "strategy", fuzz.Random, "")
+	if err := f.Parse(args); err != nil {
+		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
+	}
+	return target, opts, nil
+}
+
+// NewConfig is the config of a new campaign on target with the workload
+// opts (the target's own workload is applied by the workers), chunks of
+// chunk runs (0: ChunkFor the runs' length) and background minimizations
+// of minimizeBudget each (0: none). Shard and Shards are the caller's.
+func NewConfig(target string, opts fuzz.Options, chunk int, minimizeBudget time.Duration) Config {
+	strategy := opts.Strategy
+	if strategy == "" {
+		strategy = fuzz.Random
+	}
+	if opts.Events <= 0 {
+		opts.Events = 300
+	}
+	if chunk <= 0 {
+		chunk = ChunkFor(opts.Events)
+	}
+	return Config{Target: target, Seed: opts.Seed, Strategy: strategy, Chunk: chunk,
+		FuzzArgs: WorkloadArgs(target, opts), MinimizeBudgetS: minimizeBudget.Seconds(), Created: time.Now().UTC()}
+}

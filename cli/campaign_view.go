@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/faultline-dev/faultline/campaign"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) campaignStatusCmd() *cobra.Command {
+	var (
+		dir    string
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "status --dir DIR",
+		Short: "What a campaign has done: runs, events/s, distinct violations, minimizations",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			sn, err := campaign.Load(dir, nil)
+			if err != nil {
+				return inputErr(err)
+			}
+			if asJSON {
+				return writeJSON(a.stdout, campaign.StatusOf(dir, sn))
+			}
+			return campaign.WriteStatus(a.stdout, dir, sn)
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+func (a *app) campaignListCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "list --dir DIR",
+		Short: "The distinct violations of a campaign",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			sn, err := campaign.Load(dir, nil)
+			if err != nil {
+				return inputErr(err)
+			}
+			if len(sn.Violations) == 0 {
+				fmt.Fprintln(a.stdout, "no violation yet")
+				return nil
+			}
+			return campaign.WriteViolations(a.stdout, sn.Violations)
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+func (a *app) campaignShowCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "show --dir DIR ID",
+		Short: "One violation of a campaign: where it was found, its minimization and its report",
+		Long: `show prints a violation (an ID prefix is enough) and writes its schedules and
+report into DIR/violations/ID/ (first.json, minimized.json, report.md), where
+faultline replay, show and report read them. With the campaign running it
+prints what the campaign's last status says.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var v campaign.Violation
+			found := 0
+			sn, err := campaign.Load(dir, func(st *campaign.Store) error {
+				vs, err := st.Violations()
+				if err != nil {
+					return err
+				}
+				if v, found = campaign.Match(vs, args[0]); found != 1 {
+					return nil
+				}
+				return campaign.Export(st, v.ID, campaign.ViolationDir(dir, v.ID))
+			})
+			if err != nil {
+				return inputErr(err)
+			}
+			if found == 0 { // the campaign runs: what its status says
+				v, found = campaign.Match(sn.Violations, args[0])
+			}
+			if found != 1 {
+				return inputErr(fmt.Errorf("campaign %s: %d violations match %q (see %s campaign list --dir %s)", dir, found, args[0], a.name(), dir))
+			}
+			vdir := campaign.ViolationDir(dir, v.ID)
+			w := a.stdout
+			fmt.Fprintf(w, "%s %s\n  %s\n", v.ID, v.Invariant, v.Detail)
+			fmt.Fprintf(w, "  fingerprint: %s\n", v.Fingerprint)
+			fmt.Fprintf(w, "  hits: %d; first: run %d of seed %d (strategy %s), after %s, %d events\n",
+				v.Hits, v.Run, sn.Config.Seed, orDash(v.Strategy), campaign.FormatElapsed(v.AfterS), v.Events)
+			fmt.Fprintf(w, "  minimization: %s", v.Status)
+			if v.MinimizedEvents > 0 {
+				fmt.Fprintf(w, ", %d events in %.1f s", v.MinimizedEvents, v.MinimizeS)
+			}
+			if v.Note != "" {
+				fmt.Fprintf(w, " (%s)", v.Note)
+			}
+			fmt.Fprintln(w)
+			for _, f := range []string{"first.json", "minimized.json", "report.md"} {
+				p := filepath.Join(vdir, f)
+				if _, err := os.Stat(p); err == nil {
+					fmt.Fprintf(w, "  %-15s %s\n", f+":", p)
+				}
+			}
+			best := filepath.Join(vdir, "minimized.json")
+			if _, err := os.Stat(best); err != nil {
+				best = filepath.Join(vdir, "first.json")
+			}
+			fmt.Fprintf(w, "  replay:         %s replay %s\n", a.name(), best)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "the campaign's directory")
+	_ = c.MarkFlagRequired("dir")
+	return c
+}
+
+func (a *app) campaignMergeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "merge DST SRC...",
+		Short: "Merge the stores of a campaign's shards into DST, without duplicates",
+		Long: `merge copies into DST (a campaign directory, created when absent) the runs and
+violations of each SRC that DST lacks. Runs already in DST are skipped, so
+merging twice counts nothing twice. DST becomes the whole campaign: resuming
+it runs what no shard ran.`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			dst, err := campaign.Open(args[0], true)
+			if err != nil {
+				return inputErr(err)
+			}
+			defer dst.Close()
+			for _, dir := range args[1:] {
+				src, err := campaign.Open(dir, false)
+				if err != nil {
+					return inputErr(err)
+				}
+				ms, err := dst.Merge(src)
+				src.Close()
+				if err != nil {
+					return inputErr(err)
+				}
+				fmt.Fprintf(a.stdout, "%s: %d pieces (%d runs) added, %d already there, %d new violations\n",
+					dir, ms.Pieces, ms.Runs, ms.Skipped, ms.Violations)
+			}
+			sn, err := dst.Snapshot()
+			if err != nil {
+				return err
+			}
+			sn.Running = false
+			if err := campaign.WriteSnapshot(args[0], sn); err != nil {
+				return err
+			}
+			return campaign.WriteStatus(a.stdout, args[0], sn)
+		},
+	}
+}

@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/measure"
+)
+
+// replayAttempts is the default of --attempts: executions one replay may
+// make when an execution diverges from the recording and misses the
+// violation.
+const replayAttempts = 5
+
+func (a *app) measureCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "measure",
+		Short: "Measure a target: time to the first violation, replay rate, minimization, scaling, strategies",
+		Long: `measure runs the experiments whose tables are committed under results/.
+Each prints the command line that made it, so a reader can rerun it.`,
+	}
+	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd(), a.measureScalingCmd(), a.measureStrategiesCmd())
+	return c
+}
+
+func (a *app) measureTTFCmd() *cobra.Command {
+	var (
+		target, seeds string
+		opts          fuzz.Options
+		asJSON        bool
+	)
+	c := &cobra.Command{
+		Use:   "ttf --target NAME",
+		Short: "Time to the first violation, over several campaign seeds",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := a.catalog.lookup(target)
+			if err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
+			list, err := measure.ParseSeeds(seeds)
+			if err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
+			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
+			return a.withT(func(t *testing.T) error {
+				rep, err := measure.TTF(t, study.Target, opts, list, a.command())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, rep)
+				}
+				return measure.WriteTTF(a.stdout, rep)
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.StringVar(&seeds, "seeds", "1-10", "campaign seeds, e.g. 1-10 or 1,3,7")
+	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
+	f.IntVar(&opts.Runs, "runs", 100000, "runs per seed before giving up")
+	f.IntVar(&opts.Events, "events", 300, "events per run")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct or portfolio")
+	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func (a *app) measureReplayCmd() *cobra.Command {
+	var (
+		target, seeds string
+		opts          fuzz.ReplayRateOptions
+		asJSON        bool
+	)
+	c := &cobra.Command{
+		Use:   "replay --target NAME",
+		Short: "Replay rate: record schedules, replay each several times, count identical replays",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := a.catalog.lookup(target)
+			if err != nil {
+				return usageErr("measure replay: %v", err)
+			}
+			list := []uint64{opts.Campaign.Seed}
+			if seeds != "" {
+				if list, err = measure.ParseSeeds(seeds); err != nil {
+					return usageErr("measure replay: %v", err)
+				}
+			}
+			return a.withT(func(t *testing.T) error {
+				start := time.Now()
+				rep, err := measure.Replay(t, study.Target, opts, list)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, struct {
+						Command string `json:"command"`
+						*fuzz.ReplayRate
+					}{a.command(), rep})
+				}
+				return measure.WriteReplayRate(a.stdout, a.command(), rep, time.Since(start))
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.Uint64Var(&opts.Campaign.Seed, "seed", 1, "campaign seed of the recorded schedules")
+	f.StringVar(&seeds, "seeds", "", "several campaign seeds, --schedules from each (e.g. 1-10; overrides --seed)")
+	f.IntVar(&opts.Campaign.Nodes, "nodes", 0, "cluster size (default: the target's)")
+	f.IntVar(&opts.Campaign.Events, "events", 300, "events per recorded schedule")
+	f.IntVar(&opts.Schedules, "schedules", 20, "schedules to record")
+	f.IntVar(&opts.Repeat, "repeat", 10, "replays of each schedule")
+	f.IntVar(&opts.Attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
+	f.BoolVar(&opts.Violating, "violating", false, "record only schedules that end in a violation")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func (a *app) measureMinimizeCmd() *cobra.Command {
+	var (
+		target, seeds string
+		o             measure.MinimizeOptions
+		asJSON        bool
+	)
+	c := &cobra.Command{
+		Use:   "minimize --target NAME",
+		Short: "Make long failures with several seeds and minimize each, with every phase and with externals only",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := a.catalog.lookup(target)
+			if err != nil {
+				return usageErr("measure minimize: %v", err)
+			}
+			if o.Seeds, err = measure.ParseSeeds(seeds); err != nil {
+				return usageErr("measure minimize: %v", err)
+			}
+			if !asJSON && a.tty {
+				o.Progress = a.stderr
+			}
+			rows, err := measure.Minimize(a.workers(nil), study.Target, o)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.stdout, struct {
+					Command string                `json:"command"`
+					Rows    []measure.MinimizeRow `json:"rows"`
+				}{a.command(), rows})
+			}
+			return measure.WriteMinimize(a.stdout, a.command(), target, rows, o.Compare)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.StringVar(&seeds, "seeds", "1-10", "campaign seeds")
+	f.IntVar(&o.Events, "events", 2000, "events per fuzz run")
+	f.IntVar(&o.CheckEvery, "check-every", 2000, "check invariants every N events while fuzzing")
+	f.IntVar(&o.Replays, "replays", 2, "replays per candidate")
+	f.DurationVar(&o.Budget, "budget", 2*time.Minute, "minimization budget")
+	f.IntVar(&o.DPOR, "dpor", 0, "DPOR executions per candidate that does not reproduce by exact replay (0: the minimizer's default; -1: none)")
+	f.BoolVar(&o.Compare, "compare", true, "also minimize with ddmin over external events only")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func (a *app) measureScalingCmd() *cobra.Command {
+	var (
+		target string
+		o      measure.ScalingOptions
+	)
+	c := &cobra.Command{
+		Use:   "scaling --target NAME",
+		Short: "Campaign throughput with 1 and 2 workers (no background minimization)",
+		Long: `scaling runs campaigns of --time with 1 worker and with 2 workers, alternating,
+--repeat times each, and prints the median events/s of each and their ratio.
+Minimization is off, so that only fuzzing is measured.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := a.catalog.lookup(target)
+			if err != nil {
+				return usageErr("measure scaling: %v", err)
+			}
+			o.Command = a.command()
+			return measure.Scaling(a.workers(nil), study.Target, o, a.stdout)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "raft", "target")
+	f.DurationVar(&o.Time, "time", 30*time.Second, "length of each campaign")
+	f.IntVar(&o.Repeat, "repeat", 3, "campaigns per worker count")
+	return c
+}
+
+func (a *app) measureStrategiesCmd() *cobra.Command {
+	var (
+		targets, strategies, seeds, out string
+		o                               measure.StrategiesOptions
+	)
+	c := &cobra.Command{
+		Use:   "strategies",
+		Short: "Time to the first violation of each exploration strategy on every bug target",
+		Long: `strategies runs, for each target, strategy and seed, a campaign with one
+worker that stops at its first violation (or at --time), and writes a table
+of the median time and runs to the first violation.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var err error
+			if o.Seeds, err = measure.ParseSeeds(seeds); err != nil {
+				return usageErr("measure strategies: %v", err)
+			}
+			o.Strategies = strings.Split(strategies, ",")
+			for _, s := range o.Strategies {
+				if err := checkStrategy(s, 3); err != nil {
+					return usageErr("measure strategies: %v", err)
+				}
+			}
+			var list []interpose.Target
+			for _, s := range a.catalog.studies {
+				if targets == "" && s.Expect != "" {
+					list = append(list, s.Target)
+				}
+			}
+			if targets != "" {
+				for _, n := range strings.Split(targets, ",") {
+					s, err := a.catalog.lookup(n)
+					if err != nil {
+						return usageErr("measure strategies: %v", err)
+					}
+					list = append(list, s.Target)
+				}
+			}
+			o.Progress = a.stderr
+			rows, err := measure.Strategies(a.workers(nil), list, o)
+			if err != nil {
+				return err
+			}
+			w := a.stdout
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			return measure.WriteStrategies(w, a.command(), rows, o.Time)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&targets, "targets", "", "comma-separated targets (default: every target with a bug)")
+	f.StringVar(&strategies, "strategies", "random,pct,portfolio", "comma-separated strategies")
+	f.StringVar(&seeds, "seeds", "1-3", "campaign seeds")
+	f.DurationVar(&o.Time, "time", 2*time.Minute, "give up on a campaign after this long")
+	f.IntVar(&o.Events, "events", 0, "events per run (0: each target's workload)")
+	f.StringVar(&out, "out", "", "write the Markdown table to this file")
+	return c
+}
