@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestUserMain is what a user of cli.Main does: it builds a command line of
+// their own (testdata/mysvc: a bank service with an injected bug, and a
+// ten-line main over cli.Main) in a module of its own whose go.mod replaces
+// faultline with this repository, runs a short campaign on the bank, whose
+// workers re-execute that binary, and checks that campaign list shows the
+// violation minimized, with its report naming the binary's replay command.
+func TestUserMain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	if err := os.CopyFS(mod, os.DirFS("testdata/mysvc")); err != nil {
+		t.Fatal(err)
+	}
+	// The repository's own requirements, so that nothing new is fetched.
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := strings.Replace(string(gomod), "module github.com/faultline-dev/faultline", "module example.com/mysvc", 1) +
+		"\nrequire github.com/faultline-dev/faultline v0.0.0-00010101000000-000000000000\n" +
+		"\nreplace github.com/faultline-dev/faultline => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(own), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "mysvc-faultline")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/mysvc-faultline")
+	build.Dir = mod
+	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = work
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), out.String(), errb.String()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, out.String(), errb.String()
+	}
+
+	if code, out, stderr := run("targets"); code != 0 || !strings.Contains(out, "bank") || !strings.Contains(out, "hraft-forgetful") {
+		t.Fatalf("targets: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, stderr := run("campaign", "start", "--target", "bank", "--dir", "nightly", "--workers", "1", "--time", "2m",
+		"--stop-at", "1", "--minimize-budget", "1m")
+	if code != 0 || strings.Contains(stderr, "goroutine ") {
+		t.Fatalf("campaign start: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, stderr = run("campaign", "list", "--dir", "nightly")
+	if code != 0 {
+		t.Fatalf("campaign list: exit %d\n%s", code, stderr)
+	}
+	t.Logf("campaign list:\n%s", out)
+	row := regexp.MustCompile(`(?m)^\s*│?\s*([0-9a-f]{10})\s*│\s*MoneyIsConserved\s*│.*│\s*(\d+)\s*│\s*minimized\s*│?$`).FindStringSubmatch(out)
+	if row == nil {
+		t.Fatalf("campaign list shows no minimized MoneyIsConserved:\n%s", out)
+	}
+	code, out, stderr = run("campaign", "show", "--dir", "nightly", row[1])
+	if code != 0 {
+		t.Fatalf("campaign show: exit %d\n%s", code, stderr)
+	}
+	vdir := filepath.Join(work, "nightly", "violations", row[1])
+	md, err := os.ReadFile(filepath.Join(vdir, "report.md"))
+	if err != nil || !strings.Contains(string(md), "# Invariant MoneyIsConserved broken") ||
+		!strings.Contains(string(md), "mysvc-faultline replay ") || !strings.Contains(out, "mysvc-faultline replay ") {
+		t.Fatalf("report: %v\n%.400s\nshow:\n%s", err, md, out)
+	}
+	minimized := filepath.Join(vdir, "minimized.json")
+	if code, out, stderr := run("replay", minimized, "--repeat", "3"); code != 0 || !strings.Contains(out, "reproduced 3/3") {
+		t.Fatalf("replay: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if code, out, stderr := run("report", minimized, "--format", "svg", "--out", "r.svg"); code != 0 {
+		t.Fatalf("report --format svg: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
