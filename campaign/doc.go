@@ -1,5 +1,5 @@
-// Package campaign is the durable record of a long fuzzing campaign: a badger
-// store in the campaign's directory that holds its configuration, which
+// Package campaign runs faultline's long work in worker processes and keeps
+// a long fuzzing campaign's durable record: a badger store in the campaign's directory that holds its configuration, which
 // pieces of the run space are done, run statistics, and every distinct
 // violation (deduplicated by fingerprint) with its hit count, the first
 // schedule that showed it and, once minimized, its minimized schedule and
@@ -22,4 +22,38 @@
 // Merge copies the pieces and violations of other stores of the same
 // campaign (same target, seed, chunk size and workload) into a store:
 // a piece already present is skipped, so hit counts are never counted twice.
+//
+// Worker processes. Workers starts them: the same program, re-executed (its
+// Command), so that a panic in a goroutine faultline does not own (raft's
+// own) ends a worker, not the program, as Go's own fuzzer runs its workers.
+// Each worker has a directory; the parent writes the Job there (job.json)
+// and the re-executed program calls Work, which reads it and runs it with
+// the targets and checker of its Env. The cli package's binaries re-execute
+// themselves with a hidden command; faultlinetest re-executes the test
+// binary with the test's name. A job is one of:
+//
+//   - fuzz: a range of runs, progress and the index of the run in progress
+//     written to the directory before each run, the result at the end
+//     (Workers.Fuzz supervises it);
+//   - journal: one run, each event journaled before it is applied, so that
+//     a run that kills its worker leaves the schedule that ends in the crash;
+//   - serve: a campaign's worker, answering requests for ranges of runs on
+//     a pipe (file descriptors 3 and 4), one line of JSON each way;
+//   - replay: one replay of a schedule, which may crash the process
+//     (Workers.ReplayCrash counts the workers that crashed its way);
+//   - minimize: a minimization checkpointed in the directory, so that a
+//     candidate that crashes its worker is skipped by the next one
+//     (Workers.Minimize).
+//
+// A worker's death is parsed from its stderr: a panic or fatal error is a
+// NoPanic finding whose fingerprint is the message with its numbers masked
+// and the function that panicked; a run that failed with an error (a node's
+// bubble that deadlocked) is a Fatal one.
+//
+// Run is a campaign's coordinator: it hands the planner's chunks to its
+// workers, records each piece, and minimizes each new violation in the
+// background, one at a time, in worker processes of its own, storing the
+// minimized schedule and its Markdown report. Stop ends a session after the
+// runs in flight and the queued minimizations; Abort kills every worker at
+// once. Status, WriteStatus and WriteViolations render what a store holds.
 package campaign

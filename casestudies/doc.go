@@ -11,4 +11,15 @@
 //     the vote in a cache a crash loses (ForgetfulStore). A node that crashes
 //     after voting can vote again in the same term, and two leaders of one
 //     term follow: ElectionSafety.
+//
+// A study with a workload of its own (the actor Raft's bootstrap, weights
+// and client commands) carries it in its Target (fuzz.WithWorkload), so that
+// whoever resolves the target by name, a campaign's worker say, fuzzes it
+// the same way.
+//
+// Run is a case study's experiment: fuzz until the violation the case is
+// about, minimize it (up to three violations, keeping the smallest), and
+// set the result beside DEMi's published figures; Table runs every case
+// over several seeds and writes results/casestudies.md. Both fuzz and
+// minimize in the worker processes of a campaign.Workers.
 package casestudies

@@ -1,11 +1,16 @@
-// Package report renders a schedule for people: a Markdown bug report with a
-// Mermaid sequence diagram (Markdown), the diagram alone (Mermaid), and one
-// line per event with the final state (Text, what `faultline show` prints).
+// Package report renders a schedule for people, in every format `faultline
+// report` knows (Formats, Render): a Markdown bug report with a Mermaid
+// sequence diagram (Markdown), the diagram alone (Mermaid), one line per
+// event with the final state (Text, what `faultline show` prints), a
+// space-time diagram (SVG), a log for ShiViz (ShiViz) and the schedule with
+// each node's state after every event (JSON).
 //
 // Contract: every rendering is a rendering of the schedule and of the Env
-// passed in, and nothing else. Nothing is replayed and nothing is read from
-// the system; the same schedule and Env give the same bytes, so renderings
-// can be compared with golden files. Markdown, Mermaid and Text write only to
+// passed in, and nothing else. Markdown, Mermaid and Text replay nothing and
+// read nothing from the system; SVG, ShiViz and JSON replay the schedule
+// once, exactly, to learn happens-before and each node's state, and refuse a
+// schedule that no longer replays exactly. The same schedule and Env give
+// the same bytes, so renderings can be compared with golden files. Markdown, Mermaid and Text write only to
 // their io.Writer; WriteMarkdown reads a schedule file and writes its report
 // next to it. CurrentEnv is the only function that looks at the process (the
 // build information and the Go version); pass a fixed Env for output that

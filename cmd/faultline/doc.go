@@ -20,14 +20,10 @@
 // (replay), 1 for a violation found or a replay that did not reproduce, 2 for
 // bad usage or input, with one line on stderr.
 //
-// testing/synctest needs a *testing.T, so fuzz, replay and measure run as
-// the only test of testing.Main, which then ends the process.
-//
-// fuzz runs its campaign in a worker process (this binary with hidden
-// flags), so that a panic in raft's own goroutines becomes a NoPanic
-// violation with its schedule, saved from a journal of the crashed run, and
-// the campaign resumes at the next run. replay runs a schedule that ended in
-// such a crash in workers too. minimize runs in a worker as well: a
-// candidate that crashes it is skipped, and a new worker resumes from the
-// last schedule adopted.
+// The command is cli.Main() with no targets of its own: the command line
+// lives in package cli, where a program of yours adds its targets to it.
+// fuzz, minimize and campaigns run their work in worker processes (this
+// binary, re-executed), so that a panic in raft's own goroutines becomes a
+// NoPanic violation with its schedule, saved from a journal of the crashed
+// run, instead of the end of the command.
 package main
