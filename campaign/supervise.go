@@ -34,6 +34,12 @@ func (w *Workers) Fuzz(target interpose.Target, opts fuzz.Options) (*fuzz.Result
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	// Workers hand schedules over as files: without an Out of the caller's,
+	// they go to the worker's directory and come back in Found.Sched.
+	keep := opts.Out != ""
+	if !keep {
+		opts.Out = filepath.Join(dir, "found")
+	}
 	runs := opts.Runs
 	if runs <= 0 {
 		runs = 1000
@@ -92,6 +98,17 @@ func (w *Workers) Fuzz(target interpose.Target, opts fuzz.Options) (*fuzz.Result
 			break
 		}
 		first = run + 1
+	}
+	for i := range total.Violations {
+		v := &total.Violations[i]
+		if v.Sched == nil && v.Schedule != "" {
+			if v.Sched, err = interpose.ReadFile(v.Schedule); err != nil {
+				return nil, err
+			}
+		}
+		if !keep {
+			v.Schedule = ""
+		}
 	}
 	total.Elapsed = time.Since(start)
 	total.ElapsedS = total.Elapsed.Seconds()

@@ -42,13 +42,9 @@ const (
 // parent tells a run that failed (a node's bubble that deadlocked) from a
 // worker that could not start.
 func Work(env Env, dir string) error {
-	data, err := os.ReadFile(filepath.Join(dir, jobFile))
+	job, err := ReadJob(dir)
 	if err != nil {
-		return fmt.Errorf("worker: %w", err)
-	}
-	var job Job
-	if err := json.Unmarshal(data, &job); err != nil {
-		return fmt.Errorf("worker: %s: %w", jobFile, err)
+		return err
 	}
 	target, err := env.Lookup(job.Target)
 	if err != nil {

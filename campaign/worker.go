@@ -222,3 +222,16 @@ func (b *limitedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// ReadJob reads the job in a worker's directory.
+func ReadJob(dir string) (Job, error) {
+	var job Job
+	data, err := os.ReadFile(filepath.Join(dir, jobFile))
+	if err != nil {
+		return job, fmt.Errorf("worker: %w", err)
+	}
+	if err := json.Unmarshal(data, &job); err != nil {
+		return job, fmt.Errorf("worker: %s: %w", jobFile, err)
+	}
+	return job, nil
+}

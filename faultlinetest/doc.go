@@ -16,11 +16,11 @@
 //     longer shows it is logged ("fixed?") and kept: delete it when the fix
 //     is in. A file that cannot be read (damaged, another version, another
 //     target) fails the test with a one-line reason; a schedule that records
-//     no violation, or one that crashed a process, is logged and skipped.
+//     no violation is logged and skipped.
 //     When anything in the corpus failed, Fuzz stops there: the test has
 //     failed already, and fuzzing would find the same bug again.
 //  2. Fuzzing, for Options.Time (a fifth of it under -short), with
-//     fuzz.Run: seeded walks from Options.Seed, stopping at the first
+//     fuzz.Run in worker processes: seeded walks from Options.Seed, stopping at the first
 //     violation whose schedule replays. Each violation found is minimized
 //     (package minimize, within Options.MinimizeBudget) and saved in the
 //     corpus directory as <fingerprint>.json, with its Markdown report
@@ -46,7 +46,18 @@
 // package's directory relative to the module root (the directory holding
 // go.mod above the test's working directory), to run from the module root.
 //
-// Fuzz runs in the test's process: a panic in your FSM or stores is a
-// NoPanic violation (package hraft recovers it), but a panic in raft's own
-// goroutines ends the test binary.
+// Worker processes. Fuzz runs its runs, its replays of schedules that
+// crashed a process and its minimizations in worker processes: the test
+// binary, re-executed with -test.run naming this test and a
+// -faultline.worker flag, as Go's native fuzzing runs its workers. In a
+// worker, the test runs up to its Fuzz call, which runs the job and ends the
+// process. So a panic in raft's own goroutines ends a worker, not the test
+// binary: it is a NoPanic violation (marked crash) with the schedule that
+// ends in it, saved and reported like any other, and replayed in workers
+// when the corpus is. Two things follow for the test's code: what runs
+// before Fuzz must not depend on other tests or subtests (a worker runs only
+// this one), and only a test's first call of Fuzz uses workers (give each
+// target a test or subtest of its own); a later call runs in the test's
+// process, as Options.InProcess makes every call do. A panic in your FSM or
+// stores is a NoPanic violation either way (package hraft recovers it).
 package faultlinetest

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/minimize"
@@ -46,6 +47,11 @@ type Options struct {
 	// Repeat is how many times each schedule of the corpus is replayed (0:
 	// 3); one replay that shows its violation fails the test.
 	Repeat int
+	// InProcess runs everything in the test's own process instead of worker
+	// processes (the test binary, re-executed to run only this test). It
+	// starts a little sooner, but a panic in raft's own goroutines then ends
+	// the test binary instead of failing the test with its schedule.
+	InProcess bool
 }
 
 // Fuzz replays the corpus of schedules saved for this test, then fuzzes
@@ -82,6 +88,7 @@ type outcome struct {
 type session struct {
 	r       reporter
 	t       *testing.T
+	w       *campaign.Workers
 	target  interpose.Target
 	opts    Options
 	dir     string
@@ -92,7 +99,10 @@ type session struct {
 
 func run(t *testing.T, r reporter, target interpose.Target, opts Options) outcome {
 	r.Helper()
-	s := &session{r: r, t: t, target: target, opts: opts, dir: opts.Dir, checker: opts.Fuzz.Checker,
+	if *workerDir != "" {
+		work(t, target, opts) // a worker process: it ends here
+	}
+	s := &session{r: r, t: t, w: workers(t, opts), target: target, opts: opts, dir: opts.Dir, checker: opts.Fuzz.Checker,
 		command: replayCommand(r.Name(), packageDir())}
 	if s.dir == "" {
 		s.dir = corpusDir(r.Name())
@@ -141,15 +151,20 @@ func (s *session) replay(path string) {
 	case v == nil:
 		s.r.Logf("faultline: %s records no violation; skipped", path)
 		return
-	case v.Crash:
-		s.r.Logf("faultline: %s ended in a crash of the process that ran it; replaying it here would end this test binary: skipped", path)
+	case v.Crash && s.w.Command == nil:
+		s.r.Logf("faultline: %s ended in a crash of the process that ran it; replaying it in the test's process would end it: skipped", path)
 		return
 	}
 	repeat := s.opts.Repeat
 	if repeat <= 0 {
 		repeat = 3
 	}
-	rep, err := fuzz.Replay(s.t, s.target, sched, fuzz.ReplayOptions{Repeat: repeat, Checker: s.checker})
+	var rep *fuzz.ReplayReport
+	if v.Crash {
+		rep, err = s.w.ReplayCrash(path, sched, repeat)
+	} else {
+		rep, err = fuzz.Replay(s.t, s.target, sched, fuzz.ReplayOptions{Repeat: repeat, Checker: s.checker})
+	}
 	if err != nil {
 		s.errorf("faultline: %s: %s", path, oneLine(err.Error()))
 		return
@@ -161,8 +176,10 @@ func (s *session) replay(path string) {
 		return
 	}
 	detail := v.Detail
-	if last := rep.Last.Violation; last != nil && last.Fingerprint == v.Fingerprint {
-		detail = last.Detail
+	if rep.Last != nil {
+		if last := rep.Last.Violation; last != nil && last.Fingerprint == v.Fingerprint {
+			detail = last.Detail
+		}
 	}
 	s.errorf("faultline: %s still shows %s (%d of %d replays): %s\n  report:   %s\n  replay:   %s",
 		path, v.Invariant, rep.Reproduced, rep.Runs, oneLine(detail), reportOf(path), s.command)
@@ -191,7 +208,7 @@ func (s *session) fuzz() {
 	}
 	fopts.KeepGoing, fopts.Out = false, ""
 	fopts.Command = s.command
-	res, err := fuzz.Run(s.t, s.target, fopts)
+	res, err := s.w.Fuzz(s.target, fopts)
 	if res != nil {
 		s.out.runs = res.Runs
 	}
@@ -242,14 +259,14 @@ func (s *session) minimize(v fuzz.Found) (*interpose.Schedule, string) {
 	switch {
 	case v.Flaky:
 		return found, asFound + ", flaky: its replays did not show it reliably, so it was not minimized"
-	case found.Violation.Crash:
+	case found.Violation.Crash && s.w.Command == nil:
 		return found, asFound + ", not minimized: it crashed the process"
 	case budget < 0:
 		return found, asFound
 	case budget == 0:
 		budget = time.Minute
 	}
-	m, err := minimize.Minimize(s.t, s.target, found, minimize.Options{Budget: budget, Checker: s.checker, Command: s.command})
+	m, err := s.minimizeIn(found, budget)
 	switch {
 	case err != nil:
 		return found, asFound + ", not minimized: " + oneLine(err.Error())
@@ -265,6 +282,23 @@ func (s *session) minimize(v fuzz.Found) (*interpose.Schedule, string) {
 		how += ", budget spent"
 	}
 	return m.Schedule, how
+}
+
+// minimizeIn minimizes found within budget, in worker processes when the
+// test has them.
+func (s *session) minimizeIn(found *interpose.Schedule, budget time.Duration) (*minimize.Result, error) {
+	dir, err := os.MkdirTemp("", "faultline-minimize-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "found.json")
+	if err := found.WriteFile(in); err != nil {
+		return nil, err
+	}
+	m, _, err := s.w.Minimize(s.target, in, found, campaign.MinimizeJob{Budget: budget, Command: s.command,
+		Out: filepath.Join(dir, "minimized.json")})
+	return m, err
 }
 
 // save writes sched into the corpus as <fingerprint>.json, or with a suffix
@@ -333,12 +367,18 @@ func seen(m map[string]int) string {
 // replayCommand is the go test command line that runs the test called name
 // (a subtest's parts each anchored) in the package at dir.
 func replayCommand(name, dir string) string {
+	pattern := strings.ReplaceAll(runPattern(name), "'", `'\''`)
+	return fmt.Sprintf("go test -run '%s' %s", pattern, dir)
+}
+
+// runPattern is the -run pattern that selects the test called name and
+// nothing else: each part of a subtest's name anchored.
+func runPattern(name string) string {
 	parts := strings.Split(name, "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
-	pattern := strings.ReplaceAll(strings.Join(parts, "/"), "'", `'\''`)
-	return fmt.Sprintf("go test -run '%s' %s", pattern, dir)
+	return strings.Join(parts, "/")
 }
 
 // packageDir is the test's working directory (its package's directory)

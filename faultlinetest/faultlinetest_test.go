@@ -291,3 +291,57 @@ func TestHashicorpRaft(t *testing.T) {
 		t.Fatalf("second run: %+v\nerrors: %q", o, r.errors)
 	}
 }
+
+// TestRaftPanicIsAFinding: a StableStore whose disk fills up makes raft
+// panic in its own goroutine (setCurrentTerm), which in the test's process
+// would end the test binary. Fuzz runs in worker processes, so the panic
+// ends a worker: the test fails with a NoPanic violation, its schedule
+// (ending in the crash) and its report, and the next run of the test fails
+// on it again from the corpus, replayed in workers too.
+func TestRaftPanicIsAFinding(t *testing.T) {
+	st, err := casestudies.Lookup("hraft-fulldisk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "corpus")
+	opts := Options{Time: 20 * time.Second, MinimizeBudget: -1, Dir: dir}
+	var saved string
+	t.Run("find", func(t *testing.T) {
+		r := &recorder{name: "TestFullDisk"}
+		o := run(t, r, st.Target, opts)
+		if !o.failed || len(o.saved) != 1 || len(r.errors) != 1 {
+			t.Fatalf("%+v\nerrors: %q", o, r.errors)
+		}
+		saved = o.saved[0]
+		msg := r.errors[0]
+		for _, want := range []string{"faultline: NoPanic: the process crashed: failed to save current term", "schedule: " + saved,
+			"report:   " + strings.TrimSuffix(saved, ".json") + ".md", "replay:   go test -run '^TestFullDisk$' ./faultlinetest"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("the failure does not say %q:\n%s", want, msg)
+			}
+		}
+		s, err := interpose.ReadFile(saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := s.Violation; v == nil || !v.Crash || v.Invariant != "NoPanic" || !strings.Contains(v.Fingerprint, "(github.com/hashicorp/raft.(*Raft).setCurrentTerm)") {
+			t.Errorf("saved violation %+v", s.Violation)
+		}
+		if _, err := os.Stat(strings.TrimSuffix(saved, ".json") + ".md"); err != nil {
+			t.Error(err)
+		}
+	})
+	// A worker re-runs the test up to its Fuzz call: what comes before the
+	// call must not depend on another subtest (in a worker, "find" did not
+	// run).
+	t.Run("corpus", func(t *testing.T) {
+		r := &recorder{name: "TestFullDisk"}
+		o := run(t, r, st.Target, opts)
+		if saved == "" {
+			t.Fatal("nothing was found")
+		}
+		if !o.failed || o.runs != 0 || o.replayed != 1 || len(r.errors) != 1 || !strings.Contains(r.errors[0], saved+" still shows NoPanic") {
+			t.Fatalf("%+v\nerrors: %q\nlogs: %q", o, r.errors, r.logs)
+		}
+	})
+}
