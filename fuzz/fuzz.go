@@ -308,7 +308,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 	}
 	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, Count: 1,
 		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy}
-	bug, ok, err := upstream(t, target, s, ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker})
+	bug, ok, err := Upstream(t, target, s, ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker})
 	if err != nil {
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}

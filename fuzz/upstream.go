@@ -30,14 +30,12 @@ const (
 // violation again and is never confirmed: the safe side. Other entries (#85)
 // are matched by fingerprint only.
 //
-// It costs nothing when the fingerprint is not in the table, and up to
-// eight replays of s (usually four) when it is a fast-path bug.
-func Upstream(t *testing.T, target interpose.Target, s *interpose.Schedule) (invariants.KnownBug, bool, error) {
-	return upstream(t, target, s, ReplayOptions{})
-}
-
-// upstream is Upstream with the checker and check points of a campaign.
-func upstream(t *testing.T, target interpose.Target, s *interpose.Schedule, ropts ReplayOptions) (invariants.KnownBug, bool, error) {
+// Of opts, only the checker and the check points are used (the zero value:
+// Raft's invariants after every event, as a campaign's defaults). It costs
+// nothing when the fingerprint is not in the table, and up to eight replays
+// of s (usually four) when it is a fast-path bug.
+func Upstream(t *testing.T, target interpose.Target, s *interpose.Schedule, opts ReplayOptions) (invariants.KnownBug, bool, error) {
+	ropts := ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker}
 	if s.Violation == nil {
 		return invariants.KnownBug{}, false, nil
 	}
@@ -92,7 +90,7 @@ func (res *Result) passOver(t *testing.T, target interpose.Target, s *interpose.
 	out := s
 	for _, v := range passed {
 		prefix := &interpose.Schedule{Version: s.Version, Target: s.Target, Events: s.Events[:v.Step:v.Step], Violation: &v}
-		bug, ok, err := upstream(t, target, prefix, ropts)
+		bug, ok, err := Upstream(t, target, prefix, ropts)
 		if err != nil {
 			return s, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}

@@ -45,7 +45,7 @@ func TestUpstream(t *testing.T) {
 			s.Target.Bug = ""
 		}
 		start := time.Now()
-		bug, ok, err := fuzz.Upstream(t, c.target, s)
+		bug, ok, err := fuzz.Upstream(t, c.target, s, fuzz.ReplayOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
