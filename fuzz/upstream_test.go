@@ -197,3 +197,25 @@ func TestPassOverRefusesLookalike(t *testing.T) {
 		t.Errorf("with PassOverUpstream: %+v (step %d); without: %+v", b, b.Sched.Violation.Step, a)
 	}
 }
+
+// BenchmarkUpstream measures the confirmation of #695 on the schedule a
+// campaign saved (seed 1, run 350: 198 events), a replay as recorded and
+// three without the fast path: what a passed-over hit or a labelled finding
+// costs.
+func BenchmarkUpstream(b *testing.B) {
+	tg := target(b, "hraft")
+	s, err := interpose.ReadFile("../results/found/hraft-LogMatching-seed1-run350.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ok := hraft.UnderTest(b.Name(), func(t *testing.T) {
+		for b.Loop() {
+			if _, ok, err := fuzz.Upstream(t, tg, s, fuzz.ReplayOptions{}); err != nil || !ok {
+				t.Fatalf("not confirmed: %v", err)
+			}
+		}
+	})
+	if !ok {
+		b.Fatal("upstream failed")
+	}
+}
