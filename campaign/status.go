@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/faultline-dev/faultline/invariants"
 	"github.com/olekukonko/tablewriter"
 )
 
@@ -141,8 +143,12 @@ func WriteStatus(w io.Writer, dir string, sn Snapshot) error {
 // WriteViolations writes a table of a campaign's distinct violations.
 func WriteViolations(w io.Writer, vs []Violation) error {
 	t := tablewriter.NewWriter(w)
-	t.Header("id", "invariant", "hits", "found after", "by", "events", "minimized", "status")
+	t.Header("id", "invariant", "known upstream", "hits", "found after", "by", "events", "minimized", "status")
+	var known []string
 	for _, v := range vs {
+		if v.Upstream != "" && !slices.Contains(known, v.Upstream) {
+			known = append(known, v.Upstream)
+		}
 		min := "-"
 		if v.MinimizedEvents > 0 {
 			min = fmt.Sprint(v.MinimizedEvents)
@@ -155,11 +161,26 @@ func WriteViolations(w io.Writer, vs []Violation) error {
 		if v.Crash {
 			status += " (crash)"
 		}
-		if err := t.Append(v.ID, v.Invariant, v.Hits, FormatElapsed(v.AfterS), by, v.Events, min, status); err != nil {
+		if err := t.Append(v.ID, v.Invariant, orDash(v.Upstream), v.Hits, FormatElapsed(v.AfterS), by, v.Events, min, status); err != nil {
 			return err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, id := range known {
+		if b, ok := invariants.UpstreamByID(id); ok {
+			fmt.Fprintf(w, "%s: a bug of hashicorp/raft itself, not of the target: %s\n", b.Label(), b.Summary)
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // Match returns the violation whose ID starts with prefix, and how

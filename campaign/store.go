@@ -65,6 +65,9 @@ type Finding struct {
 	AfterS float64 `json:"after_s,omitempty"`
 	// Crash is set when the run crashed its worker process.
 	Crash bool `json:"crash,omitempty"`
+	// Upstream is the known hashicorp/raft bug it is, confirmed on its
+	// schedule (fuzz.Found.Upstream), "" for none.
+	Upstream string `json:"upstream,omitempty"`
 	// Schedule is the schedule file's content (nil when the campaign
 	// already knew the fingerprint and the worker did not keep it).
 	Schedule []byte `json:"schedule,omitempty"`
@@ -118,6 +121,9 @@ type Violation struct {
 	Flaky    bool    `json:"flaky,omitempty"`
 	Crash    bool    `json:"crash,omitempty"`
 	AfterS   float64 `json:"after_s"`
+	// Upstream is the known hashicorp/raft bug it is ("hashicorp/raft#695"),
+	// "" for none (invariants.UpstreamByID gives its link).
+	Upstream string `json:"upstream,omitempty"`
 	// Status is Pending, Minimized or Failed; Note says why when
 	// it is not Minimized.
 	Status          string  `json:"status"`
@@ -379,7 +385,7 @@ func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
 					return fmt.Errorf("campaign: new violation %q recorded without its schedule", f.Fingerprint)
 				}
 				v = Violation{ID: id, Fingerprint: f.Fingerprint, Invariant: f.Invariant, Detail: f.Detail,
-					Run: f.Run, Strategy: f.Strategy, Events: f.Events, Flaky: f.Flaky, Crash: f.Crash,
+					Run: f.Run, Strategy: f.Strategy, Events: f.Events, Flaky: f.Flaky, Crash: f.Crash, Upstream: f.Upstream,
 					AfterS: max(0, p.At-p.ElapsedS+f.AfterS), Status: Pending}
 				if err := txn.Set(blobKey(id, BlobFirst), f.Schedule); err != nil {
 					return err

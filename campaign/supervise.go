@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,6 +258,17 @@ func merge(total, part *fuzz.Result) {
 	}
 	for k, v := range part.Delivered {
 		total.Delivered[k] += v
+	}
+	for _, p := range part.PassedOver {
+		i := slices.IndexFunc(total.PassedOver, func(q fuzz.Passed) bool {
+			return q.Upstream == p.Upstream && q.Fingerprint == p.Fingerprint
+		})
+		if i < 0 {
+			total.PassedOver = append(total.PassedOver, p)
+			continue
+		}
+		total.PassedOver[i].Count += p.Count
+		total.PassedOver[i].Run = min(total.PassedOver[i].Run, p.Run)
 	}
 	for _, f := range part.Violations {
 		if !mergeFound(total, f) && f.Schedule != "" {

@@ -25,6 +25,8 @@ type Env struct {
 	Lookup func(name string) (interpose.Target, error)
 	// Checker returns the checker of each run (nil: Raft's invariants).
 	Checker func() interpose.Checker
+	// Known, if set, is fuzz.Options.Known for the runs of a fuzz job.
+	Known func(fingerprint string) bool
 }
 
 // Files in a worker's directory.
@@ -51,7 +53,7 @@ func Work(env Env, dir string) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	opts := job.Fuzz
-	opts.Checker = env.Checker
+	opts.Checker, opts.Known = env.Checker, env.Known
 	switch job.Kind {
 	case JobFuzz, JobJournal:
 		return fuzzJob(env.T, target, opts, dir, job.Kind == JobJournal)
@@ -200,7 +202,8 @@ func serve(t *testing.T, target interpose.Target, opts fuzz.Options, dir string,
 			ElapsedS: res.ElapsedS, RSSNowKB: now, RSSKB: peakRSS(), HeapKB: liveHeap()}
 		for _, v := range res.Violations {
 			f := Finding{Fingerprint: v.Fingerprint, Invariant: v.Invariant, Detail: v.Detail,
-				Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy}
+				Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy,
+				Upstream: v.Upstream}
 			if v.Sched != nil {
 				if f.Schedule, err = json.Marshal(v.Sched); err != nil {
 					return err

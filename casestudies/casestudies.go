@@ -43,7 +43,7 @@ func (s Study) Options(opts fuzz.Options) fuzz.Options {
 var studies = []Study{
 	{
 		Name:    "hraft",
-		Summary: "hashicorp/raft v1.8.0, unmodified, heartbeats on the fast path as NetworkTransport does; snapshots on",
+		Summary: hraft.RaftVersion() + ", unmodified, heartbeats on the fast path as NetworkTransport does; snapshots on",
 		Expect:  "LogMatching or ElectionSafety (rare: hashicorp/raft#695)",
 		Nodes:   3,
 		Target:  hraft.NewTarget("hraft", "", hraft.Options{}),

@@ -5,8 +5,10 @@
 // A study's Target is an interpose.Target; Lookup finds one by the name a
 // schedule file or the command line gives.
 //
-//   - hraft: hashicorp/raft v1.8.0, unmodified, with raft's in-memory log,
-//     stable and snapshot stores kept across crashes (they are the disk).
+//   - hraft: hashicorp/raft as linked into the binary (v1.8.0 by this
+//     module's go.mod; hraft.RaftVersion says which, and the summary shows
+//     it), unmodified, with raft's in-memory log, stable and snapshot stores
+//     kept across crashes (they are the disk).
 //   - hraft-forgetful: the same with a StableStore that keeps CurrentTerm and
 //     the vote in a cache a crash loses (ForgetfulStore). A node that crashes
 //     after voting can vote again in the same term, and two leaders of one

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/faultline-dev/faultline/campaign"
+	"github.com/faultline-dev/faultline/invariants"
 	"github.com/spf13/cobra"
 )
 
@@ -94,6 +95,9 @@ prints what the campaign's last status says.`,
 			w := a.stdout
 			fmt.Fprintf(w, "%s %s\n  %s\n", v.ID, v.Invariant, v.Detail)
 			fmt.Fprintf(w, "  fingerprint: %s\n", v.Fingerprint)
+			if b, ok := invariants.UpstreamByID(v.Upstream); ok {
+				fmt.Fprintf(w, "  %s: a bug of hashicorp/raft itself\n", b.Label())
+			}
 			fmt.Fprintf(w, "  hits: %d; first: run %d of seed %d (strategy %s), after %s, %d events\n",
 				v.Hits, v.Run, sn.Config.Seed, orDash(v.Strategy), campaign.FormatElapsed(v.AfterS), v.Events)
 			fmt.Fprintf(w, "  minimization: %s", v.Status)

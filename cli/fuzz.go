@@ -14,6 +14,7 @@ import (
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 	"github.com/faultline-dev/faultline/minimize"
 )
 
@@ -107,6 +108,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.DurationVar(&opts.Time, "time", 0, "stop starting runs after this long (0: no limit)")
 	f.IntVar(&opts.Events, "events", 300, "events per run")
 	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
+	f.BoolVar(&opts.PassOverUpstream, "pass-over-upstream", false, "pass over known bugs of hashicorp/raft itself (counted, not reported)")
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
@@ -126,6 +128,9 @@ func (a *app) printFuzz(res *fuzz.Result) {
 		res.Elapsed.Round(time.Millisecond), res.EventsPerS)
 	fmt.Fprintf(w, "events:    %s\n", counts(res.Kinds))
 	fmt.Fprintf(w, "delivered: %s\n", counts(res.Delivered))
+	for _, p := range res.PassedOver {
+		fmt.Fprintf(w, "passed over: %s, %d runs (first: run %d), as %s\n", p.Label, p.Count, p.Run, p.Fingerprint)
+	}
 	if len(res.Violations) == 0 {
 		fmt.Fprintln(w, "no violation found")
 		return
@@ -139,6 +144,9 @@ func (a *app) printFuzz(res *fuzz.Result) {
 			fmt.Fprint(w, ", flaky: no replay of it reproduced reliably")
 		}
 		fmt.Fprintf(w, ")\n  %s\n", v.Detail)
+		if b, ok := invariants.UpstreamByID(v.Upstream); ok {
+			fmt.Fprintf(w, "  %s: a bug of hashicorp/raft itself\n", b.Label())
+		}
 		if v.Schedule != "" {
 			fmt.Fprintf(w, "  schedule: %s\n  show:     %s show %s\n  replay:   %s replay %s\n", v.Schedule, a.name(), v.Schedule, a.name(), v.Schedule)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 	"github.com/faultline-dev/faultline/minimize"
 	"github.com/faultline-dev/faultline/report"
 )
@@ -52,6 +53,17 @@ type Options struct {
 	// starts a little sooner, but a panic in raft's own goroutines then ends
 	// the test binary instead of failing the test with its schedule.
 	InProcess bool
+	// PassOverUpstream passes over the violations that are known bugs of
+	// hashicorp/raft itself (invariants.KnownUpstream; for #695, confirmed
+	// by a replay without the heartbeat fast path, fuzz.Upstream): they are
+	// logged with their issue and fuzzing goes on for the whole Time, so
+	// that a correct service's test does not fail because of raft. A saved
+	// schedule that still shows one is logged too. Without it they fail the
+	// test like any violation, the message naming the issue ("known
+	// upstream: hashicorp/raft#695 (...)"). #85 is matched by its panic's
+	// fingerprint only: a LogStore of yours that loses entries can panic
+	// NewRaft the same way.
+	PassOverUpstream bool
 }
 
 // Fuzz replays the corpus of schedules saved for this test, then fuzzes
@@ -77,8 +89,10 @@ type reporter interface {
 // outcome is what one call did.
 type outcome struct {
 	// replayed counts the corpus's schedules replayed; runs the fuzz runs
-	// (0 when the corpus failed and nothing was fuzzed).
-	replayed, runs int
+	// (0 when the corpus failed and nothing was fuzzed), in elapsed;
+	// passed the hits of known upstream bugs passed over (corpus and runs).
+	replayed, runs, passed int
+	elapsed                time.Duration
 	// saved lists the schedules written.
 	saved  []string
 	failed bool
@@ -181,8 +195,38 @@ func (s *session) replay(path string) {
 			detail = last.Detail
 		}
 	}
-	s.errorf("faultline: %s still shows %s (%d of %d replays): %s\n  report:   %s\n  replay:   %s",
-		path, v.Invariant, rep.Reproduced, rep.Runs, oneLine(detail), reportOf(path), s.command)
+	known, err := s.upstream(sched)
+	if err != nil {
+		s.errorf("faultline: %s: %s", path, oneLine(err.Error()))
+		return
+	}
+	if known != "" && s.opts.PassOverUpstream {
+		s.out.passed++
+		s.r.Logf("faultline: %s still shows %s (%d of %d replays), %s: passed over (PassOverUpstream)",
+			path, v.Invariant, rep.Reproduced, rep.Runs, known)
+		return
+	}
+	s.errorf("faultline: %s still shows %s (%d of %d replays): %s%s\n  report:   %s\n  replay:   %s",
+		path, v.Invariant, rep.Reproduced, rep.Runs, oneLine(detail), upstreamLine(known), reportOf(path), s.command)
+}
+
+// upstream is the label of the known hashicorp/raft bug sched's violation
+// is, confirmed by fuzz.Upstream, or "".
+func (s *session) upstream(sched *interpose.Schedule) (string, error) {
+	bug, ok, err := fuzz.Upstream(s.t, s.target, sched, fuzz.ReplayOptions{Checker: s.checker})
+	if err != nil || !ok {
+		return "", err
+	}
+	return bug.Label(), nil
+}
+
+// upstreamLine is the line a failure gives a known upstream bug ("" for
+// none).
+func upstreamLine(label string) string {
+	if label == "" {
+		return ""
+	}
+	return "\n  " + label + ": a bug of hashicorp/raft itself, not of your service; Options.PassOverUpstream passes over it"
 }
 
 // fuzz runs the campaign and handles what it found.
@@ -207,10 +251,11 @@ func (s *session) fuzz() {
 		fopts.Runs = math.MaxInt
 	}
 	fopts.KeepGoing, fopts.Out = false, ""
+	fopts.PassOverUpstream = s.opts.PassOverUpstream
 	fopts.Command = s.command
 	res, err := s.w.Fuzz(s.target, fopts)
 	if res != nil {
-		s.out.runs = res.Runs
+		s.out.runs, s.out.elapsed = res.Runs, res.Elapsed
 	}
 	if err != nil {
 		s.errorf("faultline: fuzzing: %s", oneLine(err.Error()))
@@ -218,10 +263,26 @@ func (s *session) fuzz() {
 	if res == nil {
 		return
 	}
+	for _, p := range res.PassedOver {
+		s.out.passed += p.Count
+		hits := "hits"
+		if p.Count == 1 {
+			hits = "hit"
+		}
+		s.r.Logf("faultline: passed over %d %s of %s (%s, first in run %d): a bug of hashicorp/raft itself (PassOverUpstream)",
+			p.Count, hits, p.Label, p.Fingerprint, p.Run)
+	}
+	failed := 0
 	for _, v := range res.Violations {
+		if v.Sched == nil {
+			// A fingerprint of Options.Fuzz.Known: counted, no schedule kept.
+			s.r.Logf("faultline: %s in %d runs (first in run %d), known to Fuzz.Known: not minimized or saved", v.Fingerprint, v.Count, v.Run)
+			continue
+		}
+		failed++
 		s.found(v)
 	}
-	if len(res.Violations) == 0 && err == nil {
+	if failed == 0 && err == nil {
 		corpus := ""
 		if s.out.replayed > 0 {
 			corpus = fmt.Sprintf(", after %d saved schedules replayed", s.out.replayed)
@@ -246,8 +307,12 @@ func (s *session) found(v fuzz.Found) {
 	if err != nil {
 		md = "not written: " + oneLine(err.Error())
 	}
-	s.errorf("faultline: %s: %s\n  schedule: %s (%d events; %s)\n  report:   %s\n  replay:   %s",
-		v.Invariant, oneLine(sched.Violation.Detail), path, len(sched.Events), how, md, s.command)
+	known := ""
+	if v.Upstream != "" {
+		known = invariants.UpstreamLabel(v.Sched.Target, v.Fingerprint)
+	}
+	s.errorf("faultline: %s: %s%s\n  schedule: %s (%d events; %s)\n  report:   %s\n  replay:   %s",
+		v.Invariant, oneLine(sched.Violation.Detail), upstreamLine(known), path, len(sched.Events), how, md, s.command)
 }
 
 // minimize returns the schedule to save for v, minimized when that worked,

@@ -48,7 +48,7 @@ func work(t *testing.T, target interpose.Target, opts Options) {
 			t.Name(), target.Name(), job.Target)
 	}
 	if err == nil {
-		err = campaign.Work(campaign.Env{T: t, Checker: opts.Fuzz.Checker,
+		err = campaign.Work(campaign.Env{T: t, Checker: opts.Fuzz.Checker, Known: opts.Fuzz.Known,
 			Lookup: func(string) (interpose.Target, error) { return target, nil }}, *workerDir)
 	}
 	if err != nil {

@@ -82,8 +82,19 @@ type Options struct {
 	PCTDepth int    `json:"pct_depth,omitempty"`
 	// Known, if set, reports fingerprints the caller has already recorded
 	// (a campaign's earlier pieces): their runs are counted, but their
-	// schedules are neither confirmed nor kept (Found.Sched stays nil).
+	// schedules are neither confirmed nor kept (Found.Sched stays nil), and
+	// they do not stop the campaign.
 	Known func(fingerprint string) bool `json:"-"`
+	// PassOverUpstream passes over, inside a walk, the violations that are
+	// known bugs of hashicorp/raft (invariants.Upstream), as Want passes
+	// over others: the walk goes on, so a later violation of the same run
+	// is still caught (one with another fingerprint: the checker reports
+	// each fingerprint once per run). After the walk each one passed over
+	// is confirmed on the schedule up to it (Upstream: for #695, a replay
+	// without the heartbeat fast path must not show it) and counted in
+	// Result.PassedOver; one that is not confirmed is the run's violation
+	// after all. Off, a walk is exactly what it was without the option.
+	PassOverUpstream bool `json:"pass_over_upstream,omitempty"`
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -119,6 +130,11 @@ type Found struct {
 	Flaky bool `json:"flaky,omitempty"`
 	// Strategy is the strategy of Run ("random", "pct:3").
 	Strategy string `json:"strategy,omitempty"`
+	// Upstream is the ID of the known hashicorp/raft bug the violation is
+	// ("hashicorp/raft#695"), confirmed on its schedule by Upstream; "" for
+	// none, and for a Known fingerprint (no schedule is kept).
+	// invariants.UpstreamLabel gives the label from a fingerprint and spec.
+	Upstream string `json:"upstream,omitempty"`
 	// After is the campaign's wall-clock time when it was first found.
 	After time.Duration `json:"-"`
 	// AfterS is After in seconds, for JSON.
@@ -142,6 +158,10 @@ type Result struct {
 	// messages by type: what the campaign exercised.
 	Kinds     map[string]int `json:"kinds"`
 	Delivered map[string]int `json:"delivered"`
+	// PassedOver counts the hits of known upstream bugs that walks passed
+	// over (Options.PassOverUpstream), by bug and fingerprint, in the order
+	// first met.
+	PassedOver []Passed `json:"passed_over,omitempty"`
 }
 
 // Tally counts a run's events into the result.
@@ -205,18 +225,23 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if opts.OnRun != nil {
 			opts.OnRun(run, res)
 		}
-		s, err := Walk(t, target, opts, run)
+		s, passed, err := walk(t, target, opts, run)
 		res.Runs++
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
 		res.Tally(s)
+		if len(passed) > 0 {
+			if s, err = res.passOver(t, target, s, passed, opts, run); err != nil {
+				return res, err
+			}
+		}
 		if s.Violation != nil {
-			flaky, err := res.record(t, target, s, opts, run, index, time.Since(start))
+			stop, err := res.record(t, target, s, opts, run, index, time.Since(start))
 			if err != nil {
 				return res, err
 			}
-			if !opts.KeepGoing && !flaky {
+			if !opts.KeepGoing && stop {
 				break // a flaky violation is listed, and the search goes on for one that replays
 			}
 		}
@@ -241,20 +266,25 @@ const confirmAttempts = 10
 // record counts a violating run and saves its schedule when its fingerprint
 // is new, when the schedule kept so far is flaky and this one is not, or when
 // it is shorter (and no flakier): after Confirm, so that what is saved
-// replays. It reports whether the schedule kept for the fingerprint is
-// flaky.
+// replays. A new fingerprint's schedule is also matched against the known
+// upstream bugs (Upstream). It reports whether the campaign may stop here:
+// the schedule kept for the fingerprint replays, and the fingerprint is not
+// one of Options.Known.
 func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options,
-	run int, index map[string]int, after time.Duration) (flaky bool, err error) {
+	run int, index map[string]int, after time.Duration) (stop bool, err error) {
 	fp := s.Violation.Fingerprint
-	i, known := index[fp]
-	if known {
+	i, seen := index[fp]
+	if seen {
 		g := &res.Violations[i]
 		g.Count++
-		if g.Sched == nil || !g.Flaky && len(s.Events) >= g.Events {
-			return false, nil
+		if g.Sched == nil {
+			return false, nil // a Known fingerprint
+		}
+		if !g.Flaky && len(s.Events) >= g.Events {
+			return true, nil
 		}
 	}
-	if !known && opts.Known != nil && opts.Known(fp) {
+	if !seen && opts.Known != nil && opts.Known(fp) {
 		index[fp] = len(res.Violations)
 		_, strategy, _ := strategyOf(opts, run)
 		res.Violations = append(res.Violations, Found{Invariant: s.Violation.Invariant, Fingerprint: fp,
@@ -262,28 +292,35 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 			Strategy: strategy})
 		return false, nil
 	}
-	s, flaky, err = Confirm(t, target, s, opts)
+	s, flaky, err := Confirm(t, target, s, opts)
 	if err != nil {
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
 	_, strategy, _ := strategyOf(opts, run)
 	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy}
-	if known {
+	if seen {
 		g := &res.Violations[i]
 		if better := g.Flaky && !flaky || g.Flaky == flaky && len(s.Events) < g.Events; !better {
-			return g.Flaky, nil
+			return !g.Flaky, nil
 		}
 		g.Flaky, g.Detail = flaky, s.Violation.Detail
-		return flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
+		return !flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
 	}
 	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, Count: 1,
 		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy}
+	bug, ok, err := Upstream(t, target, s, ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker})
+	if err != nil {
+		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
+	}
+	if ok {
+		f.Upstream = bug.ID
+	}
 	if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
-		return flaky, err
+		return false, err
 	}
 	index[fp] = len(res.Violations)
 	res.Violations = append(res.Violations, f)
-	return flaky, nil
+	return !flaky, nil
 }
 
 // Confirm looks for a schedule of the violation in s that replays reliably:
@@ -323,9 +360,17 @@ func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts 
 
 // Walk performs run number run of the campaign opts describes (its seed is
 // RunSeed(opts.Seed, run)) and returns the schedule it recorded, with the
-// first violation if one was seen. Runs, Time, KeepGoing, Out and Progress
-// are ignored.
+// first violation if one was seen (with PassOverUpstream, the first that is
+// not a known upstream bug by invariants.Upstream's match, unconfirmed).
+// Runs, Time, KeepGoing, Out and Progress are ignored.
 func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, error) {
+	s, _, err := walk(t, target, opts, run)
+	return s, err
+}
+
+// walk is Walk, and also returns the violations it passed over as known
+// upstream bugs (PassOverUpstream), in order.
+func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, []interpose.Violation, error) {
 	events := opts.Events
 	if events <= 0 {
 		events = 300
@@ -348,7 +393,7 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	sys, err := target.Open(t, spec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
@@ -356,7 +401,7 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	depth, _, err := strategyOf(opts, run)
 	if err != nil {
 		sys.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	w := newWalker(sys, seed, weights, maxDown)
 	if depth > 0 {
@@ -364,12 +409,19 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	w.clients = opts.Clients
 	w.prologue = opts.Prologue
+	passOver := func(v interpose.Violation) bool {
+		if !opts.PassOverUpstream {
+			return false
+		}
+		_, ok := invariants.Upstream(spec, v.Fingerprint)
+		return ok
+	}
 	wanted := func() *interpose.Violation {
-		if opts.Want == "" {
+		if opts.Want == "" && !opts.PassOverUpstream {
 			return ctl.Violation()
 		}
 		for _, v := range ctl.Violations() {
-			if strings.HasPrefix(v.Fingerprint, opts.Want) {
+			if strings.HasPrefix(v.Fingerprint, opts.Want) && !passOver(v) {
 				return &v
 			}
 		}
@@ -384,24 +436,30 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 			line, _ := json.Marshal(ev)
 			if _, err := opts.Journal.Write(append(line, '\n')); err != nil {
 				sys.Close()
-				return nil, fmt.Errorf("journal: %w", err)
+				return nil, nil, fmt.Errorf("journal: %w", err)
 			}
 		}
 		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
 			sys.Close()
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	ctl.Check()
 	if err := sys.Close(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := wanted()
+	var passed []interpose.Violation
+	for _, p := range ctl.Violations() {
+		if passOver(p) {
+			passed = append(passed, p)
+		}
+	}
 	s := ctl.Take()
-	if opts.Want != "" {
+	if opts.Want != "" || opts.PassOverUpstream {
 		s.Violation = v
 	}
-	return s, nil
+	return s, passed, nil
 }
 
 func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run int) error {

@@ -33,7 +33,9 @@ type TargetSpec struct {
 	Seed uint64 `json:"seed"`
 	// Bug names the injected bug, if any, for readers.
 	Bug string `json:"bug,omitempty"`
-	// Config records the target's settings, for readers.
+	// Config records the target's settings, for readers. An adapter may
+	// honour some of them on Open (package hraft turns its heartbeat fast
+	// path off for heartbeat_fast_path "false").
 	Config map[string]string `json:"config,omitempty"`
 }
 

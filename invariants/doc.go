@@ -37,6 +37,17 @@
 // properties break at one point, the likelier root cause comes first (the
 // order of Names).
 //
+// Known upstream bugs: some violations on an unmodified hashicorp/raft are
+// raft's own open bugs, which a correct service meets too. KnownUpstream is
+// the table of those faultline reproduces (issue, fingerprint, releases,
+// summary), and Upstream matches a violation's fingerprint and its target's
+// spec against it: a pure function, so that a report or a campaign list can
+// say "known upstream: hashicorp/raft#695 (...)" from a schedule file alone.
+// The match is by fingerprint, and a user's bug can share one; package fuzz
+// confirms the heartbeat fast path's bugs by replaying without it
+// (fuzz.Upstream), and can pass over known ones in a campaign
+// (fuzz.Options.PassOverUpstream).
+//
 // The cost of a check is proportional to what happened since the previous
 // one, plus one pass over the committed entries when a new leader appears;
 // BenchmarkCheck measures it.

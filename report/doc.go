@@ -14,7 +14,11 @@
 // their io.Writer; WriteMarkdown reads a schedule file and writes its report
 // next to it. CurrentEnv is the only function that looks at the process (the
 // build information and the Go version); pass a fixed Env for output that
-// must not change from one build to the next.
+// must not change from one build to the next. The Markdown report's "Known
+// upstream" line is invariants.Upstream's match of the file's fingerprint
+// and target against faultline's table of hashicorp/raft bugs: a function of
+// the file too (fuzz.Upstream's confirmation by replay is for callers that
+// may run the target).
 //
 // Text and labels taken from a schedule (details, client payloads, message
 // keys) are made safe for Mermaid: no line breaks, and none of the characters

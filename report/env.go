@@ -3,6 +3,9 @@ package report
 import (
 	"runtime"
 	"runtime/debug"
+	"sync"
+
+	"github.com/faultline-dev/faultline/internal/linked"
 )
 
 // Module is faultline's module path, looked for in the build information.
@@ -22,19 +25,29 @@ type Env struct {
 // CurrentEnv describes this binary: faultline's module version (or the VCS
 // revision of a build from source) and the Go version. In a binary of
 // another module (a test that imports faultline), the version is that of
-// faultline among its dependencies.
-func CurrentEnv() Env {
-	env := Env{Faultline: "(devel)", Go: runtime.Version()}
+// faultline among its dependencies, its replacement's when go.mod replaces
+// it; a test binary lists no dependencies (golang/go#76926), so the version
+// then comes from the path faultline's sources were compiled from (package
+// linked), and is "(unknown version)" when that does not say either. It is
+// computed once: the binary does not change.
+func CurrentEnv() Env { return currentEnv() }
+
+var currentEnv = sync.OnceValue(func() Env {
 	bi, ok := debug.ReadBuildInfo()
+	return envOf(bi, ok, linked.FileOf(envOf))
+})
+
+// envOf is CurrentEnv from given build information and the source file of
+// a function of faultline's.
+func envOf(bi *debug.BuildInfo, ok bool, file string) Env {
+	env := Env{Faultline: "(devel)", Go: runtime.Version()}
 	if !ok {
 		return env
 	}
 	if bi.Main.Path != Module {
-		for _, d := range bi.Deps {
-			if d.Path == Module {
-				env.Faultline = d.Version
-				break
-			}
+		env.Faultline = linked.From(bi, ok, Module, file).String()
+		if env.Faultline == "" {
+			env.Faultline = "(unknown version)"
 		}
 		return env
 	}

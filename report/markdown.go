@@ -14,6 +14,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 // Title names a violated invariant in plain words ("No violation" for nil).
@@ -41,7 +42,10 @@ func Title(v *interpose.Violation) string {
 }
 
 // Markdown writes the bug report of the schedule s, read from the file at
-// path: the violation in plain words, the environment (env, the target and
+// path: the violation in plain words (and, when its fingerprint and target
+// match a known hashicorp/raft bug, invariants.Upstream, a line naming the
+// issue: the table's match, not a replay, since a report renders the file
+// alone), the environment (env, the target and
 // its configuration, the seed, the command that made it), the replay
 // command, a Mermaid sequence diagram (Mermaid), each node's state at the
 // violation and the schedule's statistics. Only path's base name appears.
@@ -54,6 +58,9 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 	fmt.Fprintf(w, "\n\n")
 	if v != nil {
 		fmt.Fprintf(w, "%s, after event %d of %d.\n\n", v.Detail, v.Step, len(s.Events))
+		if b, ok := invariants.Upstream(s.Target, v.Fingerprint); ok {
+			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
+		}
 	}
 	t := s.Target
 	fmt.Fprintf(w, "## Environment\n\n")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/report"
 )
 
@@ -66,5 +67,38 @@ func TestCurrentEnv(t *testing.T) {
 	env := report.CurrentEnv()
 	if env.Go != runtime.Version() || env.Faultline == "" || env.Replay != "" {
 		t.Errorf("%+v", env)
+	}
+}
+
+// TestMarkdownKnownUpstream: a violation that is a known hashicorp/raft bug
+// by the table gets a line naming the issue right under it; others get
+// none (hraft-forgetful's ElectionSafety is its injected store's).
+func TestMarkdownKnownUpstream(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"../casestudies/testdata/hraft.min.json", "n2 and n1 hold different entries at index 3, term 3, after event 18 of 18.\n\n" +
+			"Known upstream: [hashicorp/raft#695](https://github.com/hashicorp/raft/issues/695) — a heartbeat handled on"},
+		{"../casestudies/testdata/found/hraft-serial-stale-snapshot.json", "\n\nKnown upstream: [hashicorp/raft#85](https://github.com/hashicorp/raft/issues/85) — "},
+		{"../casestudies/testdata/hraft-forgetful.min.json", ""},
+		{"../casestudies/testdata/found/hraft-serial-stale-entries-below-snapshot.json", ""},
+	} {
+		s, err := interpose.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := report.Markdown(&b, c.file, s, report.Env{}); err != nil {
+			t.Fatal(err)
+		}
+		got := b.String()
+		if c.want == "" {
+			if strings.Contains(got, "Known upstream") {
+				t.Errorf("%s: labelled known upstream:\n%.400s", c.file, got)
+			}
+			continue
+		}
+		if !strings.Contains(got, c.want) || strings.Count(got, "Known upstream") != 1 ||
+			strings.Index(got, "Known upstream") > strings.Index(got, "## Environment") {
+			t.Errorf("%s: no %q under the violation:\n%.600s", c.file, c.want, got)
+		}
 	}
 }

@@ -66,9 +66,19 @@ var _ interpose.System = (*Cluster)(nil)
 // closed, and it reseeds math/rand before every event. The module that builds
 // the binary must say `godebug randseednop=0` in its go.mod, or math/rand
 // cannot be reseeded; Open returns an error saying so.
+//
+// A spec whose Config["heartbeat_fast_path"] is "false" runs with
+// Options.SerialHeartbeats whatever opts say: a schedule recorded on the fast
+// path can then be replayed without it, which is how fuzz.Upstream tells
+// hashicorp/raft#695 (a race of the fast path) from a bug of the service.
+// Targets record the value their options give, so replaying a schedule on
+// its own target changes nothing.
 func Open(t *testing.T, spec interpose.TargetSpec, opts Options) (*Cluster, error) {
 	if err := checkSeedable(); err != nil {
 		return nil, err
+	}
+	if spec.Config["heartbeat_fast_path"] == "false" {
+		opts.SerialHeartbeats = true
 	}
 	if spec.Nodes < 1 {
 		return nil, fmt.Errorf("hraft: %d nodes; need at least 1", spec.Nodes)

@@ -26,7 +26,13 @@ type harness struct {
 
 func newHarness(t *testing.T, nodes int, opts Options) *harness {
 	t.Helper()
-	c, err := Open(t, interpose.TargetSpec{Name: "test", Nodes: nodes, Seed: 7}, opts)
+	return newHarnessSpec(t, interpose.TargetSpec{Name: "test", Nodes: nodes, Seed: 7}, opts)
+}
+
+func newHarnessSpec(t *testing.T, spec interpose.TargetSpec, opts Options) *harness {
+	t.Helper()
+	nodes := spec.Nodes
+	c, err := Open(t, spec, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +206,37 @@ func TestSerialHeartbeatsAvoidFastPath(t *testing.T) {
 	}
 	if st.FastPath != 0 {
 		t.Errorf("%d heartbeats took the fast path", st.FastPath)
+	}
+}
+
+// TestSpecTurnsFastPathOff: a spec recorded with heartbeat_fast_path
+// "false" runs serial heartbeats whatever the options say (how a schedule of
+// the fast path is replayed without it); any other value leaves the options
+// in charge, so a schedule replays on its own target as it was recorded.
+func TestSpecTurnsFastPathOff(t *testing.T) {
+	for _, c := range []struct {
+		serial   bool
+		config   map[string]string
+		fastPath bool
+	}{
+		{false, nil, true},
+		{false, map[string]string{"heartbeat_fast_path": "true"}, true},
+		{false, map[string]string{"heartbeat_fast_path": "false"}, false},
+		{true, map[string]string{"heartbeat_fast_path": "false"}, false},
+		{true, map[string]string{"heartbeat_fast_path": "true"}, false},
+		{true, nil, false},
+	} {
+		h := newHarnessSpec(t, interpose.TargetSpec{Name: "test", Nodes: 3, Seed: 7, Config: c.config}, Options{SerialHeartbeats: c.serial})
+		h.elect(1)
+		h.advanceUntil(1, "Heartbeat", 2)
+		h.settle()
+		st := h.c.Stats()
+		if st.Delivered["Heartbeat"] == 0 {
+			t.Fatalf("serial %v, config %v: no heartbeat delivered", c.serial, c.config)
+		}
+		if got := st.FastPath > 0; got != c.fastPath {
+			t.Errorf("serial %v, config %v: %d heartbeats on the fast path, want fast path %v", c.serial, c.config, st.FastPath, c.fastPath)
+		}
 	}
 }
 

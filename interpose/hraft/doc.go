@@ -15,7 +15,9 @@
 // error to it. A delivered request goes to raft's Consumer(), except
 // heartbeats, which go to the handler raft registered with
 // SetHeartbeatHandler, as NetworkTransport does (Options.SerialHeartbeats
-// turns that off). Pipelined replication is declined. Requests are copied, as
+// turns that off, and so does a spec whose Config["heartbeat_fast_path"] is
+// "false", to replay a schedule without it). Pipelined replication is
+// declined. Requests are copied, as
 // if they had crossed a network.
 //
 // A crash closes the node's transport and shuts raft down; stores that

@@ -32,13 +32,14 @@ func TestFuzzBankGoTest(t *testing.T) {
 	})
 	faultlinetest.Fuzz(t, target, faultlinetest.Options{
 		Time: 10 * time.Second, // a fifth of it under -short
+		// Seed 1's run 350 meets hashicorp/raft#695 (LogMatching): a bug of
+		// raft's, not the bank's. Passed over, it is logged with its issue
+		// and fuzzing goes on; without this line the test fails on it,
+		// naming the issue.
+		PassOverUpstream: true,
 		Fuzz: fuzz.Options{
 			Events:  300,
 			Clients: []string{"a,b,10", "b,c,5", "c,a,7"},
-			// This repository's copy stops after 100 runs: seed 1's run 350
-			// meets hashicorp/raft#695 (LogMatching), and the test would
-			// fail, rightly. Leave Runs out in yours.
-			Runs: 100,
 		},
 	})
 }

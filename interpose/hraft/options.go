@@ -2,11 +2,13 @@ package hraft
 
 import (
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 
+	"github.com/faultline-dev/faultline/internal/linked"
 	"github.com/faultline-dev/faultline/interpose"
 )
 
@@ -130,7 +132,7 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 		Seed:  seed,
 		Bug:   t.bug,
 		Config: map[string]string{
-			"raft":                "hashicorp/raft " + raftVersion,
+			"raft":                RaftVersion(),
 			"heartbeat_timeout":   c.HeartbeatTimeout.String(),
 			"election_timeout":    c.ElectionTimeout.String(),
 			"leader_lease":        c.LeaderLeaseTimeout.String(),
@@ -160,5 +162,20 @@ func (t *Target) Hold() (release func()) {
 	return exitRun
 }
 
-// raftVersion is the hashicorp/raft version faultline is built against.
-const raftVersion = "v1.8.0"
+// RaftVersion describes the hashicorp/raft linked into this binary, as
+// schedules record it (TargetSpec.Config["raft"]) and reports print it:
+// "hashicorp/raft v1.8.0"; with a replace directive in go.mod, the
+// replacement ("hashicorp/raft v1.8.1-fix (replaced by github.com/me/raft)");
+// "hashicorp/raft (unknown version)" when the binary does not say. It is the
+// code that ran, not the version faultline was developed against: a user's
+// go.mod may require another. Computed once (package linked says how, and
+// why a test binary needs a fallback).
+func RaftVersion() string { return raftVersion() }
+
+var raftVersion = sync.OnceValue(func() string {
+	m := linked.Lookup("github.com/hashicorp/raft", raft.NewRaft)
+	if m == (linked.Module{}) {
+		return "hashicorp/raft (unknown version)"
+	}
+	return "hashicorp/raft " + m.String()
+})

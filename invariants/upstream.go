@@ -1,0 +1,132 @@
+package invariants
+
+import (
+	"strings"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// KnownBug is a bug of hashicorp/raft itself that faultline reproduces on an
+// unmodified raft. A correct service fuzzed on raft meets these within
+// seconds; telling the user that the violation is known upstream, with the
+// issue to follow, saves a day of looking for it in their own code.
+type KnownBug struct {
+	// ID names the bug as upstream does: "hashicorp/raft#695".
+	ID string
+	// URL is the upstream issue.
+	URL string
+	// Fingerprint is the violation's fingerprint exactly as faultline
+	// computes it (Raft's checker for the properties, package hraft for a
+	// panic: "NoPanic: " + where + ": " + the message, numbers masked).
+	Fingerprint string
+	// FastPath is set for a bug that needs raft's heartbeat fast path: it
+	// matches only a target whose Config["heartbeat_fast_path"] is "true",
+	// and fuzz.Upstream confirms a match by replaying the schedule with the
+	// fast path off, where it must not show.
+	FastPath bool
+	// Affects says which releases have it: where faultline reproduced it,
+	// and what upstream's report was made against.
+	Affects string
+	// Summary is the bug on one line.
+	Summary string
+}
+
+// Label is how faultline prints the bug beside a violation: "known upstream:
+// hashicorp/raft#695 (https://github.com/hashicorp/raft/issues/695)".
+func (b KnownBug) Label() string {
+	return "known upstream: " + b.ID + " (" + b.URL + ")"
+}
+
+// upstream is the table. An entry is added when faultline reproduces an
+// upstream bug on unmodified raft and the mechanism has been traced to the
+// issue (README, "What it found"); Affects says what was measured, not more.
+var upstream = []KnownBug{
+	{
+		ID:          "hashicorp/raft#695",
+		URL:         "https://github.com/hashicorp/raft/issues/695",
+		Fingerprint: LogMatching,
+		FastPath:    true,
+		Affects: "reproduced here on v1.8.0; reported by Antithesis against main at 4c8f61ac (May 2026); " +
+			"open, fix proposed in PR #701",
+		Summary: "a heartbeat handled on the transport's goroutine bumps the term under a running leader loop, " +
+			"which stores a client write with the new term where the new leader stored another entry",
+	},
+	{
+		ID:          "hashicorp/raft#695",
+		URL:         "https://github.com/hashicorp/raft/issues/695",
+		Fingerprint: ElectionSafety,
+		FastPath:    true,
+		Affects: "reproduced here on v1.8.0 (the candidate's side of #695's race, found by faultline; " +
+			"#695 and PR #701 describe the leader's side)",
+		Summary: "a heartbeat handled on the transport's goroutine makes a candidate a follower of the new term " +
+			"while its election loop runs; a vote of its old term then makes it leader of the new one",
+	},
+	{
+		ID:          "hashicorp/raft#85",
+		URL:         "https://github.com/hashicorp/raft/issues/85",
+		Fingerprint: "NoPanic: raft.NewRaft: log not found",
+		Affects: "reproduced here on v1.8.0, with and without the heartbeat fast path; reported in February 2016 " +
+			"(no version named), open; see also #697, an InstallSnapshot livelock reported against main at 4c8f61ac",
+		Summary: "installSnapshot restores a snapshot older than what the node applied; raft's in-memory snapshot " +
+			"store keeps only the older one, and the next NewRaft panics looking for an entry in neither",
+	},
+}
+
+// KnownUpstream returns the table of hashicorp/raft bugs faultline
+// reproduces (a copy: callers may keep it).
+func KnownUpstream() []KnownBug {
+	return append([]KnownBug(nil), upstream...)
+}
+
+// Upstream reports the known upstream bug that a violation with fingerprint
+// fp on the target spec describes shows as, if any. It is a pure function of
+// its arguments, so that a report (a rendering of a schedule file) and a
+// campaign list can label a violation without running anything:
+//
+//   - the target must run hashicorp/raft (its Config["raft"] names it, as
+//     package hraft's targets record it): an actor Raft never matches;
+//   - a target that declares an injected bug (spec.Bug) never matches: its
+//     violations are presumed to be its own (hraft-forgetful's
+//     ElectionSafety is its store's, not #695's);
+//   - a FastPath bug matches only with Config["heartbeat_fast_path"] "true".
+//
+// The match is by fingerprint: a bug of the user's own stores can show the
+// same one (a StableStore that forgets the vote breaks ElectionSafety too).
+// fuzz.Upstream confirms a FastPath match by replaying without the fast path;
+// a match of #85 is by fingerprint only.
+func Upstream(spec interpose.TargetSpec, fp string) (KnownBug, bool) {
+	if spec.Bug != "" || !strings.HasPrefix(spec.Config["raft"], "hashicorp/raft") {
+		return KnownBug{}, false
+	}
+	for _, b := range upstream {
+		if b.Fingerprint != fp {
+			continue
+		}
+		if b.FastPath && spec.Config["heartbeat_fast_path"] != "true" {
+			continue
+		}
+		return b, true
+	}
+	return KnownBug{}, false
+}
+
+// UpstreamLabel is Upstream's bug's Label, or "" when fp on spec is not a
+// known upstream bug: what a command line or a campaign list prints beside
+// a violation.
+func UpstreamLabel(spec interpose.TargetSpec, fp string) string {
+	if b, ok := Upstream(spec, fp); ok {
+		return b.Label()
+	}
+	return ""
+}
+
+// UpstreamByID returns the table's entry with the given ID
+// ("hashicorp/raft#695"), the first when several share it.
+func UpstreamByID(id string) (KnownBug, bool) {
+	for _, b := range upstream {
+		if b.ID == id {
+			return b, true
+		}
+	}
+	return KnownBug{}, false
+}

@@ -1,0 +1,110 @@
+package invariants_test
+
+import (
+	"maps"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
+)
+
+// TestUpstreamFixtures matches every committed schedule of a real violation
+// against the table: the reproductions of #695 and #85 are labelled, and
+// nothing else is (an injected bug, heartbeats through raft's main loop,
+// the actor Raft).
+func TestUpstreamFixtures(t *testing.T) {
+	want := map[string]string{ // file → the ID it must match ("": none)
+		"../casestudies/testdata/hraft.min.json":                                             "hashicorp/raft#695",
+		"../casestudies/testdata/found/hraft-candidate-late-vote.json":                       "hashicorp/raft#695",
+		"../casestudies/testdata/found/hraft-serial-stale-snapshot.json":                     "hashicorp/raft#85",
+		"../casestudies/testdata/found/hraft-serial-stale-entries-below-snapshot.json":       "",
+		"../casestudies/testdata/hraft-forgetful.min.json":                                   "",
+		"../results/found/hraft-LogMatching-seed1-run350.json":                               "hashicorp/raft#695",
+		"../results/found/hraft-LogMatching-seed2-run637.json":                               "hashicorp/raft#695",
+		"../results/found/hraft-LogMatching-seed3-run1830.json":                              "hashicorp/raft#695",
+		"../results/found/hraft-NoPanic-raft-NewRaft-log-not-found-seed1-run434.json":        "hashicorp/raft#85",
+		"../results/found/hraft-serial-NoPanic-raft-NewRaft-log-not-found-seed1-run434.json": "hashicorp/raft#85",
+	}
+	actors, err := filepath.Glob("../casestudies/testdata/raft-*.min.json")
+	if err != nil || len(actors) == 0 {
+		t.Fatalf("no actor Raft schedules: %v", err)
+	}
+	for _, f := range actors {
+		want[f] = ""
+	}
+	for file, id := range want {
+		s, err := interpose.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint)
+		if ok != (id != "") || b.ID != id {
+			t.Errorf("%s (%s on %s): matched %q (%v), want %q", file, s.Violation.Fingerprint, s.Target.Name, b.ID, ok, id)
+		}
+		if ok && (b.Fingerprint != s.Violation.Fingerprint || !strings.HasPrefix(b.URL, "https://github.com/hashicorp/raft/issues/")) {
+			t.Errorf("%s: entry %+v", file, b)
+		}
+	}
+}
+
+// TestUpstreamConditions varies one thing of a #695 schedule's target at a
+// time: each condition of the match must hold.
+func TestUpstreamConditions(t *testing.T) {
+	s, err := interpose.ReadFile("../casestudies/testdata/hraft.min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(change func(*interpose.TargetSpec)) interpose.TargetSpec {
+		spec := s.Target
+		spec.Config = maps.Clone(spec.Config)
+		change(&spec)
+		return spec
+	}
+	const nopanic85 = "NoPanic: raft.NewRaft: log not found"
+	for _, c := range []struct {
+		name string
+		spec interpose.TargetSpec
+		fp   string
+		want string
+	}{
+		{"as recorded", s.Target, invariants.LogMatching, "hashicorp/raft#695"},
+		{"candidate side", s.Target, invariants.ElectionSafety, "hashicorp/raft#695"},
+		{"serial heartbeats", with(func(t *interpose.TargetSpec) { t.Config["heartbeat_fast_path"] = "false" }), invariants.LogMatching, ""},
+		{"serial heartbeats, candidate side", with(func(t *interpose.TargetSpec) { t.Config["heartbeat_fast_path"] = "false" }), invariants.ElectionSafety, ""},
+		{"heartbeat mode not recorded", with(func(t *interpose.TargetSpec) { delete(t.Config, "heartbeat_fast_path") }), invariants.LogMatching, ""},
+		{"#85 on serial heartbeats", with(func(t *interpose.TargetSpec) { t.Config["heartbeat_fast_path"] = "false" }), nopanic85, "hashicorp/raft#85"},
+		{"a raft of unknown version", with(func(t *interpose.TargetSpec) { t.Config["raft"] = "hashicorp/raft (unknown version)" }), invariants.LogMatching, "hashicorp/raft#695"},
+		{"a replaced raft", with(func(t *interpose.TargetSpec) { t.Config["raft"] = "hashicorp/raft v1.8.1 (replaced by ../raft)" }), nopanic85, "hashicorp/raft#85"},
+		{"no raft recorded", with(func(t *interpose.TargetSpec) { delete(t.Config, "raft") }), invariants.LogMatching, ""},
+		{"another raft", with(func(t *interpose.TargetSpec) { t.Config["raft"] = "etcd-io/raft v3.6.0" }), invariants.LogMatching, ""},
+		{"an injected bug", with(func(t *interpose.TargetSpec) { t.Bug = "forgetful-stable-store" }), invariants.LogMatching, ""},
+		{"another property", s.Target, invariants.StateMachineSafety, ""},
+		{"another panic", s.Target, "NoPanic: FSM.Apply: boom", ""},
+		{"a prefix of the fingerprint", s.Target, "NoPanic: raft.NewRaft", ""},
+	} {
+		b, ok := invariants.Upstream(c.spec, c.fp)
+		if ok != (c.want != "") || b.ID != c.want {
+			t.Errorf("%s: %s matched %q (%v), want %q", c.name, c.fp, b.ID, ok, c.want)
+		}
+		label := invariants.UpstreamLabel(c.spec, c.fp)
+		if (label != "") != ok || ok && label != b.Label() {
+			t.Errorf("%s: UpstreamLabel %q, Upstream's %q", c.name, label, b.Label())
+		}
+	}
+}
+
+func TestKnownBugLabel(t *testing.T) {
+	for _, b := range invariants.KnownUpstream() {
+		want := "known upstream: " + b.ID + " (https://github.com/hashicorp/raft/issues/" + strings.TrimPrefix(b.ID, "hashicorp/raft#") + ")"
+		if b.Label() != want || b.Summary == "" || b.Affects == "" || strings.Contains(b.Summary, "\n") {
+			t.Errorf("%s: label %q, want %q; summary %q, affects %q", b.Fingerprint, b.Label(), want, b.Summary, b.Affects)
+		}
+	}
+	table := invariants.KnownUpstream()
+	table[0].ID = "changed"
+	if invariants.KnownUpstream()[0].ID == "changed" {
+		t.Error("KnownUpstream returns the table itself")
+	}
+}
