@@ -50,6 +50,13 @@
 // violation fingerprint. MeasureReplay records schedules and replays each
 // several times, counting identical replays: every target's replay rate.
 //
+// A target's default workload (Workload: its client payloads, weights,
+// prologue and run length) travels with the target: WithWorkload wraps a
+// target with one, WorkloadOf and ApplyWorkload read it, so that a campaign's
+// workers, the command line and faultlinetest fuzz it the same way.
+// Options serialize to JSON but for their functions, which is how a worker
+// process receives them.
+//
 // Options structs work at their zero value. Campaign control reads the wall
 // clock (for Time and progress); runs never do.
 package fuzz
