@@ -92,7 +92,26 @@ func (h *harness) settle() {
 }
 
 func (h *harness) role(i int) string {
-	return h.c.node(i).view().Role
+	var st interpose.RaftState
+	v := h.c.node(i).view(&st)
+	if s, ok := interpose.RaftOf(v); ok {
+		return s.Role
+	}
+	return v.Life()
+}
+
+// facts returns node i's Raft facts from a fresh View (which takes the
+// observations since the last one, as collect does).
+func (h *harness) facts(i int) interpose.RaftState {
+	h.t.Helper()
+	v := h.c.View()
+	h.obs.Applied = append(h.obs.Applied, v.Applied...)
+	h.obs.Faults = append(h.obs.Faults, v.Faults...)
+	s, ok := interpose.RaftOf(v.Nodes[i-1])
+	if !ok {
+		h.t.Fatalf("n%d publishes no Raft facts: %v", i, v.Nodes[i-1])
+	}
+	return *s
 }
 
 // elect makes node i leader: advance its clock until it campaigns, then let
@@ -328,14 +347,14 @@ func TestSnapshotAndInstallSnapshot(t *testing.T) {
 	// Views give each node's snapshot as raft has it, taken or installed.
 	for _, i := range []int{1, 3} {
 		want, _ := strconv.ParseUint(h.c.Raft(i).Stats()["last_snapshot_index"], 10, 64)
-		if got := h.c.View().Nodes[i-1].SnapshotIndex; got == 0 || got != want {
+		if got := h.facts(i).SnapshotIndex; got == 0 || got != want {
 			t.Errorf("n%d: view's SnapshotIndex = %d, raft's last snapshot = %d", i, got, want)
 		}
 	}
 	h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
 	h.must(interpose.Event{Kind: interpose.Recover, Node: 3})
 	want, _ := strconv.ParseUint(h.c.Raft(3).Stats()["last_snapshot_index"], 10, 64)
-	if got := h.c.View().Nodes[2].SnapshotIndex; got == 0 || got != want {
+	if got := h.facts(3).SnapshotIndex; got == 0 || got != want {
 		t.Errorf("n3 after recovery: view's SnapshotIndex = %d, raft's last snapshot = %d", got, want)
 	}
 }

@@ -341,27 +341,53 @@ func (n *node) shutdown() error {
 	return n.exit
 }
 
-func (n *node) view() interpose.NodeView {
+// view returns the node's view, its Raft facts written to st (which the
+// view points to): a node that never started publishes none.
+func (n *node) view(st *interpose.RaftState) interpose.NodeView {
 	v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
-	v.Term, v.VoteTerm, v.Vote = n.stable.snapshot()
-	r := n.raft.Load()
-	switch {
-	case !n.started:
-		v.Role = "not started"
-	case !n.up:
-		v.Role = "down"
-		if r != nil {
-			v.LastIndex = r.LastIndex()
-		}
-	default:
-		v.Role = strings.ToLower(r.State().String())
-		v.Term = r.CurrentTerm()
-		v.LastIndex = r.LastIndex()
-		v.CommitIndex = r.CommitIndex()
-		v.AppliedIndex = r.AppliedIndex()
-		v.SnapshotIndex = n.snaps.index.Load()
+	if n.started {
+		n.fill(st)
+		v.Facts = st
 	}
 	return v
+}
+
+// fill writes the node's Raft facts to st: for a down node, its durable
+// term, vote and last index.
+func (n *node) fill(st *interpose.RaftState) {
+	*st = interpose.RaftState{}
+	st.Term, st.VoteTerm, st.Vote = n.stable.snapshot()
+	r := n.raft.Load()
+	switch {
+	case !n.up:
+		st.Role = "down"
+		if r != nil {
+			st.LastIndex = r.LastIndex()
+		}
+	default:
+		st.Role = roleName(r.State())
+		st.Term = r.CurrentTerm()
+		st.LastIndex = r.LastIndex()
+		st.CommitIndex = r.CommitIndex()
+		st.AppliedIndex = r.AppliedIndex()
+		st.SnapshotIndex = n.snaps.index.Load()
+	}
+}
+
+// roleName is a raft state's name in a node's facts, without the
+// allocation of lowering its String every view.
+func roleName(s raft.RaftState) string {
+	switch s {
+	case raft.Follower:
+		return interpose.RoleFollower
+	case raft.Candidate:
+		return interpose.RoleCandidate
+	case raft.Leader:
+		return interpose.RoleLeader
+	case raft.Shutdown:
+		return "shutdown"
+	}
+	return strings.ToLower(s.String())
 }
 
 // guard, deferred, turns a panic in user code into a fault and an error for
