@@ -652,14 +652,22 @@ func (c *Cluster) View() *interpose.View {
 	return &c.out
 }
 
-// checkUser runs the user's invariants over the live nodes' FSMs.
+// checkUser runs the user's invariants over the views just taken, building
+// what they ask for: the FSMs, and for CheckNodes each node's state.
 func (c *Cluster) checkUser() {
-	fsms := make([]raft.FSM, len(c.nodes))
-	for i := range c.nodes {
-		fsms[i] = c.FSM(i + 1)
-	}
+	var fsms []raft.FSM
+	var nodes []NodeState
 	for _, inv := range c.opts.Invariants {
-		if err := checkUser(inv, fsms); err != nil {
+		if inv.Check != nil && fsms == nil {
+			fsms = make([]raft.FSM, len(c.nodes))
+			for i := range c.nodes {
+				fsms[i] = c.FSM(i + 1)
+			}
+		}
+		if inv.CheckNodes != nil && nodes == nil {
+			nodes = c.nodeStates()
+		}
+		if err := checkUser(inv, fsms, nodes); err != nil {
 			c.out.Faults = append(c.out.Faults, interpose.Violation{
 				Invariant: inv.Name, Fingerprint: inv.Name, Detail: err.Error(),
 			})
@@ -667,14 +675,40 @@ func (c *Cluster) checkUser() {
 	}
 }
 
+// nodeStates returns each node's state for CheckNodes, from the views just
+// taken.
+func (c *Cluster) nodeStates() []NodeState {
+	out := make([]NodeState, len(c.nodes))
+	for i, n := range c.nodes {
+		v := c.out.Nodes[i]
+		out[i] = NodeState{Node: n.id, Started: v.Started, Up: v.Up, FSM: c.FSM(n.id)}
+		if st, ok := interpose.RaftOf(v); ok {
+			out[i].Raft = *st
+		}
+		if r := n.raft.Load(); r != nil && n.up {
+			_, id := r.LeaderWithID()
+			out[i].Leader, _ = nodeOf(string(id))
+		}
+	}
+	return out
+}
+
 // checkUser runs a user's invariant, turning a panic into a failure.
-func checkUser(inv Invariant, fsms []raft.FSM) (err error) {
+func checkUser(inv Invariant, fsms []raft.FSM, nodes []NodeState) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("invariant %s panicked: %v", inv.Name, r)
 		}
 	}()
-	return inv.Check(fsms)
+	if inv.Check != nil {
+		if err := inv.Check(fsms); err != nil {
+			return err
+		}
+	}
+	if inv.CheckNodes != nil {
+		return inv.CheckNodes(nodes)
+	}
+	return nil
 }
 
 // Close implements interpose.System: it shuts every node down and waits until

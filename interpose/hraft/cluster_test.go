@@ -585,3 +585,82 @@ func TestAdvanceRecordsAndReplaysItsDuration(t *testing.T) {
 		})
 	}
 }
+
+// sameIndexSameState is "two nodes that applied the same index hold the
+// same state", written against CheckNodes alone: raft's applied index
+// comes with each node's FSM, so the FSM keeps no bookkeeping for it.
+func sameIndexSameState(nodes []NodeState) error {
+	first := map[uint64]NodeState{}
+	for _, n := range nodes {
+		if n.FSM == nil {
+			continue
+		}
+		o, seen := first[n.Raft.AppliedIndex]
+		if !seen {
+			first[n.Raft.AppliedIndex] = n
+			continue
+		}
+		if a, b := dumpKV(o.FSM), dumpKV(n.FSM); a != b {
+			return fmt.Errorf("n%d and n%d applied up to index %d but hold %s and %s", o.Node, n.Node, n.Raft.AppliedIndex, a, b)
+		}
+	}
+	return nil
+}
+
+func dumpKV(f raft.FSM) string {
+	kv := f.(interface {
+		Keys() []string
+		Get(string) (string, bool)
+	})
+	var b strings.Builder
+	for _, k := range kv.Keys() {
+		v, _ := kv.Get(k)
+		b.WriteString(k + "=" + v + " ")
+	}
+	return "{" + strings.TrimSpace(b.String()) + "}"
+}
+
+// deaf is a KV that ignores writes to one key: a state machine bug that
+// only the comparison of two nodes' states shows.
+type deaf struct {
+	*KV
+	key string
+}
+
+func (d deaf) Apply(l *raft.Log) any {
+	if strings.HasPrefix(string(l.Data), d.key+"=") {
+		return nil
+	}
+	return d.KV.Apply(l)
+}
+
+func TestCheckNodesSameIndexSameState(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bug  bool
+	}{{"correct FSMs", false}, {"n3 ignores k1", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			newFSM := func(node int) raft.FSM {
+				if tc.bug && node == 3 {
+					return deaf{NewKV(), "k1"}
+				}
+				return NewKV()
+			}
+			h := newHarness(t, 3, Options{NewFSM: newFSM, Invariants: []Invariant{{Name: "SameIndexSameState", CheckNodes: sameIndexSameState}}})
+			h.elect(1)
+			h.write(1, "k0=a")
+			h.write(1, "k1=b")
+			h.write(1, "k2=c")
+			var faults []string
+			for _, f := range h.obs.Faults {
+				faults = append(faults, f.Fingerprint+": "+f.Detail)
+			}
+			switch {
+			case !tc.bug && len(faults) != 0:
+				t.Errorf("faults with correct FSMs: %v", faults)
+			case tc.bug && (len(faults) == 0 || !strings.HasPrefix(faults[0], "SameIndexSameState: ") || !strings.Contains(faults[0], "{k0=a}")):
+				t.Errorf("faults %v; want SameIndexSameState, n3 holding {k0=a}", faults)
+			}
+		})
+	}
+}
