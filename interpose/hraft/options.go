@@ -75,9 +75,10 @@ type NodeState struct {
 	// the node is down.
 	FSM raft.FSM
 	// Raft is the node's facts as its view publishes them: role, term,
-	// vote, last, commit and applied indexes, snapshot index. A down node
-	// has its durable term, vote and last index only; a node that never
-	// started, a zero RaftState.
+	// vote, last, commit and applied indexes, snapshot index, and Config,
+	// its latest configuration (voters and non-voters, nil while down).
+	// A down node has its durable term, vote and last index only; a node
+	// that never started, a zero RaftState.
 	Raft interpose.RaftState
 	// Leader is the leader the node knows of, 0 if none (or down).
 	Leader int
