@@ -44,8 +44,11 @@ func (l FactList) AppendFacts(dst []Fact) []Fact { return append(dst, l...) }
 // follower→candidate term 1"), a label in a drawing. Facts that do not
 // implement it are headlined by their first fact.
 type Headliner interface {
-	// Headline is how many of the leading facts make the headline.
-	Headline() int
+	// AppendHeadline appends the leading facts that make the headline,
+	// as AppendFacts lists them, formatting no others: an adapter
+	// describes the events that change a node's headline, which may be
+	// many.
+	AppendHeadline(dst []Fact) []Fact
 }
 
 // Cloner is implemented by Facts that can copy themselves, so that a view
@@ -142,12 +145,11 @@ func (v NodeView) String() string {
 // headline returns the node's headline facts (Headliner), nil when it
 // publishes none.
 func (v NodeView) headline() []Fact {
-	facts := v.List()
-	n := 1
 	if h, ok := v.Facts.(Headliner); ok {
-		n = h.Headline()
+		return h.AppendHeadline(nil)
 	}
-	return facts[:min(max(n, 0), len(facts))]
+	facts := v.List()
+	return facts[:min(1, len(facts))]
 }
 
 // Headline says in one line what the node is: its first headline fact's

@@ -75,6 +75,16 @@ func TestChange(t *testing.T) {
 	}
 }
 
+// TestRaftHeadlineLeadsFacts: a Headliner's headline is the first of its
+// facts, as the contract says.
+func TestRaftHeadlineLeadsFacts(t *testing.T) {
+	s := &RaftState{Role: RoleCandidate, Term: 7, Vote: 2, VoteTerm: 7, LastIndex: 3, Config: &RaftConfig{Voters: []int{1}}}
+	h, all := s.AppendHeadline(nil), s.AppendFacts(nil)
+	if len(h) != 2 || !reflect.DeepEqual(h, all[:len(h)]) {
+		t.Errorf("headline %v; facts %v", h, all)
+	}
+}
+
 func TestHeadline(t *testing.T) {
 	tests := []struct {
 		v    NodeView

@@ -97,7 +97,7 @@ const (
 // configuration (left out when not published).
 func (s *RaftState) AppendFacts(dst []Fact) []Fact {
 	u := func(x uint64) string { return strconv.FormatUint(x, 10) }
-	dst = append(dst, Fact{FactRole, s.Role}, Fact{FactTerm, u(s.Term)})
+	dst = s.AppendHeadline(dst)
 	if s.Vote != 0 {
 		dst = append(dst, Fact{FactVote, "n" + strconv.Itoa(s.Vote) + " in term " + u(s.VoteTerm)})
 	}
@@ -112,8 +112,10 @@ func (s *RaftState) AppendFacts(dst []Fact) []Fact {
 	return dst
 }
 
-// Headline implements Headliner: a Raft node is its role and term.
-func (s *RaftState) Headline() int { return 2 }
+// AppendHeadline implements Headliner: a Raft node is its role and term.
+func (s *RaftState) AppendHeadline(dst []Fact) []Fact {
+	return append(dst, Fact{FactRole, s.Role}, Fact{FactTerm, strconv.FormatUint(s.Term, 10)})
+}
 
 // CloneFacts implements Cloner. The configuration is shared: it never
 // changes once published.
