@@ -270,9 +270,10 @@ func TestStaleEntriesBelowSnapshotAreNotALog(t *testing.T) {
 	}
 	installed := false
 	for _, n := range rep.Last.Schedule.Final {
-		installed = installed || n.Node == 3 && n.SnapshotIndex >= 7
+		st, ok := interpose.RaftOf(n) // a replay's final views keep their type
+		installed = installed || ok && n.Node == 3 && st.SnapshotIndex >= 7
 	}
 	if !installed {
-		t.Errorf("n3 holds no snapshot of index 7 at the end (final %+v): the schedule no longer installs one", rep.Last.Schedule.Final)
+		t.Errorf("n3 holds no snapshot of index 7 at the end (final %v): the schedule no longer installs one", rep.Last.Schedule.Final)
 	}
 }

@@ -123,10 +123,10 @@ func TestBadInput(t *testing.T) {
 	}
 	truncated := write("truncated.json", string(good[:len(good)/2]))
 	notJSON := write("notjson.json", "this is not a schedule\n")
-	v2 := write("v2.json", strings.Replace(string(good), `"version": 1`, `"version": 2`, 1))
+	v9 := write("v9.json", strings.Replace(string(good), `"version": 1`, `"version": 9`, 1))
 	unknownTarget := write("unknown.json", strings.Replace(string(good), `"name": "hraft-forgetful"`, `"name": "etcd"`, 1))
-	var gs interpose.Schedule
-	if err := json.Unmarshal(good, &gs); err != nil {
+	gs, err := interpose.ReadFile("testdata/forgetful.json")
+	if err != nil {
 		t.Fatal(err)
 	}
 	gs.Violation = nil
@@ -142,7 +142,7 @@ func TestBadInput(t *testing.T) {
 		{"missing file", []string{"replay", filepath.Join(dir, "nope.json")}, "no such file"},
 		{"truncated", []string{"replay", truncated}, "damaged schedule"},
 		{"not JSON", []string{"show", notJSON}, "damaged schedule"},
-		{"version 2", []string{"replay", v2}, "unsupported schedule version 2"},
+		{"version 9", []string{"replay", v9}, "unsupported schedule version 9"},
 		{"unknown target in file", []string{"replay", unknownTarget}, `unknown target "etcd"`},
 		{"unknown target", []string{"fuzz", "--target", "etcd"}, `unknown target "etcd"`},
 		{"no target", []string{"fuzz"}, `"target" not set`},

@@ -172,7 +172,7 @@ func TestDamagedCorpus(t *testing.T) {
 	for name, content := range map[string]string{
 		"garbage.json":   "{not json",
 		"truncated.json": string(data[:len(data)/2]),
-		"v2.json":        `{"version": 2, "target": {"name": "raft-46", "nodes": 4}, "events": [], "future": true}`,
+		"v3.json":        `{"version": 3, "target": {"name": "raft-46", "nodes": 4}, "events": [], "future": true}`,
 		"nodes.json":     `{"version": 1, "target": {"name": "raft-46", "nodes": 0}, "events": []}`,
 		"notes.txt":      "not a schedule",
 	} {
@@ -187,7 +187,7 @@ func TestDamagedCorpus(t *testing.T) {
 	}
 	for i, want := range []string{"garbage.json: damaged schedule", "nodes.json: damaged schedule: target has 0 nodes",
 		`other.json: replay: schedule is for target "raft-45", not "raft-46"`, "truncated.json: damaged schedule",
-		"v2.json: unsupported schedule version 2"} {
+		"v3.json: unsupported schedule version 3"} {
 		if msg := r.errors[i]; !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 			t.Errorf("error %d: %q, want one line with %q", i, msg, want)
 		}

@@ -159,7 +159,7 @@ func (r *ReplayRate) Add(o *ReplayRate) {
 // Identical reports whether a replay b of schedule a applied the same events
 // with the same results and ended in the same states and violation.
 func Identical(a, b *interpose.Schedule) bool {
-	if len(a.Events) != len(b.Events) || !slices.Equal(a.Final, b.Final) {
+	if len(a.Events) != len(b.Events) || !slices.EqualFunc(a.Final, b.Final, interpose.NodeView.Equal) {
 		return false
 	}
 	for i := range a.Events {

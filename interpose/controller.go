@@ -44,10 +44,11 @@ func (c *Controller) Len() int { return len(c.sched.Events) }
 // not grow the schedule as it goes.
 func (c *Controller) Reserve(n int) { c.sched.Events = slices.Grow(c.sched.Events, n) }
 
-// Take returns the schedule recorded, as Schedule does, without copying it:
-// the controller must not be used afterwards.
+// Take returns the schedule recorded, as Schedule does, without copying its
+// events: the controller must not be used afterwards.
 func (c *Controller) Take() *Schedule {
 	s := c.sched
+	s.Final = CloneViews(s.Final)
 	if c.violation != nil {
 		v := *c.violation
 		s.Violation = &v
@@ -85,6 +86,9 @@ func (c *Controller) Check() *Violation {
 			c.sched.Events[comp.Index].Result = comp.Result
 		}
 	}
+	// The views' facts may live in the system's storage, valid until its
+	// next View: the controller is the one that calls View, and Schedule
+	// and Take hand out owned copies, so no check pays for a copy.
 	c.sched.Final = append(c.sched.Final[:0], v.Nodes...)
 	if c.check == nil {
 		return c.violation
@@ -124,7 +128,7 @@ func (c *Controller) Seen(fp string) *Violation {
 func (c *Controller) Schedule() *Schedule {
 	s := c.sched
 	s.Events = slices.Clone(s.Events)
-	s.Final = slices.Clone(s.Final)
+	s.Final = CloneViews(s.Final)
 	if c.violation != nil {
 		v := *c.violation
 		s.Violation = &v

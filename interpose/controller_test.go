@@ -23,16 +23,17 @@ type fakeSystem struct {
 	pending []Message
 	seq     uint64
 
-	queued View // observations for the next View
-	view   View // storage reused by View, like a real adapter may
-	views  int  // View calls
+	queued View        // observations for the next View
+	view   View        // storage reused by View, like a real adapter may
+	facts  []RaftState // per node, reused by View and published by pointer
+	views  int         // View calls
 
 	applied []int   // index argument of every successful Apply
 	calls   []Event // every event passed to Apply
 }
 
 func newFakeSystem(n int, pending ...Msg) *fakeSystem {
-	f := &fakeSystem{n: n, state: make([]NodeState, n+1)}
+	f := &fakeSystem{n: n, state: make([]NodeState, n+1), facts: make([]RaftState, n+1)}
 	for _, m := range pending {
 		f.send(m)
 	}
@@ -131,12 +132,12 @@ func (f *fakeSystem) View() *View {
 	v.Reset()
 	v.Nodes = v.Nodes[:0]
 	for i := 1; i <= f.n; i++ {
+		f.facts[i] = RaftState{Role: RoleFollower, Term: uint64(f.views)} // changes with every View
 		v.Nodes = append(v.Nodes, NodeView{
 			Node:    i,
 			Started: f.state[i] != NotStarted,
 			Up:      f.state[i] == Up,
-			Role:    "follower",
-			Term:    uint64(f.views), // changes with every View
+			Facts:   &f.facts[i],
 		})
 	}
 	v.Faults = append(v.Faults, f.queued.Faults...)
@@ -486,7 +487,7 @@ func TestControllerScheduleIsCopy(t *testing.T) {
 	snap.Events[1].Kind = Crash
 	snap.Events[2] = Event{Kind: Heal}
 	snap.Events = append(snap.Events[:1], Event{Kind: Heal})
-	snap.Final[0].Role = "mutated"
+	snap.Final[0].Facts.(*RaftState).Role = "mutated"
 	snap.Final[1] = NodeView{}
 	snap.Violation.Fingerprint = "mutated"
 	snap.Violation.Step = 99
@@ -501,15 +502,22 @@ func TestControllerScheduleIsCopy(t *testing.T) {
 	}
 
 	// A later check does not change an earlier snapshot's Final, even though
-	// the system reuses its View storage.
-	finalTerm := ref.Final[0].Term
+	// the system reuses its View storage and publishes its facts by pointer.
+	term := func(s *Schedule) uint64 {
+		st, ok := RaftOf(s.Final[0])
+		if !ok {
+			t.Fatalf("Final[0] lost its Raft state: %v", s.Final[0])
+		}
+		return st.Term
+	}
+	finalTerm := term(ref)
 	if _, err := ctl.Step(Event{Kind: Advance, Node: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if ref.Final[0].Term != finalTerm {
-		t.Errorf("earlier snapshot's Final changed: term %d, was %d", ref.Final[0].Term, finalTerm)
+	if term(ref) != finalTerm {
+		t.Errorf("earlier snapshot's Final changed: term %d, was %d", term(ref), finalTerm)
 	}
-	if now := ctl.Schedule().Final[0].Term; now == finalTerm {
+	if now := term(ctl.Schedule()); now == finalTerm {
 		t.Errorf("Final not refreshed by the later check (term %d)", now)
 	}
 	// Appending to a snapshot does not write into the controller's storage.
@@ -517,6 +525,14 @@ func TestControllerScheduleIsCopy(t *testing.T) {
 	_ = append(snap2.Events[:2], Event{Kind: Heal, Result: "x"})
 	if got := ctl.Schedule().Events[2]; got.Kind != Deliver {
 		t.Errorf("append to a snapshot overwrote event 3: %+v", got)
+	}
+	// Take hands out owned facts too: the system's next View does not
+	// reach them.
+	taken := ctl.Take()
+	takenTerm := term(taken)
+	sys.View()
+	if term(taken) != takenTerm {
+		t.Errorf("Take's Final changed with the system's next View: term %d, was %d", term(taken), takenTerm)
 	}
 }
 

@@ -9,8 +9,22 @@
 // events applied from the initial configuration: the unit that is recorded,
 // replayed, minimized and attached to a bug report. Its file format is
 // versioned JSON (Version); ReadFile names the file and the problem when a
-// file is damaged or of another version, and WriteFile replaces a file
-// atomically.
+// file is damaged or of a version it does not read, and WriteFile replaces a
+// file atomically. Version 2 holds node views as named facts; files of
+// version 1, whose views had Raft's fields, still load, those fields turned
+// into Raft facts.
+//
+// A node's state is a NodeView: what every process has (its number, whether
+// it started, whether it is up) and the Facts its adapter publishes, ordered
+// named facts that renderings and the JSON formats print without knowing
+// what they mean (a FactList when a view is read from a file). An adapter
+// publishes a typed value behind them and formats nothing until asked:
+// View runs after every event. Checks that know a system read that typed
+// value; every Raft adapter publishes a *RaftState (role, term, vote,
+// indexes, configuration), which the Raft invariants read through RaftOf. A
+// few leading facts make the node's headline (Headliner; for Raft its role
+// and term), which Change compares before and after an event to write the
+// event's result ("n1 follower→candidate term 1").
 //
 // A message is known by its fingerprint (Msg): type, source, destination and
 // the fields that matter, rendered in Key. A fingerprint without a Key is the
@@ -37,6 +51,10 @@
 // the node's next matching message and records that message's full
 // fingerprint; an advance records in Took how far the node's clock moved,
 // and given a Took moves it exactly that far; View reports every observation exactly once;
+// a NodeView's Facts may point into the system's storage, valid until the
+// next View (Clone keeps one longer: the Controller's Schedule and Take
+// hand out owned copies, and no check pays for a copy), list the same
+// names in the same order from view to view, and name each fact once;
 // Close releases every goroutine the system started. interpose imports none
 // of faultline's other packages.
 package interpose

@@ -13,8 +13,15 @@ import (
 	"regexp"
 )
 
-// Version is the schedule file format this package reads and writes.
-const Version = 1
+// Version is the schedule file format this package writes. Version 2 holds
+// each node's view as named facts (NodeView); version 1 held Raft's fields
+// (role, term, vote, indexes), and ReadFile and Decode still read it,
+// turning those fields into the same Raft facts (RaftState) an adapter
+// publishes today. Any other version is refused.
+const Version = 2
+
+// minVersion is the oldest version Decode reads.
+const minVersion = 1
 
 // Errors a caller can branch on when reading a schedule file.
 var (
@@ -77,25 +84,6 @@ func (v *Violation) String() string {
 	return fmt.Sprintf("%s after event %d: %s", v.Invariant, v.Step, v.Detail)
 }
 
-// NodeView is a node's state at a quiescent point.
-type NodeView struct {
-	Node         int    `json:"node"`
-	Started      bool   `json:"started"`
-	Up           bool   `json:"up"`
-	Role         string `json:"role"`
-	Term         uint64 `json:"term"`
-	Vote         int    `json:"vote,omitempty"`
-	VoteTerm     uint64 `json:"vote_term,omitempty"`
-	LastIndex    uint64 `json:"last_index"`
-	CommitIndex  uint64 `json:"commit_index"`
-	AppliedIndex uint64 `json:"applied_index"`
-	// SnapshotIndex is the last index of the node's latest snapshot, 0 if
-	// it has none. The node's log up to it is the snapshot: entries its log
-	// store still holds at or below it are not part of its log (after an
-	// InstallSnapshot they may be stale entries of an old term).
-	SnapshotIndex uint64 `json:"snapshot_index,omitempty"`
-}
-
 // Origin records how a schedule was made.
 type Origin struct {
 	// Command is a command line that makes it again.
@@ -115,7 +103,8 @@ type Schedule struct {
 	Target    TargetSpec `json:"target"`
 	Events    []Event    `json:"events"`
 	Violation *Violation `json:"violation,omitempty"`
-	// Final is each node's state after the last event.
+	// Final is each node's state after the last event, with owned facts
+	// (NodeView.Clone).
 	Final  []NodeView `json:"final,omitempty"`
 	Origin *Origin    `json:"origin,omitempty"`
 	// Minimization, on a minimized schedule, says how it was made.
@@ -155,10 +144,11 @@ func (s *Schedule) Externals() int {
 	return n
 }
 
-// Validate checks the schedule's version and each event.
+// Validate checks the schedule's version (this one: an older file is
+// converted when it is read) and each event.
 func (s *Schedule) Validate() error {
 	if s.Version != Version {
-		return fmt.Errorf("%w %d (this faultline reads version %d)", ErrVersion, s.Version, Version)
+		return versionError(s.Version)
 	}
 	if s.Target.Name == "" {
 		return fmt.Errorf("%w: no target name", ErrDamaged)
@@ -168,24 +158,33 @@ func (s *Schedule) Validate() error {
 	}
 	for i, e := range s.Events {
 		if err := e.validate(s.Target.Nodes); err != nil {
-			return fmt.Errorf("%w: event %d: %v", ErrDamaged, i+1, err)
+			return fmt.Errorf("%w: event %d: %w", ErrDamaged, i+1, err)
 		}
 	}
 	return nil
 }
 
-// Decode reads and validates a schedule.
+func versionError(v int) error {
+	return fmt.Errorf("%w %d (this faultline reads versions %d to %d)", ErrVersion, v, minVersion, Version)
+}
+
+// Decode reads and validates a schedule of this version, or of version 1,
+// whose node views it converts to Raft facts (see Version).
 func Decode(r io.Reader) (*Schedule, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	var s Schedule
-	if err := dec.Decode(&s); err != nil {
-		// A file of another version may carry fields this one does not know;
-		// report the version rather than the field.
-		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading schedule: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after the schedule", ErrDamaged)
+	return decode(data)
+}
+
+func decode(data []byte) (*Schedule, error) {
+	if v, ok := peekVersion(data); ok && v == 1 {
+		return decodeV1(data)
+	}
+	var s Schedule
+	if err := strictDecode(data, &s); err != nil {
+		return nil, err
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -193,16 +192,87 @@ func Decode(r io.Reader) (*Schedule, error) {
 	return &s, nil
 }
 
-// ReadFile reads a schedule file. Its errors name the file and the problem.
+// strictDecode decodes exactly one JSON value into v, refusing fields v
+// does not have and anything after the value.
+func strictDecode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrDamaged, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: trailing data after the schedule", ErrDamaged)
+	}
+	return nil
+}
+
+// nodeViewV1 is a node's view as a version 1 file holds it: Raft's fields,
+// whatever the system.
+type nodeViewV1 struct {
+	Node          int    `json:"node"`
+	Started       bool   `json:"started"`
+	Up            bool   `json:"up"`
+	Role          string `json:"role"`
+	Term          uint64 `json:"term"`
+	Vote          int    `json:"vote,omitempty"`
+	VoteTerm      uint64 `json:"vote_term,omitempty"`
+	LastIndex     uint64 `json:"last_index"`
+	CommitIndex   uint64 `json:"commit_index"`
+	AppliedIndex  uint64 `json:"applied_index"`
+	SnapshotIndex uint64 `json:"snapshot_index,omitempty"`
+}
+
+// view converts a version 1 view to the facts a Raft adapter publishes
+// today. Version 1 wrote a role and zeros for a node that had nothing to
+// say: one that never started ("not started"), or one down in the actor
+// runtime ("down"), whose process is gone. Such a node publishes no facts,
+// as it would now; a down hashicorp/raft node keeps its durable term, vote
+// and last index.
+func (n nodeViewV1) view() NodeView {
+	v := NodeView{Node: n.Node, Started: n.Started, Up: n.Up}
+	blank := n.Term == 0 && n.Vote == 0 && n.LastIndex == 0 && n.CommitIndex == 0 && n.AppliedIndex == 0 && n.SnapshotIndex == 0
+	if n.Started && (n.Up || !blank) {
+		s := RaftState{Role: n.Role, Term: n.Term, Vote: n.Vote, VoteTerm: n.VoteTerm, LastIndex: n.LastIndex,
+			CommitIndex: n.CommitIndex, AppliedIndex: n.AppliedIndex, SnapshotIndex: n.SnapshotIndex}
+		v.Facts = FactList(s.AppendFacts(nil))
+	}
+	return v
+}
+
+// decodeV1 reads a version 1 schedule and converts it to this version: only
+// the node views changed.
+func decodeV1(data []byte) (*Schedule, error) {
+	var v1 struct {
+		Schedule
+		Final []nodeViewV1 `json:"final,omitempty"`
+	}
+	if err := strictDecode(data, &v1); err != nil {
+		return nil, err
+	}
+	s := v1.Schedule
+	s.Version = Version
+	for _, n := range v1.Final {
+		s.Final = append(s.Final, n.view())
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// ReadFile reads a schedule file of this version or of version 1. Its
+// errors name the file and the problem.
 func ReadFile(path string) (*Schedule, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", path, errors.Unwrap(err))
 	}
-	if v, ok := peekVersion(data); ok && v != Version {
-		return nil, fmt.Errorf("schedule %s: %w %d (this faultline reads version %d)", path, ErrVersion, v, Version)
+	// A file of another version may carry fields this one does not know;
+	// report the version rather than the field.
+	if v, ok := peekVersion(data); ok && (v < minVersion || v > Version) {
+		return nil, fmt.Errorf("schedule %s: %w", path, versionError(v))
 	}
-	s, err := Decode(bytes.NewReader(data))
+	s, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", path, err)
 	}

@@ -51,9 +51,12 @@ func fullSchedule() *Schedule {
 			Step:        15,
 		},
 		Final: []NodeView{
-			{Node: 1, Started: true, Up: true, Role: "leader", Term: 2, Vote: 1, VoteTerm: 2, LastIndex: 3, CommitIndex: 3, AppliedIndex: 3},
-			{Node: 2, Started: true, Up: true, Role: "leader", Term: 2, LastIndex: 2, CommitIndex: 1, AppliedIndex: 1},
-			{Node: 3, Started: true, Up: false, Role: "follower", Term: 1},
+			{Node: 1, Started: true, Up: true, Facts: FactList{{"role", "leader"}, {"term", "2"}, {"vote", "n1 in term 2"},
+				{"last index", "3"}, {"commit index", "3"}, {"applied index", "3"}}},
+			{Node: 2, Started: true, Up: true, Facts: FactList{{"role", "leader"}, {"term", "2"}, {"last index", "2"},
+				{"commit index", "1"}, {"applied index", "1"}}},
+			{Node: 3, Started: true, Up: false, Facts: FactList{{"role", "follower"}, {"term", "1"}, {"last index", "0"},
+				{"commit index", "0"}, {"applied index", "0"}}},
 		},
 		Origin: &Origin{
 			Command:  "faultline fuzz --target hraft --seed 7",
@@ -211,7 +214,7 @@ func TestScheduleGolden(t *testing.T) {
 // scheduleJSON is a compact valid schedule for three nodes with the given
 // events (a JSON array body).
 func scheduleJSON(events string) string {
-	return `{"version":1,"target":{"name":"t","nodes":3,"seed":0},"events":[` + events + `]}`
+	return `{"version":2,"target":{"name":"t","nodes":3,"seed":0},"events":[` + events + `]}`
 }
 
 func TestReadFileErrors(t *testing.T) {
@@ -239,16 +242,16 @@ func TestReadFileErrors(t *testing.T) {
 		{"unknown target field", `{"version":1,"target":{"name":"t","nodes":3,"seed":0,"region":"eu"},"events":[]}`, ErrDamaged, []string{`"region"`}},
 		{"unknown event field", scheduleJSON(`{"kind":"start","node":1,"when":3}`), ErrDamaged, []string{`"when"`}},
 		{"wrong field type", scheduleJSON(`{"kind":"start","node":"one"}`), ErrDamaged, nil},
-		{"version 2", `{"version":2,"target":{"name":"t","nodes":3,"seed":0},"events":[],"shards":4}`, ErrVersion, []string{"version 2", "reads version 1"}},
-		{"version 2 only", `{"version":2}`, ErrVersion, []string{"version 2"}},
+		{"version 3", `{"version":3,"target":{"name":"t","nodes":3,"seed":0},"events":[],"shards":4}`, ErrVersion, []string{"version 3", "reads versions 1 to 2"}},
+		{"version 3 only", `{"version":3}`, ErrVersion, []string{"version 3"}},
 		{"version 0", `{"version":0,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version 0"}},
 		{"version missing", `{"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version 0"}},
 		{"version null", `{"version":null,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version 0"}},
 		{"version negative", `{"version":-1,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version -1"}},
-		{"version string", `{"version":"1","target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrDamaged, nil},
-		{"no target name", `{"version":1,"target":{"name":"","nodes":3,"seed":0},"events":[]}`, ErrDamaged, []string{"no target name"}},
-		{"zero nodes", `{"version":1,"target":{"name":"t","nodes":0,"seed":0},"events":[]}`, ErrDamaged, []string{"0 nodes"}},
-		{"too many nodes", `{"version":1,"target":{"name":"t","nodes":65,"seed":0},"events":[]}`, ErrDamaged, []string{"65 nodes"}},
+		{"version string", `{"version":"2","target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrDamaged, nil},
+		{"no target name", `{"version":2,"target":{"name":"","nodes":3,"seed":0},"events":[]}`, ErrDamaged, []string{"no target name"}},
+		{"zero nodes", `{"version":2,"target":{"name":"t","nodes":0,"seed":0},"events":[]}`, ErrDamaged, []string{"0 nodes"}},
+		{"too many nodes", `{"version":2,"target":{"name":"t","nodes":65,"seed":0},"events":[]}`, ErrDamaged, []string{"65 nodes"}},
 		{"unknown kind", scheduleJSON(`{"kind":"start","node":1},{"kind":"teleport","node":1}`), ErrDamaged, []string{"event 2", `unknown event kind "teleport"`}},
 		{"unknown kind with newline", scheduleJSON(`{"kind":"tele\nport","node":1}`), ErrDamaged, []string{"event 1", "unknown event kind"}},
 		{"missing kind", scheduleJSON(`{"node":1}`), ErrDamaged, []string{`unknown event kind ""`}},
@@ -373,8 +376,8 @@ func TestReadFileAccepts(t *testing.T) {
 	}{
 		{"compact", scheduleJSON(`{"kind":"start","node":1},{"kind":"heal"}`)},
 		{"trailing whitespace", scheduleJSON(`{"kind":"start","node":3}`) + "\n\n  \t"},
-		{"null events", `{"version":1,"target":{"name":"t","nodes":3,"seed":0},"events":null}`},
-		{"no events", `{"version":1,"target":{"name":"t","nodes":64,"seed":0}}`},
+		{"null events", `{"version":2,"target":{"name":"t","nodes":3,"seed":0},"events":null}`},
+		{"no events", `{"version":2,"target":{"name":"t","nodes":64,"seed":0}}`},
 		{"transfer to any", scheduleJSON(`{"kind":"transfer","node":2}`)},
 		{"every membership op", scheduleJSON(`{"kind":"membership","node":1,"op":"add-voter","peer":2},` +
 			`{"kind":"membership","node":1,"op":"add-nonvoter","peer":2},` +
@@ -542,7 +545,8 @@ func TestValidate(t *testing.T) {
 		mod  func(s *Schedule)
 		is   error
 	}{
-		{"version 2", func(s *Schedule) { s.Version = 2 }, ErrVersion},
+		{"version 1", func(s *Schedule) { s.Version = 1 }, ErrVersion}, // converted when read, never kept
+		{"version 3", func(s *Schedule) { s.Version = 3 }, ErrVersion},
 		{"no name", func(s *Schedule) { s.Target.Name = "" }, ErrDamaged},
 		{"nodes 0", func(s *Schedule) { s.Target.Nodes = 0 }, ErrDamaged},
 		{"nodes 65", func(s *Schedule) { s.Target.Nodes = 65 }, ErrDamaged},
@@ -562,5 +566,50 @@ func TestValidate(t *testing.T) {
 	s.Target.Nodes = 64
 	if err := s.Validate(); err != nil {
 		t.Errorf("64 nodes: %v", err)
+	}
+}
+
+// TestReadVersion1 reads a file of version 1, whose node views had Raft's
+// fields: it loads as this version, with those fields as the Raft facts an
+// adapter publishes today, and is otherwise the same schedule.
+func TestReadVersion1(t *testing.T) {
+	s, err := ReadFile(filepath.Join("testdata", "schedule.v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s, fullSchedule()) {
+		t.Errorf("version 1 file read as\n%+v\nwant\n%+v", s, fullSchedule())
+	}
+	tests := []struct {
+		name, final string
+		want        []NodeView
+		err         string
+	}{
+		{"not started", `{"node":1,"started":false,"up":false,"role":"not started","term":0,"last_index":0,"commit_index":0,"applied_index":0}`,
+			[]NodeView{{Node: 1}}, ""},
+		{"down, with a snapshot", `{"node":2,"started":true,"up":false,"role":"down","term":3,"vote":1,"vote_term":3,"last_index":9,"commit_index":0,"applied_index":0,"snapshot_index":8}`,
+			[]NodeView{{Node: 2, Started: true, Facts: FactList{{"role", "down"}, {"term", "3"}, {"vote", "n1 in term 3"},
+				{"last index", "9"}, {"commit index", "0"}, {"applied index", "0"}, {"snapshot index", "8"}}}}, ""},
+		{"down in the actor runtime", `{"node":1,"started":true,"up":false,"role":"down","term":0,"last_index":0,"commit_index":0,"applied_index":0}`,
+			[]NodeView{{Node: 1, Started: true}}, ""},
+		{"a field of version 2", `{"node":1,"started":true,"up":true,"facts":{"role":"leader"}}`, nil, `unknown field "facts"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := `{"version":1,"target":{"name":"t","nodes":3,"seed":0},"final":[` + tt.final + `],"events":[]}`
+			s, err := Decode(strings.NewReader(data))
+			if tt.err != "" {
+				if err == nil || !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v; want damaged, %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Version != Version || !reflect.DeepEqual(s.Final, tt.want) {
+				t.Errorf("version %d, final %v; want %v", s.Version, s.Final, tt.want)
+			}
+		})
 	}
 }

@@ -31,7 +31,9 @@ type System interface {
 	Apply(index int, ev Event) (Event, error)
 	// View returns the state of every node and what was observed since the
 	// previous call. The returned View is valid until the next call to any
-	// method.
+	// method, except the nodes' Facts: those may point into the system's
+	// storage, which only View refills, and stay valid until the next View
+	// (the controller keeps them as the schedule's Final without a copy).
 	View() *View
 	// Close tears the system down, releasing every goroutine it started.
 	Close() error

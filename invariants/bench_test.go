@@ -19,6 +19,7 @@ func BenchmarkCheck(b *testing.B) {
 	var (
 		v       interpose.View
 		nodeBuf [3]interpose.NodeView
+		facts   [3]interpose.RaftState // published by pointer, as adapters do
 		opBuf   [2]interpose.LogOp
 		appBuf  [1]interpose.Applied
 		claim   = []interpose.Claim{{Node: 1, Term: 1}}
@@ -45,9 +46,12 @@ func BenchmarkCheck(b *testing.B) {
 		if s%4 == 1 {
 			v.Claims = claim
 		}
-		nodeBuf[0] = leader(1, 1, commit)
-		nodeBuf[1] = follower(2, 1, k-1)
-		nodeBuf[2] = follower(3, 1, k-1)
+		facts[0] = interpose.RaftState{Role: interpose.RoleLeader, Term: 1, CommitIndex: commit}
+		facts[1] = interpose.RaftState{Role: interpose.RoleFollower, Term: 1, CommitIndex: k - 1}
+		facts[2] = interpose.RaftState{Role: interpose.RoleFollower, Term: 1, CommitIndex: k - 1}
+		for i := range nodeBuf {
+			nodeBuf[i] = interpose.NodeView{Node: i + 1, Started: true, Up: true, Facts: &facts[i]}
+		}
 		v.Nodes = nodeBuf[:]
 		if got := r.Check(&v); len(got) != 0 {
 			b.Fatalf("event %d: %s", s, format(got))

@@ -6,7 +6,12 @@
 // in the state machines), never the system itself, and it keeps whatever
 // history it needs between views. Use one checker per run.
 //
-// Raft checks the safety properties of Raft:
+// Raft checks the safety properties of Raft. It reads a node's state through
+// interpose.RaftOf: the typed Raft facts (role, term, indexes) that every
+// Raft adapter publishes in its node views. A node whose adapter publishes
+// no Raft facts (a system that is not Raft, a node that never started) is
+// not a Raft node to it and is skipped; so is a node that is down, whose
+// volatile state is gone. The properties:
 //
 //   - ElectionSafety: at most one leader per term, from the nodes' states and
 //     from the leadership claims seen on the wire (AppendEntries and
@@ -23,7 +28,7 @@
 //     over its state machines), passed through.
 //
 // For LeaderCompleteness, a node's log is its snapshot
-// (NodeView.SnapshotIndex) followed by the entries its log store holds above
+// (RaftState.SnapshotIndex) followed by the entries its log store holds above
 // it: entries the store still keeps at or below the snapshot are not part of
 // it (after an InstallSnapshot, hashicorp/raft leaves a deposed leader's
 // stale entries there and never applies them). LogMatching still compares

@@ -38,6 +38,13 @@ type Raft struct {
 	fresh     []uint64                // indexes first seen committed in this check
 	reported  map[string]bool
 	found     [][]interpose.Violation // per Names entry, this check
+	live      []raftNode              // this check's live Raft nodes
+}
+
+// raftNode is a live node whose adapter publishes Raft facts.
+type raftNode struct {
+	id int
+	*interpose.RaftState
 }
 
 type leaderFact struct {
@@ -133,18 +140,24 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 	for _, c := range v.Claims {
 		r.leader(c.Node, c.Term, true)
 	}
+	// Node states: only live nodes that publish Raft facts. A down node's
+	// volatile state is gone, and a node of another kind has none of these.
+	r.live = r.live[:0]
 	for _, n := range v.Nodes {
-		if n.Up && n.Role == "leader" {
-			r.leader(n.Node, n.Term, false)
+		if s, ok := interpose.RaftOf(n); ok && n.Up {
+			r.live = append(r.live, raftNode{id: n.Node, RaftState: s})
 		}
 	}
-	for _, n := range v.Nodes {
-		if n.Up {
-			r.commit(n)
+	for _, n := range r.live {
+		if n.Role == interpose.RoleLeader {
+			r.leader(n.id, n.Term, false)
 		}
 	}
-	for _, n := range v.Nodes {
-		if n.Up && n.Role == "leader" {
+	for _, n := range r.live {
+		r.commit(n)
+	}
+	for _, n := range r.live {
+		if n.Role == interpose.RoleLeader {
 			r.complete(n)
 		}
 	}
@@ -254,16 +267,16 @@ func (r *Raft) apply(a interpose.Applied) {
 }
 
 // commit records the entries node n has committed since the last check.
-func (r *Raft) commit(n interpose.NodeView) {
-	from := r.commitMax[n.Node] + 1
+func (r *Raft) commit(n raftNode) {
+	from := r.commitMax[n.id] + 1
 	if n.CommitIndex < from {
-		if n.CommitIndex < r.commitMax[n.Node] {
-			r.commitMax[n.Node] = n.CommitIndex // restarted
+		if n.CommitIndex < r.commitMax[n.id] {
+			r.commitMax[n.id] = n.CommitIndex // restarted
 		}
 		return
 	}
-	r.commitMax[n.Node] = n.CommitIndex
-	l := r.logs[n.Node]
+	r.commitMax[n.id] = n.CommitIndex
+	l := r.logs[n.id]
 	if l == nil {
 		return
 	}
@@ -285,11 +298,11 @@ func (r *Raft) commit(n interpose.NodeView) {
 		case c.node == 0:
 			// The entry was committed in a term at or before the node's
 			// current one (and never before its own term).
-			*c = commitFact{term: t, commitTerm: max(n.Term, t), node: n.Node}
+			*c = commitFact{term: t, commitTerm: max(n.Term, t), node: n.id}
 			r.fresh = append(r.fresh, i)
 		case c.term != t:
 			r.report(LeaderCompleteness, fmt.Sprintf("entry %d was committed with term %d (seen at n%d) and with term %d (seen at n%d)",
-				i, c.term, c.node, t, n.Node))
+				i, c.term, c.node, t, n.id))
 		case max(n.Term, t) < c.commitTerm:
 			c.commitTerm = max(n.Term, t)
 		}
@@ -299,8 +312,8 @@ func (r *Raft) commit(n interpose.NodeView) {
 // complete checks that the leader's log holds every entry committed in an
 // earlier term: all of them the first time the leader is seen, then those
 // whose commit was first seen in this check.
-func (r *Raft) complete(n interpose.NodeView) {
-	k := [2]uint64{uint64(n.Node), n.Term}
+func (r *Raft) complete(n raftNode) {
+	k := [2]uint64{uint64(n.id), n.Term}
 	if !r.checked[k] {
 		r.checked[k] = true
 		for i := range r.committed {
@@ -319,12 +332,12 @@ func (r *Raft) complete(n interpose.NodeView) {
 
 // missing reports (and says so) when leader n lacks committed entry i that
 // it must hold.
-func (r *Raft) missing(n interpose.NodeView, i uint64) bool {
+func (r *Raft) missing(n raftNode, i uint64) bool {
 	c := r.committed[i]
 	if c.node == 0 || c.commitTerm >= n.Term {
 		return false
 	}
-	l := r.logs[n.Node]
+	l := r.logs[n.id]
 	if i <= n.SnapshotIndex || l != nil && i < l.first {
 		return false // compacted: the leader's snapshot covers it
 	}
@@ -336,6 +349,6 @@ func (r *Raft) missing(n interpose.NodeView, i uint64) bool {
 		return false
 	}
 	r.report(LeaderCompleteness, fmt.Sprintf("n%d, leader of term %d, lacks entry %d (term %d), committed by term %d",
-		n.Node, n.Term, i, c.term, c.commitTerm))
+		n.id, n.Term, i, c.term, c.commitTerm))
 	return true
 }

@@ -70,12 +70,18 @@ func format(vs []interpose.Violation) string {
 
 // Builders.
 
+// raftView is a started node publishing the Raft facts s, as an adapter
+// does.
+func raftView(n int, up bool, s interpose.RaftState) interpose.NodeView {
+	return interpose.NodeView{Node: n, Started: true, Up: up, Facts: &s}
+}
+
 func leader(n int, term, commit uint64) interpose.NodeView {
-	return interpose.NodeView{Node: n, Started: true, Up: true, Role: "leader", Term: term, CommitIndex: commit}
+	return raftView(n, true, interpose.RaftState{Role: interpose.RoleLeader, Term: term, CommitIndex: commit})
 }
 
 func follower(n int, term, commit uint64) interpose.NodeView {
-	return interpose.NodeView{Node: n, Started: true, Up: true, Role: "follower", Term: term, CommitIndex: commit}
+	return raftView(n, true, interpose.RaftState{Role: interpose.RoleFollower, Term: term, CommitIndex: commit})
 }
 
 func nodes(ns ...interpose.NodeView) []interpose.NodeView { return ns }
@@ -232,15 +238,15 @@ func TestElectionSafety(t *testing.T) {
 			views: []*interpose.View{
 				{Nodes: nodes(leader(1, 2, 0))},
 				{Nodes: nodes(
-					interpose.NodeView{Node: 1, Started: true, Role: "leader", Term: 2},
-					interpose.NodeView{Node: 2, Started: true, Up: false, Role: "leader", Term: 2},
+					raftView(1, false, interpose.RaftState{Role: "leader", Term: 2}),
+					raftView(2, false, interpose.RaftState{Role: "leader", Term: 2}),
 				)},
 			},
 		},
 		{
 			name: "candidates do not count",
 			views: []*interpose.View{
-				{Nodes: nodes(leader(1, 2, 0), interpose.NodeView{Node: 2, Started: true, Up: true, Role: "candidate", Term: 2})},
+				{Nodes: nodes(leader(1, 2, 0), raftView(2, true, interpose.RaftState{Role: "candidate", Term: 2}))},
 			},
 		},
 		{
@@ -612,7 +618,7 @@ func TestLeaderCompleteness(t *testing.T) {
 			name: "a down node's commit index is ignored",
 			views: []*interpose.View{
 				{LogOps: ops(stores(1, 1, 1, 3), stores(3, 1, 1, 2))},
-				{Nodes: nodes(interpose.NodeView{Node: 1, Started: true, Role: "down", Term: 1, CommitIndex: 3})},
+				{Nodes: nodes(raftView(1, false, interpose.RaftState{Role: "down", Term: 1, CommitIndex: 3}))},
 				{Nodes: nodes(leader(3, 2, 2))},
 			},
 		},
@@ -663,7 +669,9 @@ func TestLeaderCompleteness(t *testing.T) {
 
 // snap is v with the node's snapshot at index.
 func snap(v interpose.NodeView, index uint64) interpose.NodeView {
-	v.SnapshotIndex = index
+	s := *v.Facts.(*interpose.RaftState)
+	s.SnapshotIndex = index
+	v.Facts = &s
 	return v
 }
 
@@ -889,7 +897,7 @@ func TestEmptyView(t *testing.T) {
 			Applied:     []interpose.Applied{applied(1, 1, 1, hash(1, 1))},
 			Completions: []interpose.Completion{{Index: 0, Result: "ok"}},
 		}},
-		{"not started", &interpose.View{Nodes: nodes(interpose.NodeView{Node: 1, Role: "not started"})}},
+		{"not started", &interpose.View{Nodes: nodes(interpose.NodeView{Node: 1})}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -897,5 +905,26 @@ func TestEmptyView(t *testing.T) {
 				t.Fatalf("got\n%s", format(got))
 			}
 		})
+	}
+}
+
+// TestNodesWithoutRaftFacts: the Raft invariants read node states through
+// interpose.RaftOf; a node whose adapter publishes other facts, or none, is
+// not a Raft node to them, and is skipped, whatever its facts say.
+func TestNodesWithoutRaftFacts(t *testing.T) {
+	plain := interpose.NodeView{Node: 2, Started: true, Up: true,
+		Facts: interpose.FactList{{Name: "role", Value: "leader"}, {Name: "term", Value: "2"}}}
+	cases := []struct {
+		name  string
+		views []*interpose.View
+		want  []want
+	}{
+		{"a plain list that looks like Raft", []*interpose.View{{Nodes: nodes(leader(1, 2, 0), plain)}}, nil},
+		{"no facts at all", []*interpose.View{{Nodes: nodes(interpose.NodeView{Node: 1, Started: true, Up: true}, leader(2, 2, 0))}}, nil},
+		{"beside Raft nodes that do break a property", []*interpose.View{{Nodes: nodes(leader(1, 2, 0), plain, leader(3, 2, 0))}},
+			[]want{{at: 0, inv: invariants.ElectionSafety, detail: []string{"n1 and n3"}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { check(t, tc.views, tc.want) })
 	}
 }

@@ -20,6 +20,12 @@
 // the file too (fuzz.Upstream's confirmation by replay is for callers that
 // may run the target).
 //
+// Node states are rendered without knowing what they mean: each node's
+// named facts (interpose.NodeView), a table column per fact name in the
+// order the adapter lists them, and in the SVG drawing each node's headline
+// (for Raft, its role and term) where it changes. A system that is not Raft
+// renders the same way.
+//
 // Text and labels taken from a schedule (details, client payloads, message
 // keys) are made safe for Mermaid: no line breaks, and none of the characters
 // Mermaid reads as syntax in a message or a note.

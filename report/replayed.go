@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"testing"
 
@@ -62,7 +61,8 @@ func ShiViz(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Sch
 }
 
 // JSON writes the schedule with each node's state after every event,
-// from one exact replay of the schedule.
+// from one exact replay of the schedule. A state is a node's view as a
+// schedule file holds it: its number, life cycle and named facts.
 func JSON(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Schedule) error {
 	states, err := replayStates(t, target, s)
 	if err != nil {
@@ -94,7 +94,7 @@ func replayStates(t *testing.T, target interpose.Target, s *interpose.Schedule) 
 		if _, err := ctl.Step(e); err != nil {
 			return nil, fmt.Errorf("report: the schedule no longer replays exactly: event %d (%s): %w", i+1, e, err)
 		}
-		states = append(states, slices.Clone(sys.View().Nodes))
+		states = append(states, interpose.CloneViews(sys.View().Nodes))
 	}
 	return states, nil
 }

@@ -14,7 +14,8 @@ import (
 // a vertical line per node; an arrow from the row where a message was sent
 // to the row where it was delivered; a cross for a crash, a circle for a
 // recovery, a dot for a timer, shading across the rows a partition stands,
-// the node's role and term written where they change, and the violation's
+// the node's headline (interpose.NodeView.Headline: for Raft, its role and
+// term) written where it changes, and the violation's
 // row in red. It is drawn by hand: lines, circles, rectangles and text need
 // no library.
 func SVG(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Schedule) error {
@@ -65,7 +66,7 @@ func SVG(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Schedu
 		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\">n%d</text>\n", x(i), top-12, i)
 		fmt.Fprintf(w, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>\n", x(i), top-6, x(i), y(len(s.Events)-1)+row/2)
 	}
-	shown := make([]string, n+1) // the role and term last written per node
+	shown := make([]string, n+1) // the label last written per node
 	for i, e := range s.Events {
 		node := e.At()
 		switch {
@@ -86,9 +87,9 @@ func SVG(w io.Writer, t *testing.T, target interpose.Target, s *interpose.Schedu
 		}
 		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\" fill=\"#555\">%d %s</text>\n", left+col*n+10, y(i)+4, i+1, xmlText(e.String()))
 		for _, st := range states[i] {
-			label := st.Role
+			label := st.Life()
 			if st.Up {
-				label = fmt.Sprintf("%s t%d", st.Role, st.Term)
+				label = st.Headline()
 			}
 			if st.Node >= 1 && st.Node <= n && label != shown[st.Node] {
 				shown[st.Node] = label

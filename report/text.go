@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
@@ -52,18 +53,57 @@ func Text(w io.Writer, path string, s *interpose.Schedule) error {
 	return nil
 }
 
-// finalTable renders each node's state into t.
+// finalTable renders each node's facts into t without knowing what they
+// mean: a column per fact name, in the order the nodes list them (a name
+// one node lacks goes after the fact that precedes it in the nodes that
+// have it), "-" where a node lacks a fact. A node that publishes no facts
+// shows where it is in its life cycle ("not started", "down") in the first
+// column; when no node publishes any, that is the only column.
 func finalTable(t *tablewriter.Table, final []interpose.NodeView) error {
-	t.Header("node", "role", "term", "vote", "last index", "commit index")
-	for _, n := range final {
-		vote := "-"
-		if n.Vote != 0 {
-			vote = fmt.Sprintf("n%d in term %d", n.Vote, n.VoteTerm)
+	lists := make([][]interpose.Fact, len(final))
+	var names []string
+	for i, n := range final {
+		lists[i] = n.List()
+		names = mergeNames(names, lists[i])
+	}
+	if len(names) == 0 {
+		names = []string{"state"}
+	}
+	header := []any{"node"}
+	for _, name := range names {
+		header = append(header, name)
+	}
+	t.Header(header...)
+	for i, n := range final {
+		row := make([]string, 1+len(names))
+		row[0] = "n" + strconv.Itoa(n.Node)
+		for j := range names {
+			row[1+j] = "-"
 		}
-		if err := t.Append("n"+strconv.Itoa(n.Node), n.Role, strconv.FormatUint(n.Term, 10), vote,
-			strconv.FormatUint(n.LastIndex, 10), strconv.FormatUint(n.CommitIndex, 10)); err != nil {
+		if len(lists[i]) == 0 {
+			row[1] = n.Life()
+		}
+		for _, f := range lists[i] {
+			row[1+slices.Index(names, f.Name)] = f.Value
+		}
+		if err := t.Append(row); err != nil {
 			return err
 		}
 	}
 	return t.Render()
+}
+
+// mergeNames adds the names of facts that names lacks, each after the
+// name of the fact that precedes it in facts.
+func mergeNames(names []string, facts []interpose.Fact) []string {
+	at := 0
+	for _, f := range facts {
+		if i := slices.Index(names, f.Name); i >= 0 {
+			at = i + 1
+			continue
+		}
+		names = slices.Insert(names, at, f.Name)
+		at++
+	}
+	return names
 }

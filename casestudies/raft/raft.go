@@ -113,9 +113,9 @@ const (
 // Roles, as the invariants read them.
 const (
 	roleInit      = "init"
-	roleFollower  = "follower"
-	roleCandidate = "candidate"
-	roleLeader    = "leader"
+	roleFollower  = interpose.RoleFollower
+	roleCandidate = interpose.RoleCandidate
+	roleLeader    = interpose.RoleLeader
 )
 
 // Program returns the actor program of a cluster whose members have bug.
@@ -165,6 +165,8 @@ type member struct {
 	voteCount       int   // every vote received in this term (raft-45)
 	commit, applied uint64
 	next, match     map[int]uint64
+
+	facts interpose.RaftState // what Facts publishes
 }
 
 func (m *member) Init(ctx *actor.Context) {
@@ -529,14 +531,18 @@ func (m *member) applyCommitted(ctx *actor.Context) {
 	}
 }
 
-// View reports the member's state to the invariants.
-func (m *member) View() interpose.NodeView {
-	v := interpose.NodeView{Role: m.role, Term: m.term, Vote: m.vote, LastIndex: m.lastIndex(),
+// Facts implements actor.Publisher: the member's Raft facts, for the
+// invariants (interpose.RaftOf) and the renderings. It fills a value the
+// member keeps, so that a view, taken after every event, costs no
+// allocation. The configuration is left out: it is set once, by the
+// bootstrap, and never changes.
+func (m *member) Facts() interpose.Facts {
+	m.facts = interpose.RaftState{Role: m.role, Term: m.term, Vote: m.vote, LastIndex: m.lastIndex(),
 		CommitIndex: m.commit, AppliedIndex: m.applied}
 	if m.vote != 0 {
-		v.VoteTerm = m.term
+		m.facts.VoteTerm = m.term
 	}
-	return v
+	return &m.facts
 }
 
 func hash(cmd string) uint64 {

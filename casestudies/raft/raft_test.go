@@ -47,8 +47,8 @@ func TestElectionAndCommit(t *testing.T) {
 	deliver("RequestVote", 1, 2)
 	deliver("VoteCandidate", 2, 1)
 	deliver("ElectedAsLeader", 1, 1)
-	if v := sys.View().Nodes[0]; v.Role != "leader" || v.Term != 1 {
-		t.Fatalf("n1 is %s of term %d", v.Role, v.Term)
+	if v, ok := interpose.RaftOf(sys.View().Nodes[0]); !ok || v.Role != "leader" || v.Term != 1 {
+		t.Fatalf("n1 is %v", sys.View().Nodes[0])
 	}
 	if res := step(interpose.Event{Kind: interpose.Client, Node: 1, Data: "x"}); res != "index 1" {
 		t.Fatalf("client: %q", res)
@@ -60,7 +60,7 @@ func TestElectionAndCommit(t *testing.T) {
 	deliver("AppendEntries", 1, 3) // the entry
 	deliver("AppendSuccessful", 3, 1)
 	deliver("AppendSuccessful", 3, 1)
-	if v := sys.View().Nodes[0]; v.CommitIndex != 1 || v.AppliedIndex != 1 {
-		t.Fatalf("n1 commit %d applied %d", v.CommitIndex, v.AppliedIndex)
+	if v, ok := interpose.RaftOf(sys.View().Nodes[0]); !ok || v.CommitIndex != 1 || v.AppliedIndex != 1 {
+		t.Fatalf("n1 is %v", sys.View().Nodes[0])
 	}
 }

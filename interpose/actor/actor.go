@@ -43,10 +43,20 @@ type Process interface {
 	Receive(ctx *Context, from int, m Message)
 }
 
-// Viewer is implemented by processes that report their state to the
-// invariants. The runtime fills in Node, Started and Up.
-type Viewer interface {
-	View() interpose.NodeView
+// Publisher is implemented by processes that publish facts about their
+// state: what `faultline show`, the reports and the JSON formats print for
+// the node, and what checks that know the system read (the Raft invariants
+// read an *interpose.RaftState through interpose.RaftOf). The runtime
+// supplies the node's number and life cycle; a node that is down has no
+// process and publishes nothing.
+type Publisher interface {
+	// Facts returns the process's facts at a quiescent point, after every
+	// event the controller checks. The value stays valid until the next
+	// call: a process may return a pointer to a typed value it keeps and
+	// updates here (fast: nothing is formatted until a schedule is
+	// rendered), or an interpose.FactList, ordered, whose first fact
+	// reads alone as the node's headline (a role, a state).
+	Facts() interpose.Facts
 }
 
 // Program describes a target's processes.
@@ -434,16 +444,9 @@ func (s *System) View() *interpose.View {
 	s.out.Nodes = s.out.Nodes[:0]
 	for i := 1; i < len(s.nodes); i++ {
 		n := &s.nodes[i]
-		var v interpose.NodeView
-		if vw, ok := n.proc.(Viewer); ok && n.up {
-			v = vw.View()
-		}
-		v.Node, v.Started, v.Up = n.id, n.started, n.up
-		switch {
-		case !n.started:
-			v.Role = "not started"
-		case !n.up:
-			v.Role = "down"
+		v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
+		if p, ok := n.proc.(Publisher); ok && n.up {
+			v.Facts = p.Facts()
 		}
 		s.out.Nodes = append(s.out.Nodes, v)
 	}

@@ -12,6 +12,19 @@
 // (Load, Store) and reports what invariants check (Claim, Log, Applied,
 // Respond).
 //
+// A process that implements Publisher publishes facts about its state: the
+// runtime asks for them at every quiescent point the controller checks and
+// puts them in the node's interpose.NodeView, with the node's number and
+// life cycle (a down node has no process, so no facts). `faultline show`,
+// the reports and the JSON formats print them without knowing what they
+// mean, and checks that know the system read the typed value behind them
+// (the Raft invariants read an *interpose.RaftState through
+// interpose.RaftOf, and skip nodes that publish none). The simplest
+// publisher returns an interpose.FactList, ordered, its first fact a
+// headline that reads alone; one that runs at every event keeps a typed
+// value and returns a pointer to it, so that nothing is formatted until a
+// schedule is rendered (casestudies/raft does).
+//
 // Mapping onto the interpose model:
 //
 //   - A message's fingerprint is its Type and Key, source and destination.

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -49,9 +48,10 @@ type Cluster struct {
 
 	stats Stats
 
-	out     interpose.View // what View returned last
-	side    []int          // partition group per node (index node); nil when healed
-	occ     map[string]int // occurrences of each event, for reseeding
+	out     interpose.View        // what View returned last
+	facts   []interpose.RaftState // per node, what out.Nodes point to
+	side    []int                 // partition group per node (index node); nil when healed
+	occ     map[string]int        // occurrences of each event, for reseeding
 	pendBuf []interpose.Message
 	closed  bool
 }
@@ -538,9 +538,13 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 // via runs f in node n's bubble, waits for quiescence and returns what changed
 // in n's role or term.
 func (c *Cluster) via(n *node, f func()) string {
-	before := c.snapshotRole(n)
+	var before interpose.RaftState
+	wasUp := n.up
+	if n.started {
+		n.fill(&before)
+	}
 	n.do(f)
-	return c.changes(n, before)
+	return c.changes(n, wasUp, before)
 }
 
 // async starts op in node n's bubble without waiting for its future, which
@@ -613,73 +617,108 @@ func join(a, b string) string {
 	return a + "; " + b
 }
 
-type roleTerm struct {
-	up    bool
-	state raft.RaftState
-	term  uint64
-}
-
-func (c *Cluster) snapshotRole(n *node) roleTerm {
-	r := n.raft.Load()
-	if r == nil || !n.up {
-		return roleTerm{}
-	}
-	return roleTerm{up: true, state: r.State(), term: r.CurrentTerm()}
-}
-
 // changes notices a node that stopped itself (raft shuts down a server
-// removed from the configuration) and describes a change of role or term.
-func (c *Cluster) changes(n *node, before roleTerm) string {
+// removed from the configuration) and describes a change of its role or
+// term, from its views before and after (interpose.Change: "n1
+// follower→candidate term 1"). Most events change neither: those are told
+// apart on the typed facts, so that nothing is formatted or allocated for
+// them.
+func (c *Cluster) changes(n *node, wasUp bool, before interpose.RaftState) string {
 	if n.up && n.raft.Load().State() == raft.Shutdown {
 		n.do(n.stop)
 		c.purge(n)
 		return "n" + strconv.Itoa(n.id) + " shut itself down"
 	}
-	after := c.snapshotRole(n)
-	if after == before || !after.up {
+	if !n.up {
 		return ""
 	}
-	s := "n" + strconv.Itoa(n.id) + " "
-	if before.up && before.state != after.state {
-		s += strings.ToLower(before.state.String()) + "→"
+	var after interpose.RaftState
+	n.fill(&after)
+	if wasUp && before.Role == after.Role && before.Term == after.Term {
+		return ""
 	}
-	return s + strings.ToLower(after.state.String()) + " term " + strconv.FormatUint(after.term, 10)
+	b, a := before, after // escape only here
+	return interpose.Change(interpose.NodeView{Node: n.id, Started: true, Up: wasUp, Facts: &b},
+		interpose.NodeView{Node: n.id, Started: true, Up: true, Facts: &a})
 }
 
-// View implements interpose.System.
+// View implements interpose.System. Each node's facts are an
+// *interpose.RaftState the cluster keeps and refills at every View.
 func (c *Cluster) View() *interpose.View {
 	c.mu.Lock()
 	c.out.Reset()
 	c.out, c.obs = c.obs, c.out
 	c.mu.Unlock()
+	if len(c.facts) != len(c.nodes) {
+		c.facts = make([]interpose.RaftState, len(c.nodes))
+	}
 	c.out.Nodes = c.out.Nodes[:0]
-	for _, n := range c.nodes {
-		c.out.Nodes = append(c.out.Nodes, n.view())
+	for i, n := range c.nodes {
+		c.out.Nodes = append(c.out.Nodes, n.view(&c.facts[i]))
 	}
 	if len(c.opts.Invariants) > 0 {
-		fsms := make([]raft.FSM, len(c.nodes))
-		for i := range c.nodes {
-			fsms[i] = c.FSM(i + 1)
-		}
-		for _, inv := range c.opts.Invariants {
-			if err := checkUser(inv, fsms); err != nil {
-				c.out.Faults = append(c.out.Faults, interpose.Violation{
-					Invariant: inv.Name, Fingerprint: inv.Name, Detail: err.Error(),
-				})
-			}
-		}
+		c.checkUser()
 	}
 	return &c.out
 }
 
+// checkUser runs the user's invariants over the views just taken, building
+// what they ask for: the FSMs, and for CheckNodes each node's state.
+func (c *Cluster) checkUser() {
+	var fsms []raft.FSM
+	var nodes []NodeState
+	for _, inv := range c.opts.Invariants {
+		if inv.Check != nil && fsms == nil {
+			fsms = make([]raft.FSM, len(c.nodes))
+			for i := range c.nodes {
+				fsms[i] = c.FSM(i + 1)
+			}
+		}
+		if inv.CheckNodes != nil && nodes == nil {
+			nodes = c.nodeStates()
+		}
+		if err := checkUser(inv, fsms, nodes); err != nil {
+			c.out.Faults = append(c.out.Faults, interpose.Violation{
+				Invariant: inv.Name, Fingerprint: inv.Name, Detail: err.Error(),
+			})
+		}
+	}
+}
+
+// nodeStates returns each node's state for CheckNodes, from the views just
+// taken.
+func (c *Cluster) nodeStates() []NodeState {
+	out := make([]NodeState, len(c.nodes))
+	for i, n := range c.nodes {
+		v := c.out.Nodes[i]
+		out[i] = NodeState{Node: n.id, Started: v.Started, Up: v.Up, FSM: c.FSM(n.id)}
+		if st, ok := interpose.RaftOf(v); ok {
+			out[i].Raft = *st
+		}
+		if r := n.raft.Load(); r != nil && n.up {
+			_, id := r.LeaderWithID()
+			out[i].Leader, _ = nodeOf(string(id))
+		}
+	}
+	return out
+}
+
 // checkUser runs a user's invariant, turning a panic into a failure.
-func checkUser(inv Invariant, fsms []raft.FSM) (err error) {
+func checkUser(inv Invariant, fsms []raft.FSM, nodes []NodeState) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("invariant %s panicked: %v", inv.Name, r)
 		}
 	}()
-	return inv.Check(fsms)
+	if inv.Check != nil {
+		if err := inv.Check(fsms); err != nil {
+			return err
+		}
+	}
+	if inv.CheckNodes != nil {
+		return inv.CheckNodes(nodes)
+	}
+	return nil
 }
 
 // Close implements interpose.System: it shuts every node down and waits until

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"strings"
@@ -98,7 +99,26 @@ func (h *harness) settle() {
 }
 
 func (h *harness) role(i int) string {
-	return h.c.node(i).view().Role
+	var st interpose.RaftState
+	v := h.c.node(i).view(&st)
+	if s, ok := interpose.RaftOf(v); ok {
+		return s.Role
+	}
+	return v.Life()
+}
+
+// facts returns node i's Raft facts from a fresh View (which takes the
+// observations since the last one, as collect does).
+func (h *harness) facts(i int) interpose.RaftState {
+	h.t.Helper()
+	v := h.c.View()
+	h.obs.Applied = append(h.obs.Applied, v.Applied...)
+	h.obs.Faults = append(h.obs.Faults, v.Faults...)
+	s, ok := interpose.RaftOf(v.Nodes[i-1])
+	if !ok {
+		h.t.Fatalf("n%d publishes no Raft facts: %v", i, v.Nodes[i-1])
+	}
+	return *s
 }
 
 // elect makes node i leader: advance its clock until it campaigns, then let
@@ -365,14 +385,14 @@ func TestSnapshotAndInstallSnapshot(t *testing.T) {
 	// Views give each node's snapshot as raft has it, taken or installed.
 	for _, i := range []int{1, 3} {
 		want, _ := strconv.ParseUint(h.c.Raft(i).Stats()["last_snapshot_index"], 10, 64)
-		if got := h.c.View().Nodes[i-1].SnapshotIndex; got == 0 || got != want {
+		if got := h.facts(i).SnapshotIndex; got == 0 || got != want {
 			t.Errorf("n%d: view's SnapshotIndex = %d, raft's last snapshot = %d", i, got, want)
 		}
 	}
 	h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
 	h.must(interpose.Event{Kind: interpose.Recover, Node: 3})
 	want, _ := strconv.ParseUint(h.c.Raft(3).Stats()["last_snapshot_index"], 10, 64)
-	if got := h.c.View().Nodes[2].SnapshotIndex; got == 0 || got != want {
+	if got := h.facts(3).SnapshotIndex; got == 0 || got != want {
 		t.Errorf("n3 after recovery: view's SnapshotIndex = %d, raft's last snapshot = %d", got, want)
 	}
 }
@@ -599,6 +619,272 @@ func TestAdvanceRecordsAndReplaysItsDuration(t *testing.T) {
 			}
 			if got.Took != tc.want || *got.Until != *rec.Until {
 				t.Fatalf("took %v until %v, want %v until %v (result %q)", got.Took, got.Until, tc.want, rec.Until, got.Result)
+			}
+		})
+	}
+}
+
+// sameIndexSameState is "two nodes that applied the same index hold the
+// same state", written against CheckNodes alone: raft's applied index
+// comes with each node's FSM, so the FSM keeps no bookkeeping for it.
+func sameIndexSameState(nodes []NodeState) error {
+	first := map[uint64]NodeState{}
+	for _, n := range nodes {
+		if n.FSM == nil {
+			continue
+		}
+		o, seen := first[n.Raft.AppliedIndex]
+		if !seen {
+			first[n.Raft.AppliedIndex] = n
+			continue
+		}
+		if a, b := dumpKV(o.FSM), dumpKV(n.FSM); a != b {
+			return fmt.Errorf("n%d and n%d applied up to index %d but hold %s and %s", o.Node, n.Node, n.Raft.AppliedIndex, a, b)
+		}
+	}
+	return nil
+}
+
+func dumpKV(f raft.FSM) string {
+	kv := f.(interface {
+		Keys() []string
+		Get(string) (string, bool)
+	})
+	var b strings.Builder
+	for _, k := range kv.Keys() {
+		v, _ := kv.Get(k)
+		b.WriteString(k + "=" + v + " ")
+	}
+	return "{" + strings.TrimSpace(b.String()) + "}"
+}
+
+// deaf is a KV that ignores writes to one key: a state machine bug that
+// only the comparison of two nodes' states shows.
+type deaf struct {
+	*KV
+	key string
+}
+
+func (d deaf) Apply(l *raft.Log) any {
+	if strings.HasPrefix(string(l.Data), d.key+"=") {
+		return nil
+	}
+	return d.KV.Apply(l)
+}
+
+func TestCheckNodesSameIndexSameState(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bug  bool
+	}{{"correct FSMs", false}, {"n3 ignores k1", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			newFSM := func(node int) raft.FSM {
+				if tc.bug && node == 3 {
+					return deaf{NewKV(), "k1"}
+				}
+				return NewKV()
+			}
+			h := newHarness(t, 3, Options{NewFSM: newFSM, Invariants: []Invariant{{Name: "SameIndexSameState", CheckNodes: sameIndexSameState}}})
+			h.elect(1)
+			h.write(1, "k0=a")
+			h.write(1, "k1=b")
+			h.write(1, "k2=c")
+			var faults []string
+			for _, f := range h.obs.Faults {
+				faults = append(faults, f.Fingerprint+": "+f.Detail)
+			}
+			switch {
+			case !tc.bug && len(faults) != 0:
+				t.Errorf("faults with correct FSMs: %v", faults)
+			case tc.bug && (len(faults) == 0 || !strings.HasPrefix(faults[0], "SameIndexSameState: ") || !strings.Contains(faults[0], "{k0=a}")):
+				t.Errorf("faults %v; want SameIndexSameState, n3 holding {k0=a}", faults)
+			}
+		})
+	}
+}
+
+func TestCheckNodesConfiguration(t *testing.T) {
+	var last []NodeState
+	record := Invariant{Name: "Record", CheckNodes: func(nodes []NodeState) error {
+		last = nodes
+		return nil
+	}}
+	h := newHarness(t, 3, Options{Invariants: []Invariant{record}})
+	h.elect(1)
+	h.write(1, "x=1")
+	want := func(when string, roles []string, config ...string) {
+		t.Helper()
+		for i, n := range last {
+			if n.Node != i+1 || !n.Started || !n.Up || n.FSM == nil || n.Raft.Role != roles[i] || n.Leader != 1 {
+				t.Errorf("%s: n%d: %+v; want up, %s, leader n1", when, i+1, n, roles[i])
+			}
+			if got := n.Raft.Config.String(); got != config[i] {
+				t.Errorf("%s: n%d's configuration %q; want %q", when, i+1, got, config[i])
+			}
+			if st := h.facts(i + 1); st.Config.String() != config[i] {
+				t.Errorf("%s: n%d's view shows configuration %q; want %q", when, i+1, st.Config.String(), config[i])
+			}
+		}
+	}
+	roles := []string{"leader", "follower", "follower"}
+	want("after the election", roles, "voters n1,n2,n3", "voters n1,n2,n3", "voters n1,n2,n3")
+
+	membership := func(op string, peer int) {
+		t.Helper()
+		h.must(interpose.Event{Kind: interpose.Membership, Node: 1, Op: op, Peer: peer})
+		h.write(1, "y="+op) // replicates the configuration entry too
+	}
+	membership(interpose.DemoteVoter, 3)
+	want("after demote-voter n3", roles, "voters n1,n2; nonvoters n3", "voters n1,n2; nonvoters n3", "voters n1,n2; nonvoters n3")
+	membership(interpose.AddVoter, 3)
+	want("after add-voter n3", roles, "voters n1,n2,n3", "voters n1,n2,n3", "voters n1,n2,n3")
+
+	membership(interpose.RemoveServer, 3)
+	for _, n := range last[:2] {
+		if got := n.Raft.Config.String(); got != "voters n1,n2" {
+			t.Errorf("n%d's configuration after remove-server n3: %q", n.Node, got)
+		}
+	}
+	// A node that is down has no FSM, no leader and no configuration; its
+	// durable term stays.
+	h.must(interpose.Event{Kind: interpose.Crash, Node: 2})
+	if n := last[1]; n.Up || n.FSM != nil || n.Leader != 0 || n.Raft.Config != nil || n.Raft.Role != "down" || n.Raft.Term == 0 {
+		t.Errorf("n2 after its crash: %+v", n)
+	}
+}
+
+// TestViewConfigurationAfterTruncation: a deposed leader's uncommitted
+// configuration entry is overwritten by the new leader's entries, and raft
+// falls back to its committed configuration; the view must follow.
+func TestViewConfigurationAfterTruncation(t *testing.T) {
+	var last []NodeState
+	record := Invariant{Name: "Record", CheckNodes: func(nodes []NodeState) error {
+		last = nodes
+		return nil
+	}}
+	h := newHarness(t, 3, Options{Invariants: []Invariant{record}})
+	h.elect(1)
+	h.write(1, "x=1")
+	h.must(interpose.Event{Kind: interpose.Partition, Groups: [][]int{{1}, {2, 3}}})
+	h.must(interpose.Event{Kind: interpose.Membership, Node: 1, Op: interpose.DemoteVoter, Peer: 3})
+	if got := last[0].Raft.Config.String(); got != "voters n1,n2; nonvoters n3" {
+		t.Fatalf("n1's configuration after its uncommitted demote-voter: %q", got)
+	}
+	// n2 and n3 time out (n3 must forget n1 before it grants a vote).
+	lead := 0
+	for i := 0; i < 40 && lead == 0; i++ {
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 2 + i%2})
+		h.settle()
+		for _, n := range []int{2, 3} {
+			if h.role(n) == "leader" {
+				lead = n
+			}
+		}
+	}
+	if lead == 0 {
+		t.Fatal("n2 and n3 elected no leader")
+	}
+	h.write(lead, "y=1")
+	h.must(interpose.Event{Kind: interpose.Heal})
+	truncated := false
+	for range 10 {
+		h.settle()
+		for _, op := range h.obs.LogOps {
+			truncated = truncated || op.Node == 1 && op.Kind == interpose.LogTruncate
+		}
+		if truncated {
+			break
+		}
+		h.must(interpose.Event{Kind: interpose.Advance, Node: lead})
+	}
+	if !truncated {
+		t.Fatal("n1 never truncated its log: the test no longer drives the case")
+	}
+	want := raftConfig(h.c.Raft(1).GetConfiguration().Configuration()).String()
+	if got := last[0].Raft.Config.String(); got != want || want != "voters n1,n2,n3" {
+		t.Errorf("n1 after the truncation publishes %q; raft has %q (want voters n1,n2,n3)", got, want)
+	}
+}
+
+// TestViewConfigurationFollowsRaft walks a cluster at random through
+// deliveries, drops, clock advances, client writes, membership changes,
+// crashes and recoveries, and checks after every event that each live
+// node's published configuration is raft's own (GetConfiguration): the
+// view re-reads it only when a store wrapper saw something that may change
+// it, and must miss nothing (a truncated configuration entry, an installed
+// snapshot, a restart).
+func TestViewConfigurationFollowsRaft(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			var last []NodeState
+			record := Invariant{Name: "Record", CheckNodes: func(nodes []NodeState) error {
+				last = nodes
+				return nil
+			}}
+			h := newHarness(t, 3, Options{Invariants: []Invariant{record}})
+			rng := rand.New(rand.NewPCG(seed, 0))
+			ops := interpose.MembershipOps
+			changes := 0
+			for step := range 600 {
+				node := 1 + rng.IntN(3)
+				var ev interpose.Event
+				switch k := rng.IntN(100); {
+				case k < 60:
+					var msgs []interpose.Message
+					for _, m := range h.c.Pending() {
+						if m.Deliverable {
+							msgs = append(msgs, m)
+						}
+					}
+					if len(msgs) == 0 {
+						continue
+					}
+					m := msgs[rng.IntN(len(msgs))].Msg
+					ev = interpose.Event{Kind: interpose.Deliver, Msg: &m}
+				case k < 64:
+					p := h.c.Pending()
+					if len(p) == 0 {
+						continue
+					}
+					ev = interpose.Event{Kind: interpose.Drop, Msg: &p[rng.IntN(len(p))].Msg}
+				case k < 80:
+					ev = interpose.Event{Kind: interpose.Advance, Node: node}
+				case k < 88:
+					ev = interpose.Event{Kind: interpose.Client, Node: node, Data: fmt.Sprintf("k%d=%d", step%5, step)}
+				case k < 94:
+					for _, n := range last { // through the leader, to make changes
+						if n.Up && n.Raft.Role == "leader" {
+							node = n.Node
+						}
+					}
+					ev = interpose.Event{Kind: interpose.Membership, Node: node, Op: ops[rng.IntN(len(ops))], Peer: 1 + rng.IntN(3)}
+				case k < 97:
+					ev = interpose.Event{Kind: interpose.Crash, Node: node}
+				default:
+					ev = interpose.Event{Kind: interpose.Recover, Node: node}
+				}
+				if _, err := h.apply(ev); err != nil {
+					if errors.Is(err, interpose.ErrNotEnabled) {
+						continue
+					}
+					t.Fatalf("step %d, %v: %v", step, ev, err)
+				}
+				for i, n := range last {
+					r := h.c.Raft(i + 1)
+					if !n.Up || r == nil {
+						continue
+					}
+					want := raftConfig(r.GetConfiguration().Configuration()).String()
+					if got := n.Raft.Config.String(); got != want {
+						t.Fatalf("step %d (%v): n%d publishes %q; raft has %q", step, ev, i+1, got, want)
+					}
+					if want != "voters n1,n2,n3" {
+						changes++
+					}
+				}
+			}
+			if changes == 0 {
+				t.Error("the configuration never changed: the walk tested nothing")
 			}
 		})
 	}

@@ -29,6 +29,19 @@
 // bubble's channels from outside kills the process); their results are
 // recorded when their futures resolve.
 //
+// Each node's view publishes its Raft facts as an *interpose.RaftState the
+// cluster keeps and refills at every View: role, term and vote, the last,
+// commit and applied indexes (read from raft's own accessors, safe outside
+// the bubble), the snapshot index (from a wrapper around the snapshot
+// store) and the latest configuration. raft keeps a copy of the
+// configuration that GetConfiguration reads without its main loop; the
+// call allocates, so a view makes it again only after the store wrappers
+// saw something that may change the configuration (a configuration entry
+// stored, entries deleted, a snapshot persisted, a start). A down node
+// publishes its durable term, vote and last index. An event's result ("n1
+// follower→candidate term 1") is interpose.Change of the node's views
+// before and after it.
+//
 // Determinism: Open pins the process to one P and turns the collector off
 // while a cluster is open (Target.Hold does it once for a whole campaign),
 // and math/rand is reseeded before every event from the run's seed, the
@@ -39,8 +52,10 @@
 // select takes.
 //
 // Your own service: build a Target with NewTarget and Options (your FSM,
-// your stores, your raft.Config adjustments, your invariants over the FSMs)
-// and hand it to package fuzz (example_service_test.go is a complete
+// your stores, your raft.Config adjustments, your invariants: Check over
+// the FSMs, or CheckNodes over each node's FSM with its Raft facts and the
+// leader it knows, so that "two nodes that applied the same index hold the
+// same state" needs no bookkeeping in your FSM) and hand it to package fuzz (example_service_test.go is a complete
 // example), or to faultlinetest.Fuzz, which fuzzes from an ordinary test and
 // keeps what it finds in testdata (example_gotest_test.go).
 //

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ func (b *bank) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
+// snapshot returns a copy of the accounts, to compare two nodes' states.
+func (b *bank) snapshot() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.accounts)
+}
+
 func (b *bank) total() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -102,6 +110,25 @@ func TestFuzzBank(t *testing.T) {
 					if f != nil && f.(*bank).total() != 300 {
 						return fmt.Errorf("n%d holds %d in total", i+1, f.(*bank).total())
 					}
+				}
+				return nil
+			},
+		}, {
+			// CheckNodes gets each node's FSM with its Raft facts (role,
+			// term, indexes, configuration, leader): two nodes that applied
+			// the same index must hold the same accounts, and the bank keeps
+			// no bookkeeping for it.
+			Name: "SameIndexSameAccounts",
+			CheckNodes: func(nodes []hraft.NodeState) error {
+				seen := map[uint64]hraft.NodeState{}
+				for _, n := range nodes {
+					if n.FSM == nil {
+						continue
+					}
+					if o, ok := seen[n.Raft.AppliedIndex]; ok && !maps.Equal(o.FSM.(*bank).snapshot(), n.FSM.(*bank).snapshot()) {
+						return fmt.Errorf("n%d and n%d applied up to index %d but hold different accounts", o.Node, n.Node, n.Raft.AppliedIndex)
+					}
+					seen[n.Raft.AppliedIndex] = n
 				}
 				return nil
 			},

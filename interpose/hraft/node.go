@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,12 @@ type node struct {
 	userFSM      raft.FSM
 	tr           *transport
 	sent         chan struct{} // made inside the bubble
+
+	// The configuration last read from raft, for views, and the value of
+	// confGen then; store wrappers bump confGen (mayReconfigure).
+	confGen  atomic.Uint64
+	confSeen uint64
+	members  *interpose.RaftConfig
 }
 
 func (c *Cluster) newNode(id int) (*node, error) {
@@ -91,7 +98,7 @@ func (c *Cluster) newNode(id int) (*node, error) {
 	}
 	n.logs = &logStore{n: n, inner: logs}
 	n.stable = &stableStore{n: n, inner: stable}
-	n.snaps = &snapStore{inner: snaps}
+	n.snaps = &snapStore{n: n, inner: snaps}
 	return n, nil
 }
 
@@ -189,6 +196,7 @@ func (n *node) boot() error {
 		user = f(n.id)
 	}
 	n.snaps.reload()
+	n.mayReconfigure()
 	r, err := n.newRaft(&conf, wrapFSM(n, user), tr)
 	if err != nil {
 		return err
@@ -341,27 +349,93 @@ func (n *node) shutdown() error {
 	return n.exit
 }
 
-func (n *node) view() interpose.NodeView {
+// view returns the node's view, its Raft facts written to st (which the
+// view points to): a node that never started publishes none.
+func (n *node) view(st *interpose.RaftState) interpose.NodeView {
 	v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
-	v.Term, v.VoteTerm, v.Vote = n.stable.snapshot()
-	r := n.raft.Load()
-	switch {
-	case !n.started:
-		v.Role = "not started"
-	case !n.up:
-		v.Role = "down"
-		if r != nil {
-			v.LastIndex = r.LastIndex()
-		}
-	default:
-		v.Role = strings.ToLower(r.State().String())
-		v.Term = r.CurrentTerm()
-		v.LastIndex = r.LastIndex()
-		v.CommitIndex = r.CommitIndex()
-		v.AppliedIndex = r.AppliedIndex()
-		v.SnapshotIndex = n.snaps.index.Load()
+	if n.started {
+		n.fill(st)
+		v.Facts = st
 	}
 	return v
+}
+
+// fill writes the node's Raft facts to st: for a down node, its durable
+// term, vote and last index.
+func (n *node) fill(st *interpose.RaftState) {
+	*st = interpose.RaftState{}
+	st.Term, st.VoteTerm, st.Vote = n.stable.snapshot()
+	r := n.raft.Load()
+	switch {
+	case !n.up:
+		st.Role = "down"
+		if r != nil {
+			st.LastIndex = r.LastIndex()
+		}
+	default:
+		st.Role = roleName(r.State())
+		st.Term = r.CurrentTerm()
+		st.LastIndex = r.LastIndex()
+		st.CommitIndex = r.CommitIndex()
+		st.AppliedIndex = r.AppliedIndex()
+		st.SnapshotIndex = n.snaps.index.Load()
+		st.Config = n.configuration(r)
+	}
+}
+
+// roleName is a raft state's name in a node's facts, without the
+// allocation of lowering its String every view.
+func roleName(s raft.RaftState) string {
+	switch s {
+	case raft.Follower:
+		return interpose.RoleFollower
+	case raft.Candidate:
+		return interpose.RoleCandidate
+	case raft.Leader:
+		return interpose.RoleLeader
+	case raft.Shutdown:
+		return "shutdown"
+	}
+	return strings.ToLower(s.String())
+}
+
+// configuration returns the node's latest configuration as raft has it.
+// raft keeps a copy of it that GetConfiguration reads without its main
+// loop (raft.go, getLatestConfiguration), but the call still allocates a
+// future: it is made again only when raft may have changed the
+// configuration since (mayReconfigure), which is rare.
+func (n *node) configuration(r *raft.Raft) *interpose.RaftConfig {
+	if g := n.confGen.Load(); g != n.confSeen || n.members == nil {
+		n.confSeen = g
+		n.members = raftConfig(r.GetConfiguration().Configuration())
+	}
+	return n.members
+}
+
+// mayReconfigure notes that raft may change the node's configuration: it
+// stores a configuration entry, deletes entries (a follower drops a
+// conflicting suffix and falls back to its committed configuration),
+// takes in a snapshot, or starts.
+func (n *node) mayReconfigure() { n.confGen.Add(1) }
+
+// raftConfig converts a raft configuration to node numbers. A staging
+// server, which raft no longer makes, counts as a non-voter.
+func raftConfig(c raft.Configuration) *interpose.RaftConfig {
+	out := &interpose.RaftConfig{}
+	for _, s := range c.Servers {
+		id, ok := nodeOf(string(s.ID))
+		if !ok {
+			continue
+		}
+		if s.Suffrage == raft.Voter {
+			out.Voters = append(out.Voters, id)
+		} else {
+			out.Nonvoters = append(out.Nonvoters, id)
+		}
+	}
+	slices.Sort(out.Voters)
+	slices.Sort(out.Nonvoters)
+	return out
 }
 
 // guard, deferred, turns a panic in user code into a fault and an error for

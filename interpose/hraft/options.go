@@ -45,19 +45,45 @@ type Options struct {
 	// needs it.
 	SerialHeartbeats bool
 
-	// Invariants are checked over the live nodes' state machines at every
-	// check. They run while the cluster is quiescent, so they may read the
-	// FSMs without locks.
+	// Invariants are checked over the live nodes' state machines (and, with
+	// CheckNodes, their Raft facts) at every check. They run while the
+	// cluster is quiescent, so they may read the FSMs without locks.
 	Invariants []Invariant
 }
 
-// Invariant is a property of the state machines of the live nodes. Check gets
-// one FSM per node (index node-1), nil for a node that is down, and returns a
-// non-nil error when the property does not hold. The violation's fingerprint
-// is Name: keep the error's details out of the name.
+// Invariant is a property of your service: of the state machines of the
+// live nodes, and of what raft says about each node. The violation's
+// fingerprint is Name: keep the error's details out of the name. Set Check,
+// CheckNodes or both; each returns a non-nil error when the property does
+// not hold.
 type Invariant struct {
-	Name  string
+	Name string
+	// Check gets one FSM per node (index node-1), nil for a node that is
+	// down.
 	Check func(fsms []raft.FSM) error
+	// CheckNodes gets one NodeState per node (index node-1): its FSM and
+	// its Raft facts, so that a property such as "two nodes that applied
+	// the same index hold the same state" needs no bookkeeping in the
+	// FSM. The slice is made for this call only.
+	CheckNodes func(nodes []NodeState) error
+}
+
+// NodeState is a node as CheckNodes sees it, at a quiescent point.
+type NodeState struct {
+	// Node is the node's number, 1-based; Started and Up its life cycle.
+	Node        int
+	Started, Up bool
+	// FSM is the state machine of the node's current incarnation, nil when
+	// the node is down.
+	FSM raft.FSM
+	// Raft is the node's facts as its view publishes them: role, term,
+	// vote, last, commit and applied indexes, snapshot index, and Config,
+	// its latest configuration (voters and non-voters, nil while down).
+	// A down node has its durable term, vote and last index only; a node
+	// that never started, a zero RaftState.
+	Raft interpose.RaftState
+	// Leader is the leader the node knows of, 0 if none (or down).
+	Leader int
 }
 
 // Crasher is implemented by stores that lose state in a crash (for example a

@@ -59,6 +59,12 @@ func (s *logStore) StoreLog(log *raft.Log) error {
 
 func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 	defer s.n.guard("LogStore.StoreLogs", &err)
+	for _, l := range logs {
+		switch l.Type {
+		case raft.LogConfiguration, raft.LogAddPeerDeprecated, raft.LogRemovePeerDeprecated:
+			s.n.mayReconfigure()
+		}
+	}
 	if err := s.inner.StoreLogs(logs); err != nil {
 		return err
 	}
@@ -74,6 +80,7 @@ func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 
 func (s *logStore) DeleteRange(lo, hi uint64) (err error) {
 	defer s.n.guard("LogStore.DeleteRange", &err)
+	s.n.mayReconfigure()
 	first, ferr := s.inner.FirstIndex()
 	if err := s.inner.DeleteRange(lo, hi); err != nil {
 		return err
@@ -173,12 +180,14 @@ type errPanicked struct{ where string }
 func (e errPanicked) Error() string { return fmt.Sprintf("faultline: %s panicked", e.where) }
 
 // snapStore wraps a node's SnapshotStore to remember the index of the
-// snapshot raft last persisted, for views. raft sets its own last snapshot to
+// snapshot raft last persisted, for views, and to note that an installed
+// snapshot may change the node's configuration. raft sets its own last snapshot to
 // the snapshot it has just persisted, whether it took it (snapshot.go,
 // takeSnapshot) or installed a leader's (raft.go, installSnapshot), and on a
 // restart restores the newest one the store lists (api.go, restoreSnapshot).
 // It is read from outside the bubble, so that a view costs no call into raft.
 type snapStore struct {
+	n     *node
 	inner raft.SnapshotStore
 	index atomic.Uint64
 }
@@ -219,5 +228,6 @@ func (k *snapSink) Close() error {
 		return err
 	}
 	k.s.index.Store(k.index)
+	k.s.n.mayReconfigure() // an installed snapshot brings its configuration
 	return nil
 }

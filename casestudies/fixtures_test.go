@@ -1,0 +1,84 @@
+package casestudies
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// fixtures are every schedule file committed in the repository, most of
+// them written in format version 1 and left so: loading them proves the
+// conversion of version 1's Raft fields to facts.
+var fixtures = []string{
+	"testdata/*.json",
+	"testdata/found/*.json",
+	"../results/found/*.json",
+	"../results/report/*.json",
+	"../results/campaign-hraft/*.json",
+	"../results/campaign-hraft-forgetful/*.json",
+	"../report/testdata/forgetful.json",
+	"../cli/testdata/forgetful.json",
+}
+
+// settled are fixtures whose recorded violation no longer shows, and why.
+var settled = map[string]string{
+	"testdata/found/hraft-serial-stale-entries-below-snapshot.json": "a false positive of LeaderCompleteness, fixed (TestStaleEntriesBelowSnapshotAreNotALog)",
+}
+
+// TestFixturesLoadAndReplay reads every committed schedule, whatever its
+// format version, checks that each node's final view has facts that render
+// (Raft's, converted from version 1 or written by version 2), and replays
+// it as `faultline replay` does (up to 5 executions), expecting its
+// recorded violation. A schedule that ended in a crash of its process is
+// only read: replaying it needs a worker process of the command.
+func TestFixturesLoadAndReplay(t *testing.T) {
+	var paths []string
+	for _, glob := range fixtures {
+		m, err := filepath.Glob(glob)
+		if err != nil || len(m) == 0 {
+			t.Fatalf("%s: no fixtures (%v)", glob, err)
+		}
+		paths = append(paths, m...)
+	}
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			s, err := interpose.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A schedule journaled up to a crash has no final views.
+			crash := s.Violation != nil && s.Violation.Crash
+			if s.Version != interpose.Version || len(s.Final) != s.Target.Nodes && !crash {
+				t.Fatalf("read as version %d with %d final views for %d nodes", s.Version, len(s.Final), s.Target.Nodes)
+			}
+			for _, v := range s.Final {
+				if v.Started && v.Up && !slices.ContainsFunc(v.List(), func(f interpose.Fact) bool { return f.Name == interpose.FactRole }) {
+					t.Errorf("final view %v has no role", v)
+				}
+			}
+			if crash {
+				t.Skip("ended in a crash of its process: replayed by the command's workers")
+			}
+			study, err := Lookup(s.Target.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Attempts: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why, ok := settled[path]; ok {
+				if rep.Seen[""] != 1 {
+					t.Errorf("replay ended with %v; want no violation (%s)", rep.Seen, why)
+				}
+				return
+			}
+			if rep.Reproduced != 1 {
+				t.Errorf("replay ended with %v; want %s", rep.Seen, rep.Expected)
+			}
+		})
+	}
+}
