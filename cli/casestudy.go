@@ -49,9 +49,12 @@ Exit status: 0 when the minimized schedule reproduced in at least 19 of 20
 replays, 1 otherwise, 2 on bad usage.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := casestudies.Lookup(args[0])
+			s, err := casestudies.Lookup(cut(args[0]))
 			if err != nil {
 				return usageErr("casestudy run: %v", err)
+			}
+			if o.Budget <= 0 || o.Attempts < 1 {
+				return usageErr("casestudy run: --budget %s, --attempts %d: want a positive duration and at least 1", o.Budget, o.Attempts)
 			}
 			o.Command = a.command()
 			// Under the command, withT ends the process with fn's outcome.
@@ -99,6 +102,9 @@ the machine.`,
 			list, err := measure.ParseSeeds(seeds)
 			if err != nil {
 				return usageErr("casestudy table: %v", err)
+			}
+			if budget <= 0 {
+				return usageErr("casestudy table: --budget %s: want a positive duration", budget)
 			}
 			return a.withT(func(t *testing.T) error {
 				o := casestudies.TableOptions{Seeds: list, SeedsText: seeds, Budget: budget, Command: a.command()}

@@ -45,14 +45,20 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			if err != nil {
 				return usageErr("fuzz: %v", err)
 			}
-			if opts.Nodes < 0 || opts.Nodes > 64 {
+			if opts.Nodes < 0 || opts.Nodes > 64 || cmd.Flags().Changed("nodes") && opts.Nodes == 0 {
 				return usageErr("fuzz: --nodes %d: want 1..64", opts.Nodes)
 			}
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("fuzz: %v", err)
 			}
-			if opts.Runs < 0 || opts.Events < 0 || opts.CheckEvery < 0 || opts.Time < 0 {
-				return usageErr("fuzz: --runs, --events, --check-every and --time cannot be negative")
+			if opts.Runs < 1 || opts.Events < 1 {
+				return usageErr("fuzz: --runs %d, --events %d: want at least 1 each", opts.Runs, opts.Events)
+			}
+			if opts.CheckEvery < 0 || opts.CheckFrom < 0 || opts.Time < 0 {
+				return usageErr("fuzz: --check-every, --check-from and --time cannot be negative")
+			}
+			if budget <= 0 {
+				return usageErr("fuzz: --minimize-budget %s: want a positive duration", budget)
 			}
 			if !cmd.Flags().Changed("runs") && opts.Time > 0 {
 				opts.Runs = int(^uint(0) >> 1) // --time alone: run until it is up

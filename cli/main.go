@@ -151,11 +151,60 @@ to a file.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr("%s: %v (see %s --help)", c.CommandPath(), err, c.CommandPath())
+		return usageErr("%s: %v (see %s --help)", path(c), err, c.CommandPath())
 	})
 	root.AddCommand(a.targetsCmd(), a.fuzzCmd(), a.replayCmd(), a.showCmd(), a.minimizeCmd(), a.measureCmd(),
 		a.casestudyCmd(), a.reportCmd(), a.campaignCmd(), a.workerCmd())
+	for _, c := range root.Commands() {
+		strict(c)
+	}
 	return root
+}
+
+// strict makes every error about a command's arguments name the command and
+// its usage, and a group of commands (campaign, casestudy, measure) refuse
+// an unknown subcommand instead of printing its help and exiting 0.
+func strict(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strict(sub)
+	}
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error {
+			var names []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			if len(args) == 0 {
+				return usageErr("%s: want a subcommand: %s", path(c), strings.Join(names, ", "))
+			}
+			return usageErr("%s: unknown subcommand %q (want %s)", path(c), cut(args[0]), strings.Join(names, ", "))
+		}
+		return
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageErr("%s: %v (usage: %s)", path(c), err, c.UseLine())
+			}
+			return nil
+		}
+	}
+}
+
+// path is a command's path without the program's name ("campaign start").
+func path(c *cobra.Command) string {
+	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+}
+
+// cut shortens what a user typed for an error message.
+func cut(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 // name is the program's name in the commands it prints.
@@ -201,4 +250,33 @@ func (a *app) workerCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+// writable checks, before any work, that a file can be written at path: its
+// directory exists and takes a new file.
+func writable(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("its directory: %w", cause(err))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	f, err := os.CreateTemp(dir, ".faultline-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, cause(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// cause is what a path error says without its path, which the caller names
+// itself.
+func cause(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
 }

@@ -51,6 +51,9 @@ func (a *app) measureTTFCmd() *cobra.Command {
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("measure ttf: %v", err)
 			}
+			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
+				return usageErr("measure ttf: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
+			}
 			return a.withT(func(t *testing.T) error {
 				rep, err := measure.TTF(t, study.Target, opts, list, a.command())
 				if err != nil {
@@ -90,6 +93,9 @@ func (a *app) measureReplayCmd() *cobra.Command {
 			study, err := a.catalog.lookup(target)
 			if err != nil {
 				return usageErr("measure replay: %v", err)
+			}
+			if opts.Schedules < 1 || opts.Repeat < 1 || opts.Attempts < 1 || opts.Campaign.Events < 1 || opts.Campaign.Nodes < 0 || opts.Campaign.Nodes > 64 {
+				return usageErr("measure replay: --schedules, --repeat, --attempts and --events want at least 1, --nodes 1..64")
 			}
 			list := []uint64{opts.Campaign.Seed}
 			if seeds != "" {
@@ -146,6 +152,9 @@ func (a *app) measureMinimizeCmd() *cobra.Command {
 			if o.Seeds, err = measure.ParseSeeds(seeds); err != nil {
 				return usageErr("measure minimize: %v", err)
 			}
+			if o.Events < 1 || o.CheckEvery < 1 || o.Replays < 1 || o.Budget <= 0 {
+				return usageErr("measure minimize: --events, --check-every and --replays want at least 1, --budget a positive duration")
+			}
 			if !asJSON && a.tty {
 				o.Progress = a.stderr
 			}
@@ -193,6 +202,9 @@ Minimization is off, so that only fuzzing is measured.`,
 			if err != nil {
 				return usageErr("measure scaling: %v", err)
 			}
+			if o.Time <= 0 || o.Repeat < 1 {
+				return usageErr("measure scaling: --time %s, --repeat %d: want a positive duration and at least 1", o.Time, o.Repeat)
+			}
 			o.Command = a.command()
 			return measure.Scaling(a.workers(nil), study.Target, o, a.stdout)
 		},
@@ -220,6 +232,9 @@ of the median time and runs to the first violation.`,
 			var err error
 			if o.Seeds, err = measure.ParseSeeds(seeds); err != nil {
 				return usageErr("measure strategies: %v", err)
+			}
+			if o.Time <= 0 || o.Events < 0 {
+				return usageErr("measure strategies: --time %s, --events %d: want a positive duration, events of at least 0", o.Time, o.Events)
 			}
 			o.Strategies = strings.Split(strategies, ",")
 			for _, s := range o.Strategies {

@@ -42,12 +42,15 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 			if opts.Replays < 1 {
 				return usageErr("minimize: --replays %d: want at least 1", opts.Replays)
 			}
+			if opts.Budget <= 0 {
+				return usageErr("minimize: --budget %s: want a positive duration", opts.Budget)
+			}
 			s, err := interpose.ReadFile(args[0])
 			if err != nil {
 				return inputErr(err)
 			}
-			if s.Violation == nil {
-				return inputErr(fmt.Errorf("schedule %s shows no violation: nothing to minimize", args[0]))
+			if s.Violation == nil || len(s.Events) == 0 {
+				return inputErr(fmt.Errorf("schedule %s shows no violation after any event: nothing to minimize", args[0]))
 			}
 			study, err := a.catalog.lookup(s.Target.Name)
 			if err != nil {
@@ -55,6 +58,9 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 			}
 			if opts.Out == "" {
 				opts.Out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".min.json"
+			}
+			if err := writable(opts.Out); err != nil {
+				return inputErr(fmt.Errorf("minimize: --out %s: %w", opts.Out, err))
 			}
 			opts.Command = a.command()
 			return a.withT(func(t *testing.T) error {

@@ -57,7 +57,7 @@ func (c *catalog) lookup(name string) (casestudies.Study, error) {
 		}
 		names = append(names, s.Name)
 	}
-	return casestudies.Study{}, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(names, ", "))
+	return casestudies.Study{}, fmt.Errorf("unknown target %q (known: %s)", cut(name), strings.Join(names, ", "))
 }
 
 // target resolves a target by name, for worker processes.

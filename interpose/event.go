@@ -254,6 +254,10 @@ func groupsString(gs [][]int) string {
 }
 
 // validate checks that an event is well formed for a cluster of n nodes.
+// maxUntilN bounds an advance's UntilN: more messages than any node has
+// pending.
+const maxUntilN = 1 << 20
+
 func (e Event) validate(n int) error {
 	if !e.Kind.Valid() {
 		return fmt.Errorf("unknown event kind %q", e.Kind)
@@ -275,6 +279,16 @@ func (e Event) validate(n int) error {
 		return inRange("destination", e.Msg.To)
 	case Heal:
 		return nil
+	case Advance:
+		if e.Took < 0 {
+			return fmt.Errorf("advance of a negative duration (took_ns %d)", e.Took)
+		}
+		if e.UntilN < -1 || e.UntilN > maxUntilN {
+			return fmt.Errorf("advance until %d messages (want 0..%d, or -1 for an advance to its cap)", e.UntilN, maxUntilN)
+		}
+		if e.UntilN == -1 && e.Until != nil {
+			return fmt.Errorf("advance to its cap (until_n -1) that names a message it ended with")
+		}
 	case Partition:
 		if len(e.Groups) < 2 {
 			return fmt.Errorf("partition needs at least two groups")

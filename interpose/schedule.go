@@ -153,6 +153,9 @@ func (s *Schedule) Validate() error {
 	if s.Target.Name == "" {
 		return fmt.Errorf("%w: no target name", ErrDamaged)
 	}
+	if len(s.Target.Name) > maxName {
+		return fmt.Errorf("%w: a target name of %d bytes (%q...)", ErrDamaged, len(s.Target.Name), s.Target.Name[:32])
+	}
 	if s.Target.Nodes < 1 || s.Target.Nodes > 64 {
 		return fmt.Errorf("%w: target has %d nodes (want 1..64)", ErrDamaged, s.Target.Nodes)
 	}
@@ -161,8 +164,15 @@ func (s *Schedule) Validate() error {
 			return fmt.Errorf("%w: event %d: %w", ErrDamaged, i+1, err)
 		}
 	}
+	if v := s.Violation; v != nil && (v.Step < 0 || v.Step > len(s.Events)) {
+		return fmt.Errorf("%w: the violation is after event %d of %d", ErrDamaged, v.Step, len(s.Events))
+	}
 	return nil
 }
+
+// maxName bounds a target's name: a longer one is a damaged file, not a name
+// to echo back.
+const maxName = 200
 
 func versionError(v int) error {
 	return fmt.Errorf("%w %d (this faultline reads versions %d to %d)", ErrVersion, v, minVersion, Version)
@@ -179,7 +189,15 @@ func Decode(r io.Reader) (*Schedule, error) {
 }
 
 func decode(data []byte) (*Schedule, error) {
-	if v, ok := peekVersion(data); ok && v == 1 {
+	v, ok := peekVersion(data)
+	if !ok {
+		var probe json.RawMessage
+		if err := strictDecode(data, &probe); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: not a schedule (no version field)", ErrDamaged)
+	}
+	if v == 1 {
 		return decodeV1(data)
 	}
 	var s Schedule
@@ -263,6 +281,11 @@ func decodeV1(data []byte) (*Schedule, error) {
 // ReadFile reads a schedule file of this version or of version 1. Its
 // errors name the file and the problem.
 func ReadFile(path string) (*Schedule, error) {
+	// A FIFO or a device would block or never end: only a regular file is
+	// a schedule.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("schedule %s: %w: not a regular file (%s)", path, ErrDamaged, fi.Mode().Type())
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %s: %w", path, errors.Unwrap(err))

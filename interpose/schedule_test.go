@@ -71,6 +71,7 @@ func TestScheduleRoundTrip(t *testing.T) {
 	minimal := &Schedule{Version: Version, Target: TargetSpec{Name: "t", Nodes: 1}}
 	noEvents := fullSchedule()
 	noEvents.Events = []Event{}
+	noEvents.Violation = nil // a violation is after one of the events
 	tests := []struct {
 		name string
 		s    *Schedule
@@ -245,8 +246,10 @@ func TestReadFileErrors(t *testing.T) {
 		{"version 3", `{"version":3,"target":{"name":"t","nodes":3,"seed":0},"events":[],"shards":4}`, ErrVersion, []string{"version 3", "reads versions 1 to 2"}},
 		{"version 3 only", `{"version":3}`, ErrVersion, []string{"version 3"}},
 		{"version 0", `{"version":0,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version 0"}},
-		{"version missing", `{"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version 0"}},
-		{"version null", `{"version":null,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version 0"}},
+		{"version missing", `{"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrDamaged, []string{"not a schedule (no version field)"}},
+		{"version null", `{"version":null,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrDamaged, []string{"no version field"}},
+		{"empty object", `{}`, ErrDamaged, []string{"not a schedule (no version field)"}},
+		{"null", `null`, ErrDamaged, []string{"not a schedule (no version field)"}},
 		{"version negative", `{"version":-1,"target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrVersion, []string{"version -1"}},
 		{"version string", `{"version":"2","target":{"name":"t","nodes":3,"seed":0},"events":[]}`, ErrDamaged, nil},
 		{"no target name", `{"version":2,"target":{"name":"","nodes":3,"seed":0},"events":[]}`, ErrDamaged, []string{"no target name"}},
@@ -258,6 +261,13 @@ func TestReadFileErrors(t *testing.T) {
 		{"node above range", scheduleJSON(`{"kind":"start","node":4}`), ErrDamaged, []string{"event 1", "n4 outside 1..3"}},
 		{"node zero", scheduleJSON(`{"kind":"crash"}`), ErrDamaged, []string{"crash node n0 outside 1..3"}},
 		{"client node out of range", scheduleJSON(`{"kind":"client","node":9,"data":"x"}`), ErrDamaged, []string{"n9 outside"}},
+		{"negative advance", scheduleJSON(`{"kind":"advance","node":1,"took_ns":-5}`), ErrDamaged, []string{"event 1", "negative duration (took_ns -5)"}},
+		{"until_n below -1", scheduleJSON(`{"kind":"advance","node":1,"until_n":-2}`), ErrDamaged, []string{"advance until -2 messages"}},
+		{"until_n huge", scheduleJSON(`{"kind":"advance","node":1,"until_n":1000000000000000000}`), ErrDamaged, []string{"advance until 1000000000000000000 messages"}},
+		{"cap with a message", scheduleJSON(`{"kind":"advance","node":1,"until_n":-1,"until":{"type":"RequestVote","from":1,"to":2}}`), ErrDamaged, []string{"until_n -1"}},
+		{"violation past the end", `{"version":2,"target":{"name":"t","nodes":3,"seed":0},"events":[{"kind":"start","node":1}],"violation":{"invariant":"X","fingerprint":"X","detail":"d","step":1000000000}}`,
+			ErrDamaged, []string{"violation is after event 1000000000 of 1"}},
+		{"long target name", `{"version":2,"target":{"name":"` + strings.Repeat("x", 10000) + `","nodes":3,"seed":0},"events":[]}`, ErrDamaged, []string{"a target name of 10000 bytes"}},
 		{"deliver without msg", scheduleJSON(`{"kind":"deliver"}`), ErrDamaged, []string{"deliver without a message"}},
 		{"drop without msg", scheduleJSON(`{"kind":"drop"}`), ErrDamaged, []string{"drop without a message"}},
 		{"duplicate msg without type", scheduleJSON(`{"kind":"duplicate","msg":{"type":"","from":1,"to":2}}`), ErrDamaged, []string{"duplicate without a message"}},

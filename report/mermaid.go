@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -119,6 +121,12 @@ func groups(gs [][]int) string {
 // label makes text safe inside a Mermaid message or note: no line breaks,
 // and none of the characters Mermaid reads as syntax there.
 func label(s string) string {
+	// Bytes that are not printable text (a NUL, invalid UTF-8 in a client's
+	// payload) are written escaped, as Go quotes them.
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' && r != '\n' && r != '\r' }) >= 0 {
+		q := strconv.Quote(s)
+		s = q[1 : len(q)-1]
+	}
 	r := strings.NewReplacer("\n", " ", "\r", " ", ";", ",", "#", "no.", "%", " pct", "<", "‹", ">", "›", "\"", "'")
 	return r.Replace(s)
 }
