@@ -81,7 +81,11 @@ func (c crash) violation(step int) *interpose.Violation {
 	} else {
 		detail = "a run failed: " + c.Message
 	}
-	fp := inv + ": " + interpose.StableText(c.Message)
+	// What a message adds after "; " (the goroutines a deadlocked bubble
+	// left blocked) varies between executions of one bug: it is detail,
+	// not fingerprint.
+	what, _, _ := strings.Cut(c.Message, "; ")
+	fp := inv + ": " + interpose.StableText(what)
 	if c.Where != "" {
 		fp += " (" + c.Where + ")"
 	}

@@ -38,6 +38,8 @@ func TestParseCrash(t *testing.T) {
 		{"minimize worker", "faultline: minimize: hraft: n2: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain\n",
 			"Fatal: hraft: nN: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain"},
 		{"other run error", "faultline: fuzz: run 3: actor: bad state\n", "Fatal: actor: bad state"},
+		{"deadlock naming goroutines", "faultline: fuzz: run 468: hraft: n3: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain; blocked in it: github.com/hashicorp/raft.(*Raft).runFSM [chan receive (durable)]\n",
+			"Fatal: hraft: nN: bubble: deadlock: main bubble goroutine has exited but blocked goroutines remain"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

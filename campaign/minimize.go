@@ -58,9 +58,20 @@ func (w *Workers) Minimize(target interpose.Target, path string, s *interpose.Sc
 	if opts.Budget <= 0 {
 		opts.Budget = 10 * time.Minute
 	}
+	start := time.Now()
 	if w.Command == nil {
-		res, err := minimize.Minimize(w.T, target, s, minimize.Options{Budget: opts.Budget, Replays: opts.Replays,
-			DPOR: opts.DPOR, ExternalsOnly: opts.ExternalsOnly, Command: opts.Command, Checker: w.Checker})
+		mo := minimize.Options{Budget: opts.Budget, Replays: opts.Replays,
+			DPOR: opts.DPOR, ExternalsOnly: opts.ExternalsOnly, Command: opts.Command, Checker: w.Checker}
+		if opts.Progress != nil {
+			var last time.Time
+			mo.Adopt = func(cp minimize.Checkpoint) {
+				if time.Since(last) >= time.Second {
+					last = time.Now()
+					opts.Progress(progressOf(cp, start))
+				}
+			}
+		}
+		res, err := minimize.Minimize(w.T, target, s, mo)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -84,14 +95,17 @@ func (w *Workers) Minimize(target interpose.Target, path string, s *interpose.Sc
 	defer os.RemoveAll(dir)
 	budget := opts.Budget
 	crashes, adoptions := 0, 0
-	start := time.Now()
 	final := false
+	if opts.Progress != nil {
+		defer watchMinimize(filepath.Join(dir, minimizeCheckpoint), start, opts.Progress)()
+	}
 	for {
 		job := opts
 		job.Budget = budget - time.Since(start)
 		if final || job.Budget <= 0 {
 			job.Budget = time.Nanosecond // resume only to write the best schedule so far
 		}
+		job.Progress = nil
 		code, stderr, err := w.spawn(dir, Job{Kind: JobMinimize, Target: s.Target.Name, Schedule: abs, Minimize: &job})
 		if err != nil {
 			return nil, crashes, err
@@ -235,6 +249,8 @@ func (w *Workers) checkCrashResult(res *minimize.Result, out string, crash *inte
 	res.Reproduced, res.Runs = rep.Reproduced, rep.Runs
 	if s.Minimization != nil {
 		s.Minimization.Reproduced, s.Minimization.Runs = rep.Reproduced, rep.Runs
+		s.Minimization.Flaky = rep.Reproduced < rep.Runs
+		res.Minimization.Flaky = s.Minimization.Flaky
 	}
 	return s.WriteFile(out)
 }
@@ -281,4 +297,41 @@ func minimizeWorkerHooks(dir string, opts *minimize.Options) error {
 		}
 	}
 	return nil
+}
+
+// progressOf is what a checkpoint says of a minimization in flight.
+func progressOf(cp minimize.Checkpoint, start time.Time) MinimizeProgress {
+	p := MinimizeProgress{Phase: cp.Phase, Replays: cp.Replays, Elapsed: time.Since(start)}
+	if cp.Schedule != nil {
+		p.Events = len(cp.Schedule.Events)
+	}
+	return p
+}
+
+// watchMinimize calls progress once a second with what the checkpoint at
+// path, which a minimization's worker rewrites at each phase and each
+// schedule adopted, says.
+func watchMinimize(path string, start time.Time, progress func(MinimizeProgress)) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		last := MinimizeProgress{Phase: "starting"}
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			var cp minimize.Checkpoint
+			if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &cp) == nil {
+				last = progressOf(cp, start)
+			}
+			last.Elapsed = time.Since(start)
+			progress(last)
+		}
+	}()
+	return func() { close(done); <-finished }
 }

@@ -182,7 +182,7 @@ func (w *Workers) captureCrash(target interpose.Target, opts fuzz.Options, dir s
 		Origin:    &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run},
 	}
 	f := fuzz.Found{Invariant: s.Violation.Invariant, Fingerprint: s.Violation.Fingerprint, Detail: s.Violation.Detail,
-		Run: run, Count: 1, Events: len(events), Flaky: !again, After: after, AfterS: after.Seconds(), Sched: s,
+		Run: run, First: run, Count: 1, Events: len(events), Flaky: !again, After: after, AfterS: after.Seconds(), Sched: s,
 		Strategy: fuzz.StrategyName(opts, run)}
 	if opts.Out != "" {
 		f.Schedule = filepath.Join(opts.Out, fmt.Sprintf("%s-NoPanic-crash-seed%d-run%d.json", target.Name(), opts.Seed, run))
@@ -294,7 +294,8 @@ func mergeFound(total *fuzz.Result, f fuzz.Found) bool {
 			if g.Schedule != "" && g.Schedule != f.Schedule {
 				os.Remove(g.Schedule)
 			}
-			g.Schedule, g.Events, g.Flaky, g.Sched = f.Schedule, f.Events, f.Flaky, f.Sched
+			g.Schedule, g.Events, g.Flaky, g.Sched, g.Run, g.Strategy = f.Schedule, f.Events, f.Flaky, f.Sched, f.Run, f.Strategy
+			g.First = min(g.First, f.First)
 			return true
 		}
 	}

@@ -65,6 +65,17 @@ type MinimizeJob struct {
 	Command string `json:"command,omitempty"`
 	// Out is the file the minimized schedule is written to.
 	Out string `json:"out,omitempty"`
+	// Progress, if set, is called about once a second with the phase in
+	// progress, the schedule's length so far and the replays made.
+	Progress func(MinimizeProgress) `json:"-"`
+}
+
+// MinimizeProgress is a minimization in flight.
+type MinimizeProgress struct {
+	Phase   string
+	Events  int
+	Replays int
+	Elapsed time.Duration
 }
 
 // Workers runs faultline's work in worker processes: the same program,

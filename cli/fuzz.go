@@ -145,6 +145,9 @@ func (a *app) printFuzz(res *fuzz.Result) {
 		fmt.Fprintf(w, "\n%s (run %d, %d events, after %.2fs", v.Invariant, v.Run, v.Events, v.AfterS)
 		if v.Count > 1 {
 			fmt.Fprintf(w, ", seen in %d runs", v.Count)
+			if v.First != v.Run {
+				fmt.Fprintf(w, " from run %d on", v.First)
+			}
 		}
 		if v.Flaky {
 			fmt.Fprint(w, ", flaky: no replay of it reproduced reliably")

@@ -63,8 +63,17 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 				return inputErr(fmt.Errorf("minimize: --out %s: %w", opts.Out, err))
 			}
 			opts.Command = a.command()
+			if a.tty && !asJSON {
+				opts.Progress = func(p campaign.MinimizeProgress) {
+					fmt.Fprintf(a.stderr, "\rminimizing: %-15s %5d events  %6d replays  %s  ", p.Phase, p.Events, p.Replays,
+						p.Elapsed.Round(time.Second))
+				}
+			}
 			return a.withT(func(t *testing.T) error {
 				res, crashes, err := a.workers(t).Minimize(study.Target, args[0], s, opts)
+				if opts.Progress != nil {
+					fmt.Fprintln(a.stderr)
+				}
 				if err != nil {
 					return err
 				}
@@ -78,7 +87,10 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 						Out     string `json:"out,omitempty"`
 						Report  string `json:"report,omitempty"`
 						Crashes int    `json:"crashed_candidates"`
-					}{res, opts.Out, md, crashes})
+						// MinimizedFlaky: the result reproduced in fewer
+						// than all of its final replays.
+						MinimizedFlaky bool `json:"minimized_flaky,omitempty"`
+					}{res, opts.Out, md, crashes, res.Minimization.Flaky})
 				} else {
 					err = a.printMinimize(args[0], opts.Out, md, res, crashes)
 				}
@@ -123,7 +135,11 @@ func (a *app) printMinimize(in, out, md string, res *minimize.Result, crashes in
 	if !res.Complete {
 		fmt.Fprint(w, " (budget spent)")
 	}
-	fmt.Fprintf(w, "\nreproduced %d/%d\n", res.Reproduced, res.Runs)
+	fmt.Fprintf(w, "\nreproduced %d/%d", res.Reproduced, res.Runs)
+	if res.Minimization.Flaky {
+		fmt.Fprintf(w, ": FLAKY, the minimized schedule shows the violation in %d of %d replays, not every time", res.Reproduced, res.Runs)
+	}
+	fmt.Fprintln(w)
 	if res.DPORSearches > 0 {
 		fmt.Fprintf(w, "dpor: %d of %d searches found another interleaving that shows it\n", res.DPORFound, res.DPORSearches)
 	}

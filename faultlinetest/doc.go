@@ -27,10 +27,15 @@
 //     (package report) as <fingerprint>.md; the test fails with the
 //     invariant, the detail, the report's path and the replay command. A
 //     schedule that could not be minimized (the minimizer failed, or did not
-//     reproduce it) is saved as found. An existing file is never
-//     overwritten: a second schedule of one fingerprint gets a suffix (-2,
-//     -3, ...). Only the saved schedule is kept; the minimized one records
-//     its parent's hash.
+//     reproduce it) is saved as found. One file per fingerprint: a
+//     schedule of a violation already saved replaces the file only when it
+//     is better (steady where the saved one is flaky, or shorter); a suffix
+//     (-2, ...) is for another fingerprint whose name is cut the same way.
+//     A minimized schedule that reproduced in fewer than all of its final
+//     replays is marked flaky (interpose.Minimization.Flaky) and said so; a
+//     flaky entry that shows nothing is logged as flaky, not as fixed. Only
+//     the saved schedule is kept; the minimized one records its parent's
+//     hash.
 //
 // Commit the corpus directory: the next `go test` replays what was found
 // before it looks for anything new, and fails until the bug is fixed.

@@ -184,6 +184,11 @@ func (s *session) replay(path string) {
 		return
 	}
 	s.out.replayed++
+	if rep.Reproduced == 0 && flaky(sched) {
+		s.r.Logf("faultline: %s showed %s in none of %d replays%s: not a sign of a fix; kept (seen: %s)",
+			path, v.Invariant, rep.Runs, flakyNote(sched), seen(rep.Seen))
+		return
+	}
 	if rep.Reproduced == 0 {
 		s.r.Logf("faultline: %s no longer shows %s in %d replays (fixed?); kept, delete it once the fix is in (seen: %s)",
 			path, v.Invariant, rep.Runs, seen(rep.Seen))
@@ -206,8 +211,8 @@ func (s *session) replay(path string) {
 			path, v.Invariant, rep.Reproduced, rep.Runs, known)
 		return
 	}
-	s.errorf("faultline: %s still shows %s (%d of %d replays): %s%s\n  report:   %s\n  replay:   %s",
-		path, v.Invariant, rep.Reproduced, rep.Runs, oneLine(detail), upstreamLine(known), reportOf(path), s.command)
+	s.errorf("faultline: %s still shows %s (%d of %d replays)%s: %s%s\n  report:   %s\n  replay:   %s",
+		path, v.Invariant, rep.Reproduced, rep.Runs, flakyNote(sched), oneLine(detail), upstreamLine(known), reportOf(path), s.command)
 }
 
 // upstream is the label of the known hashicorp/raft bug sched's violation
@@ -343,6 +348,9 @@ func (s *session) minimize(v fuzz.Found) (*interpose.Schedule, string) {
 		return found, fmt.Sprintf("%s, not minimized: the minimized schedule reproduced in 0 of %d replays", asFound, m.Runs)
 	}
 	how := fmt.Sprintf("minimized from %d events in %.1fs, reproduced %d of %d", m.InitialEvents, m.ElapsedS, m.Reproduced, m.Runs)
+	if m.Minimization.Flaky {
+		how += ", FLAKY: it does not show the violation every time"
+	}
 	if !m.Complete {
 		how += ", budget spent"
 	}
@@ -392,7 +400,20 @@ func (s *session) save(sched *interpose.Schedule) (string, error) {
 		case err == nil && bytes.Equal(old, data):
 			return path, nil
 		case err == nil:
-			continue
+			// One file per fingerprint: a schedule of the same violation
+			// replaces the one saved when it is better (steady where the
+			// other is flaky, or shorter), else the saved one stays.
+			kept, rerr := interpose.ReadFile(path)
+			if rerr != nil || kept.Violation == nil || kept.Violation.Fingerprint != sched.Violation.Fingerprint {
+				continue // another violation whose name is cut the same way
+			}
+			if better := flaky(kept) && !flaky(sched) || flaky(kept) == flaky(sched) && len(sched.Events) < len(kept.Events); !better {
+				return path, nil
+			}
+			if err := sched.WriteFile(path); err != nil {
+				return "", fmt.Errorf("faultline: %w", err)
+			}
+			return path, nil
 		case !errors.Is(err, fs.ErrNotExist):
 			return "", fmt.Errorf("faultline: %w", err)
 		}
@@ -404,6 +425,22 @@ func (s *session) save(sched *interpose.Schedule) (string, error) {
 		}
 		return path, nil
 	}
+}
+
+// flaky reports whether a saved schedule is marked as reproducing in fewer
+// than all of its final replays.
+func flaky(s *interpose.Schedule) bool {
+	m := s.Minimization
+	return m != nil && (m.Flaky || m.Reproduced < m.Runs)
+}
+
+// flakyNote says how often a flaky schedule reproduced when it was made.
+func flakyNote(s *interpose.Schedule) string {
+	if !flaky(s) {
+		return ""
+	}
+	return fmt.Sprintf(" (flaky: it showed the violation in %d of %d replays when it was minimized)",
+		s.Minimization.Reproduced, s.Minimization.Runs)
 }
 
 // reportOf is the report next to a schedule of the corpus, or a note that

@@ -214,38 +214,69 @@ func TestUnminimized(t *testing.T) {
 	}
 }
 
-// TestSaveNeverOverwrites: a schedule whose name is taken by a different
-// one gets a suffix; the same schedule again keeps its file; a name whose
-// report is left over is skipped.
-func TestSaveNeverOverwrites(t *testing.T) {
+// TestSaveOneFilePerFingerprint: a schedule of a fingerprint already saved
+// replaces it when it is better (shorter, or steady where the saved one is
+// flaky) and is dropped otherwise; the same schedule again keeps its file; a
+// violation of another fingerprint whose name is cut the same way gets a
+// suffix, and so does a name whose report is left over.
+func TestSaveOneFilePerFingerprint(t *testing.T) {
 	a, err := casestudies.Minimal("raft-46")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := *a
-	b.Events = b.Events[:len(b.Events)-1]
+	cut := func(n int) interpose.Schedule {
+		c := *a
+		c.Events = a.Events[:n]
+		v := *a.Violation
+		v.Step = n
+		c.Violation = &v
+		return c
+	}
+	shorter := cut(len(a.Events) - 1)
+	flakyShort := cut(len(a.Events) - 2)
+	flakyShort.Minimization = &interpose.Minimization{Reproduced: 7, Runs: 20, Flaky: true}
 	s := &session{dir: filepath.Join(t.TempDir(), "corpus")}
 	slug := fuzz.Slug(a.Violation.Fingerprint)
 	for i, c := range []struct {
-		sched *interpose.Schedule
-		want  string
-	}{{a, slug + ".json"}, {&b, slug + "-2.json"}, {a, slug + ".json"}, {&b, slug + "-2.json"}} {
+		sched  *interpose.Schedule
+		events int // of the file afterwards
+	}{
+		{a, len(a.Events)},
+		{&shorter, len(shorter.Events)},    // shorter: replaces
+		{a, len(shorter.Events)},           // longer: dropped
+		{&flakyShort, len(shorter.Events)}, // flaky, over a steady one: dropped
+	} {
 		path, err := s.save(c.sched)
-		if err != nil || filepath.Base(path) != c.want {
-			t.Errorf("save %d: %q, %v; want %s", i, path, err, c.want)
+		if err != nil || filepath.Base(path) != slug+".json" {
+			t.Fatalf("save %d: %q, %v; want %s.json", i, path, err, slug)
+		}
+		got, err := interpose.ReadFile(path)
+		if err != nil || len(got.Events) != c.events {
+			t.Errorf("save %d: the file holds %d events (%v), want %d", i, len(got.Events), err, c.events)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, slug+"-3.md"), nil, 0o644); err != nil {
+	if got := files(t, s.dir); len(got) != 1 {
+		t.Errorf("corpus %q, want one file", got)
+	}
+	// Two fingerprints that share their first 40 characters share a name.
+	long := strings.Repeat("x", 50)
+	other := *a
+	other.Violation = &interpose.Violation{Invariant: "X", Fingerprint: "X: " + long + " one", Step: 1}
+	another := other
+	another.Violation = &interpose.Violation{Invariant: "X", Fingerprint: "X: " + long + " two", Step: 1}
+	p1, err1 := s.save(&other)
+	p2, err2 := s.save(&another)
+	if err1 != nil || err2 != nil || p1 == p2 || !strings.HasSuffix(p2, "-2.json") {
+		t.Errorf("two fingerprints cut alike: %q (%v), %q (%v)", p1, err1, p2, err2)
+	}
+	base := fuzz.Slug(other.Violation.Fingerprint)
+	third := other
+	third.Violation = &interpose.Violation{Invariant: "X", Fingerprint: "X: " + long + " three", Step: 1}
+	if err := os.WriteFile(filepath.Join(s.dir, base+"-3.md"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := *a
-	c.Events = c.Events[:len(c.Events)-2]
-	if path, err := s.save(&c); err != nil || filepath.Base(path) != slug+"-4.json" {
+	if path, err := s.save(&third); err != nil || filepath.Base(path) != base+"-4.json" {
 		t.Errorf("save beside a left-over report: %q, %v", path, err)
-	}
-	got, err := interpose.ReadFile(filepath.Join(s.dir, slug+".json"))
-	if err != nil || len(got.Events) != len(a.Events) {
-		t.Errorf("the first schedule changed: %v", err)
 	}
 }
 

@@ -122,9 +122,11 @@ type Found struct {
 	Schedule string `json:"schedule"`
 	// Events is the length of that schedule.
 	Events int `json:"events"`
-	// Run is the index of the run that found it first; Count the runs that
-	// found it.
+	// Run is the index of the run whose schedule is kept (the one Schedule,
+	// its file name and its origin name); First the run that found it
+	// first; Count the runs that found it.
 	Run   int `json:"run"`
+	First int `json:"first_run"`
 	Count int `json:"count"`
 	// Flaky is set when no replay confirmed the violation.
 	Flaky bool `json:"flaky,omitempty"`
@@ -288,7 +290,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		index[fp] = len(res.Violations)
 		_, strategy, _ := strategyOf(opts, run)
 		res.Violations = append(res.Violations, Found{Invariant: s.Violation.Invariant, Fingerprint: fp,
-			Detail: s.Violation.Detail, Run: run, Count: 1, Events: len(s.Events), After: after, AfterS: after.Seconds(),
+			Detail: s.Violation.Detail, Run: run, First: run, Count: 1, Events: len(s.Events), After: after, AfterS: after.Seconds(),
 			Strategy: strategy})
 		return false, nil
 	}
@@ -303,10 +305,10 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		if better := g.Flaky && !flaky || g.Flaky == flaky && len(s.Events) < g.Events; !better {
 			return !g.Flaky, nil
 		}
-		g.Flaky, g.Detail = flaky, s.Violation.Detail
+		g.Flaky, g.Detail, g.Run, g.Strategy = flaky, s.Violation.Detail, run, strategy
 		return !flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
 	}
-	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, Count: 1,
+	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, First: run, Count: 1,
 		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy}
 	bug, ok, err := Upstream(t, target, s, ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker})
 	if err != nil {

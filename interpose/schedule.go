@@ -114,15 +114,19 @@ type Schedule struct {
 // Minimization records how a minimized schedule was made from its parent
 // (Origin.Parent).
 type Minimization struct {
-	InitialEvents      int         `json:"initial_events"`
-	InitialExternals   int         `json:"initial_externals"`
-	MinimizedEvents    int         `json:"minimized_events"`
-	MinimizedExternals int         `json:"minimized_externals"`
-	Replays            int         `json:"replays"`
-	ElapsedS           float64     `json:"elapsed_s"`
-	Reproduced         int         `json:"reproduced"`
-	Runs               int         `json:"runs"`
-	Phases             []PhaseStat `json:"phases"`
+	InitialEvents      int     `json:"initial_events"`
+	InitialExternals   int     `json:"initial_externals"`
+	MinimizedEvents    int     `json:"minimized_events"`
+	MinimizedExternals int     `json:"minimized_externals"`
+	Replays            int     `json:"replays"`
+	ElapsedS           float64 `json:"elapsed_s"`
+	Reproduced         int     `json:"reproduced"`
+	Runs               int     `json:"runs"`
+	// Flaky marks a result that reproduced in fewer than all of its Runs
+	// final replays: it shows the violation Reproduced times in Runs, not
+	// every time.
+	Flaky  bool        `json:"flaky,omitempty"`
+	Phases []PhaseStat `json:"phases"`
 }
 
 // PhaseStat is one phase of a minimization.

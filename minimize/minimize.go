@@ -73,6 +73,9 @@ type Checkpoint struct {
 	Schedule *interpose.Schedule   `json:"schedule"`
 	Phases   []interpose.PhaseStat `json:"phases"`
 	Replays  int                   `json:"replays"`
+	// Phase is the phase in progress ("" between phases): what a
+	// supervisor shows as progress.
+	Phase string `json:"phase,omitempty"`
 }
 
 // Result is a minimization's outcome.
@@ -104,6 +107,7 @@ type minimizer struct {
 	deadline time.Time
 	start    time.Time
 	phases   []interpose.PhaseStat
+	inPhase  string // the phase in progress, for Options.Adopt
 	out      bool
 
 	searches, searchFound int
@@ -212,8 +216,14 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 	if res.Flaky {
 		return
 	}
+	res.Minimization.Flaky = res.Reproduced < res.Runs
 	out := *final
 	out.Origin = &interpose.Origin{Command: m.opts.Command, Parent: input.Hash()}
+	if o := input.Origin; o != nil {
+		// Where the failure was found stays known: its seed, run and
+		// strategy.
+		out.Origin.FuzzSeed, out.Origin.Run, out.Origin.Strategy = o.FuzzSeed, o.Run, o.Strategy
+	}
 	mz := res.Minimization
 	out.Minimization = &mz
 	res.Schedule = &out
@@ -222,9 +232,12 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 // phase runs one phase and records its statistics.
 func (m *minimizer) phase(name string, f func() error) error {
 	start, replays := time.Now(), m.replays
+	m.inPhase = name
+	m.adopt(m.cur) // tells Options.Adopt which phase runs now
 	if err := f(); err != nil {
 		return err
 	}
+	m.inPhase = ""
 	p := interpose.PhaseStat{Name: name, EventsAfter: len(m.cur.Events), Replays: m.replays - replays,
 		ElapsedS: time.Since(start).Seconds()}
 	m.phases = append(m.phases, p)
@@ -239,7 +252,7 @@ func (m *minimizer) phase(name string, f func() error) error {
 func (m *minimizer) adopt(s *interpose.Schedule) {
 	m.cur = s
 	if m.opts.Adopt != nil {
-		m.opts.Adopt(Checkpoint{Schedule: s, Phases: m.phases, Replays: m.replays})
+		m.opts.Adopt(Checkpoint{Schedule: s, Phases: m.phases, Replays: m.replays, Phase: m.inPhase})
 	}
 }
 

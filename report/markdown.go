@@ -62,6 +62,10 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
 		}
 	}
+	if m := s.Minimization; m != nil && (m.Flaky || m.Reproduced < m.Runs) {
+		fmt.Fprintf(w, "**Flaky**: this schedule showed the violation in %d of its %d final replays, not every time.\n\n",
+			m.Reproduced, m.Runs)
+	}
 	t := s.Target
 	fmt.Fprintf(w, "## Environment\n\n")
 	fmt.Fprintf(w, "- faultline %s, %s\n", env.Faultline, env.Go)

@@ -28,7 +28,8 @@ type node struct {
 	cmds   chan func() // made outside the bubble: waiting on it freezes the clock
 	done   chan any    // the panic of a command, or nil
 	exited chan struct{}
-	exit   error // set before exited is closed
+	exit   error  // set before exited is closed
+	bubble string // "synctest bubble N", as goroutine dumps name the node's bubble
 
 	logs   *logStore
 	stable *stableStore
@@ -109,7 +110,7 @@ func (n *node) launch() {
 		defer close(n.exited)
 		defer func() {
 			if r := recover(); r != nil {
-				n.exit = fmt.Errorf("hraft: n%d: bubble: %v", n.id, r)
+				n.exit = fmt.Errorf("hraft: n%d: bubble: %v%s", n.id, r, blockedIn(n.bubble))
 			}
 		}()
 		synctest.Test(n.c.t, n.agent)
@@ -119,6 +120,7 @@ func (n *node) launch() {
 // agent runs inside the bubble: it executes commands one at a time and
 // answers only when every goroutine of the bubble is durably blocked.
 func (n *node) agent(*testing.T) {
+	n.bubble = bubbleOf()
 	n.sent = make(chan struct{}, 1)
 	for f := range n.cmds {
 		p := guarded(f)
@@ -520,4 +522,59 @@ func exitRun() {
 			runtime.GOMAXPROCS(savedProc)
 		}
 	}
+}
+
+// bubbleOf names the synctest bubble of the calling goroutine as goroutine
+// dumps do ("synctest bubble 3"), "" outside a bubble.
+func bubbleOf() string {
+	buf := make([]byte, 256)
+	header, _, _ := strings.Cut(string(buf[:runtime.Stack(buf, false)]), "\n")
+	_, after, ok := strings.Cut(header, "synctest bubble ")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(after, "]")
+	id, _, _ = strings.Cut(id, ",")
+	return "synctest bubble " + id
+}
+
+// blockedIn lists the goroutines of a bubble that remain blocked, each by
+// its state and the first function of its stack outside the runtime, for
+// the error of a bubble that deadlocked ("" when none is found).
+func blockedIn(bubble string) string {
+	if bubble == "" {
+		return ""
+	}
+	buf := make([]byte, 1<<20)
+	dump := string(buf[:runtime.Stack(buf, true)])
+	var blocked []string
+	for _, g := range strings.Split(dump, "\n\n") {
+		lines := strings.Split(g, "\n")
+		if !strings.Contains(lines[0], bubble+"]") && !strings.Contains(lines[0], bubble+",") {
+			continue
+		}
+		state := lines[0]
+		if i, j := strings.Index(state, "["), strings.Index(state, ", synctest"); i >= 0 && j > i {
+			state = state[i+1 : j]
+		}
+		for _, l := range lines[1:] {
+			if l == "" || strings.HasPrefix(l, "\t") || strings.HasPrefix(l, "runtime.") || strings.HasPrefix(l, "internal/") ||
+				strings.HasPrefix(l, "sync.") || strings.HasPrefix(l, "time.") {
+				continue
+			}
+			if i := strings.LastIndex(l, "("); i > 0 {
+				l = l[:i]
+			}
+			blocked = append(blocked, l+" ["+state+"]")
+			break
+		}
+		if len(blocked) == 5 {
+			blocked = append(blocked, "...")
+			break
+		}
+	}
+	if len(blocked) == 0 {
+		return ""
+	}
+	return "; blocked in it: " + strings.Join(blocked, ", ")
 }
