@@ -142,7 +142,7 @@ func watchProgress(path string, total *fuzz.Result, start time.Time, progress fu
 			if err != nil || json.Unmarshal(data, &p) != nil || p.Sofar == nil {
 				continue
 			}
-			progress(fuzz.Progress{Runs: total.Runs + p.Sofar.Runs, Events: total.Events + p.Sofar.Events,
+			progress(fuzz.Progress{Runs: total.Runs + p.Sofar.Runs, Events: total.Events + p.Sofar.Events + p.InRun,
 				Violations: len(total.Violations) + len(p.Sofar.Violations), Elapsed: time.Since(start)})
 		}
 	}()

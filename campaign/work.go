@@ -83,6 +83,7 @@ func fuzzJob(t *testing.T, target interpose.Target, opts fuzz.Options, dir strin
 	opts.Progress = nil
 	pw := &progressWriter{dir: dir}
 	opts.OnRun = pw.before
+	opts.OnStep = pw.step
 	if journal {
 		f, err := os.Create(filepath.Join(dir, workerJournal))
 		if err != nil {
@@ -109,6 +110,8 @@ func fuzzJob(t *testing.T, target interpose.Target, opts fuzz.Options, dir strin
 type workerProgressRecord struct {
 	Run   int          `json:"run"`
 	Sofar *fuzz.Result `json:"sofar"`
+	// InRun is how many events the run in progress has applied.
+	InRun int `json:"in_run,omitempty"`
 }
 
 // progressEvery bounds how often a worker writes its whole result.
@@ -119,6 +122,8 @@ type progressWriter struct {
 	dir        string
 	last       time.Time
 	violations int
+	run        int
+	sofar      *fuzz.Result
 }
 
 // mark records the run in progress.
@@ -128,6 +133,7 @@ func (w *progressWriter) mark(run int) {
 
 func (w *progressWriter) before(run int, sofar *fuzz.Result) {
 	w.mark(run)
+	w.run, w.sofar = run, sofar
 	found := 0
 	for _, f := range sofar.Violations {
 		found += f.Count
@@ -137,6 +143,18 @@ func (w *progressWriter) before(run int, sofar *fuzz.Result) {
 	}
 	w.last, w.violations = time.Now(), found
 	if data, err := json.Marshal(workerProgressRecord{Run: run, Sofar: sofar}); err == nil {
+		writeAtomic(filepath.Join(w.dir, workerProgress), data)
+	}
+}
+
+// step records, at most every progressEvery, how far the run in progress
+// has gone: a run of millions of events shows progress too.
+func (w *progressWriter) step(run, events int) {
+	if w.sofar == nil || time.Since(w.last) < progressEvery {
+		return
+	}
+	w.last = time.Now()
+	if data, err := json.Marshal(workerProgressRecord{Run: run, Sofar: w.sofar, InRun: events}); err == nil {
 		writeAtomic(filepath.Join(w.dir, workerProgress), data)
 	}
 }

@@ -71,6 +71,9 @@ type Options struct {
 	// OnRun, if set, is called before each run with its index and the
 	// campaign's result so far (not to be kept or changed).
 	OnRun func(run int, sofar *Result) `json:"-"`
+	// OnStep, if set, is called every stepEvery events of a walk with the
+	// run and how many events it has applied: progress within one long run.
+	OnStep func(run, events int) `json:"-"`
 	// Journal, if set, receives each event of a walk as a JSON line before
 	// the event is applied, so that what a run did survives the process when
 	// a panic in raft's own goroutines ends it.
@@ -220,6 +223,20 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	if end < opts.FirstRun {
 		end = math.MaxInt // Runs "unbounded", with a Time bound
 	}
+	if opts.Progress != nil {
+		// A long run reports as it goes, not only when it ends.
+		onStep := opts.OnStep
+		opts.OnStep = func(run, events int) {
+			if onStep != nil {
+				onStep(run, events)
+			}
+			if time.Since(lastProgress) >= time.Second {
+				lastProgress = time.Now()
+				opts.Progress(Progress{Runs: res.Runs, Events: res.Events + events, Violations: len(res.Violations),
+					Elapsed: time.Since(start)})
+			}
+		}
+	}
 	for run := opts.FirstRun; run < end; run++ {
 		if opts.Time > 0 && time.Since(start) >= opts.Time {
 			break
@@ -260,6 +277,9 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	report()
 	return res, nil
 }
+
+// stepEvery is how often, in events, a walk calls Options.OnStep.
+const stepEvery = 1024
 
 // confirmAttempts bounds the replays of a run's schedule that Confirm tries
 // as candidates.
@@ -444,6 +464,9 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
 			sys.Close()
 			return nil, nil, err
+		}
+		if opts.OnStep != nil && ctl.Len()%stepEvery == 0 {
+			opts.OnStep(run, ctl.Len())
 		}
 	}
 	ctl.Check()
