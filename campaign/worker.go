@@ -188,9 +188,11 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// newWorkerDir makes a temporary directory for one supervised worker.
+// newWorkerDir makes a temporary directory for one supervised worker, with
+// its owner's PID, so that one left by a killed process is removed by the
+// next campaign (RemoveStale).
 func newWorkerDir() (string, error) {
-	dir, err := os.MkdirTemp("", "faultline-worker-")
+	dir, err := MkdirTemp("faultline-worker-")
 	if err != nil {
 		return "", fmt.Errorf("worker: %w", err)
 	}
