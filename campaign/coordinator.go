@@ -119,6 +119,8 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// Best effort: a directory it cannot remove is no reason not to fuzz.
+	_, _ = RemoveStale()
 	plan, err := st.Plan()
 	if err != nil {
 		return Snapshot{}, err

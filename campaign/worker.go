@@ -131,7 +131,7 @@ func (w *Workers) start(dir string, job Job, stdout io.Writer, extra ...*os.File
 	if w.killed {
 		return nil, nil, errors.New("worker: stopped")
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	if w.running == nil {
