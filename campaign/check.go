@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/table"
+	"github.com/dgraph-io/badger/v4/y"
 )
 
 // ErrDamaged is returned when a campaign store cannot be read whole: a file
@@ -25,8 +27,8 @@ func damaged(file, format string, args ...any) error {
 
 // checkStore checks, without opening it with badger, that the badger store
 // in path is whole: its MANIFEST replays to its end, the tables it lists
-// are there and no other, and every table's index and blocks match their
-// checksums. It reads the files only.
+// are there, and every one's index and blocks match their checksums. It
+// reads the files only.
 //
 // badger cannot be trusted with this: opened on a store whose MANIFEST is
 // missing or cut short it makes a new one and deletes the tables the new
@@ -35,10 +37,16 @@ func damaged(file, format string, args ...any) error {
 // its own goroutines, which ends the process with a trace. A store with no
 // file at all (a campaign killed before its first write) is no campaign,
 // ErrNoCampaign.
-func checkStore(path string) error {
+//
+// It returns the tables the MANIFEST does not list, which badger deletes
+// when it opens the store: a campaign killed while badger wrote a table
+// (a flush, a compaction) leaves one whose records are elsewhere too, a
+// MANIFEST that lost its last entries one whose records are nowhere else.
+// checkOrphans tells them apart once the rest of the store is open.
+func checkStore(path string) (orphans orphanTables, err error) {
 	entries, err := os.ReadDir(path)
 	if err != nil {
-		return damaged(path, "%v", err)
+		return orphans, damaged(path, "%v", err)
 	}
 	ssts := map[uint64]string{}
 	var manifest bool
@@ -49,7 +57,7 @@ func checkStore(path string) error {
 		case strings.HasSuffix(name, ".sst"):
 			id, ok := table.ParseFileID(name)
 			if !ok {
-				return damaged(filepath.Join(path, name), "not a table of the store")
+				return orphans, damaged(filepath.Join(path, name), "not a table of the store")
 			}
 			ssts[id] = name
 		}
@@ -57,13 +65,13 @@ func checkStore(path string) error {
 	mpath := filepath.Join(path, badger.ManifestFilename)
 	if !manifest {
 		if len(entries) == 0 || len(entries) == 1 && entries[0].Name() == "LOCK" {
-			return fmt.Errorf("%s: %w", filepath.Dir(path), ErrNoCampaign)
+			return orphans, fmt.Errorf("%s: %w", filepath.Dir(path), ErrNoCampaign)
 		}
-		return damaged(mpath, "missing (it lists the store's tables)")
+		return orphans, damaged(mpath, "missing (it lists the store's tables)")
 	}
 	m, err := replayManifest(mpath)
 	if err != nil {
-		return err
+		return orphans, err
 	}
 	ids := make([]uint64, 0, len(m.Tables))
 	for id := range m.Tables {
@@ -72,16 +80,70 @@ func checkStore(path string) error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		if _, ok := ssts[id]; !ok {
-			return damaged(table.NewFilename(id, path), "missing (%s lists it)", badger.ManifestFilename)
+			return orphans, damaged(table.NewFilename(id, path), "missing (%s lists it)", badger.ManifestFilename)
 		}
+		orphans.newest = id
 	}
-	for id, name := range ssts {
+	for id := range ssts {
 		if _, ok := m.Tables[id]; !ok {
-			return damaged(filepath.Join(path, name), "not listed in %s (the MANIFEST is damaged or older than the tables)", mpath)
+			orphans.ids = append(orphans.ids, id)
 		}
 	}
+	slices.Sort(orphans.ids)
+	orphans.dir = path
 	for _, id := range ids {
-		if err := checkTable(table.NewFilename(id, path), id, m.Tables[id]); err != nil {
+		if _, err := readTable(table.NewFilename(id, path), id, m.Tables[id].KeyID, m.Tables[id].Compression); err != nil {
+			return orphans, err
+		}
+	}
+	return orphans, nil
+}
+
+// orphanTables are the tables of the store in dir that its MANIFEST does
+// not list; newest is the largest ID it lists.
+type orphanTables struct {
+	dir    string
+	ids    []uint64
+	newest uint64
+}
+
+// checkOrphans checks that the records of the tables the MANIFEST does not
+// list are in the store s (their copy, which badger opened without them):
+// else the MANIFEST lost its last entries, and opening the store would lose
+// them. A table it cannot read that is newer than every table listed is
+// one a kill interrupted badger writing: its records are in the log it was
+// flushed from or in the tables it was compacted from.
+func (s *Store) checkOrphans(o orphanTables) (err error) {
+	defer s.guard(&err)
+	mpath := filepath.Join(o.dir, badger.ManifestFilename)
+	for _, id := range o.ids {
+		path := table.NewFilename(id, o.dir)
+		t, err := readTable(path, id, 0, options.Snappy)
+		if err != nil {
+			if id > o.newest {
+				continue
+			}
+			return damaged(path, "not listed in %s, and unreadable: %v", mpath, err)
+		}
+		err = s.db.View(func(txn *badger.Txn) error {
+			it := t.NewIterator(0)
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				key, ts := y.ParseKey(it.Key()), y.ParseTs(it.Key())
+				if bytes.HasPrefix(key, []byte("!badger!")) {
+					continue
+				}
+				item, err := txn.Get(key)
+				if errors.Is(err, badger.ErrKeyNotFound) || err == nil && item.Version() < ts {
+					return damaged(path, "not listed in %s, yet it holds records the store has nowhere else (%s): the MANIFEST is damaged or cut short", mpath, key)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -115,18 +177,18 @@ func replayManifest(path string) (m badger.Manifest, err error) {
 	return m, nil
 }
 
-// checkTable reads a table whole and checks its index and every block
-// against their checksums.
-func checkTable(path string, id uint64, tm badger.TableManifest) (err error) {
-	if tm.KeyID != 0 {
-		return damaged(path, "encrypted, which campaign stores never are")
+// readTable reads a table whole into memory and checks its index and
+// every block against their checksums.
+func readTable(path string, id, keyID uint64, compression options.CompressionType) (t *table.Table, err error) {
+	if keyID != 0 {
+		return nil, damaged(path, "encrypted, which campaign stores never are")
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return damaged(path, "%v", err)
+		return nil, damaged(path, "%v", err)
 	}
 	if len(data) < 8 {
-		return damaged(path, "cut short (%d bytes)", len(data))
+		return nil, damaged(path, "cut short (%d bytes)", len(data))
 	}
 	defer func() {
 		if recover() != nil {
@@ -135,15 +197,15 @@ func checkTable(path string, id uint64, tm badger.TableManifest) (err error) {
 			err = damaged(path, "unreadable: cut short or corrupted (%d bytes)", len(data))
 		}
 	}()
-	opts := table.Options{ChkMode: options.OnTableRead, Compression: tm.Compression, BlockSize: 4 << 10}
-	t, err := table.OpenInMemoryTable(data, id, &opts)
+	opts := table.Options{ChkMode: options.OnTableRead, Compression: compression, BlockSize: 4 << 10}
+	t, err = table.OpenInMemoryTable(data, id, &opts)
 	if err != nil {
-		return damaged(path, "corrupted (%s)", lastCause(err))
+		return nil, damaged(path, "corrupted (%s)", lastCause(err))
 	}
 	if err := t.VerifyChecksum(); err != nil {
-		return damaged(path, "corrupted (%s)", lastCause(err))
+		return nil, damaged(path, "corrupted (%s)", lastCause(err))
 	}
-	return nil
+	return t, nil
 }
 
 // lastCause is the last part of one of badger's wrapped messages ("a err: b

@@ -260,10 +260,10 @@ func Open(dir string, create bool) (*Store, error) {
 	if err != nil {
 		return nil, lockErr(dir, err)
 	}
-	err = checkStore(path)
+	orphans, err := checkStore(path)
 	if err == nil {
 		var c *Store
-		if c, err = openCopy(dir, path); err == nil {
+		if c, err = openCopy(dir, path, orphans); err == nil {
 			err = c.Verify()
 			if cerr := c.Close(); err == nil {
 				err = cerr
@@ -306,15 +306,17 @@ func OpenRead(dir string) (*Store, error) {
 		return nil, lockErr(dir, err)
 	}
 	defer release()
-	if err := checkStore(path); err != nil {
+	orphans, err := checkStore(path)
+	if err != nil {
 		return nil, err
 	}
-	return openCopy(dir, path)
+	return openCopy(dir, path, orphans)
 }
 
 // openCopy copies the store in path into a private temporary directory
-// and opens the copy. The caller holds the store's lock.
-func openCopy(dir, path string) (*Store, error) {
+// and opens the copy, checking that the tables its MANIFEST does not list
+// lose nothing. The caller holds the store's lock.
+func openCopy(dir, path string, orphans orphanTables) (*Store, error) {
 	tmp, err := MkdirTemp("faultline-read-")
 	if err != nil {
 		return nil, err
@@ -329,6 +331,10 @@ func openCopy(dir, path string) (*Store, error) {
 		return nil, err
 	}
 	s.path, s.copy = path, tmp
+	if err := s.checkOrphans(orphans); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -145,3 +145,81 @@ func TestOpenCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestOrphanTables: a table the MANIFEST does not list is what a campaign
+// killed while badger wrote one leaves (its records are elsewhere too, or
+// it was never finished), which the store is read and resumed with; or
+// what a MANIFEST that lost entries leaves, which is damage.
+func TestOrphanTables(t *testing.T) {
+	cases := []struct {
+		name   string
+		orphan func(t *testing.T, store string)
+		want   error
+	}{
+		{"a table compacted or flushed again", func(t *testing.T, store string) {
+			data, err := os.ReadFile(filepath.Join(store, "000001.sst"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(store, "000002.sst"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, nil},
+		{"a table whose writing was cut", func(t *testing.T, store string) {
+			if err := os.WriteFile(filepath.Join(store, "000002.sst"), make([]byte, 4096), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, nil},
+		{"a MANIFEST that lost its entries", func(t *testing.T, store string) {
+			if err := os.Truncate(filepath.Join(store, "MANIFEST"), 8); err != nil {
+				t.Fatal(err)
+			}
+		}, ErrDamaged},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Init(cfg); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Record(Piece{First: 0, Count: 10, Events: 5}, []Finding{finding("A", 1, 1)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			store := filepath.Join(dir, storeDir)
+			c.orphan(t, store)
+			before := hashFiles(t, store)
+			sn, err := Load(dir, nil)
+			if c.want != nil {
+				if !errors.Is(err, c.want) {
+					t.Fatalf("Load: %v, want %v", err, c.want)
+				}
+			} else if err != nil || sn.Stats.Runs != 10 || len(sn.Violations) != 1 {
+				t.Fatalf("Load: %v, %+v", err, sn.Stats)
+			}
+			if !maps.Equal(before, hashFiles(t, store)) {
+				t.Error("reading the store changed it")
+			}
+			s, err = Open(dir, false)
+			if c.want != nil {
+				if !errors.Is(err, c.want) {
+					t.Errorf("Open: %v, want %v", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if st, err := s.Stats(); err != nil || st.Runs != 10 {
+				t.Errorf("resumed store: %+v, %v", st, err)
+			}
+		})
+	}
+}
