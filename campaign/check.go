@@ -115,7 +115,6 @@ type orphanTables struct {
 // flushed from or in the tables it was compacted from.
 func (s *Store) checkOrphans(o orphanTables) (err error) {
 	defer s.guard(&err)
-	mpath := filepath.Join(o.dir, badger.ManifestFilename)
 	for _, id := range o.ids {
 		path := table.NewFilename(id, o.dir)
 		t, err := readTable(path, id, 0, options.Snappy)
@@ -123,7 +122,7 @@ func (s *Store) checkOrphans(o orphanTables) (err error) {
 			if id > o.newest {
 				continue
 			}
-			return damaged(path, "not listed in %s, and unreadable: %v", mpath, err)
+			return damaged(path, "not listed in %s, and unreadable: %v", badger.ManifestFilename, err)
 		}
 		err = s.db.View(func(txn *badger.Txn) error {
 			it := t.NewIterator(0)
@@ -135,7 +134,7 @@ func (s *Store) checkOrphans(o orphanTables) (err error) {
 				}
 				item, err := txn.Get(key)
 				if errors.Is(err, badger.ErrKeyNotFound) || err == nil && item.Version() < ts {
-					return damaged(path, "not listed in %s, yet it holds records the store has nowhere else (%s): the MANIFEST is damaged or cut short", mpath, key)
+					return damaged(path, "not listed in %s, yet it holds records the store has nowhere else (%s): the MANIFEST is damaged or cut short", badger.ManifestFilename, key)
 				}
 				if err != nil {
 					return err

@@ -465,7 +465,7 @@ func (s *Store) valueErr(key []byte, err error) error {
 	default:
 		file = fmt.Sprintf("%s (%s)", filepath.Join(s.path, "*.vlog"), strings.Join(logs, ", "))
 	}
-	return fmt.Errorf("%w: %s: the value of %s is unreadable: %w", ErrDamaged, file, key, err)
+	return fmt.Errorf("%w: %s: the value of %s is unreadable, cut short or corrupted (%w)", ErrDamaged, file, key, err)
 }
 
 // badgerLog is a badger logger that keeps the last error badger logged:

@@ -203,8 +203,6 @@ func TestCampaignDamagedStore(t *testing.T) {
 				}
 				if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
 					t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", args[1:], code, stderr, c.want)
-				} else if testing.Verbose() {
-					t.Logf("%s: %s", args[1], stderr)
 				}
 			}
 			if after := hashTree(t, store); !maps.Equal(before, after) {
