@@ -224,8 +224,8 @@ func TestCampaignDamagedStore(t *testing.T) {
 }
 
 // TestCampaignRefuses: start and resume refuse a directory that holds files
-// but no campaign, and merge a directory into itself, each with one line,
-// and none of them writes a file.
+// but no campaign, and merge a directory into itself or a missing shard,
+// each with one line, and none of them writes a file.
 func TestCampaignRefuses(t *testing.T) {
 	base := t.TempDir()
 	notes := filepath.Join(base, "notes")
@@ -249,6 +249,7 @@ func TestCampaignRefuses(t *testing.T) {
 		{"merge into someone's directory", []string{"campaign", "merge", notes, shard}, "not empty"},
 		{"merge a directory into itself", []string{"campaign", "merge", shard, shard}, shard + " is DST itself"},
 		{"merge it through another path", []string{"campaign", "merge", shard, base + "/./shard/"}, "is DST itself"},
+		{"merge a missing shard", []string{"campaign", "merge", filepath.Join(base, "all"), shard, filepath.Join(base, "nope")}, "no such directory"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -259,6 +260,9 @@ func TestCampaignRefuses(t *testing.T) {
 			}
 			if !maps.Equal(before, hashTree(t, notes)) || !maps.Equal(beforeShard, hashTree(t, shard)) {
 				t.Error("a refused command changed a directory")
+			}
+			if _, err := os.Stat(filepath.Join(base, "all")); err == nil {
+				t.Error("a refused merge made its DST")
 			}
 		})
 	}

@@ -165,20 +165,31 @@ it runs what no shard ran.`,
 					return usageErr("campaign merge: %s is DST itself: merge the other shards into it", dir)
 				}
 			}
+			// Every source is opened first, so that one that is damaged,
+			// missing or in use leaves DST as it was, or uncreated. A
+			// source is only read, from a copy: merging never changes a
+			// shard's store.
+			srcs := make([]*campaign.Store, 0, len(args)-1)
+			defer func() {
+				for _, src := range srcs {
+					src.Close()
+				}
+			}()
+			for _, dir := range args[1:] {
+				src, err := campaign.OpenRead(dir)
+				if err != nil {
+					return inputErr(err)
+				}
+				srcs = append(srcs, src)
+			}
 			dst, err := campaign.Open(args[0], true)
 			if err != nil {
 				return inputErr(err)
 			}
 			defer dst.Close()
-			for _, dir := range args[1:] {
-				// A source is only read, from a copy: merging never
-				// changes a shard's store.
-				src, err := campaign.OpenRead(dir)
-				if err != nil {
-					return inputErr(err)
-				}
+			for i, src := range srcs {
+				dir := args[1+i]
 				ms, err := dst.Merge(src)
-				src.Close()
 				if err != nil {
 					return inputErr(err)
 				}
