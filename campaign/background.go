@@ -17,11 +17,11 @@ func ViolationDir(dir, id string) string { return filepath.Join(dir, "violations
 
 // minimizer minimizes the queued violations one at a time, each in worker
 // processes of its own, and stores the results. Once the session stops it
-// starts no other (unless RunOptions.WaitMinimize): the violations left
-// stay pending in the store, for the next session.
+// starts no other (unless it waits for them all: waitAll): the violations
+// left stay pending in the store, for the next session.
 func (co *coordinator) minimizer() {
 	for id := range co.minq {
-		if co.isAborted() || co.isStopped() && !co.ro.WaitMinimize {
+		if co.isAborted() || co.isStopped() && !co.waitAll() {
 			return
 		}
 		inv := ""

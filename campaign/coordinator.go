@@ -36,11 +36,13 @@ type RunOptions struct {
 	// stops at once: worker processes and the minimizer are killed, and Run
 	// returns ErrAborted with what was recorded.
 	Stop, Abort <-chan struct{}
-	// WaitMinimize makes a session that stops (time up, Stop, StopAt)
+	// WaitMinimize makes a session whose time is up, or that Stop stops,
 	// minimize every violation still pending before it returns. Without
 	// it those stay pending in the store, for the next session to
 	// minimize: a session ends within its time and one minimization
-	// budget, instead of a budget per violation found.
+	// budget, instead of a budget per violation found. A session that
+	// StopAt stops minimizes what it found: that is what it ran for, and
+	// StopAt bounds it.
 	WaitMinimize bool
 	// Stderr receives notes (a resumed session, a restarted worker) and,
 	// with Progress, a progress line once a second (nil: discarded).
@@ -97,6 +99,8 @@ type coordinator struct {
 	// shows.
 	minimizing  minimization
 	workersDone bool
+	// stoppedAtCount is set when StopAt stopped the session.
+	stoppedAtCount bool
 }
 
 // minimization is a background minimization in progress.
@@ -227,7 +231,7 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	close(co.minq)
 	minimizing := cfg.MinimizeBudgetS > 0 && !co.isAborted()
 	if minimizing && !ro.Progress {
-		if ro.WaitMinimize {
+		if co.waitAll() {
 			if n := co.pendingMinimizations(); n > 0 {
 				fmt.Fprintf(stderr, "campaign: minimizing %d violation(s) before stopping (a second interrupt stops at once)\n", n)
 			}
@@ -481,6 +485,9 @@ func (co *coordinator) record(p Piece, found []Finding) {
 		}
 	}
 	if co.ro.StopAt > 0 && len(co.known) >= co.ro.StopAt {
+		if !co.isStopped() {
+			co.stoppedAtCount = true
+		}
 		co.stop()
 	}
 	if len(fresh) > 0 || time.Since(co.lastSnap) >= time.Second {
@@ -572,12 +579,21 @@ func (co *coordinator) windDownLine() string {
 	}
 	switch {
 	case co.cfg.MinimizeBudgetS <= 0:
-	case co.ro.WaitMinimize:
+	case co.waitAll():
 		line += fmt.Sprintf(" %d more to minimize", max(n, 0))
 	default:
 		line += fmt.Sprintf(" %d left pending", max(n, 0))
 	}
 	return strings.TrimSuffix(line, ";")
+}
+
+// waitAll reports whether the session, stopping, minimizes every
+// violation still pending first (RunOptions.WaitMinimize, or StopAt
+// stopped it).
+func (co *coordinator) waitAll() bool {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	return co.ro.WaitMinimize || co.stoppedAtCount
 }
 
 // budget is a minimization's budget, as hh:mm:ss.

@@ -63,7 +63,8 @@
 // minimized schedule and its Markdown report. Stop (or the session's time)
 // ends a session after the runs in flight and the minimization in
 // progress; the violations not minimized yet stay pending for the next
-// session (RunOptions.WaitMinimize: minimize them first). Abort kills every
+// session (RunOptions.WaitMinimize: minimize them first, as a session
+// that RunOptions.StopAt stopped does). Abort kills every
 // worker at once. Every process a campaign starts dies with it, kill -9
 // included; the temporary directories of processes killed are removed by
 // the next session (RemoveStale). Status, WriteStatus and WriteViolations render what a store holds.

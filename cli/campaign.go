@@ -27,9 +27,10 @@ that showed it, and its minimized schedule and Markdown report once the
 background minimizer is done with it. A campaign killed at any moment
 (kill -9, a reboot) loses at most the runs in flight: resume carries on.
 
-When its time is up a campaign finishes the minimization in progress and
-leaves the violations it has not minimized yet pending, for the next resume
-(--wait-minimize: minimize them all before stopping). status, list and show
+When its time is up (or on Ctrl-C) a campaign finishes the minimization in
+progress and leaves the violations it has not minimized yet pending, for the
+next resume (--wait-minimize: minimize them all before stopping, as a
+campaign that --stop-at stopped does). status, list and show
 only read the store (from a copy), and a damaged store is an error naming
 the file.`,
 	}
