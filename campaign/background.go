@@ -16,13 +16,27 @@ import (
 func ViolationDir(dir, id string) string { return filepath.Join(dir, "violations", id) }
 
 // minimizer minimizes the queued violations one at a time, each in worker
-// processes of its own, and stores the results.
+// processes of its own, and stores the results. Once the session stops it
+// starts no other (unless it waits for them all: waitAll): the violations
+// left stay pending in the store, for the next session.
 func (co *coordinator) minimizer() {
 	for id := range co.minq {
-		if co.isAborted() {
+		if co.isAborted() || co.isStopped() && !co.waitAll() {
 			return
 		}
+		inv := ""
+		if vs, err := co.st.Violations(); err == nil {
+			if v, n := Match(vs, id); n == 1 {
+				inv = v.Invariant
+			}
+		}
+		co.mu.Lock()
+		co.minimizing = minimization{id: id, invariant: inv, start: time.Now()}
+		co.mu.Unlock()
 		o := co.minimize(id)
+		co.mu.Lock()
+		co.minimizing = minimization{}
+		co.mu.Unlock()
 		if co.isAborted() {
 			return // killed: the violation stays pending for the next session
 		}
@@ -35,6 +49,15 @@ func (co *coordinator) minimizer() {
 		if err != nil {
 			fmt.Fprintf(co.stderr, "campaign: %v\n", err)
 		}
+	}
+}
+
+func (co *coordinator) isStopped() bool {
+	select {
+	case <-co.stopped:
+		return true
+	default:
+		return false
 	}
 }
 

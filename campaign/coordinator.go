@@ -32,10 +32,18 @@ type RunOptions struct {
 	// violations (0: never).
 	StopAt int
 	// Stop, when closed, stops handing out runs: the runs in flight finish,
-	// then the minimizations queued. Abort, when closed, stops at once:
-	// worker processes and the minimizer are killed, and Run returns
-	// ErrAborted with what was recorded.
+	// and so does the minimization in progress, if any. Abort, when closed,
+	// stops at once: worker processes and the minimizer are killed, and Run
+	// returns ErrAborted with what was recorded.
 	Stop, Abort <-chan struct{}
+	// WaitMinimize makes a session whose time is up, or that Stop stops,
+	// minimize every violation still pending before it returns. Without
+	// it those stay pending in the store, for the next session to
+	// minimize: a session ends within its time and one minimization
+	// budget, instead of a budget per violation found. A session that
+	// StopAt stops minimizes what it found: that is what it ran for, and
+	// StopAt bounds it.
+	WaitMinimize bool
 	// Stderr receives notes (a resumed session, a restarted worker) and,
 	// with Progress, a progress line once a second (nil: discarded).
 	Stderr   io.Writer
@@ -83,6 +91,22 @@ type coordinator struct {
 	failures      int
 	fatal         error
 	minq          chan string
+	// stop stops handing out runs; stopped is closed then.
+	stop    func()
+	stopped chan struct{}
+	// minimizing is the minimization in progress (id "": none), and
+	// workersDone is set once every worker has ended: what the wind-down
+	// shows.
+	minimizing  minimization
+	workersDone bool
+	// stoppedAtCount is set when StopAt stopped the session.
+	stoppedAtCount bool
+}
+
+// minimization is a background minimization in progress.
+type minimization struct {
+	id, invariant string
+	start         time.Time
 }
 
 // Run runs one session of the campaign whose store st is, on target (the
@@ -92,6 +116,14 @@ type coordinator struct {
 // violations in the background one at a time, and stops when the time is
 // up, Stop is closed or the plan is done. It returns the store's snapshot
 // at the end, also written next to the store.
+//
+// When it stops, the minimization in progress finishes (it is bounded by
+// its budget) and the violations still to minimize stay pending in the
+// store, for the next session (RunOptions.WaitMinimize: minimize them
+// all first). It says which on Stderr.
+//
+// It first removes the temporary directories that processes killed
+// earlier left behind (RemoveStale).
 func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapshot, error) {
 	if w.Command == nil {
 		return Snapshot{}, fmt.Errorf("campaign: %w", ErrNoWorkers)
@@ -119,6 +151,8 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// Best effort: a directory it cannot remove is no reason not to fuzz.
+	_, _ = RemoveStale()
 	plan, err := st.Plan()
 	if err != nil {
 		return Snapshot{}, err
@@ -129,7 +163,7 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	}
 	co := &coordinator{st: st, cfg: cfg, target: target, w: w, ro: ro, opts: opts, dir: st.Dir(), plan: plan,
 		stderr: stderr, base: base, start: time.Now(), known: map[string]bool{}, minq: make(chan string, 1024),
-		aborted: make(chan struct{})}
+		aborted: make(chan struct{}), stopped: make(chan struct{})}
 	vs, err := st.Violations()
 	if err != nil {
 		return Snapshot{}, err
@@ -147,9 +181,9 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 
 	// Stop on the time limit or Stop: no new ranges, the ranges in flight
 	// finish. Abort stops at once.
-	stopped := make(chan struct{})
 	var stopOnce sync.Once
-	stop := func() { stopOnce.Do(func() { plan.Close(); close(stopped) }) }
+	stop := func() { stopOnce.Do(func() { plan.Close(); close(co.stopped) }) }
+	co.stop = stop
 	var timer <-chan time.Time
 	if ro.Time > 0 {
 		timer = time.After(ro.Time)
@@ -179,7 +213,7 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	go func() { defer close(minDone); co.minimizer() }()
 	progressDone := make(chan struct{})
 	if ro.Progress {
-		go co.drawProgress(stopped, progressDone)
+		go co.drawProgress(minDone, progressDone)
 	} else {
 		close(progressDone)
 	}
@@ -189,17 +223,28 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	}
 	wg.Wait()
 	stop()
-	<-progressDone
 	co.mu.Lock()
 	co.stoppedAt = co.elapsed()
+	co.workersDone = true
+	cur := co.minimizing
 	co.mu.Unlock()
-	// Minimizations still queued run to the end: a campaign leaves its
-	// bugs minimized.
 	close(co.minq)
-	if n := co.pendingMinimizations(); n > 0 && cfg.MinimizeBudgetS > 0 && !co.isAborted() {
-		fmt.Fprintf(stderr, "campaign: minimizing %d violation(s) before stopping (interrupt again to stop now)\n", n)
+	minimizing := cfg.MinimizeBudgetS > 0 && !co.isAborted()
+	if minimizing && !ro.Progress {
+		if co.waitAll() {
+			if n := co.pendingMinimizations(); n > 0 {
+				fmt.Fprintf(stderr, "campaign: minimizing %d violation(s) before stopping (a second interrupt stops at once)\n", n)
+			}
+		} else if cur.id != "" {
+			fmt.Fprintf(stderr, "campaign: finishing the minimization in progress, of %s (%s), started %s ago, budget %s (a second interrupt stops at once)\n",
+				cur.id, cur.invariant, FormatElapsed(time.Since(cur.start).Seconds()), co.budget())
+		}
 	}
 	<-minDone
+	<-progressDone
+	if n := co.pendingMinimizations(); minimizing && n > 0 {
+		fmt.Fprintf(stderr, "campaign: %d violation(s) left pending; `%s campaign resume --dir %s` minimizes them\n", n, ro.Program, co.dir)
+	}
 	co.mu.Lock()
 	err = co.st.SetElapsed(co.elapsed())
 	fatal := co.fatal
@@ -417,7 +462,7 @@ func (co *coordinator) record(p Piece, found []Finding) {
 		if co.fatal == nil {
 			co.fatal = fmt.Errorf("campaign: recording %v: %w", Range{First: p.First, Count: p.Count}, err)
 		}
-		co.plan.Close()
+		co.stop()
 		return
 	}
 	co.failures = 0
@@ -440,7 +485,10 @@ func (co *coordinator) record(p Piece, found []Finding) {
 		}
 	}
 	if co.ro.StopAt > 0 && len(co.known) >= co.ro.StopAt {
-		co.plan.Close()
+		if !co.isStopped() {
+			co.stoppedAtCount = true
+		}
+		co.stop()
 	}
 	if len(fresh) > 0 || time.Since(co.lastSnap) >= time.Second {
 		co.snapshotLocked(true)
@@ -466,16 +514,31 @@ func (co *coordinator) snapshotLocked(running bool) {
 	_ = WriteSnapshot(co.dir, sn)
 }
 
-func (co *coordinator) drawProgress(stopped <-chan struct{}, done chan<- struct{}) {
+// drawProgress draws a progress line on stderr once a second until the
+// minimizer is done: the campaign's runs while it fuzzes, then its
+// wind-down, so that a session that is finishing a minimization never
+// looks hung.
+func (co *coordinator) drawProgress(minDone <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	width := 0
+	draw := func(line string) {
+		fmt.Fprintf(co.stderr, "\r%-*s", width, line)
+		width = max(width, len(line))
+	}
 	for {
 		select {
-		case <-stopped:
+		case <-minDone:
 			fmt.Fprintln(co.stderr)
 			return
 		case <-t.C:
+		}
+		select {
+		case <-co.stopped:
+			draw(co.windDownLine())
+			continue
+		default:
 		}
 		co.mu.Lock()
 		st, err := co.st.Stats()
@@ -486,14 +549,55 @@ func (co *coordinator) drawProgress(stopped <-chan struct{}, done chan<- struct{
 			continue
 		}
 		el := co.elapsed()
-		line := fmt.Sprintf("\r%s  %d runs  %.0f events/s  %d distinct violations", FormatElapsed(el), st.Runs,
+		line := fmt.Sprintf("%s  %d runs  %.0f events/s  %d distinct violations", FormatElapsed(el), st.Runs,
 			float64(st.Events)/max(el, 1e-9), distinct)
 		if last != "" {
 			line += "  last: " + inv + " (" + last + ")"
 		}
-		fmt.Fprint(co.stderr, line+"  ")
+		draw(line)
 	}
 }
+
+// windDownLine is the progress line of a session that is stopping: the
+// runs in flight, the minimization in progress and its time, and how many
+// violations stay pending.
+func (co *coordinator) windDownLine() string {
+	co.mu.Lock()
+	cur, workersDone := co.minimizing, co.workersDone
+	co.mu.Unlock()
+	line := "stopping:"
+	if !workersDone {
+		line += " the runs in flight;"
+	}
+	if cur.id != "" {
+		line += fmt.Sprintf(" minimizing %s (%s) %s of %s;", cur.id, cur.invariant,
+			FormatElapsed(time.Since(cur.start).Seconds()), co.budget())
+	}
+	n := co.pendingMinimizations()
+	if cur.id != "" {
+		n-- // the one in progress
+	}
+	switch {
+	case co.cfg.MinimizeBudgetS <= 0:
+	case co.waitAll():
+		line += fmt.Sprintf(" %d more to minimize", max(n, 0))
+	default:
+		line += fmt.Sprintf(" %d left pending", max(n, 0))
+	}
+	return strings.TrimSuffix(line, ";")
+}
+
+// waitAll reports whether the session, stopping, minimizes every
+// violation still pending first (RunOptions.WaitMinimize, or StopAt
+// stopped it).
+func (co *coordinator) waitAll() bool {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	return co.ro.WaitMinimize || co.stoppedAtCount
+}
+
+// budget is a minimization's budget, as hh:mm:ss.
+func (co *coordinator) budget() string { return FormatElapsed(co.cfg.MinimizeBudgetS) }
 
 // FormatElapsed writes seconds as hh:mm:ss.
 func FormatElapsed(s float64) string {

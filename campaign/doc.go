@@ -15,9 +15,16 @@
 // recording a piece twice changes nothing. Plan gives the pieces still to run
 // after a restart: holes first, then new chunks.
 //
-// Only one process opens a store at a time (badger locks the directory). A
-// running campaign also writes a snapshot of its status next to the store,
-// which Snapshot reads for status and list while the store is locked.
+// Only one process opens a store for writing at a time (badger locks the
+// directory). A running campaign also writes a snapshot of its status next
+// to the store, which Load reads for status, list and show while the store
+// is locked. Otherwise they read the store through OpenRead, which never
+// changes a byte of it: it checks the store whole without badger, then
+// opens a private copy. A damaged store (a MANIFEST missing or cut short, a
+// table missing, cut short or corrupted, a value log that does not match
+// its checksums) is ErrDamaged, one line naming the file, for reading and
+// for writing alike: badger itself would repair it by deleting what it
+// cannot read.
 //
 // Merge copies the pieces and violations of other stores of the same
 // campaign (same target, seed, chunk size and workload) into a store:
@@ -53,7 +60,12 @@
 // Run is a campaign's coordinator: it hands the planner's chunks to its
 // workers, records each piece, and minimizes each new violation in the
 // background, one at a time, in worker processes of its own, storing the
-// minimized schedule and its Markdown report. Stop ends a session after the
-// runs in flight and the queued minimizations; Abort kills every worker at
-// once. Status, WriteStatus and WriteViolations render what a store holds.
+// minimized schedule and its Markdown report. Stop (or the session's time)
+// ends a session after the runs in flight and the minimization in
+// progress; the violations not minimized yet stay pending for the next
+// session (RunOptions.WaitMinimize: minimize them first, as a session
+// that RunOptions.StopAt stopped does). Abort kills every
+// worker at once. Every process a campaign starts dies with it, kill -9
+// included; the temporary directories of processes killed are removed by
+// the next session (RemoveStale). Status, WriteStatus and WriteViolations render what a store holds.
 package campaign

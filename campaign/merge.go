@@ -18,8 +18,9 @@ type MergeStats struct {
 // skipped, so merging a store twice changes nothing. Both stores must hold
 // shards of one campaign. s becomes the whole campaign (shard 0/1): resuming
 // it fills the holes the shards left.
-func (s *Store) Merge(src *Store) (MergeStats, error) {
-	var ms MergeStats
+func (s *Store) Merge(src *Store) (ms MergeStats, err error) {
+	defer s.guard(&err)
+	defer src.guard(&err)
 	sc, err := src.Config()
 	if err != nil {
 		return ms, err

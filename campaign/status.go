@@ -13,11 +13,14 @@ import (
 	"github.com/olekukonko/tablewriter"
 )
 
-// Load reads a campaign's state: from its store when no process
-// holds it (calling use with the open store, when given), else from the
-// status the running campaign writes.
+// Load reads a campaign's state: from a private copy of its store when no
+// process holds it (OpenRead, calling use with the open store, when
+// given), else from the status the running campaign writes. It reads every
+// record and file of the store first (Verify), so that a damaged store is
+// an error naming the file, not a status that leaves out what it could
+// not read; and it never changes a byte of the store.
 func Load(dir string, use func(*Store) error) (Snapshot, error) {
-	st, err := Open(dir, false)
+	st, err := OpenRead(dir)
 	switch {
 	case errors.Is(err, ErrLocked):
 		return ReadSnapshot(dir)
@@ -25,6 +28,9 @@ func Load(dir string, use func(*Store) error) (Snapshot, error) {
 		return Snapshot{}, err
 	}
 	defer st.Close()
+	if err := st.Verify(); err != nil {
+		return Snapshot{}, err
+	}
 	sn, err := st.Snapshot()
 	if err == nil && use != nil {
 		err = use(st)
@@ -197,24 +203,30 @@ func Match(vs []Violation, prefix string) (Violation, int) {
 	return v, n
 }
 
-// Export writes a violation's stored files into vdir.
-func Export(st *Store, id, vdir string) error {
-	files := map[string]string{BlobFirst: "first.json", BlobMinimized: "minimized.json",
-		BlobReport: "report.md"}
-	for blob, name := range files {
-		b, err := st.Blob(id, blob)
+// Exported are the files of a violation, as Export writes them.
+var Exported = []struct{ Blob, File string }{
+	{BlobFirst, "first.json"}, {BlobMinimized, "minimized.json"}, {BlobReport, "report.md"},
+}
+
+// Export writes a violation's stored files into vdir and returns the names
+// of those it wrote (a file the store does not hold is not written).
+func Export(st *Store, id, vdir string) ([]string, error) {
+	var wrote []string
+	for _, f := range Exported {
+		b, err := st.Blob(id, f.Blob)
 		if err != nil {
-			return err
+			return wrote, err
 		}
 		if b == nil {
 			continue
 		}
 		if err := os.MkdirAll(vdir, 0o755); err != nil {
-			return err
+			return wrote, err
 		}
-		if err := os.WriteFile(filepath.Join(vdir, name), b, 0o644); err != nil {
-			return err
+		if err := os.WriteFile(filepath.Join(vdir, f.File), b, 0o644); err != nil {
+			return wrote, err
 		}
+		wrote = append(wrote, f.File)
 	}
-	return nil
+	return wrote, nil
 }

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Config is what a campaign is: the same config on two machines makes two
@@ -189,6 +192,11 @@ func (s Stats) RSSLatestKB() int64 { return maxOf(s.WorkerRSSKB) }
 type Store struct {
 	db  *badger.DB
 	dir string
+	// path is the directory of the store's files; for a store opened by
+	// OpenRead, copy is the private copy badger has open, which Close
+	// removes.
+	path, copy string
+	log        *badgerLog
 }
 
 // ErrNoCampaign is returned when a directory holds no campaign store.
@@ -200,23 +208,14 @@ var ErrLocked = errors.New("the campaign store is in use by another process")
 // storeDir is where the badger files live inside a campaign directory.
 const storeDir = "store"
 
-// Open opens the store of the campaign in dir, creating it when create is
-// set.
-func Open(dir string, create bool) (*Store, error) {
-	path := filepath.Join(dir, storeDir)
-	if _, err := os.Stat(path); err != nil {
-		if !create {
-			return nil, fmt.Errorf("%s: %w", dir, ErrNoCampaign)
-		}
-		if err := os.MkdirAll(path, 0o755); err != nil {
-			return nil, fmt.Errorf("campaign: %w", err)
-		}
-	}
+// storeOptions are badger's options for the store in path.
+func storeOptions(path string) badger.Options {
 	// Small tables and caches: a campaign store holds thousands of small
 	// records, not gigabytes, and its workers need the memory. Every write
 	// is synced, so that a machine that loses power loses nothing
-	// recorded.
-	opts := badger.DefaultOptions(path).
+	// recorded. Every value and every block read is checked against its
+	// checksum, so that a damaged store is an error, never wrong figures.
+	return badger.DefaultOptions(path).
 		WithLogger(nil).
 		WithSyncWrites(true).
 		WithMemTableSize(8 << 20).
@@ -225,19 +224,290 @@ func Open(dir string, create bool) (*Store, error) {
 		WithNumCompactors(2).
 		WithValueLogFileSize(64 << 20).
 		WithMetricsEnabled(false).
-		WithNumGoroutines(2)
-	db, err := badger.Open(opts)
+		WithNumGoroutines(2).
+		WithVerifyValueChecksum(true).
+		WithChecksumVerificationMode(options.OnBlockRead)
+}
+
+// Open opens the store of the campaign in dir for writing (a session, a
+// merge's destination), creating it when create is set; create refuses a
+// directory that holds files but no campaign. An existing store is first
+// checked whole (checkStore, and every value read in a private copy), so
+// that badger never opens a damaged store for writing: it would repair it
+// by deleting what it cannot read. A damaged store is ErrDamaged, naming
+// the file, and is left as it was.
+func Open(dir string, create bool) (*Store, error) {
+	path := filepath.Join(dir, storeDir)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !create {
+			return nil, noStore(dir)
+		}
+		if err := checkEmpty(dir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			return nil, fmt.Errorf("campaign: %w", err)
+		}
+		return openDB(dir, path)
+	case err != nil:
+		return nil, fmt.Errorf("campaign: %w", err)
+	case !fi.IsDir():
+		return nil, damaged(path, "not a directory")
+	}
+	release, err := lockDir(path, true)
+	if err != nil {
+		return nil, lockErr(dir, err)
+	}
+	orphans, err := checkStore(path)
+	if err == nil {
+		var c *Store
+		if c, err = openCopy(dir, path, orphans); err == nil {
+			err = c.Verify()
+			if cerr := c.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	release()
+	if errors.Is(err, ErrNoCampaign) && create {
+		err = nil // an empty store: a campaign killed before its first write
+	}
+	if err != nil {
+		return nil, err
+	}
+	return openDB(dir, path)
+}
+
+// OpenRead opens the store of the campaign in dir for reading (status,
+// list, show, a merge's sources) without changing a byte of it: it checks
+// the store whole (checkStore), copies it into a private temporary
+// directory and opens the copy, which Close removes. A store open for
+// writing by a running campaign is ErrLocked; a damaged one ErrDamaged,
+// naming the file.
+//
+// The copy is what makes reading safe: badger opened read-only refuses a
+// store whose write-ahead log a killed campaign left unfinished (it wants
+// to truncate it), and opened for writing it changes the store.
+func OpenRead(dir string) (*Store, error) {
+	path := filepath.Join(dir, storeDir)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, noStore(dir)
+	case err != nil:
+		return nil, fmt.Errorf("campaign: %w", err)
+	case !fi.IsDir():
+		return nil, damaged(path, "not a directory")
+	}
+	release, err := lockDir(path, false)
+	if err != nil {
+		return nil, lockErr(dir, err)
+	}
+	defer release()
+	orphans, err := checkStore(path)
+	if err != nil {
+		return nil, err
+	}
+	return openCopy(dir, path, orphans)
+}
+
+// openCopy copies the store in path into a private temporary directory
+// and opens the copy, checking that the tables its MANIFEST does not list
+// lose nothing. The caller holds the store's lock.
+func openCopy(dir, path string, orphans orphanTables) (*Store, error) {
+	tmp, err := MkdirTemp("faultline-read-")
+	if err != nil {
+		return nil, err
+	}
+	if err := copyStore(tmp, path); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("campaign store %s: copying it to read it: %w", path, err)
+	}
+	s, err := openDB(dir, tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	s.path, s.copy = path, tmp
+	if err := s.checkOrphans(orphans); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openDB opens the badger store in path, of the campaign in dir.
+func openDB(dir, path string) (s *Store, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("%w: %s: %s", ErrDamaged, path, firstLine(fmt.Sprint(r)))
+		}
+	}()
+	log := &badgerLog{}
+	db, err := badger.Open(storeOptions(path).WithLogger(log))
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("campaign store %s: %w", path, err)
 	}
-	return &Store{db: db, dir: dir}, nil
+	return &Store{db: db, dir: dir, path: path, log: log}, nil
 }
 
-// Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+// lockErr is lockDir's error for the campaign in dir.
+func lockErr(dir string, err error) error {
+	if errors.Is(err, ErrLocked) {
+		return fmt.Errorf("%s: %w", dir, ErrLocked)
+	}
+	return fmt.Errorf("campaign store %s: %w", dir, err)
+}
+
+// noStore is the error of a campaign directory without a store: none, or
+// a damaged one when the campaign's status file says one ran there.
+func noStore(dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such directory: %w", dir, ErrNoCampaign)
+	}
+	if _, err := os.Stat(filepath.Join(dir, snapshotFile)); err == nil {
+		return damaged(filepath.Join(dir, storeDir), "missing (%s says a campaign ran here)", snapshotFile)
+	}
+	return fmt.Errorf("%s: %w", dir, ErrNoCampaign)
+}
+
+// checkEmpty refuses to make a campaign in a directory that holds files
+// but no campaign store: a mistyped --dir must not fill someone's
+// directory, nor a campaign whose store was lost start afresh beside its
+// leftovers.
+func checkEmpty(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	if err := noStore(dir); errors.Is(err, ErrDamaged) {
+		return err
+	}
+	return fmt.Errorf("%s: %w: the directory is not empty; start a campaign in a new or empty directory", dir, ErrNoCampaign)
+}
+
+// guard turns a panic of badger's, reading or writing a damaged store,
+// into an error naming the store, so that a command ends with one line
+// and not a trace; and for OpenRead's copy it names the store's files,
+// not the copy's. Every method of Store defers it.
+func (s *Store) guard(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %s: %s", ErrDamaged, s.path, firstLine(fmt.Sprint(r)))
+	}
+	if *err != nil && s.copy != "" && strings.Contains((*err).Error(), s.copy) {
+		*err = inCopy{err: *err, copy: s.copy, path: s.path}
+	}
+}
+
+// inCopy is an error about OpenRead's copy of a store, told as about the
+// store itself.
+type inCopy struct {
+	err        error
+	copy, path string
+}
+
+func (e inCopy) Error() string { return strings.ReplaceAll(e.err.Error(), e.copy, e.path) }
+func (e inCopy) Unwrap() error { return e.err }
+
+// Verify reads every record and stored file of the store, each checked
+// against its checksum: an error (ErrDamaged naming the file) when one
+// cannot be read.
+func (s *Store) Verify() (err error) {
+	defer s.guard(&err)
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if _, err := s.value(item); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// value reads an item's value. badger answers a value it cannot read
+// from the value log (a checksum that does not match, a file cut short)
+// with no value and no error, only a line for its logger: an empty value
+// where badger knows it stored some is that.
+func (s *Store) value(item *badger.Item) ([]byte, error) {
+	v, err := item.ValueCopy(nil)
+	if err == nil && len(v) == 0 && item.ValueSize() > 0 {
+		err = errors.New(s.log.lastError())
+	}
+	if err != nil {
+		return nil, s.valueErr(item.KeyCopy(nil), err)
+	}
+	return v, nil
+}
+
+// valueErr is the error of a value that could not be read: one that
+// large lives in the value log, whose files it names.
+func (s *Store) valueErr(key []byte, err error) error {
+	logs, _ := filepath.Glob(filepath.Join(s.path, "*.vlog"))
+	for i, l := range logs {
+		logs[i] = filepath.Base(l)
+	}
+	file := s.path
+	switch len(logs) {
+	case 0:
+	case 1:
+		file = filepath.Join(s.path, logs[0])
+	default:
+		file = fmt.Sprintf("%s (%s)", filepath.Join(s.path, "*.vlog"), strings.Join(logs, ", "))
+	}
+	return fmt.Errorf("%w: %s: the value of %s is unreadable, cut short or corrupted (%w)", ErrDamaged, file, key, err)
+}
+
+// badgerLog is a badger logger that keeps the last error badger logged:
+// the only word badger says of a value it could not read.
+type badgerLog struct {
+	mu   sync.Mutex
+	last string
+}
+
+func (l *badgerLog) Errorf(format string, args ...any) {
+	if !strings.HasPrefix(format, "Unable to read") {
+		return // the lines that follow list the key's versions
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last = fmt.Sprintf(format, args...)
+}
+func (*badgerLog) Warningf(string, ...any) {}
+func (*badgerLog) Infof(string, ...any)    {}
+func (*badgerLog) Debugf(string, ...any)   {}
+
+// lastError is what badger said of the last read it failed.
+func (l *badgerLog) lastError() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, after, ok := strings.Cut(l.last, " Error: "); ok {
+		return strings.TrimSpace(after)
+	}
+	if l.last == "" {
+		return "no value where one was stored"
+	}
+	return strings.TrimSpace(l.last)
+}
+
+// Close closes the store (and removes OpenRead's copy).
+func (s *Store) Close() (err error) {
+	defer s.guard(&err)
+	if s.copy != "" {
+		defer os.RemoveAll(s.copy)
+	}
+	return s.db.Close()
+}
 
 // Dir is the campaign's directory.
 func (s *Store) Dir() string { return s.dir }
@@ -276,7 +546,19 @@ func get[T any](txn *badger.Txn, key []byte, v *T) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+	if err := item.Value(func(b []byte) error { return decode(b, v) }); err != nil {
+		return true, fmt.Errorf("record %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// decode reads a JSON record. badger answers a value it could not read
+// with an empty one, which no record is.
+func decode[T any](b []byte, v *T) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrDamaged, err)
+	}
+	return nil
 }
 
 func put(txn *badger.Txn, key []byte, v any) error {
@@ -288,7 +570,8 @@ func put(txn *badger.Txn, key []byte, v any) error {
 }
 
 // Init records the campaign's config, or checks it against the one recorded.
-func (s *Store) Init(c Config) error {
+func (s *Store) Init(c Config) (err error) {
+	defer s.guard(&err)
 	return s.db.Update(func(txn *badger.Txn) error {
 		var old Config
 		ok, err := get(txn, []byte(keyConfig), &old)
@@ -307,9 +590,9 @@ func (s *Store) Init(c Config) error {
 }
 
 // Config returns the campaign's config.
-func (s *Store) Config() (Config, error) {
-	var c Config
-	err := s.db.View(func(txn *badger.Txn) error {
+func (s *Store) Config() (c Config, err error) {
+	defer s.guard(&err)
+	err = s.db.View(func(txn *badger.Txn) error {
 		ok, err := get(txn, []byte(keyConfig), &c)
 		if err == nil && !ok {
 			err = fmt.Errorf("%s: %w", s.dir, ErrNoCampaign)
@@ -320,9 +603,9 @@ func (s *Store) Config() (Config, error) {
 }
 
 // Stats returns the campaign's totals.
-func (s *Store) Stats() (Stats, error) {
-	var st Stats
-	err := s.db.View(func(txn *badger.Txn) error {
+func (s *Store) Stats() (st Stats, err error) {
+	defer s.guard(&err)
+	err = s.db.View(func(txn *badger.Txn) error {
 		_, err := get(txn, []byte(keyStats), &st)
 		return err
 	})
@@ -331,9 +614,9 @@ func (s *Store) Stats() (Stats, error) {
 
 // BeginSession counts a new session (a start or a resume) and returns the
 // campaign's elapsed time before it.
-func (s *Store) BeginSession() (float64, error) {
-	var base float64
-	err := s.db.Update(func(txn *badger.Txn) error {
+func (s *Store) BeginSession() (base float64, err error) {
+	defer s.guard(&err)
+	err = s.db.Update(func(txn *badger.Txn) error {
 		var st Stats
 		if _, err := get(txn, []byte(keyStats), &st); err != nil {
 			return err
@@ -346,7 +629,8 @@ func (s *Store) BeginSession() (float64, error) {
 }
 
 // SetElapsed records the campaign's elapsed time.
-func (s *Store) SetElapsed(elapsedS float64) error {
+func (s *Store) SetElapsed(elapsedS float64) (err error) {
+	defer s.guard(&err)
 	return s.db.Update(func(txn *badger.Txn) error {
 		var st Stats
 		if _, err := get(txn, []byte(keyStats), &st); err != nil {
@@ -365,6 +649,7 @@ const rssStartWindow = 60
 // and returns the IDs of the violations it is the first to show. A piece
 // already recorded (the same first run) changes nothing.
 func (s *Store) Record(p Piece, found []Finding) (fresh []string, err error) {
+	defer s.guard(&err)
 	err = s.db.Update(func(txn *badger.Txn) error {
 		fresh = nil
 		var old Piece
@@ -445,12 +730,12 @@ func track(start *int64, latest *map[int]int64, p Piece, v int64) {
 }
 
 // Pieces returns every recorded piece, in run order.
-func (s *Store) Pieces() ([]Piece, error) {
-	var ps []Piece
-	err := s.db.View(func(txn *badger.Txn) error {
+func (s *Store) Pieces() (ps []Piece, err error) {
+	defer s.guard(&err)
+	err = s.db.View(func(txn *badger.Txn) error {
 		return each(txn, prePiece, func(b []byte) error {
 			var p Piece
-			if err := json.Unmarshal(b, &p); err != nil {
+			if err := decode(b, &p); err != nil {
 				return err
 			}
 			ps = append(ps, p)
@@ -464,20 +749,21 @@ func each(txn *badger.Txn, prefix string, fn func([]byte) error) error {
 	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte(prefix)})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		if err := it.Item().Value(fn); err != nil {
-			return err
+		item := it.Item()
+		if err := item.Value(fn); err != nil {
+			return fmt.Errorf("record %s: %w", item.Key(), err)
 		}
 	}
 	return nil
 }
 
 // Violations returns the distinct violations, in the order they were found.
-func (s *Store) Violations() ([]Violation, error) {
-	var vs []Violation
-	err := s.db.View(func(txn *badger.Txn) error {
+func (s *Store) Violations() (vs []Violation, err error) {
+	defer s.guard(&err)
+	err = s.db.View(func(txn *badger.Txn) error {
 		return each(txn, preViol, func(b []byte) error {
 			var v Violation
-			if err := json.Unmarshal(b, &v); err != nil {
+			if err := decode(b, &v); err != nil {
 				return err
 			}
 			vs = append(vs, v)
@@ -497,9 +783,9 @@ func (s *Store) Violations() ([]Violation, error) {
 }
 
 // Blob returns a stored file of a violation (nil when absent).
-func (s *Store) Blob(id, name string) ([]byte, error) {
-	var out []byte
-	err := s.db.View(func(txn *badger.Txn) error {
+func (s *Store) Blob(id, name string) (out []byte, err error) {
+	defer s.guard(&err)
+	err = s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(blobKey(id, name))
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
@@ -507,7 +793,7 @@ func (s *Store) Blob(id, name string) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		out, err = item.ValueCopy(nil)
+		out, err = s.value(item)
 		return err
 	})
 	return out, err
@@ -524,7 +810,8 @@ type Outcome struct {
 }
 
 // SetOutcome records how the minimization of violation id ended.
-func (s *Store) SetOutcome(id string, o Outcome) error {
+func (s *Store) SetOutcome(id string, o Outcome) (err error) {
+	defer s.guard(&err)
 	return s.db.Update(func(txn *badger.Txn) error {
 		var v Violation
 		ok, err := get(txn, []byte(preViol+id), &v)

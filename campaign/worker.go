@@ -142,7 +142,7 @@ func (w *Workers) start(dir string, job Job, stdout io.Writer, extra ...*os.File
 	if w.killed {
 		return nil, nil, errors.New("worker: stopped")
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
 	if w.running == nil {
@@ -199,9 +199,11 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// newWorkerDir makes a temporary directory for one supervised worker.
+// newWorkerDir makes a temporary directory for one supervised worker, with
+// its owner's PID, so that one left by a killed process is removed by the
+// next campaign (RemoveStale).
 func newWorkerDir() (string, error) {
-	dir, err := os.MkdirTemp("", "faultline-worker-")
+	dir, err := MkdirTemp("faultline-worker-")
 	if err != nil {
 		return "", fmt.Errorf("worker: %w", err)
 	}

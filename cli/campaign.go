@@ -25,7 +25,14 @@ its time is up, keeping everything in a badger store in its directory: every
 distinct violation (by fingerprint) with its hit count, the first schedule
 that showed it, and its minimized schedule and Markdown report once the
 background minimizer is done with it. A campaign killed at any moment
-(kill -9, a reboot) loses at most the runs in flight: resume carries on.`,
+(kill -9, a reboot) loses at most the runs in flight: resume carries on.
+
+When its time is up (or on Ctrl-C) a campaign finishes the minimization in
+progress and leaves the violations it has not minimized yet pending, for the
+next resume (--wait-minimize: minimize them all before stopping, as a
+campaign that --stop-at stopped does). status, list and show
+only read the store (from a copy), and a damaged store is an error naming
+the file.`,
 	}
 	c.AddCommand(a.campaignStartCmd(), a.campaignResumeCmd(), a.campaignStatusCmd(), a.campaignListCmd(),
 		a.campaignShowCmd(), a.campaignMergeCmd())
@@ -38,6 +45,8 @@ type campaignFlags struct {
 	workers int
 	time    time.Duration
 	stopAt  int
+	// waitMinimize: minimize every pending violation before stopping.
+	waitMinimize bool
 }
 
 func (f *campaignFlags) add(c *cobra.Command) {
@@ -45,6 +54,8 @@ func (f *campaignFlags) add(c *cobra.Command) {
 	c.Flags().IntVar(&f.workers, "workers", runtime.NumCPU(), "worker processes")
 	c.Flags().DurationVar(&f.time, "time", 0, "stop after this long (0: until interrupted)")
 	c.Flags().IntVar(&f.stopAt, "stop-at", 0, "stop once the campaign holds this many distinct violations (0: never)")
+	c.Flags().BoolVar(&f.waitMinimize, "wait-minimize", false,
+		"when stopping, minimize every pending violation first (default: finish the minimization in progress, leave the rest pending for the next resume)")
 	_ = c.MarkFlagRequired("dir")
 }
 
@@ -197,7 +208,7 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 		}
 	}()
 	sn, err := campaign.Run(st, study.Target, w, campaign.RunOptions{Workers: cf.workers, Time: cf.time, StopAt: cf.stopAt,
-		Stop: stop, Abort: abort, Stderr: a.stderr, Progress: a.tty, Program: a.name()})
+		Stop: stop, Abort: abort, Stderr: a.stderr, Progress: a.tty, Program: a.name(), WaitMinimize: cf.waitMinimize})
 	if errors.Is(err, campaign.ErrAborted) {
 		return errInterrupted
 	}

@@ -137,7 +137,7 @@ func TestCampaignKillResume(t *testing.T) {
 		}
 	}
 
-	code, out, stderr := runBin(t, "campaign", "resume", "--dir", dir, "--workers", "2", "--time", "3s")
+	code, out, stderr := runBin(t, "campaign", "resume", "--dir", dir, "--workers", "2", "--time", "3s", "--wait-minimize")
 	if code != 0 {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -216,7 +216,7 @@ func TestCampaignCrashedRun(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "c")
 	code, out, stderr := runBin(t, "campaign", "start", "--target", "hraft-fulldisk", "--dir", dir,
-		"--workers", "1", "--chunk", "4", "--time", "4s", "--minimize-budget", "5s")
+		"--workers", "1", "--chunk", "4", "--time", "4s", "--minimize-budget", "5s", "--wait-minimize")
 	if code != 0 || strings.Contains(stderr, "goroutine ") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}

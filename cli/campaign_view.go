@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/invariants"
@@ -70,8 +71,12 @@ faultline replay, show and report read them. With the campaign running it
 prints what the campaign's last status says.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			var v campaign.Violation
-			found := 0
+			var (
+				v        campaign.Violation
+				found    int
+				exported bool
+				files    []string // the files of the violation written for it
+			)
 			sn, err := campaign.Load(dir, func(st *campaign.Store) error {
 				vs, err := st.Violations()
 				if err != nil {
@@ -80,7 +85,12 @@ prints what the campaign's last status says.`,
 				if v, found = campaign.Match(vs, args[0]); found != 1 {
 					return nil
 				}
-				return campaign.Export(st, v.ID, campaign.ViolationDir(dir, v.ID))
+				exported = true
+				files, err = campaign.Export(st, v.ID, campaign.ViolationDir(dir, v.ID))
+				if err != nil {
+					return fmt.Errorf("campaign %s: violation %s: %w", dir, v.ID, err)
+				}
+				return nil
 			})
 			if err != nil {
 				return inputErr(err)
@@ -108,17 +118,30 @@ prints what the campaign's last status says.`,
 				fmt.Fprintf(w, " (%s)", v.Note)
 			}
 			fmt.Fprintln(w)
-			for _, f := range []string{"first.json", "minimized.json", "report.md"} {
-				p := filepath.Join(vdir, f)
-				if _, err := os.Stat(p); err == nil {
-					fmt.Fprintf(w, "  %-15s %s\n", f+":", p)
+			if !exported {
+				// The campaign runs: its minimizer writes the files of the
+				// violations it minimizes.
+				for _, f := range campaign.Exported {
+					if _, err := os.Stat(filepath.Join(vdir, f.File)); err == nil {
+						files = append(files, f.File)
+					}
 				}
 			}
-			best := filepath.Join(vdir, "minimized.json")
-			if _, err := os.Stat(best); err != nil {
-				best = filepath.Join(vdir, "first.json")
+			for _, f := range files {
+				fmt.Fprintf(w, "  %-15s %s\n", f+":", filepath.Join(vdir, f))
 			}
-			fmt.Fprintf(w, "  replay:         %s replay %s\n", a.name(), best)
+			// Replay the best schedule written, and only one written now:
+			// never a file left by an earlier show.
+			switch {
+			case slices.Contains(files, "minimized.json"):
+				fmt.Fprintf(w, "  replay:         %s replay %s\n", a.name(), filepath.Join(vdir, "minimized.json"))
+			case slices.Contains(files, "first.json"):
+				fmt.Fprintf(w, "  replay:         %s replay %s\n", a.name(), filepath.Join(vdir, "first.json"))
+			case exported:
+				fmt.Fprintf(w, "  replay:         none: the store holds no schedule of it\n")
+			default:
+				fmt.Fprintf(w, "  replay:         not written yet: the campaign runs; show it again once it has stopped\n")
+			}
 			return nil
 		},
 	}
@@ -137,18 +160,36 @@ merging twice counts nothing twice. DST becomes the whole campaign: resuming
 it runs what no shard ran.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
+			for _, dir := range args[1:] {
+				if sameDir(dir, args[0]) {
+					return usageErr("campaign merge: %s is DST itself: merge the other shards into it", dir)
+				}
+			}
+			// Every source is opened first, so that one that is damaged,
+			// missing or in use leaves DST as it was, or uncreated. A
+			// source is only read, from a copy: merging never changes a
+			// shard's store.
+			srcs := make([]*campaign.Store, 0, len(args)-1)
+			defer func() {
+				for _, src := range srcs {
+					src.Close()
+				}
+			}()
+			for _, dir := range args[1:] {
+				src, err := campaign.OpenRead(dir)
+				if err != nil {
+					return inputErr(err)
+				}
+				srcs = append(srcs, src)
+			}
 			dst, err := campaign.Open(args[0], true)
 			if err != nil {
 				return inputErr(err)
 			}
 			defer dst.Close()
-			for _, dir := range args[1:] {
-				src, err := campaign.Open(dir, false)
-				if err != nil {
-					return inputErr(err)
-				}
+			for i, src := range srcs {
+				dir := args[1+i]
 				ms, err := dst.Merge(src)
-				src.Close()
 				if err != nil {
 					return inputErr(err)
 				}
@@ -166,4 +207,16 @@ it runs what no shard ran.`,
 			return campaign.WriteStatus(a.stdout, args[0], sn)
 		},
 	}
+}
+
+// sameDir reports whether two paths name one directory (through symbolic
+// links, ./ and the like too), which a merge of a directory into itself
+// must say, not find it "in use by another process".
+func sameDir(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(fa, fb)
 }
