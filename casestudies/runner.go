@@ -344,7 +344,7 @@ func Table(w *campaign.Workers, o TableOptions) ([]byte, error) {
 	if o.Budget <= 0 {
 		o.Budget = 4 * time.Minute
 	}
-	dir, err := os.MkdirTemp("", "faultline-casestudies-")
+	dir, err := campaign.MkdirTemp("faultline-casestudies-")
 	if err != nil {
 		return nil, err
 	}

@@ -360,7 +360,7 @@ func (s *session) minimize(v fuzz.Found) (*interpose.Schedule, string) {
 // minimizeIn minimizes found within budget, in worker processes when the
 // test has them.
 func (s *session) minimizeIn(found *interpose.Schedule, budget time.Duration) (*minimize.Result, error) {
-	dir, err := os.MkdirTemp("", "faultline-minimize-")
+	dir, err := campaign.MkdirTemp("faultline-minimize-")
 	if err != nil {
 		return nil, err
 	}

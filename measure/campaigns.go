@@ -71,7 +71,7 @@ func Scaling(w *campaign.Workers, target interpose.Target, o ScalingOptions, out
 	if o.Repeat <= 0 {
 		o.Repeat = 3
 	}
-	base, err := os.MkdirTemp("", "faultline-scaling-")
+	base, err := campaign.MkdirTemp("faultline-scaling-")
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func Strategies(w *campaign.Workers, targets []interpose.Target, o StrategiesOpt
 	if o.Time <= 0 {
 		o.Time = 2 * time.Minute
 	}
-	base, err := os.MkdirTemp("", "faultline-strategies-")
+	base, err := campaign.MkdirTemp("faultline-strategies-")
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func Minimize(w *campaign.Workers, target interpose.Target, o MinimizeOptions) (
 	if o.Budget <= 0 {
 		o.Budget = 2 * time.Minute
 	}
-	dir, err := os.MkdirTemp("", "faultline-measure-")
+	dir, err := campaign.MkdirTemp("faultline-measure-")
 	if err != nil {
 		return nil, err
 	}
