@@ -92,8 +92,14 @@ func (a *app) campaignStartCmd() *cobra.Command {
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("campaign start: %v", err)
 			}
-			if opts.Nodes < 0 || opts.Events < 1 || chunk < 0 || opts.CheckEvery < 0 || opts.CheckFrom < 0 || minimizeBudget < 0 {
-				return usageErr("campaign start: --events must be positive; --nodes, --chunk, --check-every, --check-from and --minimize-budget cannot be negative")
+			if opts.Nodes < 0 || opts.Nodes > 64 || cmd.Flags().Changed("nodes") && opts.Nodes == 0 {
+				return usageErr("campaign start: --nodes %d: want 1..64", opts.Nodes)
+			}
+			if cmd.Flags().Changed("chunk") && chunk < 1 {
+				return usageErr("campaign start: --chunk %d: want at least 1 run (leave it out for about 50,000 events)", chunk)
+			}
+			if opts.Events < 1 || opts.CheckEvery < 0 || opts.CheckFrom < 0 || minimizeBudget < 0 {
+				return usageErr("campaign start: --events must be positive; --check-every, --check-from and --minimize-budget cannot be negative")
 			}
 			// The workload: every flag the user set, the target's own
 			// defaults otherwise (the case studies have one), faultline
