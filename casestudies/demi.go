@@ -1,10 +1,10 @@
 package casestudies
 
 // DEMi is what DEMi's evaluation published for one case (Scott et al.,
-// NSDI'16, from the authors' experiment logs; ../shared/notes/
-// demi-case-studies.md): the initial faulty execution, DEMi's minimized one
-// and the authors' hand-made minimum, in events (deliveries plus external
-// events), and DEMi's minimization time.
+// NSDI'16, from the authors' experiment logs; docs/case-studies.md): the
+// initial faulty execution, DEMi's minimized one and the authors' hand-made
+// minimum, in events (deliveries plus external events), and DEMi's
+// minimization time.
 type DEMi struct {
 	Initial   int     `json:"initial_events"`
 	Minimized int     `json:"minimized_events"`

@@ -377,7 +377,7 @@ func Table(w *campaign.Workers, o TableOptions) ([]byte, error) {
 		o.Command, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), o.SeedsText, o.Budget)
 	fmt.Fprintf(&b, "Sizes are events (deliveries, timer firings and external events). \"manual\" is the hand-made\n"+
 		"minimal reproduction (casestudies/testdata); DEMi's columns are its published figures\n"+
-		"(NSDI'16; ../shared/notes/demi-case-studies.md). Medians over the seeds; \"worst\" is the\n"+
+		"(NSDI'16; docs/case-studies.md). Medians over the seeds; \"worst\" is the\n"+
 		"largest minimized schedule, \"reproduced\" the fewest final replays that showed the violation.\n\n")
 	if err := printSummaries(sums, &b); err != nil {
 		return nil, err

@@ -10,7 +10,7 @@
 // its Heartbeat timer, as Raft allows.
 //
 // Correct is the default; each Bug is one of DEMi's akka-raft bugs, with
-// the mechanism described in ../shared/notes/demi-case-studies.md. The
+// the mechanism described in docs/case-studies.md. The
 // members report their role, term, vote, log writes, commits and applied
 // entries through the actor Context, so that package invariants checks
 // them exactly as it checks hashicorp/raft.
