@@ -144,6 +144,7 @@ type System struct {
 type node struct {
 	id          int
 	proc        Process
+	pub         Publisher // proc, when it publishes facts: asserted once, not at every view
 	started, up bool
 	incarnation uint64
 	store       map[string]any
@@ -389,6 +390,7 @@ func (s *System) boot(n *node) string {
 	n.rng = rand.New(rand.NewPCG(s.seed, uint64(n.id)<<32|n.incarnation))
 	return s.run(n, "Init", func() {
 		n.proc = s.prog.New(n.id, s.Nodes())
+		n.pub, _ = n.proc.(Publisher)
 		n.proc.Init(&s.ctx)
 	})
 }
@@ -396,7 +398,7 @@ func (s *System) boot(n *node) string {
 // crash takes a node down: its process and timers go, its store stays.
 func (s *System) crash(n *node) {
 	n.up = false
-	n.proc = nil
+	n.proc, n.pub = nil, nil
 	s.disarm(n)
 }
 
@@ -445,8 +447,8 @@ func (s *System) View() *interpose.View {
 	for i := 1; i < len(s.nodes); i++ {
 		n := &s.nodes[i]
 		v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
-		if p, ok := n.proc.(Publisher); ok && n.up {
-			v.Facts = p.Facts()
+		if n.pub != nil && n.up {
+			v.Facts = n.pub.Facts()
 		}
 		s.out.Nodes = append(s.out.Nodes, v)
 	}
