@@ -2,11 +2,9 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,7 +19,7 @@ func TestBadInputCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := faultlineBinary(t)
+	faultlineBinary(t) // built before the cases, not inside the first
 	f, err := os.Open("testdata/badinput/cases.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -56,22 +54,11 @@ func TestBadInputCorpus(t *testing.T) {
 				argv = append(argv, a)
 			}
 			before := tree(t, dir)
-			cmd := exec.Command(bin, argv...)
-			cmd.Dir = dir
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			stderr := errb.String()
+			code, stdout, stderr := runIn(t, dir, argv...)
 			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "faultline: ") {
 				t.Errorf("exit %d, stderr %q; want 2 and one line", code, stderr)
 			}
-			if all := out.String() + stderr; strings.Contains(all, "goroutine ") || strings.Contains(all, "panic:") {
+			if all := stdout + stderr; strings.Contains(all, "goroutine ") || strings.Contains(all, "panic:") {
 				t.Errorf("a panic trace reached the user:\n%s", all)
 			}
 			if len(stderr) > 400 {
