@@ -98,6 +98,16 @@ type Options struct {
 	// Result.PassedOver; one that is not confirmed is the run's violation
 	// after all. Off, a walk is exactly what it was without the option.
 	PassOverUpstream bool `json:"pass_over_upstream,omitempty"`
+	// Liveness runs a stabilization phase after each walk (a Stabilize
+	// event, the faults healed, fair delivery and timers, client writes)
+	// and judges liveness monitors at its end: Raft's (invariants
+	// .RaftMonitors) unless Checker returns an interpose.Settler of its own.
+	// A monitor still hot is a violation "Liveness:NAME". Stabilize bounds
+	// the phase (0: 20): election timeouts of virtual time on a target with
+	// clocks, turns of each node on one whose timers are messages; it ends
+	// sooner once no monitor is hot.
+	Liveness  bool `json:"liveness,omitempty"`
+	Stabilize int  `json:"stabilize,omitempty"`
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -278,6 +288,13 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// newChecker returns the checker of one run: opts.Checker's (Raft's safety
+// invariants by default), with Raft's liveness monitors when opts.Liveness
+// asks and the checker has none of its own.
+func newChecker(opts Options) interpose.Checker {
+	return invariants.Checker(opts.Checker, opts.Liveness)
+}
+
 // stepEvery is how often, in events, a walk calls Options.OnStep.
 const stepEvery = 1024
 
@@ -401,12 +418,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	if opts.Weights != nil {
 		weights = *opts.Weights
 	}
-	var check interpose.Checker
-	if opts.Checker != nil {
-		check = opts.Checker()
-	} else {
-		check = invariants.NewRaft()
-	}
+	check := newChecker(opts)
 	seed := RunSeed(opts.Seed, run)
 	spec := target.Spec(opts.Nodes, seed)
 	maxDown := opts.MaxDown
@@ -470,6 +482,13 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		}
 	}
 	ctl.Check()
+	if opts.Liveness && wanted() == nil {
+		if err := w.stabilize(ctl, spec, opts.Stabilize); err != nil {
+			sys.Close()
+			return nil, nil, err
+		}
+		ctl.Settle()
+	}
 	if err := sys.Close(); err != nil {
 		return nil, nil, err
 	}

@@ -167,13 +167,19 @@ func baseline() (goroutines int, heap uint64) {
 
 // BenchmarkWalk measures events per second of 300-event walks on 3 nodes,
 // with invariants checked after every event and cluster setup included.
-func BenchmarkWalk(b *testing.B) {
+func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, false) }
+
+// BenchmarkWalkLiveness is BenchmarkWalk with a stabilization phase after
+// each walk (the phase's events count as events).
+func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, true) }
+
+func benchmarkWalk(b *testing.B, liveness bool) {
 	tg := target(b, "hraft")
 	ok := hraft.UnderTest(b.Name(), func(t *testing.T) {
 		events := 0
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			res, err := fuzz.Run(t, tg, fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300, KeepGoing: true})
+			res, err := fuzz.Run(t, tg, fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300, KeepGoing: true, Liveness: liveness})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -62,10 +62,8 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 		return nil, fmt.Errorf("replay: schedule is for target %q, not %q", s.Target.Name, target.Name())
 	}
 	repeat := max(opts.Repeat, 1)
-	newChecker := opts.Checker
-	if newChecker == nil {
-		newChecker = func() interpose.Checker { return invariants.NewRaft() }
-	}
+	liveness := s.Stabilizes()
+	newChecker := func() interpose.Checker { return invariants.Checker(opts.Checker, liveness) }
 	if h, ok := target.(interpose.Holder); ok {
 		defer h.Hold()()
 	}

@@ -19,10 +19,15 @@ type Controller struct {
 	// applied (observations are kept until then too).
 	CheckFrom int
 
-	sched      Schedule
-	sinceCheck int
-	violation  *Violation
-	all        []Violation
+	sched       Schedule
+	sinceCheck  int
+	violation   *Violation
+	all         []Violation
+	stabilizing bool
+	// results are the results client operations, membership changes and
+	// transfers had when applied, for the next check: a system that answers
+	// at once (interpose/actor) reports no Completion for them.
+	results []Completion
 }
 
 // NewController returns a controller that records a schedule for spec.
@@ -65,11 +70,23 @@ func (c *Controller) Event(i int) Event { return c.sched.Events[i] }
 // checked when CheckEvery says so; the first violation is kept (Violation).
 func (c *Controller) Step(ev Event) (string, error) {
 	idx := len(c.sched.Events)
-	ev, err := c.sys.Apply(idx, ev)
-	if err != nil {
-		return "", err
+	if ev.Kind == Stabilize {
+		// A mark for the checker, not an event of the system.
+		c.stabilizing = true
+		ev.Result = ""
+	} else {
+		var err error
+		if ev, err = c.sys.Apply(idx, ev); err != nil {
+			return "", err
+		}
 	}
 	c.sched.Events = append(c.sched.Events, ev)
+	switch ev.Kind {
+	case Client, Membership, Transfer:
+		if ev.Result != "" {
+			c.results = append(c.results, Completion{Index: idx, Result: ev.Result})
+		}
+	}
 	c.sinceCheck++
 	if c.sinceCheck >= max(c.CheckEvery, 1) && len(c.sched.Events) >= c.CheckFrom {
 		c.Check()
@@ -93,15 +110,54 @@ func (c *Controller) Check() *Violation {
 	if c.check == nil {
 		return c.violation
 	}
-	found := c.check.Check(v)
-	for i := range found {
-		found[i].Step = len(c.sched.Events)
+	v.Step, v.Stabilizing = len(c.sched.Events), c.stabilizing
+	if len(c.results) > 0 {
+		// The results at once come before the later ones of the system.
+		v.Completions = append(c.results, v.Completions...)
+		c.results = c.results[:0:0]
 	}
-	c.all = append(c.all, found...)
-	if c.violation == nil && len(found) > 0 {
-		first := found[0]
+	c.found(c.check.Check(v))
+	return c.violation
+}
+
+// found records violations seen after the events applied so far.
+func (c *Controller) found(vs []Violation) {
+	for i := range vs {
+		vs[i].Step = len(c.sched.Events)
+	}
+	c.all = append(c.all, vs...)
+	if c.violation == nil && len(vs) > 0 {
+		first := vs[0]
 		c.violation = &first
 		c.sched.Violation = c.violation
+	}
+}
+
+// Nodes returns every node's view as of the last check (valid until the
+// next), without taking a view of the system, which would consume its
+// observations before the checker sees them.
+func (c *Controller) Nodes() []NodeView { return c.sched.Final }
+
+// Stabilizing reports whether the run's stabilization phase has begun.
+func (c *Controller) Stabilizing() bool { return c.stabilizing }
+
+// Hot reports whether a liveness monitor of the checker is hot, as of the
+// last check (false for a checker that has none).
+func (c *Controller) Hot() bool {
+	s, ok := c.check.(Settler)
+	return ok && s.Hot()
+}
+
+// Settle ends a run: it checks once more and, when the run's stabilization
+// phase has begun, records a violation for each liveness monitor still hot.
+// It returns the first violation seen.
+func (c *Controller) Settle() *Violation {
+	c.Check()
+	if !c.stabilizing {
+		return c.violation
+	}
+	if s, ok := c.check.(Settler); ok {
+		c.found(s.Settle())
 	}
 	return c.violation
 }
@@ -192,7 +248,7 @@ func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*Replay
 	if err != nil {
 		return nil, err
 	}
-	ctl.Check()
+	ctl.Settle()
 	res.Violation = ctl.Violation()
 	res.Schedule = ctl.Schedule()
 	if v := ctl.Seen(opts.Expect); opts.Expect != "" && v != nil {

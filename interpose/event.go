@@ -26,10 +26,15 @@ const (
 	Heal       Kind = "heal"       // remove the cut
 	Membership Kind = "membership" // membership change Op of Peer, issued through Node
 	Transfer   Kind = "transfer"   // leadership transfer to Peer (0: any), issued through Node
+	// Stabilize marks where a run's stabilization phase begins: the events
+	// after it heal the faults and let the system make progress, and the
+	// liveness monitors are judged at the end of the run. The system never
+	// sees it: the controller records it and tells the checker.
+	Stabilize Kind = "stabilize"
 )
 
 // Kinds lists every kind in a fixed order.
-var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer}
+var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer, Stabilize}
 
 // Membership operations carried in Event.Op.
 const (
@@ -219,7 +224,7 @@ func (e Event) String() string {
 		return fmt.Sprintf("%-10s via n%d to %s", e.Kind, e.Node, to)
 	case Partition:
 		return fmt.Sprintf("%-10s %s", e.Kind, groupsString(e.Groups))
-	case Heal:
+	case Heal, Stabilize:
 		return string(e.Kind)
 	}
 	return fmt.Sprintf("%-10s n%d", e.Kind, e.Node)
@@ -235,7 +240,7 @@ func (e Event) At() int {
 			return e.Msg.To
 		}
 		return 0
-	case Partition, Heal:
+	case Partition, Heal, Stabilize:
 		return 0
 	}
 	return e.Node
@@ -277,7 +282,7 @@ func (e Event) validate(n int) error {
 			return err
 		}
 		return inRange("destination", e.Msg.To)
-	case Heal:
+	case Heal, Stabilize:
 		return nil
 	case Advance:
 		if e.Took < 0 {

@@ -23,6 +23,7 @@ func TestKindValidExternal(t *testing.T) {
 		{Heal, true, true},
 		{Membership, true, true},
 		{Transfer, true, true},
+		{Stabilize, true, true},
 		{"", false, true},
 		{"Deliver", false, true},
 		{"deliver ", false, true},

@@ -392,3 +392,14 @@ func (s *Schedule) Hash() string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }
+
+// Stabilizes reports whether the schedule has a stabilization phase (a
+// Stabilize event), after which liveness monitors are judged.
+func (s *Schedule) Stabilizes() bool {
+	for _, e := range s.Events {
+		if e.Kind == Stabilize {
+			return true
+		}
+	}
+	return false
+}

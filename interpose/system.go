@@ -76,6 +76,19 @@ type Checker interface {
 	Check(v *View) []Violation
 }
 
+// Settler is a Checker that also watches liveness: monitors that are hot
+// while something is owed (a leader, a write applied) and cold once it is
+// delivered. The controller asks it, during a run's stabilization phase,
+// whether any is hot (a phase may end early once none is), and at the end
+// of the run for a violation per monitor still hot.
+type Settler interface {
+	Checker
+	// Hot reports whether some monitor is hot, as of the last Check.
+	Hot() bool
+	// Settle returns a violation for each monitor still hot.
+	Settle() []Violation
+}
+
 // CheckerFunc adapts a function to Checker.
 type CheckerFunc func(v *View) []Violation
 
@@ -100,6 +113,11 @@ type View struct {
 	// Completions are results of earlier asynchronous events (a client
 	// operation that committed, a membership change that failed).
 	Completions []Completion
+	// Step is the number of events applied, and Stabilizing is set once the
+	// run's stabilization phase has begun (a Stabilize event): the
+	// controller fills both in before a check.
+	Step        int
+	Stabilizing bool
 }
 
 // Reset empties the observations, keeping their storage.

@@ -108,6 +108,7 @@ type minimizer struct {
 	start    time.Time
 	phases   []interpose.PhaseStat
 	inPhase  string // the phase in progress, for Options.Adopt
+	liveness bool   // the input has a stabilization phase: its checks judge liveness too
 	out      bool
 
 	searches, searchFound int
@@ -123,6 +124,11 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if s.Target.Name != target.Name() {
 		return nil, fmt.Errorf("minimize: schedule is for target %q, not %q", s.Target.Name, target.Name())
 	}
+	if strings.HasPrefix(s.Violation.Invariant, invariants.LivenessPrefix) {
+		// Removing events of its stabilization phase would leave a phase cut
+		// short, which shows a monitor hot for no fault of the system.
+		return nil, fmt.Errorf("minimize: %s is a liveness violation, which faultline does not minimize yet", s.Violation.Invariant)
+	}
 	if s.Violation.Crash && !opts.Crash {
 		return nil, fmt.Errorf("minimize: the violation crashed the process; it is minimized in worker processes (faultline minimize)")
 	}
@@ -136,7 +142,8 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if budget <= 0 {
 		budget = 10 * time.Minute
 	}
-	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: opts.Replays, start: time.Now()}
+	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: opts.Replays, start: time.Now(),
+		liveness: s.Stabilizes()}
 	if m.k <= 0 {
 		m.k = 2
 	}
@@ -299,10 +306,7 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 
 // checker returns the checker of one execution.
 func (m *minimizer) checker() interpose.Checker {
-	if m.opts.Checker != nil {
-		return m.opts.Checker()
-	}
-	return invariants.NewRaft()
+	return invariants.Checker(m.opts.Checker, m.liveness)
 }
 
 // tryOn judges a candidate and returns the schedule of the first execution

@@ -1,6 +1,7 @@
 package minimize_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -181,5 +182,22 @@ func TestDeterministic(t *testing.T) {
 	}
 	if hashes[0] != hashes[1] {
 		t.Fatal("two minimizations of one input gave different schedules")
+	}
+}
+
+// TestRefusesLiveness: a liveness violation is refused with one line, not
+// minimized into a stabilization phase cut short.
+func TestRefusesLiveness(t *testing.T) {
+	s, err := interpose.ReadFile("../casestudies/testdata/found/hraft-serial-demoted-leader-no-election.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := casestudies.Lookup(s.Target.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = minimize.Minimize(t, st.Target, s, minimize.Options{})
+	if err == nil || !strings.Contains(err.Error(), "Liveness:Leader is a liveness violation") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -1,0 +1,54 @@
+package fuzz_test
+
+import (
+	"testing"
+
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
+)
+
+// TestLivenessCorrectActorRaft: the correct actor Raft, with its workload
+// and a stabilization phase after each walk, ends every run with a leader
+// that every live member follows and a write of the phase applied
+// everywhere.
+func TestLivenessCorrectActorRaft(t *testing.T) {
+	tg := target(t, "raft")
+	res, err := fuzz.Run(t, tg, fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 300, Events: 300, KeepGoing: true, Liveness: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Violations) != 0 || res.Kinds[string(interpose.Stabilize)] != 300 {
+		t.Fatalf("violations %+v, %d stabilization phases", res.Violations, res.Kinds[string(interpose.Stabilize)])
+	}
+}
+
+// stuck is a monitor that is always hot: a system that never delivers.
+type stuck struct{}
+
+func (stuck) Name() string                           { return "Stuck" }
+func (stuck) Observe(*interpose.View) (bool, string) { return true, "never" }
+
+// TestLivenessViolationReplays: a monitor hot at the end of the phase is a
+// violation of the run; its schedule holds the phase (a Stabilize event)
+// and replays to the same violation.
+func TestLivenessViolationReplays(t *testing.T) {
+	tg := target(t, "raft")
+	checker := func() interpose.Checker { return invariants.NewLiveness(invariants.NewRaft(), stuck{}) }
+	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 1, Events: 100, Liveness: true, Stabilize: 2, Checker: checker})
+	res, err := fuzz.Run(t, tg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Violations) != 1 || res.Violations[0].Fingerprint != "Liveness:Stuck" {
+		t.Fatalf("violations %+v", res.Violations)
+	}
+	s := res.Violations[0].Sched
+	if !s.Stabilizes() || s.Violation.Step != len(s.Events) {
+		t.Fatalf("schedule: stabilizes %v, violation after %d of %d events", s.Stabilizes(), s.Violation.Step, len(s.Events))
+	}
+	rep, err := fuzz.Replay(t, tg, s, fuzz.ReplayOptions{Repeat: 3, Checker: checker})
+	if err != nil || rep.Reproduced != 3 {
+		t.Fatalf("replay: %+v, %v", rep, err)
+	}
+}

@@ -1,0 +1,215 @@
+package invariants
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// LivenessPrefix starts the name of every liveness violation: a monitor
+// called Leader that is still hot at the end of a run is the violation
+// "Liveness:Leader".
+const LivenessPrefix = "Liveness:"
+
+// A Monitor watches a liveness property: something the system owes and must
+// eventually deliver (a leader, a write applied everywhere). It sees every
+// view of a run's stabilization phase and says whether it is hot (something
+// is owed) or cold (all is well). A monitor still hot when the phase ends is
+// a violation, LivenessPrefix + Name. A Monitor serves one run.
+type Monitor interface {
+	// Name names the property ("Leader").
+	Name() string
+	// Observe sees a view of the stabilization phase and reports whether
+	// the monitor is hot now and, when it is, what is owed.
+	Observe(v *interpose.View) (hot bool, owed string)
+}
+
+// Liveness is a Checker that checks a safety checker's invariants at every
+// check and, during the stabilization phase, watches its monitors: an
+// interpose.Settler. Before the phase, the monitors are not observed.
+type Liveness struct {
+	safety   interpose.Checker
+	monitors []Monitor
+	hot      []bool
+	owed     []string
+	since    []int // the step at which each last turned hot
+}
+
+// NewLiveness wraps a safety checker (nil: none) with monitors.
+func NewLiveness(safety interpose.Checker, monitors ...Monitor) *Liveness {
+	n := len(monitors)
+	return &Liveness{safety: safety, monitors: monitors, hot: make([]bool, n), owed: make([]string, n), since: make([]int, n)}
+}
+
+// Check implements interpose.Checker.
+func (l *Liveness) Check(v *interpose.View) []interpose.Violation {
+	var found []interpose.Violation
+	if l.safety != nil {
+		found = l.safety.Check(v)
+	}
+	if !v.Stabilizing {
+		return found
+	}
+	for i, m := range l.monitors {
+		hot, owed := m.Observe(v)
+		if hot && !l.hot[i] {
+			l.since[i] = v.Step
+		}
+		l.hot[i], l.owed[i] = hot, owed
+	}
+	return found
+}
+
+// Hot implements interpose.Settler.
+func (l *Liveness) Hot() bool { return slices.Contains(l.hot, true) }
+
+// Settle implements interpose.Settler: a violation for each monitor still
+// hot, with what it owes and the event after which it last turned hot.
+func (l *Liveness) Settle() []interpose.Violation {
+	var out []interpose.Violation
+	for i, m := range l.monitors {
+		if !l.hot[i] {
+			continue
+		}
+		name := LivenessPrefix + m.Name()
+		out = append(out, interpose.Violation{Invariant: name, Fingerprint: name,
+			Detail: fmt.Sprintf("%s at the end of the stabilization phase (owed since event %d)", l.owed[i], l.since[i])})
+	}
+	return out
+}
+
+// RaftMonitors returns Raft's liveness monitors for one run: Leader (some
+// voter leads and the other live voters follow it) and Commit (a write of
+// the stabilization phase commits and every live voter applies it).
+func RaftMonitors() []Monitor { return []Monitor{&LeaderMonitor{}, &CommitMonitor{}} }
+
+// LeaderMonitor is hot unless a live node leads the highest term among the
+// live voters and every other live voter follows it in that term. The
+// voters are those of the leader's configuration when the adapter publishes
+// one (hashicorp/raft), else every live node with Raft facts.
+type LeaderMonitor struct{ nodes []raftNode }
+
+// Name implements Monitor.
+func (*LeaderMonitor) Name() string { return "Leader" }
+
+// Observe implements Monitor.
+func (m *LeaderMonitor) Observe(v *interpose.View) (bool, string) {
+	m.nodes = liveRaft(m.nodes[:0], v)
+	if len(m.nodes) == 0 {
+		return false, "" // not a Raft, or nothing live to judge
+	}
+	leader, voters, why := leaderOf(m.nodes)
+	if leader == nil {
+		return true, why
+	}
+	for _, n := range voters {
+		if n.id == leader.id {
+			continue
+		}
+		if n.Term != leader.Term || n.Role != interpose.RoleFollower {
+			return true, fmt.Sprintf("n%d leads term %d but n%d is %s in term %d", leader.id, leader.Term, n.id, n.Role, n.Term)
+		}
+	}
+	return false, ""
+}
+
+// CommitMonitor is hot until a client write issued during the stabilization
+// phase completes with "index N" and every live voter has applied index N.
+type CommitMonitor struct {
+	start  int // the step of the phase's first view
+	target uint64
+	nodes  []raftNode
+}
+
+// Name implements Monitor.
+func (*CommitMonitor) Name() string { return "Commit" }
+
+// Observe implements Monitor.
+func (m *CommitMonitor) Observe(v *interpose.View) (bool, string) {
+	if m.start == 0 {
+		m.start = v.Step - 1 // the Stabilize event, applied last
+	}
+	m.nodes = liveRaft(m.nodes[:0], v)
+	if len(m.nodes) == 0 {
+		return false, "" // not a Raft, or nothing live to judge
+	}
+	for _, c := range v.Completions {
+		if m.target != 0 || c.Index < m.start {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(c.Result, "index "); ok {
+			digits, _, _ := strings.Cut(rest, ":")
+			if n, err := strconv.ParseUint(digits, 10, 64); err == nil && n > 0 {
+				m.target = n
+			}
+		}
+	}
+	if m.target == 0 {
+		return true, "no write of the stabilization phase was accepted"
+	}
+	leader, voters, _ := leaderOf(m.nodes)
+	if leader == nil {
+		voters = m.nodes
+	}
+	for _, n := range voters {
+		if n.AppliedIndex < m.target {
+			return true, fmt.Sprintf("n%d applied up to index %d, not the phase's write at index %d", n.id, n.AppliedIndex, m.target)
+		}
+	}
+	return false, ""
+}
+
+// liveRaft appends the live nodes of v that publish Raft facts.
+func liveRaft(dst []raftNode, v *interpose.View) []raftNode {
+	for _, n := range v.Nodes {
+		if s, ok := interpose.RaftOf(n); ok && n.Up {
+			dst = append(dst, raftNode{id: n.Node, RaftState: s})
+		}
+	}
+	return dst
+}
+
+// leaderOf finds the live leader of the highest term among the live nodes,
+// and the live voters of its configuration (every live node when it
+// publishes none); without one it says why.
+func leaderOf(nodes []raftNode) (*raftNode, []raftNode, string) {
+	var leader *raftNode
+	for i := range nodes {
+		n := &nodes[i]
+		if n.Role == interpose.RoleLeader && (leader == nil || n.Term > leader.Term) {
+			leader = n
+		}
+	}
+	if leader == nil {
+		return nil, nil, fmt.Sprintf("no leader among %d live nodes", len(nodes))
+	}
+	if leader.Config == nil {
+		return leader, nodes, ""
+	}
+	var voters []raftNode
+	for _, n := range nodes {
+		if slices.Contains(leader.Config.Voters, n.id) {
+			voters = append(voters, n)
+		}
+	}
+	return leader, voters, ""
+}
+
+// Checker returns the checker of one run: base's (Raft's safety invariants
+// when base is nil), with Raft's liveness monitors (RaftMonitors) when
+// liveness is set and the checker has no monitors of its own (is no
+// interpose.Settler). A replay of a schedule passes liveness =
+// s.Stabilizes(), so that it judges what the recording judged.
+func Checker(base func() interpose.Checker, liveness bool) interpose.Checker {
+	var check interpose.Checker = NewRaft()
+	if base != nil {
+		check = base()
+	}
+	if _, ok := check.(interpose.Settler); liveness && !ok {
+		check = NewLiveness(check, RaftMonitors()...)
+	}
+	return check
+}
