@@ -45,6 +45,10 @@
 // A timed replay (ReplayOptions.Timed) passes each advance the duration it
 // took when recorded (Event.Took), for a schedule replayed as it was
 // recorded; the controller clears Took otherwise.
+// A Stabilize event marks where a run's stabilization phase begins: the
+// controller records it without applying it, tells the checker (View
+// .Stabilizing), and Settle, at the end of a run, asks a Settler checker
+// for the liveness monitors still hot.
 //
 // Contracts for adapters (interpose/hraft): Apply returns only when the
 // system is quiescent again; an advance whose Until is type-only stops at

@@ -53,6 +53,15 @@
 // (fuzz.Upstream), and can pass over known ones in a campaign
 // (fuzz.Options.PassOverUpstream).
 //
+// Liveness (experimental): a Monitor watches something the system owes (a
+// leader, a write applied everywhere); it is hot while it is owed and cold
+// once delivered. NewLiveness wraps a safety checker with monitors into an
+// interpose.Settler: the monitors are observed only during a run's
+// stabilization phase, and one still hot when the run ends is a violation
+// "Liveness:NAME" (Settle). RaftMonitors are Raft's: Leader and Commit,
+// over the Raft facts of the live nodes and the completions of the phase's
+// writes. Checker builds a run's checker with them when liveness is on.
+//
 // The cost of a check is proportional to what happened since the previous
 // one, plus one pass over the committed entries when a new leader appears;
 // BenchmarkCheck measures it.
