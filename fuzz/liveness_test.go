@@ -1,6 +1,7 @@
 package fuzz_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/fuzz"
@@ -50,5 +51,25 @@ func TestLivenessViolationReplays(t *testing.T) {
 	rep, err := fuzz.Replay(t, tg, s, fuzz.ReplayOptions{Repeat: 3, Checker: checker})
 	if err != nil || rep.Reproduced != 3 {
 		t.Fatalf("replay: %+v, %v", rep, err)
+	}
+}
+
+// TestLivenessHraftSerial: runs 0 to 249 of seed 2 on hraft-serial end
+// with no liveness violation. Run 222 ended with Liveness:Leader when only
+// the leader's clock moved during the phase: a candidate in the leader's
+// term (TimeoutNow, received while it was already a candidate) waited for
+// an election timer that never fired.
+func TestLivenessHraftSerial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("250 runs")
+	}
+	res, err := fuzz.Run(t, target(t, "hraft-serial"), fuzz.Options{Seed: 2, Runs: 250, Events: 300, KeepGoing: true, Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Violations {
+		if strings.HasPrefix(v.Fingerprint, invariants.LivenessPrefix) {
+			t.Errorf("run %d: %s: %s", v.Run, v.Fingerprint, v.Detail)
+		}
 	}
 }

@@ -24,7 +24,7 @@ type stabilizer struct {
 	w       *walker
 	ctl     *interpose.Controller
 	buf     []interpose.Message
-	elapsed time.Duration // the most virtual time a node's clock moved in the phase
+	elapsed time.Duration // the phase's virtual time so far (see tick)
 	clock   map[int]time.Duration
 }
 
@@ -32,12 +32,13 @@ type stabilizer struct {
 // healed (the partition, every node down recovered) and no new ones; then
 // rounds, each delivering every message until the network is quiet (oldest
 // first, every channel served, up to a bound), writing through the node
-// that leads (or the next live one), and letting time pass for one node
-// (tick). It ends once a node's clock has moved bound election timeouts
-// (spec.Config["election_timeout"], else one second), or each node had
-// bound turns when the target's timers are messages, or as soon as no
-// liveness monitor is hot. Everything it does is an event of the schedule, after the
-// mark, so that a replay does it again.
+// that leads (or the next live one), and letting time pass (tick). It ends
+// once bound election timeouts of virtual time have passed
+// (spec.Config["election_timeout"], else one second; the leader's clock
+// while there is one, else any node's), or each node had bound turns when
+// the target's timers are messages, or as soon as no liveness monitor is
+// hot. Everything it does is an event of the schedule, after the mark, so
+// that a replay does it again.
 func (w *walker) stabilize(ctl *interpose.Controller, spec interpose.TargetSpec, bound int) error {
 	if bound <= 0 {
 		bound = defaultStabilize
@@ -123,15 +124,15 @@ func (s *stabilizer) quiet() error {
 }
 
 // leader is the node whose facts, at the last check, say it leads the
-// highest term (0: none).
-func (s *stabilizer) leader() int {
+// highest term, and that term (0: none).
+func (s *stabilizer) leader() (int, uint64) {
 	id, term := 0, uint64(0)
 	for _, v := range s.ctl.Nodes() {
 		if r, ok := interpose.RaftOf(v); ok && v.Up && r.Role == interpose.RoleLeader && (id == 0 || r.Term > term) {
 			id, term = v.Node, r.Term
 		}
 	}
-	return id
+	return id, term
 }
 
 // write is the phase's client write of a round: through the leader, else
@@ -139,7 +140,8 @@ func (s *stabilizer) leader() int {
 func (s *stabilizer) write(round int) interpose.Event {
 	w := s.w
 	w.writes++
-	ev := interpose.Event{Kind: interpose.Client, Node: s.leader()}
+	leader, _ := s.leader()
+	ev := interpose.Event{Kind: interpose.Client, Node: leader}
 	if len(w.clients) > 0 {
 		ev.Data = w.clients[round%len(w.clients)]
 	} else {
@@ -159,8 +161,11 @@ func (s *stabilizer) write(round int) interpose.Event {
 	return ev
 }
 
-// tick lets time pass for one node: the leader when there is one (its next
-// heartbeat), else one live node at a time, in turn, so that one candidate
+// tick lets time pass. With a leader: for the leader (its next heartbeat)
+// and for every live node that does not follow it in its term (a candidate
+// waits for its election timer: a real one fires); its followers need no
+// time, as a real cluster's heartbeats keep their timers from firing. Without
+// a leader: for one live node at a time, in turn, so that one candidate
 // runs before the others time out (timeouts are random in a real cluster;
 // here every node's next timer would fire at once and split the votes for
 // ever), and every node gets its turn (a candidate whose log is behind
@@ -168,8 +173,30 @@ func (s *stabilizer) write(round int) interpose.Event {
 // target has clocks (Weights.Advance), else by firing its oldest timer.
 func (s *stabilizer) tick(round int) error {
 	w := s.w
-	id := s.leader()
-	if id == 0 {
+	var nodes []int
+	leader, term := s.leader()
+	defer func() {
+		// The phase's time is its leader's (a transfer of leadership, say,
+		// times out on its clock), or any node's while there is none: a
+		// node outside the configuration advancing to its cap round after
+		// round must not end the phase.
+		if leader != 0 {
+			s.elapsed = max(s.elapsed, s.clock[leader])
+			return
+		}
+		for _, c := range s.clock {
+			s.elapsed = max(s.elapsed, c)
+		}
+	}()
+	if leader != 0 {
+		nodes = append(nodes, leader)
+		for _, v := range s.ctl.Nodes() {
+			r, ok := interpose.RaftOf(v)
+			if v.Up && v.Node != leader && (!ok || r.Role != interpose.RoleFollower || r.Term != term) {
+				nodes = append(nodes, v.Node)
+			}
+		}
+	} else {
 		var live []int
 		for n := 1; n <= w.sys.Nodes(); n++ {
 			if w.sys.State(n) == interpose.Up {
@@ -179,15 +206,26 @@ func (s *stabilizer) tick(round int) error {
 		if len(live) == 0 {
 			return nil
 		}
-		id = live[round%len(live)]
+		nodes = append(nodes, live[round%len(live)])
 	}
+	for _, id := range nodes {
+		if err := s.pass(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pass lets time pass for node id: an advance of its clock, or its oldest
+// timer fired.
+func (s *stabilizer) pass(id int) error {
+	w := s.w
 	if w.w.Advance > 0 {
 		if err := s.step(interpose.Event{Kind: interpose.Advance, Node: id}); err != nil {
 			return err
 		}
 		if ev := s.ctl.Event(s.ctl.Len() - 1); ev.Kind == interpose.Advance && ev.Node == id {
 			s.clock[id] += ev.Took
-			s.elapsed = max(s.elapsed, s.clock[id])
 		}
 		return nil
 	}
