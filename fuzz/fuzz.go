@@ -483,7 +483,12 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	ctl.Check()
 	if opts.Liveness && wanted() == nil {
-		if err := w.stabilize(ctl, spec, opts.Stabilize); err != nil {
+		so := interpose.StabilizeOptions{Bound: opts.Stabilize, Clocks: weights.Advance > 0, Writes: opts.Clients,
+			NoWrites: weights.Client == 0}
+		if et, err := time.ParseDuration(spec.Config["election_timeout"]); err == nil {
+			so.ElectionTimeout = et
+		}
+		if err := ctl.Stabilize(so); err != nil {
 			sys.Close()
 			return nil, nil, err
 		}

@@ -219,6 +219,10 @@ type ReplayOptions struct {
 	// events removed (a minimizer's candidate) should not be timed, since
 	// its timers no longer fire when they did. Ignored with Wildcard.
 	Timed bool
+	// Stabilize, if set, runs a stabilization phase after the events
+	// (Controller.Stabilize): how a minimizer judges a candidate for a
+	// liveness violation, whose phase it makes again rather than replays.
+	Stabilize *StabilizeOptions
 }
 
 // ReplayResult is what a replay did.
@@ -247,6 +251,11 @@ func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*Replay
 	res, err := ctl.Replay(s.Events, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Stabilize != nil && (opts.Expect == "" && ctl.Violation() == nil || opts.Expect != "" && ctl.Seen(opts.Expect) == nil) {
+		if err := ctl.Stabilize(*opts.Stabilize); err != nil {
+			return nil, fmt.Errorf("replay: stabilizing: %w", err)
+		}
 	}
 	ctl.Settle()
 	res.Violation = ctl.Violation()

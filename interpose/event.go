@@ -163,6 +163,9 @@ type Event struct {
 	// did. Zero when unknown (older files, edited schedules): the replay
 	// advances until Until as above.
 	Took time.Duration `json:"took_ns,omitempty"`
+	// Bound is a Stabilize event's bound (StabilizeOptions.Bound), so
+	// that the phase can be made again.
+	Bound int `json:"bound,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`
 }
@@ -282,7 +285,12 @@ func (e Event) validate(n int) error {
 			return err
 		}
 		return inRange("destination", e.Msg.To)
-	case Heal, Stabilize:
+	case Heal:
+		return nil
+	case Stabilize:
+		if e.Bound < 0 {
+			return fmt.Errorf("stabilize with a negative bound %d", e.Bound)
+		}
 		return nil
 	case Advance:
 		if e.Took < 0 {

@@ -109,7 +109,10 @@ type minimizer struct {
 	phases   []interpose.PhaseStat
 	inPhase  string // the phase in progress, for Options.Adopt
 	liveness bool   // the input has a stabilization phase: its checks judge liveness too
-	out      bool
+	// stab makes the stabilization phase of a liveness violation again
+	// after each candidate, which holds only the events before it.
+	stab *interpose.StabilizeOptions
+	out  bool
 
 	searches, searchFound int
 }
@@ -124,10 +127,22 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if s.Target.Name != target.Name() {
 		return nil, fmt.Errorf("minimize: schedule is for target %q, not %q", s.Target.Name, target.Name())
 	}
+	input := s // what the result's origin names
+	var stab *interpose.StabilizeOptions
 	if strings.HasPrefix(s.Violation.Invariant, invariants.LivenessPrefix) {
-		// Removing events of its stabilization phase would leave a phase cut
-		// short, which shows a monitor hot for no fault of the system.
-		return nil, fmt.Errorf("minimize: %s is a liveness violation, which faultline does not minimize yet", s.Violation.Invariant)
+		// A liveness violation is judged at the end of a stabilization
+		// phase, which must not be cut short: the candidates are the events
+		// before it, and each is judged by making the phase again after
+		// them.
+		pre, o, ok := interpose.PhaseOf(s)
+		if !ok {
+			return nil, fmt.Errorf("minimize: %s without a stabilization phase", s.Violation.Invariant)
+		}
+		stab = &o
+		cut := *s
+		cut.Events = pre
+		s = &cut
+		opts.DPOR = -1 // its executions have no phase
 	}
 	if s.Violation.Crash && !opts.Crash {
 		return nil, fmt.Errorf("minimize: the violation crashed the process; it is minimized in worker processes (faultline minimize)")
@@ -143,7 +158,7 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		budget = 10 * time.Minute
 	}
 	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: opts.Replays, start: time.Now(),
-		liveness: s.Stabilizes()}
+		liveness: s.Stabilizes() || stab != nil, stab: stab}
 	if m.k <= 0 {
 		m.k = 2
 	}
@@ -160,7 +175,7 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		}
 		if first == nil {
 			res.Schedule, res.Flaky = s, true
-			m.finish(res, s)
+			m.finish(res, input)
 			return res, nil
 		}
 		m.cur = first
@@ -194,13 +209,20 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	}
 	res.Schedule = m.cur
 	res.Complete = !m.out
-	m.finish(res, s)
+	m.finish(res, input)
 	return res, nil
 }
 
 // finish runs the final check and fills in the statistics.
 func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 	final := res.Schedule
+	if m.stab != nil && !res.Flaky && !final.Stabilizes() {
+		// The result is the events before the phase, and the phase made
+		// again after them: a schedule that replays as recorded.
+		if r, err := m.replay(final, false); err == nil && r.Reproduced(m.fp) {
+			final = r.Schedule
+		}
+	}
 	runs := m.opts.FinalRuns
 	if runs <= 0 {
 		runs = 20
@@ -292,7 +314,11 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 	if err != nil {
 		return nil, fmt.Errorf("minimize: %w", err)
 	}
-	r, err := interpose.Replay(sys, m.checker(), s, interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp})
+	ro := interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp}
+	if m.stab != nil && !s.Stabilizes() {
+		ro.Stabilize = m.stab
+	}
+	r, err := interpose.Replay(sys, m.checker(), s, ro)
 	cerr := sys.Close()
 	m.replays++
 	if err != nil {
@@ -307,6 +333,18 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 // checker returns the checker of one execution.
 func (m *minimizer) checker() interpose.Checker {
 	return invariants.Checker(m.opts.Checker, m.liveness)
+}
+
+// trim cuts a schedule that reproduced a liveness violation before its
+// stabilization phase: what the next candidates are made of.
+func (m *minimizer) trim(s *interpose.Schedule) *interpose.Schedule {
+	if m.stab == nil {
+		return s
+	}
+	pre, _, _ := interpose.PhaseOf(s)
+	cut := *s
+	cut.Events = pre
+	return &cut
 }
 
 // tryOn judges a candidate and returns the schedule of the first execution
@@ -343,7 +381,7 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 			return nil, err
 		}
 		if r.Reproduced(m.fp) {
-			return r.Schedule, nil
+			return m.trim(r.Schedule), nil
 		}
 	}
 	if search > 0 && !m.expired() {

@@ -1,7 +1,6 @@
 package minimize_test
 
 import (
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,9 +184,13 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestRefusesLiveness: a liveness violation is refused with one line, not
-// minimized into a stabilization phase cut short.
-func TestRefusesLiveness(t *testing.T) {
+// TestMinimizesLiveness: a liveness violation is minimized over the events
+// before its stabilization phase, the phase made again after each
+// candidate: the result ends with a phase and shows the violation again.
+func TestMinimizesLiveness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minimizes for up to 20 s")
+	}
 	s, err := interpose.ReadFile("../casestudies/testdata/found/hraft-serial-demoted-leader-no-election.json")
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +199,15 @@ func TestRefusesLiveness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = minimize.Minimize(t, st.Target, s, minimize.Options{})
-	if err == nil || !strings.Contains(err.Error(), "Liveness:Leader is a liveness violation") {
-		t.Fatalf("err = %v", err)
+	res, err := minimize.Minimize(t, st.Target, s, minimize.Options{Budget: 20 * time.Second, FinalRuns: 5})
+	if err != nil {
+		t.Fatal(err)
 	}
+	pre, _, ok := interpose.PhaseOf(res.Schedule)
+	if res.Flaky || res.Reproduced != res.Runs || !ok || len(pre) >= 300 || len(pre) > 40 ||
+		res.Schedule.Violation == nil || res.Schedule.Violation.Fingerprint != "Liveness:Leader" {
+		t.Fatalf("%d -> %d events (%d before the phase, phase %v), reproduced %d/%d, flaky %v",
+			res.InitialEvents, res.MinimizedEvents, len(pre), ok, res.Reproduced, res.Runs, res.Flaky)
+	}
+	t.Logf("%d -> %d events, %d before the phase", res.InitialEvents, res.MinimizedEvents, len(pre))
 }

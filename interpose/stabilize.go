@@ -1,0 +1,279 @@
+package interpose
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// DefaultStabilize is a stabilization phase's bound when none is given:
+// election timeouts of virtual time on a system with clocks, turns of each
+// node on one whose timers are messages.
+const DefaultStabilize = 20
+
+// maxRounds bounds the rounds of a phase whatever its bound in time: a
+// leader whose clock moves a few milliseconds a round would take
+// thousands.
+const maxRounds = 4000
+
+// StabilizeOptions configure a stabilization phase (Controller.Stabilize).
+// The zero value runs a phase of DefaultStabilize on a system whose timers
+// are messages, with writes "k0=N".
+type StabilizeOptions struct {
+	// Bound is the phase's length (0: DefaultStabilize): election timeouts
+	// of virtual time with Clocks, else turns of each node.
+	Bound int
+	// Clocks says the system's nodes have clocks that Advance moves
+	// (hashicorp/raft); without, their timers are pending messages that a
+	// delivery fires (the actor runtime).
+	Clocks bool
+	// ElectionTimeout is the unit of Bound with Clocks (0: one second).
+	ElectionTimeout time.Duration
+	// Writes are the payloads of the phase's client writes, used in turn
+	// (nil: "k0=1", "k0=2", ...); NoWrites turns them off.
+	Writes   []string
+	NoWrites bool
+}
+
+// PhaseOf splits a schedule at its stabilization phase: the events before
+// the Stabilize event, and the options that make the phase again (its
+// bound, from the event; clocks when the phase advanced a clock, or the
+// target names an election timeout; its writes' payloads). ok is false for
+// a schedule without a phase.
+func PhaseOf(s *Schedule) (pre []Event, o StabilizeOptions, ok bool) {
+	i := slices.IndexFunc(s.Events, func(e Event) bool { return e.Kind == Stabilize })
+	if i < 0 {
+		return s.Events, o, false
+	}
+	o.Bound = s.Events[i].Bound
+	et, err := time.ParseDuration(s.Target.Config["election_timeout"])
+	if err == nil {
+		o.Clocks, o.ElectionTimeout = true, et
+	}
+	writes := false
+	for _, e := range s.Events[i+1:] {
+		switch e.Kind {
+		case Advance:
+			o.Clocks = true
+		case Client:
+			writes = true
+			o.Writes = append(o.Writes, e.Data)
+		}
+	}
+	o.NoWrites = !writes && len(s.Events) > i+1
+	return s.Events[:i], o, true
+}
+
+// stabilizer runs one stabilization phase.
+type stabilizer struct {
+	c       *Controller
+	o       StabilizeOptions
+	buf     []Message
+	writes  int
+	elapsed time.Duration // the phase's virtual time so far (see tick)
+	clock   map[int]time.Duration
+}
+
+// Stabilize runs a stabilization phase: a Stabilize event (recording the
+// bound), then the faults healed (the partition, every node down
+// recovered, every node never started started) and no new ones; then rounds, each delivering every message
+// until the network is quiet (oldest first, every channel served, up to a
+// bound), writing through the node that leads (or the next live one), and
+// letting time pass (tick). It ends once Bound election timeouts of virtual
+// time have passed (the leader's clock while there is one, else any
+// node's), or each node had Bound turns when the system's timers are
+// messages, or as soon as no liveness monitor is hot. Everything it does is
+// an event of the schedule, after the Stabilize event, so that a replay
+// does it again. It does not settle the run: Settle judges the monitors.
+func (c *Controller) Stabilize(o StabilizeOptions) error {
+	if o.Bound <= 0 {
+		o.Bound = DefaultStabilize
+	}
+	if o.ElectionTimeout <= 0 {
+		o.ElectionTimeout = time.Second
+	}
+	s := &stabilizer{c: c, o: o, clock: map[int]time.Duration{}}
+	if err := s.step(Event{Kind: Stabilize, Bound: o.Bound}); err != nil {
+		return err
+	}
+	if err := s.step(Event{Kind: Heal}); err != nil {
+		return err
+	}
+	n := c.sys.Nodes()
+	for id := 1; id <= n; id++ {
+		// Every node takes part: one never started is started (a schedule
+		// a minimizer cut may have lost its start), one down recovers.
+		switch c.sys.State(id) {
+		case NotStarted:
+			if err := s.step(Event{Kind: Start, Node: id}); err != nil {
+				return err
+			}
+		case Down:
+			if err := s.step(Event{Kind: Recover, Node: id}); err != nil {
+				return err
+			}
+		}
+	}
+	rounds, limit := o.Bound*n, time.Duration(0)
+	if o.Clocks {
+		rounds, limit = maxRounds, time.Duration(o.Bound)*o.ElectionTimeout
+	}
+	c.Check()
+	for round := 0; round < rounds && c.Hot() && (limit == 0 || s.elapsed < limit); round++ {
+		if err := s.quiet(); err != nil {
+			return err
+		}
+		if !o.NoWrites {
+			if err := s.step(s.write(round)); err != nil {
+				return err
+			}
+			if err := s.quiet(); err != nil {
+				return err
+			}
+		}
+		c.Check()
+		if err := s.tick(round); err != nil {
+			return err
+		}
+		c.Check()
+	}
+	return nil
+}
+
+// step applies an event; one that cannot happen now is passed over.
+func (s *stabilizer) step(ev Event) error {
+	if _, err := s.c.Step(ev); err != nil && !errors.Is(err, ErrNotEnabled) {
+		return err
+	}
+	return nil
+}
+
+// quiet delivers the deliverable messages that are not timers, oldest
+// first, until there are none, or a bound (a system that keeps talking
+// without time passing must not hold the phase).
+func (s *stabilizer) quiet() error {
+	n := s.c.sys.Nodes()
+	for budget := 4 * n * n * 8; budget > 0; {
+		s.buf = append(s.buf[:0], s.c.sys.Pending()...)
+		s.buf = slices.DeleteFunc(s.buf, func(m Message) bool { return !m.Deliverable || m.Timer })
+		if len(s.buf) == 0 {
+			return nil
+		}
+		slices.SortFunc(s.buf, func(a, b Message) int { return int(a.Seq - b.Seq) })
+		for _, m := range s.buf {
+			if budget--; budget < 0 {
+				return nil
+			}
+			if err := s.step(Event{Kind: Deliver, Msg: &m.Msg}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// leader is the node whose facts, at the last check, say it leads the
+// highest term, and that term (0: none).
+func (s *stabilizer) leader() (int, uint64) {
+	id, term := 0, uint64(0)
+	for _, v := range s.c.Nodes() {
+		if r, ok := RaftOf(v); ok && v.Up && r.Role == RoleLeader && (id == 0 || r.Term > term) {
+			id, term = v.Node, r.Term
+		}
+	}
+	return id, term
+}
+
+// live lists the nodes up.
+func (s *stabilizer) live() []int {
+	var live []int
+	for id := 1; id <= s.c.sys.Nodes(); id++ {
+		if s.c.sys.State(id) == Up {
+			live = append(live, id)
+		}
+	}
+	return live
+}
+
+// write is the phase's client write of a round: through the leader, else
+// through the live nodes in turn.
+func (s *stabilizer) write(round int) Event {
+	s.writes++
+	leader, _ := s.leader()
+	ev := Event{Kind: Client, Node: leader}
+	if len(s.o.Writes) > 0 {
+		ev.Data = s.o.Writes[(s.writes-1)%len(s.o.Writes)]
+	} else {
+		ev.Data = "k0=" + strconv.Itoa(s.writes)
+	}
+	if live := s.live(); ev.Node == 0 && len(live) > 0 {
+		ev.Node = live[round%len(live)]
+	}
+	return ev
+}
+
+// tick lets time pass. With a leader: for the leader (its next heartbeat)
+// and for every live node that does not follow it in its term (a candidate
+// waits for its election timer: a real one fires); its followers need no
+// time, as a real cluster's heartbeats keep their timers from firing.
+// Without a leader: for one live node at a time, in turn, so that one
+// candidate runs before the others time out (timeouts are random in a real
+// cluster; here every node's next timer would fire at once and split the
+// votes for ever), and every node gets its turn (a candidate whose log is
+// behind cannot win). The phase's time is its leader's clock (a transfer of
+// leadership, say, times out on it), or any node's while there is none: a
+// node outside the configuration advancing to its cap round after round
+// must not end the phase.
+func (s *stabilizer) tick(round int) error {
+	var nodes []int
+	leader, term := s.leader()
+	if leader != 0 {
+		nodes = append(nodes, leader)
+		for _, v := range s.c.Nodes() {
+			r, ok := RaftOf(v)
+			if v.Up && v.Node != leader && (!ok || r.Role != RoleFollower || r.Term != term) {
+				nodes = append(nodes, v.Node)
+			}
+		}
+	} else if live := s.live(); len(live) > 0 {
+		nodes = append(nodes, live[round%len(live)])
+	}
+	for _, id := range nodes {
+		if err := s.pass(id); err != nil {
+			return err
+		}
+	}
+	if leader != 0 {
+		s.elapsed = max(s.elapsed, s.clock[leader])
+	} else {
+		for _, c := range s.clock {
+			s.elapsed = max(s.elapsed, c)
+		}
+	}
+	return nil
+}
+
+// pass lets time pass for node id: an advance of its clock, or its oldest
+// timer fired.
+func (s *stabilizer) pass(id int) error {
+	if s.o.Clocks {
+		if err := s.step(Event{Kind: Advance, Node: id}); err != nil {
+			return err
+		}
+		if ev := s.c.Event(s.c.Len() - 1); ev.Kind == Advance && ev.Node == id {
+			s.clock[id] += ev.Took
+		}
+		return nil
+	}
+	var oldest *Message
+	for _, m := range s.c.sys.Pending() {
+		if m.Timer && m.Deliverable && m.Msg.To == id && (oldest == nil || m.Seq < oldest.Seq) {
+			oldest = &m
+		}
+	}
+	if oldest == nil {
+		return nil
+	}
+	return s.step(Event{Kind: Deliver, Msg: &oldest.Msg})
+}
