@@ -36,6 +36,12 @@ func WorkloadArgs(target string, opts fuzz.Options) []string {
 	if opts.Strategy != "" && opts.Strategy != fuzz.Random {
 		args = append(args, "--strategy", opts.Strategy)
 	}
+	if opts.Liveness {
+		args = append(args, "--liveness")
+		if opts.Stabilize > 0 {
+			args = append(args, "--stabilize", strconv.Itoa(opts.Stabilize))
+		}
+	}
 	return args
 }
 
@@ -58,6 +64,8 @@ func ParseWorkload(args []string) (string, fuzz.Options, error) {
 	f.StringVar(&opts.Want, "want", "", "")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 0, "")
 	f.StringVar(&opts.Strategy, "strategy", fuzz.Random, "")
+	f.BoolVar(&opts.Liveness, "liveness", false, "")
+	f.IntVar(&opts.Stabilize, "stabilize", 0, "")
 	if err := f.Parse(args); err != nil {
 		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
 	}

@@ -14,8 +14,13 @@ const DefaultStabilize = 20
 
 // maxRounds bounds the rounds of a phase whatever its bound in time: a
 // leader whose clock moves a few milliseconds a round would take
-// thousands.
-const maxRounds = 4000
+// thousands. maxEvents bounds its events: a livelock (two nodes sending each
+// other the same messages for ever) must not hold a run for seconds; the
+// monitors judge it all the same.
+const (
+	maxRounds = 4000
+	maxEvents = 1000
+)
 
 // StabilizeOptions configure a stabilization phase (Controller.Stabilize).
 // The zero value runs a phase of DefaultStabilize on a system whose timers
@@ -120,7 +125,8 @@ func (c *Controller) Stabilize(o StabilizeOptions) error {
 		rounds, limit = maxRounds, time.Duration(o.Bound)*o.ElectionTimeout
 	}
 	c.Check()
-	for round := 0; round < rounds && c.Hot() && (limit == 0 || s.elapsed < limit); round++ {
+	start := c.Len()
+	for round := 0; round < rounds && c.Hot() && (limit == 0 || s.elapsed < limit) && c.Len()-start < maxEvents; round++ {
 		if err := s.quiet(); err != nil {
 			return err
 		}

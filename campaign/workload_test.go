@@ -1,0 +1,44 @@
+package campaign
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/faultline-dev/faultline/fuzz"
+)
+
+// TestWorkloadRoundTrip: what WorkloadArgs writes, ParseWorkload reads back,
+// and the flags of a workload stay those earlier campaigns recorded.
+func TestWorkloadRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		opts fuzz.Options
+		args []string
+	}{
+		{fuzz.Options{Seed: 1, Events: 300}, []string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0"}},
+		{fuzz.Options{Seed: 7, Events: 2000, CheckEvery: 20, CheckFrom: 1000, Nodes: 5, Want: "LogMatching", PCTDepth: 4, Strategy: fuzz.PCT},
+			[]string{"--target", "t", "--seed", "7", "--events", "2000", "--check-every", "20", "--check-from", "1000", "--nodes", "5",
+				"--want", "LogMatching", "--pct-depth", "4", "--strategy", "pct"}},
+		{fuzz.Options{Seed: 1, Events: 300, Liveness: true, Stabilize: 10},
+			[]string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness", "--stabilize", "10"}},
+	} {
+		args := WorkloadArgs("t", c.opts)
+		if !slices.Equal(args, c.args) {
+			t.Errorf("WorkloadArgs(%+v) = %q, want %q", c.opts, args, c.args)
+		}
+		target, got, err := ParseWorkload(args)
+		if err != nil || target != "t" {
+			t.Fatalf("ParseWorkload(%q): %q, %v", args, target, err)
+		}
+		if c.opts.Strategy == "" {
+			c.opts.Strategy = fuzz.Random
+		}
+		if got.Seed != c.opts.Seed || got.Events != c.opts.Events || got.CheckEvery != c.opts.CheckEvery || got.CheckFrom != c.opts.CheckFrom ||
+			got.Nodes != c.opts.Nodes || got.Want != c.opts.Want || got.PCTDepth != c.opts.PCTDepth || got.Strategy != c.opts.Strategy ||
+			got.Liveness != c.opts.Liveness || got.Stabilize != c.opts.Stabilize {
+			t.Errorf("ParseWorkload(%q) = %+v", args, got)
+		}
+	}
+	if _, _, err := ParseWorkload([]string{"--frobnicate"}); err == nil {
+		t.Error("an unknown flag was read")
+	}
+}
