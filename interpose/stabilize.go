@@ -14,12 +14,13 @@ const DefaultStabilize = 20
 
 // maxRounds bounds the rounds of a phase whatever its bound in time: a
 // leader whose clock moves a few milliseconds a round would take
-// thousands. maxEvents bounds its events: a livelock (two nodes sending each
-// other the same messages for ever) must not hold a run for seconds; the
-// monitors judge it all the same.
+// thousands. maxEvents bounds its events, far above what a phase needs: it
+// is the bound of last resort of a livelock (two nodes sending each other
+// the same messages for ever), which otherwise ends with the bound in time,
+// since quiet delivers a bounded number of messages a round.
 const (
 	maxRounds = 4000
-	maxEvents = 1000
+	maxEvents = 50000
 )
 
 // StabilizeOptions configure a stabilization phase (Controller.Stabilize).
@@ -156,11 +157,15 @@ func (s *stabilizer) step(ev Event) error {
 }
 
 // quiet delivers the deliverable messages that are not timers, oldest
-// first, until there are none, or a bound (a system that keeps talking
-// without time passing must not hold the phase).
+// first, until there are none, or a bound of a few exchanges between every
+// pair of nodes: a system that keeps talking without time passing (a
+// livelock, or a follower catching up) goes on in the next round, after
+// time has passed, so that the phase's bound in time is reached in a bounded
+// number of events (a leader's snapshot taken on its clock, say, can end a
+// loop).
 func (s *stabilizer) quiet() error {
 	n := s.c.sys.Nodes()
-	for budget := 4 * n * n * 8; budget > 0; {
+	for budget := 4 * n * n; budget > 0; {
 		s.buf = append(s.buf[:0], s.c.sys.Pending()...)
 		s.buf = slices.DeleteFunc(s.buf, func(m Message) bool { return !m.Deliverable || m.Timer })
 		if len(s.buf) == 0 {
