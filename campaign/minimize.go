@@ -222,11 +222,7 @@ func (w *Workers) adoptCrash(dir string, crash *interpose.Violation) (bool, erro
 		if err != nil {
 			return false, err
 		}
-		tmp := filepath.Join(dir, minimizeCheckpoint+".tmp")
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return false, err
-		}
-		return true, os.Rename(tmp, filepath.Join(dir, minimizeCheckpoint))
+		return true, writeAtomic(filepath.Join(dir, minimizeCheckpoint), data)
 	}
 	return false, nil
 }
@@ -291,10 +287,7 @@ func minimizeWorkerHooks(dir string, opts *minimize.Options) error {
 		if err != nil {
 			return
 		}
-		tmp := filepath.Join(dir, minimizeCheckpoint+".tmp")
-		if os.WriteFile(tmp, data, 0o644) == nil {
-			os.Rename(tmp, filepath.Join(dir, minimizeCheckpoint))
-		}
+		writeAtomic(filepath.Join(dir, minimizeCheckpoint), data)
 	}
 	return nil
 }
@@ -312,26 +305,13 @@ func progressOf(cp minimize.Checkpoint, start time.Time) MinimizeProgress {
 // path, which a minimization's worker rewrites at each phase and each
 // schedule adopted, says.
 func watchMinimize(path string, start time.Time, progress func(MinimizeProgress)) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		last := MinimizeProgress{Phase: "starting"}
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			var cp minimize.Checkpoint
-			if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &cp) == nil {
-				last = progressOf(cp, start)
-			}
-			last.Elapsed = time.Since(start)
-			progress(last)
+	last := MinimizeProgress{Phase: "starting"}
+	return everySecond(func() {
+		var cp minimize.Checkpoint
+		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &cp) == nil {
+			last = progressOf(cp, start)
 		}
-	}()
-	return func() { close(done); <-finished }
+		last.Elapsed = time.Since(start)
+		progress(last)
+	})
 }

@@ -70,11 +70,10 @@ func WriteSnapshot(dir string, sn Snapshot) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, snapshotFile+".tmp")
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := writeAtomic(filepath.Join(dir, snapshotFile), data); err != nil {
 		return fmt.Errorf("campaign: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, snapshotFile))
+	return nil
 }
 
 // ReadSnapshot reads the snapshot a campaign in dir wrote last.

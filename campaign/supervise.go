@@ -125,6 +125,20 @@ func (w *Workers) Fuzz(target interpose.Target, opts fuzz.Options) (*fuzz.Result
 // watchProgress calls progress once a second with what the worker writing
 // path has done, added to total.
 func watchProgress(path string, total *fuzz.Result, start time.Time, progress func(fuzz.Progress)) (stop func()) {
+	return everySecond(func() {
+		data, err := os.ReadFile(path)
+		var p workerProgressRecord
+		if err != nil || json.Unmarshal(data, &p) != nil || p.Sofar == nil {
+			return
+		}
+		progress(fuzz.Progress{Runs: total.Runs + p.Sofar.Runs, Events: total.Events + p.Sofar.Events + p.InRun,
+			Violations: len(total.Violations) + len(p.Sofar.Violations), Elapsed: time.Since(start)})
+	})
+}
+
+// everySecond calls fn once a second until stop is called; stop returns
+// once fn no longer runs.
+func everySecond(fn func()) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -136,14 +150,8 @@ func watchProgress(path string, total *fuzz.Result, start time.Time, progress fu
 			case <-done:
 				return
 			case <-t.C:
+				fn()
 			}
-			data, err := os.ReadFile(path)
-			var p workerProgressRecord
-			if err != nil || json.Unmarshal(data, &p) != nil || p.Sofar == nil {
-				continue
-			}
-			progress(fuzz.Progress{Runs: total.Runs + p.Sofar.Runs, Events: total.Events + p.Sofar.Events + p.InRun,
-				Violations: len(total.Violations) + len(p.Sofar.Violations), Elapsed: time.Since(start)})
 		}
 	}()
 	return func() { close(done); <-finished }

@@ -288,13 +288,6 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// newChecker returns the checker of one run: opts.Checker's (Raft's safety
-// invariants by default), with Raft's liveness monitors when opts.Liveness
-// asks and the checker has none of its own.
-func newChecker(opts Options) interpose.Checker {
-	return invariants.Checker(opts.Checker, opts.Liveness)
-}
-
 // stepEvery is how often, in events, a walk calls Options.OnStep.
 const stepEvery = 1024
 
@@ -418,7 +411,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	if opts.Weights != nil {
 		weights = *opts.Weights
 	}
-	check := newChecker(opts)
+	check := invariants.Checker(opts.Checker, opts.Liveness)
 	seed := RunSeed(opts.Seed, run)
 	spec := target.Spec(opts.Nodes, seed)
 	maxDown := opts.MaxDown

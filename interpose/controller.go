@@ -25,8 +25,10 @@ type Controller struct {
 	all         []Violation
 	stabilizing bool
 	// results are the results client operations, membership changes and
-	// transfers had when applied, for the next check: a system that answers
-	// at once (interpose/actor) reports no Completion for them.
+	// transfers of the stabilization phase had when applied, for the next
+	// check: a system that answers at once (interpose/actor) reports no
+	// Completion for them, and the liveness monitors, which look only in
+	// the phase, need them.
 	results []Completion
 }
 
@@ -81,9 +83,9 @@ func (c *Controller) Step(ev Event) (string, error) {
 		}
 	}
 	c.sched.Events = append(c.sched.Events, ev)
-	switch ev.Kind {
-	case Client, Membership, Transfer:
-		if ev.Result != "" {
+	if c.stabilizing && ev.Result != "" {
+		switch ev.Kind {
+		case Client, Membership, Transfer:
 			c.results = append(c.results, Completion{Index: idx, Result: ev.Result})
 		}
 	}
@@ -111,11 +113,8 @@ func (c *Controller) Check() *Violation {
 		return c.violation
 	}
 	v.Step, v.Stabilizing = len(c.sched.Events), c.stabilizing
-	if len(c.results) > 0 {
-		// The results at once come before the later ones of the system.
-		v.Completions = append(c.results, v.Completions...)
-		c.results = c.results[:0:0]
-	}
+	v.Completions = append(v.Completions, c.results...)
+	c.results = c.results[:0]
 	c.found(c.check.Check(v))
 	return c.violation
 }
