@@ -77,6 +77,16 @@ var studies = []Study{
 			NewStableStore: func(int) (raft.StableStore, error) { return NewFullDiskStore(12), nil },
 		}),
 	},
+	{
+		Name:    "hraft-stuck-apply",
+		Summary: "hraft whose state machine's Apply blocks for good at the fourth command; raft's shutdown of the node then waits for ever",
+		Bug:     "stuck-apply",
+		Expect:  "Liveness:Stuck",
+		Nodes:   3,
+		Target: hraft.NewTarget("hraft-stuck-apply", "stuck-apply", hraft.Options{
+			NewFSM: func(int) raft.FSM { return NewStuckFSM(4) },
+		}),
+	},
 }
 
 func init() {

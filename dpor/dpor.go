@@ -223,7 +223,7 @@ func (x *explorer) run(b *branch) (*interpose.Schedule, error) {
 	sys := e.sys
 	err = e.execute()
 	if err == nil && !e.found {
-		ctl.Settle()
+		ctl.Finish()
 		e.found = x.opts.Stop != nil && x.opts.Stop(ctl)
 	}
 	if err == nil && x.opts.Visit != nil {

@@ -376,3 +376,29 @@ func TestRaftPanicIsAFinding(t *testing.T) {
 		}
 	})
 }
+
+// TestStuckApplyIsAFinding: a state machine whose Apply blocks for good at
+// its fourth command made Fuzz hang with no output until go test's own
+// timeout; it is a Liveness:Stuck failure, minimized, saved and reported.
+func TestStuckApplyIsAFinding(t *testing.T) {
+	st, err := casestudies.Lookup("hraft-stuck-apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "corpus")
+	r := &recorder{name: "TestStuckApply"}
+	o := run(t, r, st.Target, Options{Time: 30 * time.Second, MinimizeBudget: 5 * time.Second, Dir: dir})
+	if !o.failed || len(o.saved) != 1 || len(r.errors) != 1 {
+		t.Fatalf("%+v\nerrors: %q", o, r.errors)
+	}
+	if msg := r.errors[0]; !strings.Contains(msg, "faultline: Liveness:Stuck: ") || !strings.Contains(msg, "StuckFSM).Apply [chan receive (durable)]") {
+		t.Errorf("the failure does not say where the node is stuck:\n%s", msg)
+	}
+	s, err := interpose.ReadFile(o.saved[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := s.Violation; v == nil || v.Fingerprint != "Liveness:Stuck: casestudies.(*StuckFSM).Apply" || s.Minimization == nil {
+		t.Errorf("saved %+v, minimization %+v", s.Violation, s.Minimization)
+	}
+}

@@ -485,8 +485,8 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 			sys.Close()
 			return nil, nil, err
 		}
-		ctl.Settle()
 	}
+	ctl.Finish()
 	if err := sys.Close(); err != nil {
 		return nil, nil, err
 	}

@@ -24,24 +24,24 @@ func TestLivenessCorrectActorRaft(t *testing.T) {
 	}
 }
 
-// stuck is a monitor that is always hot: a system that never delivers.
-type stuck struct{}
+// never is a monitor that is always hot: a system that never delivers.
+type never struct{}
 
-func (stuck) Name() string                           { return "Stuck" }
-func (stuck) Observe(*interpose.View) (bool, string) { return true, "never" }
+func (never) Name() string                           { return "Never" }
+func (never) Observe(*interpose.View) (bool, string) { return true, "never" }
 
 // TestLivenessViolationReplays: a monitor hot at the end of the phase is a
 // violation of the run; its schedule holds the phase (a Stabilize event)
 // and replays to the same violation.
 func TestLivenessViolationReplays(t *testing.T) {
 	tg := target(t, "raft")
-	checker := func() interpose.Checker { return invariants.NewLiveness(invariants.NewRaft(), stuck{}) }
+	checker := func() interpose.Checker { return invariants.NewLiveness(invariants.NewRaft(), never{}) }
 	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 1, Events: 100, Liveness: true, Stabilize: 2, Checker: checker})
 	res, err := fuzz.Run(t, tg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Violations) != 1 || res.Violations[0].Fingerprint != "Liveness:Stuck" {
+	if len(res.Violations) != 1 || res.Violations[0].Fingerprint != "Liveness:Never" {
 		t.Fatalf("violations %+v", res.Violations)
 	}
 	s := res.Violations[0].Sched

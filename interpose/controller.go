@@ -86,7 +86,7 @@ func (c *Controller) Step(ev Event) (string, error) {
 	if c.stabilizing && ev.Result != "" {
 		switch ev.Kind {
 		case Client, Membership, Transfer:
-			c.results = append(c.results, Completion{Index: idx, Result: ev.Result})
+			c.results = append(c.results, Completion{Index: idx, Node: ev.Node, Result: ev.Result})
 		}
 	}
 	c.sinceCheck++
@@ -100,9 +100,10 @@ func (c *Controller) Step(ev Event) (string, error) {
 func (c *Controller) Check() *Violation {
 	c.sinceCheck = 0
 	v := c.sys.View()
-	for _, comp := range v.Completions {
+	for i, comp := range v.Completions {
 		if comp.Index >= 0 && comp.Index < len(c.sched.Events) {
 			c.sched.Events[comp.Index].Result = comp.Result
+			v.Completions[i].Node = c.sched.Events[comp.Index].Node
 		}
 	}
 	// The views' facts may live in the system's storage, valid until its
@@ -157,6 +158,17 @@ func (c *Controller) Settle() *Violation {
 	}
 	if s, ok := c.check.(Settler); ok {
 		c.found(s.Settle())
+	}
+	return c.violation
+}
+
+// Finish ends a run: Settle, then, when the system is a Stopper, its nodes
+// stopped and what that found recorded (a node that cannot stop). Walks and
+// replays call it last, so that both judge the same.
+func (c *Controller) Finish() *Violation {
+	c.Settle()
+	if s, ok := c.sys.(Stopper); ok {
+		c.found(s.Stop())
 	}
 	return c.violation
 }
@@ -244,6 +256,8 @@ func (r *ReplayResult) Reproduced(fp string) bool {
 // Replay applies the events of s to sys DEMi's way: for each recorded delivery,
 // deliver the pending message with the same fingerprint; skip a recorded event
 // that cannot happen (a message that never appears, a node that is down).
+// It ends the run with Controller.Finish, as a walk does: a Stopper has its
+// nodes stopped, and takes no event after it.
 func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*ReplayResult, error) {
 	ctl := NewController(sys, check, s.Target)
 	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
@@ -256,7 +270,7 @@ func Replay(sys System, check Checker, s *Schedule, opts ReplayOptions) (*Replay
 			return nil, fmt.Errorf("replay: stabilizing: %w", err)
 		}
 	}
-	ctl.Settle()
+	ctl.Finish()
 	res.Violation = ctl.Violation()
 	res.Schedule = ctl.Schedule()
 	if v := ctl.Seen(opts.Expect); opts.Expect != "" && v != nil {

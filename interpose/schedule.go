@@ -46,6 +46,13 @@ type TargetSpec struct {
 	Config map[string]string `json:"config,omitempty"`
 }
 
+// Stuck is the invariant of a node stuck for good: an event, or its
+// shutdown at the end of the run, that cannot finish because its goroutines
+// are blocked where nothing will wake them (Stopper). It is a liveness
+// violation found during the run, with or without a stabilization phase;
+// its fingerprint adds where the goroutines are blocked.
+const Stuck = "Liveness:Stuck"
+
 // Violation is a broken invariant.
 type Violation struct {
 	// Invariant is the name of the broken invariant.

@@ -89,6 +89,17 @@ type Settler interface {
 	Settle() []Violation
 }
 
+// Stopper is a System that can stop its nodes before it is closed, as the
+// last step of a run (Controller.Finish), and say what stopping them found:
+// a node that cannot stop (a goroutine of it blocked for good, so that its
+// shutdown waits for ever) is a violation, Liveness:Stuck, that the run
+// must report rather than hang or fail in Close. After Stop the system
+// takes no event; Close releases it.
+type Stopper interface {
+	System
+	Stop() []Violation
+}
+
 // CheckerFunc adapts a function to Checker.
 type CheckerFunc func(v *View) []Violation
 
@@ -169,8 +180,11 @@ type Applied struct {
 	Hash  uint64
 }
 
-// Completion is the later result of the event at Index.
+// Completion is the later result of the event at Index. The controller
+// fills in Node, the node the event went to (its Event.Node), before a
+// checker sees it.
 type Completion struct {
 	Index  int
+	Node   int
 	Result string
 }

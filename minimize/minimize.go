@@ -129,11 +129,12 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	}
 	input := s // what the result's origin names
 	var stab *interpose.StabilizeOptions
-	if strings.HasPrefix(s.Violation.Invariant, invariants.LivenessPrefix) {
+	if strings.HasPrefix(s.Violation.Invariant, invariants.LivenessPrefix) && (s.Stabilizes() || s.Violation.Invariant != interpose.Stuck) {
 		// A liveness violation is judged at the end of a stabilization
 		// phase, which must not be cut short: the candidates are the events
 		// before it, and each is judged by making the phase again after
-		// them.
+		// them. (A node stuck before any phase is minimized as a safety
+		// violation is: it needs no phase.)
 		pre, o, ok := interpose.PhaseOf(s)
 		if !ok {
 			return nil, fmt.Errorf("minimize: %s without a stabilization phase", s.Violation.Invariant)

@@ -54,6 +54,27 @@ type Cluster struct {
 	occ     map[string]int        // occurrences of each event, for reseeding
 	pendBuf []interpose.Message
 	closed  bool
+
+	watch    watchdog
+	applying applying // the event being applied, for a stuck node's violation
+}
+
+// applying is the event a cluster is applying.
+type applying struct {
+	kind interpose.Kind
+	node int
+	m    *message
+}
+
+// String describes it: "crash n2", "deliver AppendEntries n1->n2 ...".
+func (a applying) String() string {
+	if a.m != nil {
+		return string(a.kind) + " " + a.m.fp.String()
+	}
+	if a.node > 0 {
+		return string(a.kind) + " n" + strconv.Itoa(a.node)
+	}
+	return string(a.kind)
 }
 
 var _ interpose.System = (*Cluster)(nil)
@@ -91,6 +112,7 @@ func Open(t *testing.T, spec interpose.TargetSpec, opts Options) (*Cluster, erro
 		occ:     map[string]int{},
 		stats:   Stats{Delivered: map[string]int{}},
 	}
+	c.watch.init(opts.Watchdog)
 	enterRun()
 	for i := 1; i <= spec.Nodes; i++ {
 		n, err := c.newNode(i)
@@ -357,6 +379,10 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 		fp := m.fp
 		ev.Msg = &fp
 	}
+	if err := c.stuckOn(ev, m); err != nil {
+		return ev, err
+	}
+	c.applying = applying{ev.Kind, ev.Node, m}
 	key := ev.Key()
 	occ := c.occ[key]
 	rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
@@ -367,6 +393,21 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	c.occ[key] = occ + 1
 	ev.Result = res
 	return ev, nil
+}
+
+// stuckOn refuses an event that would run in a stuck node.
+func (c *Cluster) stuckOn(ev interpose.Event, m *message) error {
+	id := ev.Node
+	if m != nil {
+		id = m.to
+		if ev.Kind == interpose.Drop {
+			id = m.waitNode
+		}
+	}
+	if n := c.node(id); n != nil && n.stuck {
+		return notEnabled("n%d is stuck", id)
+	}
+	return nil
 }
 
 // apply carries out ev; m is the message a deliver, drop or duplicate acts
@@ -721,6 +762,35 @@ func checkUser(inv Invariant, fsms []raft.FSM, nodes []NodeState) (err error) {
 	return nil
 }
 
+// Stop implements interpose.Stopper: it shuts every node that is up down, as
+// Close would, and returns the violations that found: a node whose shutdown
+// does not finish (raft waits for its goroutines, and one is blocked for
+// good, in a state machine's Apply say) is Liveness:Stuck.
+func (c *Cluster) Stop() []interpose.Violation {
+	if c.closed {
+		return nil
+	}
+	c.mu.Lock()
+	from := len(c.obs.Faults)
+	c.mu.Unlock()
+	c.applying = applying{kind: "stop"}
+	for _, n := range c.nodes {
+		if n.up && !n.stuck {
+			c.applying.node = n.id
+			n.do(n.stop)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var found []interpose.Violation
+	for _, v := range c.obs.Faults[from:] {
+		if v.Invariant == interpose.Stuck {
+			found = append(found, v)
+		}
+	}
+	return found
+}
+
 // Close implements interpose.System: it shuts every node down and waits until
 // every goroutine of every bubble has exited.
 func (c *Cluster) Close() error {
@@ -728,6 +798,7 @@ func (c *Cluster) Close() error {
 		return nil
 	}
 	c.closed = true
+	defer c.watch.close()
 	var errs []error
 	for _, n := range c.nodes {
 		if err := n.shutdown(); err != nil {

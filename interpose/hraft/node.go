@@ -31,6 +31,10 @@ type node struct {
 	exit   error  // set before exited is closed
 	bubble string // "synctest bubble N", as goroutine dumps name the node's bubble
 
+	// stuck is set when a command did not finish (see agent and do): the
+	// node then takes no event, and its bubble is abandoned at Close.
+	stuck bool
+
 	logs   *logStore
 	stable *stableStore
 	snaps  *snapStore
@@ -119,11 +123,31 @@ func (n *node) launch() {
 
 // agent runs inside the bubble: it executes commands one at a time and
 // answers only when every goroutine of the bubble is durably blocked.
+//
+// A command that has not returned after StuckAfter of the node's virtual
+// time never will: the fake clock moves only while every goroutine of the
+// bubble is durably blocked, so nothing is left to wake it. A timer of the
+// bubble then answers for it, errStuck, and tells raft to shut down (so that
+// its goroutines with timers end), without waiting; the agent stays blocked
+// in the command, and if it ever returns it answers nothing more: the
+// controller sends a stuck node no command.
 func (n *node) agent(*testing.T) {
 	n.bubble = bubbleOf()
 	n.sent = make(chan struct{}, 1)
+	var stuck atomic.Bool
+	timer := time.AfterFunc(StuckAfter, func() {
+		stuck.Store(true)
+		n.done <- errStuck{blocked: blockedFrames(n.bubble)}
+		n.abandon()
+	})
+	timer.Stop()
 	for f := range n.cmds {
+		timer.Reset(StuckAfter)
 		p := guarded(f)
+		timer.Stop()
+		if stuck.Load() {
+			continue
+		}
 		synctest.Wait()
 		n.done <- p
 	}
@@ -135,16 +159,74 @@ func guarded(f func()) (p any) {
 	return nil
 }
 
+// StuckAfter is how much of a node's virtual time a command of the
+// controller (a delivery, a crash, a start...) may take before the node is
+// declared stuck: a Liveness:Stuck violation, with the goroutines of the
+// node left blocked. Every goroutine of the bubble is durably blocked by
+// then, with no timer of its own due sooner, so nothing can wake it: a
+// state machine's Apply blocked for good makes raft's shutdown wait for
+// ever, for example. It costs nothing in real time.
+const StuckAfter = 5 * time.Minute
+
+// errStuck answers a command that never finished: the frames at which the
+// bubble's goroutines were blocked.
+type errStuck struct{ blocked []string }
+
 // do runs f in the node's bubble and waits until the bubble is quiescent.
+// A node that gets stuck in f (see agent), or that the cluster's watchdog
+// finds blocked in it for longer than Options.Watchdog of real time, is
+// reported as a Liveness:Stuck violation and marked stuck; a stuck node is
+// sent no command.
 func (n *node) do(f func()) {
+	if n.stuck {
+		return
+	}
+	w := &n.c.watch
+	w.enter()
+	defer w.leave()
 	select {
 	case n.cmds <- f:
 	case <-n.exited:
 		return
+	case <-w.fired:
+		n.hang()
+		return
 	}
-	if p := <-n.done; p != nil {
-		n.fault("hraft agent", p)
+	select {
+	case p := <-n.done:
+		if s, ok := p.(errStuck); ok {
+			n.stuck = true
+			n.stuckFault(s.blocked, fmt.Sprintf("within %v of its virtual time", StuckAfter))
+		} else if p != nil {
+			n.fault("hraft agent", p)
+		}
+	case <-w.fired:
+		n.hang()
 	}
+}
+
+// hang marks a node the watchdog gave up on: blocked outside what the fake
+// clock can see (a lock, a channel made outside its bubble, a loop).
+func (n *node) hang() {
+	n.stuck = true
+	n.stuckFault(blockedFrames(n.bubble), fmt.Sprintf("within %v of real time (the watchdog)", n.c.watch.after))
+}
+
+// stuckFault records a Liveness:Stuck violation for the node: what it was
+// doing (the event the cluster was applying), and where its goroutines are
+// blocked. The fingerprint names the frames outside raft and faultline
+// where some are (a state machine's Apply), else raft's.
+func (n *node) stuckFault(blocked []string, within string) {
+	where := stuckWhere(blocked)
+	detail := fmt.Sprintf("n%d stuck: %s did not finish %s", n.id, n.c.applying, within)
+	if len(blocked) > 0 {
+		detail += "; blocked in it: " + strings.Join(blocked, ", ")
+	}
+	n.c.observeFault(interpose.Violation{
+		Invariant:   interpose.Stuck,
+		Fingerprint: interpose.Stuck + ": " + where,
+		Detail:      detail,
+	})
 }
 
 func (n *node) notifySent() {
@@ -341,14 +423,31 @@ func (n *node) resolve(fp *interpose.Msg, k int) (*interpose.Msg, int) {
 	return last, n.c.countFrom(n.id, last)
 }
 
-// shutdown stops the node if it is up and ends its bubble.
+// shutdown stops the node if it is up and ends its bubble. A stuck node's
+// bubble cannot end: it is abandoned (its raft was told to shut down when it
+// got stuck).
 func (n *node) shutdown() error {
-	if n.up {
+	if n.up && !n.stuck {
 		n.do(n.stop)
 	}
 	close(n.cmds)
+	if n.stuck {
+		return nil // reported by Stop, when a run asks it
+	}
 	<-n.exited
 	return n.exit
+}
+
+// abandon tells a stuck node's raft to shut down, so that its goroutines
+// with timers end, without waiting for the ones that cannot. It runs in the
+// bubble, on the timer that found the node stuck.
+func (n *node) abandon() {
+	if n.tr != nil {
+		n.tr.Close()
+	}
+	if r := n.raft.Load(); r != nil {
+		r.Shutdown()
+	}
 }
 
 // view returns the node's view, its Raft facts written to st (which the
@@ -538,16 +637,29 @@ func bubbleOf() string {
 	return "synctest bubble " + id
 }
 
-// blockedIn lists the goroutines of a bubble that remain blocked, each by
-// its state and the first function of its stack outside the runtime, for
-// the error of a bubble that deadlocked ("" when none is found).
+// blockedIn is blockedFrames as the error of a bubble that deadlocked says
+// it ("" when none is found).
 func blockedIn(bubble string) string {
-	if bubble == "" {
+	frames := blockedFrames(bubble)
+	if len(frames) == 0 {
 		return ""
 	}
-	buf := make([]byte, 1<<20)
-	dump := string(buf[:runtime.Stack(buf, true)])
-	var blocked []string
+	return "; blocked in it: " + strings.Join(frames, ", ")
+}
+
+// blockedFrames lists the goroutines of a bubble that remain blocked, each by
+// the first function of its stack outside the runtime and its state: first
+// those outside hashicorp/raft (a state machine's, a store's), then raft's,
+// up to maxFrames of them ("..." after). The adapter's frames are passed
+// over (a goroutine of raft waiting in the transport is named by raft's
+// frame that called it); its own goroutines (the agent and its worker) have
+// none other and are left out.
+func blockedFrames(bubble string) []string {
+	if bubble == "" {
+		return nil
+	}
+	dump := allStacks()
+	var own, raft []string
 	for _, g := range strings.Split(dump, "\n\n") {
 		lines := strings.Split(g, "\n")
 		if !strings.Contains(lines[0], bubble+"]") && !strings.Contains(lines[0], bubble+",") {
@@ -559,22 +671,77 @@ func blockedIn(bubble string) string {
 		}
 		for _, l := range lines[1:] {
 			if l == "" || strings.HasPrefix(l, "\t") || strings.HasPrefix(l, "runtime.") || strings.HasPrefix(l, "internal/") ||
-				strings.HasPrefix(l, "sync.") || strings.HasPrefix(l, "time.") {
+				strings.HasPrefix(l, "sync.") || strings.HasPrefix(l, "time.") || strings.HasPrefix(l, "testing.") || strings.HasPrefix(l, "testing/") {
 				continue
+			}
+			if strings.HasPrefix(l, "created by ") {
+				break
+			}
+			if strings.HasPrefix(l, adapterPrefix) {
+				continue // the adapter's machinery: its caller is what matters
 			}
 			if i := strings.LastIndex(l, "("); i > 0 {
 				l = l[:i]
 			}
-			blocked = append(blocked, l+" ["+state+"]")
-			break
-		}
-		if len(blocked) == 5 {
-			blocked = append(blocked, "...")
+			if strings.HasPrefix(l, "github.com/hashicorp/raft.") {
+				raft = append(raft, l+" ["+state+"]")
+			} else {
+				own = append(own, l+" ["+state+"]")
+			}
 			break
 		}
 	}
-	if len(blocked) == 0 {
-		return ""
+	blocked := append(own, raft...)
+	if len(blocked) > maxFrames {
+		blocked = append(blocked[:maxFrames], "...")
 	}
-	return "; blocked in it: " + strings.Join(blocked, ", ")
+	return blocked
+}
+
+// allStacks dumps every goroutine's stack, however many there are (nodes
+// stuck earlier in the process leave theirs).
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		if n := runtime.Stack(buf, true); n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// adapterPrefix starts the frames of this package's own goroutines.
+const adapterPrefix = "github.com/faultline-dev/faultline/interpose/hraft."
+
+// maxFrames bounds the goroutines a stuck node's violation lists.
+const maxFrames = 8
+
+// stuckWhere names where a stuck node is blocked, for a fingerprint: the
+// functions (without their state) of the blocked goroutines outside
+// hashicorp/raft and this adapter, by their package's last element
+// ("mysvc.(*Bank).Apply"), sorted and each once; raft's when there are none;
+// "unknown" when nothing was found.
+func stuckWhere(blocked []string) string {
+	var own, all []string
+	for _, b := range blocked {
+		f, _, _ := strings.Cut(b, " [")
+		if f == "..." {
+			continue
+		}
+		all = append(all, f)
+		if !strings.HasPrefix(f, "github.com/hashicorp/raft.") && !strings.HasPrefix(f, adapterPrefix) {
+			own = append(own, f)
+		}
+	}
+	if len(own) == 0 {
+		own = all
+	}
+	if len(own) == 0 {
+		return "unknown"
+	}
+	for i, f := range own {
+		own[i] = f[strings.LastIndex(f, "/")+1:] // "mysvc.(*Bank).Apply"
+	}
+	slices.Sort(own)
+	return strings.Join(slices.Compact(own), ", ")
 }

@@ -45,6 +45,17 @@ type Options struct {
 	// needs it.
 	SerialHeartbeats bool
 
+	// Watchdog is how long (in real time) a node may take over one event
+	// before it is declared stuck (0: DefaultWatchdog): a Liveness:Stuck
+	// violation naming where its goroutines are blocked. It catches what
+	// the fake clock cannot see: a state machine blocked on a sync.Mutex or
+	// on a channel made outside the node, or spinning. A node blocked where
+	// the fake clock sees it (a channel of its own, select {}) is declared
+	// stuck after StuckAfter of virtual time instead, deterministically and
+	// at once. The watchdog is the only thing that reads the real clock; it
+	// decides nothing in a run whose events all finish.
+	Watchdog time.Duration
+
 	// Invariants are checked over the live nodes' state machines (and, with
 	// CheckNodes, their Raft facts) at every check. They run while the
 	// cluster is quiescent, so they may read the FSMs without locks.
