@@ -94,6 +94,9 @@ func init() {
 	for _, bug := range akka.Bugs {
 		studies = append(studies, actorStudy(bug, string(bug), "the actor Raft with DEMi's "+string(bug)+" bug: "+akka.Describe(bug), akka.Expect(bug)))
 	}
+	for _, bug := range akka.LivenessBugs {
+		studies = append(studies, actorStudy(bug, string(bug), "the actor Raft with a liveness bug: "+akka.Describe(bug), akka.Expect(bug)))
+	}
 	// A study's target carries its workload, so that whoever resolves it
 	// by name (a campaign's workers) fuzzes it the same way.
 	for i, s := range studies {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/casestudies"
@@ -115,8 +116,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.IntVar(&opts.Events, "events", 300, "events per run")
 	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
 	f.BoolVar(&opts.PassOverUpstream, "pass-over-upstream", false, "pass over known bugs of hashicorp/raft itself (counted, not reported)")
-	f.BoolVar(&opts.Liveness, "liveness", false, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Commit)")
-	f.IntVar(&opts.Stabilize, "stabilize", 20, "the stabilization phase's bound, in rounds (deliveries until quiet, a write, time for the leader or for every node)")
+	livenessFlags(f, &opts)
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
@@ -236,4 +236,10 @@ func checkStrategy(strategy string, depth int) error {
 		return fmt.Errorf("--pct-depth %d: want 1..1000", depth)
 	}
 	return nil
+}
+
+// livenessFlags are --liveness and --stabilize, for every command that walks.
+func livenessFlags(f *pflag.FlagSet, opts *fuzz.Options) {
+	f.BoolVar(&opts.Liveness, "liveness", false, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit)")
+	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
 }

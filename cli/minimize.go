@@ -132,6 +132,9 @@ func (a *app) printMinimize(in, out, md string, res *minimize.Result, crashes in
 	}
 	fmt.Fprintf(w, "\n%s: %d events (%d external) -> %d events (%d external), %d replays in %.1fs",
 		res.Fingerprint, res.InitialEvents, res.InitialExternals, res.MinimizedEvents, res.MinimizedExternals, res.Replays, res.ElapsedS)
+	if res.PhaseEvents > 0 {
+		fmt.Fprintf(w, "; counted before the stabilization phase (%d events, made again for each candidate)", res.PhaseEvents)
+	}
 	if !res.Complete {
 		fmt.Fprint(w, " (budget spent)")
 	}

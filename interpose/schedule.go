@@ -65,6 +65,10 @@ type Violation struct {
 	Detail string `json:"detail"`
 	// Step is the number of events applied when the violation was seen.
 	Step int `json:"step"`
+	// Since, for a liveness violation judged at the end of a stabilization
+	// phase, is the number of events applied when its monitor last turned
+	// hot: it stayed hot from there to the end.
+	Since int `json:"since,omitempty"`
 	// Crash is set when the violation ended the process (a panic in a
 	// goroutine faultline does not own): replaying it must run in a
 	// process of its own.
@@ -121,14 +125,19 @@ type Schedule struct {
 // Minimization records how a minimized schedule was made from its parent
 // (Origin.Parent).
 type Minimization struct {
-	InitialEvents      int     `json:"initial_events"`
-	InitialExternals   int     `json:"initial_externals"`
-	MinimizedEvents    int     `json:"minimized_events"`
-	MinimizedExternals int     `json:"minimized_externals"`
-	Replays            int     `json:"replays"`
-	ElapsedS           float64 `json:"elapsed_s"`
-	Reproduced         int     `json:"reproduced"`
-	Runs               int     `json:"runs"`
+	InitialEvents      int `json:"initial_events"`
+	InitialExternals   int `json:"initial_externals"`
+	MinimizedEvents    int `json:"minimized_events"`
+	MinimizedExternals int `json:"minimized_externals"`
+	// PhaseEvents counts the events of the stabilization phase of a
+	// liveness violation's schedule, made again after each candidate and
+	// never minimized: the counts above are of the events before it, as
+	// the initial ones are.
+	PhaseEvents int     `json:"phase_events,omitempty"`
+	Replays     int     `json:"replays"`
+	ElapsedS    float64 `json:"elapsed_s"`
+	Reproduced  int     `json:"reproduced"`
+	Runs        int     `json:"runs"`
 	// Flaky marks a result that reproduced in fewer than all of its Runs
 	// final replays: it shows the violation Reproduced times in Runs, not
 	// every time.

@@ -75,19 +75,26 @@ func (l *Liveness) Settle() []interpose.Violation {
 			continue
 		}
 		name := LivenessPrefix + m.Name()
-		out = append(out, interpose.Violation{Invariant: name, Fingerprint: name,
+		out = append(out, interpose.Violation{Invariant: name, Fingerprint: name, Since: l.since[i],
 			Detail: fmt.Sprintf("%s at the end of the stabilization phase (owed since event %d)", l.owed[i], l.since[i])})
 	}
 	return out
 }
 
 // RaftMonitors returns Raft's liveness monitors for one run: Leader (some
-// voter leads and the other live voters follow it) and Commit (a write of
-// the stabilization phase commits and every live voter applies it).
-func RaftMonitors() []Monitor { return []Monitor{&LeaderMonitor{}, &CommitMonitor{}} }
+// voter leads and the other live voters follow it), Accepts (the leader
+// takes writes) and Commit (a write of the stabilization phase commits and
+// every live voter applies it). They are in order of cause: without a
+// leader no write is accepted, and without one accepted none commits; a
+// run's violation is the first monitor still hot.
+func RaftMonitors() []Monitor {
+	return []Monitor{&LeaderMonitor{}, &AcceptsMonitor{}, &CommitMonitor{}}
+}
 
 // LeaderMonitor is hot unless a live node leads the highest term among the
-// live voters and every other live voter follows it in that term. The
+// live voters and every other live voter follows it in that term. It is
+// cold while the live members hold no majority of the voters (quorate):
+// no leader is owed then. The
 // voters are those of the leader's configuration when the adapter publishes
 // one (hashicorp/raft), else every live node with Raft facts.
 type LeaderMonitor struct{ nodes []raftNode }
@@ -98,8 +105,8 @@ func (*LeaderMonitor) Name() string { return "Leader" }
 // Observe implements Monitor.
 func (m *LeaderMonitor) Observe(v *interpose.View) (bool, string) {
 	m.nodes = liveRaft(m.nodes[:0], v)
-	if len(m.nodes) == 0 {
-		return false, "" // not a Raft, or nothing live to judge
+	if !quorate(m.nodes, v) {
+		return false, "" // not a Raft, or no majority to owe a leader
 	}
 	leader, voters, why := leaderOf(m.nodes)
 	if leader == nil {
@@ -133,8 +140,8 @@ func (m *CommitMonitor) Observe(v *interpose.View) (bool, string) {
 		m.start = v.Step - 1 // the Stabilize event, applied last
 	}
 	m.nodes = liveRaft(m.nodes[:0], v)
-	if len(m.nodes) == 0 {
-		return false, "" // not a Raft, or nothing live to judge
+	if !quorate(m.nodes, v) {
+		return false, "" // not a Raft, or no majority to owe a commit
 	}
 	for _, c := range v.Completions {
 		if m.target != 0 || c.Index < m.start {
@@ -162,14 +169,101 @@ func (m *CommitMonitor) Observe(v *interpose.View) (bool, string) {
 	return false, ""
 }
 
-// liveRaft appends the live nodes of v that publish Raft facts.
+// AcceptsMonitor is hot while the live leader has refused a client write of
+// the stabilization phase and accepted none since it became leader (of its
+// term). A write is accepted when its result is "index N", or "pending" for
+// now; it is refused when it fails for another reason than a leadership
+// transfer in progress (a leader may refuse writes while it hands over), or
+// its leadership being lost while committing it. Without a leader the
+// monitor is cold: LeaderMonitor says so.
+type AcceptsMonitor struct {
+	start    int
+	leader   int
+	term     uint64
+	accepted bool
+	refused  int
+	last     string
+	nodes    []raftNode
+}
+
+// Name implements Monitor.
+func (*AcceptsMonitor) Name() string { return "Accepts" }
+
+// Observe implements Monitor.
+func (m *AcceptsMonitor) Observe(v *interpose.View) (bool, string) {
+	if m.start == 0 {
+		m.start = v.Step - 1
+	}
+	m.nodes = liveRaft(m.nodes[:0], v)
+	leader, _, _ := leaderOf(m.nodes)
+	if leader == nil {
+		m.leader = 0
+		return false, ""
+	}
+	if leader.id != m.leader || leader.Term != m.term {
+		m.leader, m.term, m.accepted, m.refused, m.last = leader.id, leader.Term, false, 0, ""
+	}
+	for _, c := range v.Completions {
+		if c.Node != m.leader || c.Index < m.start {
+			continue
+		}
+		switch r := c.Result; {
+		case strings.HasPrefix(r, "index ") || r == "pending":
+			m.accepted = true
+		case r == "" || strings.Contains(r, "transfer in progress") || strings.Contains(r, "leadership lost"):
+		default:
+			m.refused++
+			m.last = r
+		}
+	}
+	if m.refused > 0 && !m.accepted {
+		return true, fmt.Sprintf("n%d, leader of term %d, refused %d writes of the phase (%q) and accepted none", m.leader, m.term, m.refused, m.last)
+	}
+	return false, ""
+}
+
+// liveRaft appends the live nodes of v that publish Raft facts and take part:
+// follower, candidate or leader. A node in another role (the actor Raft's
+// "init", waiting for its configuration) is owed nothing: a cluster nobody
+// configured is not a cluster that stopped.
 func liveRaft(dst []raftNode, v *interpose.View) []raftNode {
 	for _, n := range v.Nodes {
-		if s, ok := interpose.RaftOf(n); ok && n.Up {
+		if s, ok := interpose.RaftOf(n); ok && n.Up && (s.Role == interpose.RoleFollower || s.Role == interpose.RoleCandidate || s.Role == interpose.RoleLeader) {
 			dst = append(dst, raftNode{id: n.Node, RaftState: s})
 		}
 	}
 	return dst
+}
+
+// quorate reports whether the live members (liveRaft's nodes) hold a majority
+// of the voters, so that progress is owed: the voters of the configuration of
+// the leader (else of the member of the highest term that publishes one), or
+// every node of the system when none does. A cluster whose majority is down,
+// cut off for good or never configured owes nothing.
+func quorate(nodes []raftNode, v *interpose.View) bool {
+	if len(nodes) == 0 {
+		return false
+	}
+	var conf *interpose.RaftConfig
+	var term uint64
+	for _, n := range nodes {
+		if n.Config != nil && (conf == nil || n.Role == interpose.RoleLeader || n.Term > term) {
+			conf, term = n.Config, n.Term
+			if n.Role == interpose.RoleLeader {
+				break
+			}
+		}
+	}
+	if conf == nil {
+		return 2*len(nodes) > len(v.Nodes)
+	}
+	in := 0
+	for _, n := range nodes {
+		if slices.Contains(conf.Voters, n.id) {
+			in++
+		}
+	}
+	return 2*in > len(conf.Voters)
 }
 
 // leaderOf finds the live leader of the highest term among the live nodes,

@@ -30,6 +30,12 @@ func TestLeaderMonitor(t *testing.T) {
 		{"a non-voter of the leader's configuration is not waited for",
 			[]interpose.NodeView{node(1, "leader", 3, 0, 1, 2), node(2, "follower", 3, 0, 1, 2), node(3, "candidate", 9, 0)}, false, ""},
 		{"nothing that is Raft", []interpose.NodeView{{Node: 1, Started: true, Up: true}}, false, ""},
+		{"a majority never configured owes nothing",
+			[]interpose.NodeView{node(1, "candidate", 5, 0), node(2, "init", 0, 0), node(3, "init", 0, 0), node(4, "init", 0, 0)}, false, ""},
+		{"a majority of the configuration down owes nothing",
+			[]interpose.NodeView{node(1, "candidate", 5, 0, 1, 2, 3), {Node: 2, Started: true}, {Node: 3, Started: true}}, false, ""},
+		{"a majority up is owed a leader",
+			[]interpose.NodeView{node(1, "candidate", 5, 0, 1, 2, 3), node(2, "follower", 5, 0, 1, 2, 3), {Node: 3, Started: true}}, true, "no leader among 2 live nodes"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := &invariants.LeaderMonitor{}
@@ -59,6 +65,35 @@ func TestCommitMonitor(t *testing.T) {
 	for i, s := range steps {
 		s.view.Stabilizing = true
 		if hot, owed := m.Observe(s.view); hot != s.hot {
+			t.Errorf("view %d: hot %v (%q), want %v", i, hot, owed, s.hot)
+		}
+	}
+}
+
+// TestAcceptsMonitor: hot once the leader refused a write of the phase and
+// until it accepts one; refusals by a node that does not lead, before the
+// phase, or during a transfer do not count; a new leader starts afresh.
+func TestAcceptsMonitor(t *testing.T) {
+	m := &invariants.AcceptsMonitor{}
+	lead1 := []interpose.NodeView{node(1, "leader", 2, 4), node(2, "follower", 2, 4)}
+	lead2 := []interpose.NodeView{node(1, "follower", 3, 4), node(2, "leader", 3, 4)}
+	steps := []struct {
+		nodes []interpose.NodeView
+		comp  []interpose.Completion
+		hot   bool
+	}{
+		{lead1, []interpose.Completion{{Index: 3, Node: 1, Result: "node is not the leader"}}, false},  // before the phase
+		{lead1, []interpose.Completion{{Index: 12, Node: 2, Result: "node is not the leader"}}, false}, // not the leader
+		{lead1, []interpose.Completion{{Index: 13, Node: 1, Result: "leadership transfer in progress"}}, false},
+		{lead1, []interpose.Completion{{Index: 14, Node: 1, Result: "not leader"}}, true},
+		{lead1, nil, true},
+		{lead1, []interpose.Completion{{Index: 16, Node: 1, Result: "index 5"}}, false},
+		{lead2, []interpose.Completion{{Index: 17, Node: 2, Result: "raft is already shutdown"}}, true}, // a new leader
+		{lead2, []interpose.Completion{{Index: 18, Node: 2, Result: "pending"}}, false},
+	}
+	for i, s := range steps {
+		v := &interpose.View{Nodes: s.nodes, Step: 11 + i, Completions: s.comp, Stabilizing: true}
+		if hot, owed := m.Observe(v); hot != s.hot {
 			t.Errorf("view %d: hot %v (%q), want %v", i, hot, owed, s.hot)
 		}
 	}

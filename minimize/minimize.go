@@ -243,6 +243,12 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 	res.ElapsedS = time.Since(m.start).Seconds()
 	res.Phases = m.phases
 	res.MinimizedEvents, res.MinimizedExternals = len(final.Events), final.Externals()
+	if pre, _, ok := interpose.PhaseOf(final); ok && m.stab != nil {
+		// Counted as the input was: the events before the phase.
+		before := interpose.Schedule{Events: pre}
+		res.MinimizedEvents, res.MinimizedExternals = len(pre), before.Externals()
+		res.PhaseEvents = len(final.Events) - len(pre)
+	}
 	if res.Flaky {
 		return
 	}

@@ -58,6 +58,13 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 	fmt.Fprintf(w, "\n\n")
 	if v != nil {
 		fmt.Fprintf(w, "%s, after event %d of %d.\n\n", v.Detail, v.Step, len(s.Events))
+		if v.Since > 0 && v.Since <= len(s.Events) {
+			fmt.Fprintf(w, "The monitor last turned hot after event %d (`%s`) and stayed hot to the end of the stabilization phase", v.Since, s.Events[v.Since-1])
+			if pre, _, ok := interpose.PhaseOf(s); ok {
+				fmt.Fprintf(w, ", which began after event %d and ran %d events", len(pre), len(s.Events)-len(pre)-1)
+			}
+			fmt.Fprintf(w, ".\n\n")
+		}
 		if b, ok := invariants.Upstream(s.Target, v.Fingerprint); ok {
 			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
 		}

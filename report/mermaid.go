@@ -15,7 +15,8 @@ import (
 // per node, an arrow per delivery, notes for what happens at a node (timers,
 // crashes, recoveries, client operations, membership changes) or across the
 // cluster (partitions, heals), and the violation marked after its event.
-// Runs of uneventful heartbeats (Heartbeats) fold into one note.
+// Runs of uneventful heartbeats (Heartbeats) fold into one note, and so does a
+// long stabilization phase after its first events (PhaseSummary).
 func Mermaid(w io.Writer, s *interpose.Schedule) error {
 	n := s.Target.Nodes
 	fmt.Fprintln(w, "sequenceDiagram")
@@ -32,6 +33,21 @@ func Mermaid(w io.Writer, s *interpose.Schedule) error {
 	}
 	for i := 0; i < len(s.Events); i++ {
 		e := s.Events[i]
+		if e.Kind == interpose.Stabilize {
+			fmt.Fprintf(w, "    Note over %s: stabilization phase, bound %d: faults healed, every node up, then fair delivery, client writes and time passing\n", all, e.Bound)
+			if end := min(len(s.Events), i+1+phaseShown); len(s.Events)-end > phaseShown {
+				// Its beginning drawn, the rest folded into one note.
+				for j := i + 1; j < end; j++ {
+					event(w, s.Events[j], all)
+				}
+				fmt.Fprintf(w, "    Note over %s: … %s\n", all, label(PhaseSummary(s.Events[end:])))
+				if step > i+1 {
+					violationNote(w, all, s.Violation)
+				}
+				return nil
+			}
+			continue
+		}
 		if k := Heartbeats(s.Events, i); k >= 2 {
 			fmt.Fprintf(w, "    Note over %s: %d uneventful heartbeats\n", all, k)
 			i += k - 1
@@ -46,6 +62,29 @@ func Mermaid(w io.Writer, s *interpose.Schedule) error {
 		}
 	}
 	return nil
+}
+
+// phaseShown is how many events of a stabilization phase a diagram draws
+// before it folds the rest, when there are more than twice as many.
+const phaseShown = 12
+
+// PhaseSummary says what events of a stabilization phase did, by kind:
+// "412 more events of the phase: 300 deliveries, 56 client writes, 56
+// advances".
+func PhaseSummary(events []interpose.Event) string {
+	counts := map[interpose.Kind]int{}
+	var kinds []interpose.Kind
+	for _, e := range events {
+		if counts[e.Kind] == 0 {
+			kinds = append(kinds, e.Kind)
+		}
+		counts[e.Kind]++
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	return fmt.Sprintf("%d more events of the phase: %s", len(events), strings.Join(parts, ", "))
 }
 
 // Heartbeats counts the uneventful heartbeat deliveries (no recorded result)

@@ -273,3 +273,32 @@ func TestSVGReport(t *testing.T) {
 		t.Errorf("roles and terms written %d times", count["role"])
 	}
 }
+
+// TestMermaidFoldsThePhase: a long stabilization phase is drawn by its
+// first events and one note that says what the rest did; the violation,
+// judged at its end, is marked once, after it.
+func TestMermaidFoldsThePhase(t *testing.T) {
+	s, err := interpose.ReadFile("../results/report/raft-busy-leader.min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := report.Mermaid(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	pre, _, ok := interpose.PhaseOf(s)
+	if !ok || len(s.Events)-len(pre) < 100 {
+		t.Fatalf("the fixture has no long phase (%d events before it, %d in all)", len(pre), len(s.Events))
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, l := range lines[1:] {
+		if !mermaidLine.MatchString(l) {
+			t.Errorf("line %d: %q", i+2, l)
+		}
+	}
+	if len(lines) > len(pre)+40 || !strings.Contains(out, "stabilization phase, bound 20") ||
+		!strings.Contains(out, "more events of the phase: ") || strings.Count(out, "VIOLATION Liveness:Accepts") != 1 {
+		t.Errorf("%d lines for %d events before the phase:\n%s", len(lines), len(pre), out)
+	}
+}

@@ -22,6 +22,15 @@ fuzzrun() { # file, command... (fuzz does not print its command line)
 }
 
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10
+# Liveness: each monitor on its injected-bug target, then each violation minimized.
+for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raft-busy-leader Liveness:Accepts" "raft-nobackoff Liveness:Commit"; do
+	set -- $tw
+	run ttf-$1.txt measure ttf --target $1 --liveness --want $2 --seeds 1-10
+	( cd "$tmp" && "$bin" fuzz --target $1 --liveness --want $2 --out live > /dev/null ) || true
+	f=$(ls "$tmp"/live/$1-*.json | head -1)
+	cp "$f" results/found/
+	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$1.min.json --budget 3m || true
+done
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5
 run replay-hraft-forgetful-seeds.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 1-10

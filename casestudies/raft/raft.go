@@ -45,7 +45,27 @@ const (
 	// it already acknowledged removes entries the leader counts as
 	// replicated.
 	Raft66 Bug = "raft-66"
+
+	// Liveness bugs: nothing unsafe happens, the cluster stops making
+	// progress, which only a liveness monitor sees.
+
+	// RaftNoRetry: a candidate whose election times out does not start
+	// another, so a split vote leaves no leader for good.
+	RaftNoRetry Bug = "raft-noretry"
+	// RaftNoBackoff: a leader whose AppendEntries is rejected sends the same
+	// again instead of moving nextIndex back, so a follower whose log
+	// diverged or fell behind never catches up.
+	RaftNoBackoff Bug = "raft-nobackoff"
+	// RaftBusyLeader: a leader refuses client writes while its log holds
+	// entries it has not committed, and, like this Raft, appends no entry of
+	// its own at election: entries of an earlier term commit only with one
+	// of the leader's term, so a leader elected with some refuses writes for
+	// good.
+	RaftBusyLeader Bug = "raft-busy-leader"
 )
+
+// LivenessBugs lists the variants with a liveness bug.
+var LivenessBugs = []Bug{RaftNoRetry, RaftNoBackoff, RaftBusyLeader}
 
 // Bugs lists the variants with a bug, in DEMi's order.
 var Bugs = []Bug{Raft45, Raft46, Raft56, Raft58a, Raft58b, Raft42, Raft66}
@@ -67,6 +87,12 @@ func Describe(b Bug) string {
 		return "the commit index is the most common matchIndex, not the majority's"
 	case Raft66:
 		return "a follower deletes entries when a delayed shorter AppendEntries arrives"
+	case RaftNoRetry:
+		return "a candidate whose election times out never starts another"
+	case RaftNoBackoff:
+		return "a leader resends a rejected AppendEntries without moving nextIndex back"
+	case RaftBusyLeader:
+		return "a leader refuses writes while it holds uncommitted entries, and appends none of its own term"
 	}
 	return "no bug"
 }
@@ -82,6 +108,12 @@ func Expect(b Bug) string {
 		return "LogMatching"
 	case Raft42, Raft66:
 		return "LeaderCompleteness"
+	case RaftNoRetry:
+		return "Liveness:Leader"
+	case RaftNoBackoff:
+		return "Liveness:Commit"
+	case RaftBusyLeader:
+		return "Liveness:Accepts"
 	}
 	return ""
 }
@@ -263,7 +295,7 @@ func (m *member) Receive(ctx *actor.Context, from int, msg actor.Message) {
 
 func (m *member) onTimer(ctx *actor.Context, name string) {
 	switch {
-	case name == ElectionTimeout && (m.role == roleFollower || m.role == roleCandidate):
+	case name == ElectionTimeout && (m.role == roleFollower || m.role == roleCandidate && m.bug != RaftNoRetry):
 		m.role = roleCandidate
 		ctx.CancelTimer(Heartbeat)
 		ctx.Send(m.id, BeginElection{Term: m.term + 1})
@@ -382,6 +414,10 @@ func (m *member) onClient(ctx *actor.Context, c ClientMessage) {
 		ctx.Respond("not leader")
 		return
 	}
+	if m.bug == RaftBusyLeader && m.commit < m.lastIndex() {
+		ctx.Respond("busy: entries not committed yet")
+		return
+	}
 	m.log = append(m.log, Entry{Term: m.term, Cmd: c.Cmd})
 	m.persistLog(ctx)
 	i := m.lastIndex()
@@ -488,7 +524,9 @@ func (m *member) onAppendRejected(ctx *actor.Context, from int, r AppendRejected
 	if m.role != roleLeader || r.Term != m.term || m.next == nil {
 		return
 	}
-	m.next[from] = max(1, min(m.next[from]-1, r.LastIndex+1))
+	if m.bug != RaftNoBackoff {
+		m.next[from] = max(1, min(m.next[from]-1, r.LastIndex+1))
+	}
 	m.sendAppend(ctx, from)
 }
 
