@@ -402,3 +402,35 @@ func TestStuckApplyIsAFinding(t *testing.T) {
 		t.Errorf("saved %+v, minimization %+v", s.Violation, s.Minimization)
 	}
 }
+
+// TestLivenessFromGoTest: with Fuzz.Liveness, a test's walks end with a
+// stabilization phase in the worker processes; a leader that refuses every
+// write is a Liveness:Accepts failure, minimized over the events before the
+// phase and saved; the next run replays it from the corpus, phase and all.
+func TestLivenessFromGoTest(t *testing.T) {
+	target, fo := workload(t, "raft-busy-leader")
+	fo.Events, fo.CheckEvery, fo.CheckFrom, fo.Liveness = 300, 0, 0, true
+	dir := filepath.Join(t.TempDir(), "corpus")
+	opts := Options{Time: 10 * time.Second, MinimizeBudget: 10 * time.Second, Dir: dir, Fuzz: fo}
+	t.Run("find", func(t *testing.T) {
+		r := &recorder{name: "TestBusyLeader"}
+		o := run(t, r, target, opts)
+		if !o.failed || len(o.saved) != 1 || len(r.errors) != 1 || !strings.Contains(r.errors[0], "faultline: Liveness:Accepts: ") {
+			t.Fatalf("%+v\nerrors: %q", o, r.errors)
+		}
+		s, err := interpose.ReadFile(o.saved[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Stabilizes() || s.Minimization == nil || s.Minimization.PhaseEvents == 0 {
+			t.Errorf("saved schedule: phase %v, minimization %+v", s.Stabilizes(), s.Minimization)
+		}
+	})
+	t.Run("corpus", func(t *testing.T) {
+		r := &recorder{name: "TestBusyLeader"}
+		o := run(t, r, target, opts)
+		if !o.failed || o.runs != 0 || o.replayed != 1 || len(r.errors) != 1 || !strings.Contains(r.errors[0], "still shows Liveness:Accepts") {
+			t.Fatalf("%+v\nerrors: %q\nlogs: %q", o, r.errors, r.logs)
+		}
+	})
+}

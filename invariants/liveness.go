@@ -155,7 +155,7 @@ func (m *CommitMonitor) Observe(v *interpose.View) (bool, string) {
 		}
 	}
 	if m.target == 0 {
-		return true, "no write of the stabilization phase was accepted"
+		return true, "no write of the stabilization phase committed"
 	}
 	leader, voters, _ := leaderOf(m.nodes)
 	if leader == nil {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -55,9 +56,13 @@ type Cluster struct {
 	pendBuf []interpose.Message
 	closed  bool
 
+	applied  int // events applied, for gcEvents
 	watch    watchdog
 	applying applying // the event being applied, for a stuck node's violation
 }
+
+// gcEvents is how many events go by between two collections within a run.
+const gcEvents = 4096
 
 // applying is the event a cluster is applying.
 type applying struct {
@@ -381,6 +386,13 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	}
 	if err := c.stuckOn(ev, m); err != nil {
 		return ev, err
+	}
+	if c.applied++; c.applied%gcEvents == 0 {
+		// The collector is off while a cluster is open; a long run (a
+		// stabilization phase of a livelock runs tens of thousands of
+		// events) collects here, between two events, when every bubble
+		// is quiescent and nothing it does can reorder a goroutine.
+		runtime.GC()
 	}
 	c.applying = applying{ev.Kind, ev.Node, m}
 	key := ev.Key()
