@@ -41,6 +41,9 @@ func WorkloadArgs(target string, opts fuzz.Options) []string {
 		if opts.Stabilize > 0 {
 			args = append(args, "--stabilize", strconv.Itoa(opts.Stabilize))
 		}
+		if opts.Permanent {
+			args = append(args, "--permanent")
+		}
 	}
 	return args
 }
@@ -66,6 +69,7 @@ func ParseWorkload(args []string) (string, fuzz.Options, error) {
 	f.StringVar(&opts.Strategy, "strategy", fuzz.Random, "")
 	f.BoolVar(&opts.Liveness, "liveness", false, "")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "")
+	f.BoolVar(&opts.Permanent, "permanent", false, "")
 	if err := f.Parse(args); err != nil {
 		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
 	}

@@ -242,4 +242,5 @@ func checkStrategy(strategy string, depth int) error {
 func livenessFlags(f *pflag.FlagSet, opts *fuzz.Options) {
 	f.BoolVar(&opts.Liveness, "liveness", false, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit)")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
+	f.BoolVar(&opts.Permanent, "permanent", false, "with --liveness, keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
 }

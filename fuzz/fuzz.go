@@ -108,6 +108,14 @@ type Options struct {
 	// sooner once no monitor is hot.
 	Liveness  bool `json:"liveness,omitempty"`
 	Stabilize int  `json:"stabilize,omitempty"`
+	// Permanent, with Liveness on a cluster of three nodes or more, keeps
+	// a fault for good through each run's phase, drawn from the run's
+	// seed: one node cut off both ways, cut off in what it sends (a
+	// one-way partition: it hears the others, they do not hear it), or
+	// down (interpose.Permanents). The others must make progress without
+	// it; the Stabilize event records the fault, so that replays and the
+	// minimizer keep it.
+	Permanent bool `json:"permanent,omitempty"`
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -480,6 +488,9 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 			NoWrites: weights.Client == 0}
 		if et, err := time.ParseDuration(spec.Config["election_timeout"]); err == nil {
 			so.ElectionTimeout = et
+		}
+		if opts.Permanent && spec.Nodes >= 3 {
+			so.Keep = interpose.Permanent{Kind: interpose.Permanents[w.rng.IntN(len(interpose.Permanents))], Node: 1 + w.rng.IntN(spec.Nodes)}
 		}
 		if err := ctl.Stabilize(so); err != nil {
 			sys.Close()

@@ -73,3 +73,32 @@ func TestLivenessHraftSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestLivenessPermanentActorRaft: the correct actor Raft with a fault kept
+// for good through each phase (a node cut off, muted by a one-way
+// partition, or down) makes progress with the others in every run, and the
+// runs keep every kind of fault.
+func TestLivenessPermanentActorRaft(t *testing.T) {
+	tg := target(t, "raft")
+	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Events: 300, Liveness: true, Permanent: true})
+	kept := map[string]int{}
+	for run := range 150 {
+		s, err := fuzz.Walk(t, tg, opts, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Violation != nil {
+			t.Fatalf("run %d: %s: %s", run, s.Violation.Fingerprint, s.Violation.Detail)
+		}
+		for _, e := range s.Events {
+			if e.Kind == interpose.Stabilize {
+				kept[e.Op]++
+			}
+		}
+	}
+	for _, k := range interpose.Permanents {
+		if kept[k] == 0 {
+			t.Errorf("no run kept %s: %v", k, kept)
+		}
+	}
+}

@@ -24,6 +24,7 @@ type Controller struct {
 	violation   *Violation
 	all         []Violation
 	stabilizing bool
+	excused     []int // the node a phase keeps faulty for good, if any
 	// results are the results client operations, membership changes and
 	// transfers of the stabilization phase had when applied, for the next
 	// check: a system that answers at once (interpose/actor) reports no
@@ -76,6 +77,9 @@ func (c *Controller) Step(ev Event) (string, error) {
 		// A mark for the checker, not an event of the system.
 		c.stabilizing = true
 		ev.Result = ""
+		if ev.Op != "" {
+			c.excused = []int{ev.Node}
+		}
 	} else {
 		var err error
 		if ev, err = c.sys.Apply(idx, ev); err != nil {
@@ -113,7 +117,7 @@ func (c *Controller) Check() *Violation {
 	if c.check == nil {
 		return c.violation
 	}
-	v.Step, v.Stabilizing = len(c.sched.Events), c.stabilizing
+	v.Step, v.Stabilizing, v.Excused = len(c.sched.Events), c.stabilizing, c.excused
 	v.Completions = append(v.Completions, c.results...)
 	c.results = c.results[:0]
 	c.found(c.check.Check(v))

@@ -2,6 +2,7 @@ package interpose
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,7 +144,9 @@ type Event struct {
 	Op string `json:"op,omitempty"`
 	// Peer is the server a membership change or leadership transfer is about.
 	Peer int `json:"peer,omitempty"`
-	// Groups are the sides of a partition.
+	// Groups are the sides of a partition. A partition whose Op is OneWay
+	// has two groups and cuts only what the second sends to the first: it
+	// hears them, they do not hear it.
 	Groups [][]int `json:"groups,omitempty"`
 	// Until is, for an advance, the message whose sending ended it (nil when
 	// the node sent nothing before the cap). A replay advances the node until
@@ -164,7 +167,8 @@ type Event struct {
 	// advances until Until as above.
 	Took time.Duration `json:"took_ns,omitempty"`
 	// Bound is a Stabilize event's bound (StabilizeOptions.Bound), so
-	// that the phase can be made again.
+	// that the phase can be made again. A Stabilize event's Op and Node
+	// name the fault it keeps for good (StabilizeOptions.Keep), if any.
 	Bound int `json:"bound,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`
@@ -226,12 +230,35 @@ func (e Event) String() string {
 		}
 		return fmt.Sprintf("%-10s via n%d to %s", e.Kind, e.Node, to)
 	case Partition:
+		if e.Op == OneWay {
+			return fmt.Sprintf("%-10s %s one-way", e.Kind, groupsString(e.Groups))
+		}
 		return fmt.Sprintf("%-10s %s", e.Kind, groupsString(e.Groups))
-	case Heal, Stabilize:
+	case Heal:
+		return string(e.Kind)
+	case Stabilize:
+		if e.Op != "" {
+			return fmt.Sprintf("%-10s keeping %s n%d", e.Kind, e.Op, e.Node)
+		}
 		return string(e.Kind)
 	}
 	return fmt.Sprintf("%-10s n%d", e.Kind, e.Node)
 }
+
+// OneWay is the Op of a partition that cuts one direction only.
+const OneWay = "one-way"
+
+// The faults a stabilization phase can keep for good (StabilizeOptions.Keep):
+// a node cut off from the others both ways (Isolate), or only in what it
+// sends (Mute: it hears them, they do not hear it), or down (KeepDown).
+const (
+	Isolate  = "isolate"
+	Mute     = "mute"
+	KeepDown = "down"
+)
+
+// Permanents lists the faults a phase can keep.
+var Permanents = []string{Isolate, Mute, KeepDown}
 
 // At is the node an event happens at: a delivery, drop or duplicate at its
 // message's destination, a partition or heal at none (0), any other event
@@ -291,7 +318,13 @@ func (e Event) validate(n int) error {
 		if e.Bound < 0 {
 			return fmt.Errorf("stabilize with a negative bound %d", e.Bound)
 		}
-		return nil
+		if e.Op == "" {
+			return nil
+		}
+		if !slices.Contains(Permanents, e.Op) {
+			return fmt.Errorf("stabilize keeping an unknown fault %q (want one of %v)", e.Op, Permanents)
+		}
+		return inRange("kept faulty", e.Node)
 	case Advance:
 		if e.Took < 0 {
 			return fmt.Errorf("advance of a negative duration (took_ns %d)", e.Took)
@@ -305,6 +338,12 @@ func (e Event) validate(n int) error {
 	case Partition:
 		if len(e.Groups) < 2 {
 			return fmt.Errorf("partition needs at least two groups")
+		}
+		if e.Op != "" && e.Op != OneWay {
+			return fmt.Errorf("partition with an unknown op %q (want none, or %q)", e.Op, OneWay)
+		}
+		if e.Op == OneWay && len(e.Groups) != 2 {
+			return fmt.Errorf("one-way partition of %d groups (want two)", len(e.Groups))
 		}
 		for _, g := range e.Groups {
 			for _, x := range g {

@@ -2,6 +2,7 @@ package interpose
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -40,6 +41,18 @@ type StabilizeOptions struct {
 	// (nil: "k0=1", "k0=2", ...); NoWrites turns them off.
 	Writes   []string
 	NoWrites bool
+	// Keep is a fault the phase keeps for good instead of healing it (the
+	// zero value: none): Node cut off both ways (Isolate), cut off in what
+	// it sends (Mute: a one-way partition), or down (KeepDown). Liveness is
+	// then owed by the others (View.Excused).
+	Keep Permanent
+}
+
+// Permanent is a fault kept for good through a stabilization phase: Kind
+// is one of Permanents ("" for none), Node the node it applies to.
+type Permanent struct {
+	Kind string
+	Node int
 }
 
 // PhaseOf splits a schedule at its stabilization phase: the events before
@@ -53,6 +66,7 @@ func PhaseOf(s *Schedule) (pre []Event, o StabilizeOptions, ok bool) {
 		return s.Events, o, false
 	}
 	o.Bound = s.Events[i].Bound
+	o.Keep = Permanent{Kind: s.Events[i].Op, Node: s.Events[i].Node}
 	et, err := time.ParseDuration(s.Target.Config["election_timeout"])
 	if err == nil {
 		o.Clocks, o.ElectionTimeout = true, et
@@ -82,8 +96,10 @@ type stabilizer struct {
 }
 
 // Stabilize runs a stabilization phase: a Stabilize event (recording the
-// bound), then the faults healed (the partition, every node down
-// recovered, every node never started started) and no new ones; then rounds, each delivering every message
+// bound and the fault kept, if any), then the faults healed (the partition,
+// every node down recovered, every node never started started) except the
+// one kept for good (o.Keep: a node cut off both ways or one way, which the
+// phase does with a Partition event, or a node down), and no new ones; then rounds, each delivering every message
 // until the network is quiet (oldest first, every channel served, up to a
 // bound), writing through the node that leads (or the next live one), and
 // letting time pass (tick). It ends once Bound election timeouts of virtual
@@ -99,15 +115,51 @@ func (c *Controller) Stabilize(o StabilizeOptions) error {
 	if o.ElectionTimeout <= 0 {
 		o.ElectionTimeout = time.Second
 	}
-	s := &stabilizer{c: c, o: o, clock: map[int]time.Duration{}}
-	if err := s.step(Event{Kind: Stabilize, Bound: o.Bound}); err != nil {
-		return err
-	}
-	if err := s.step(Event{Kind: Heal}); err != nil {
-		return err
-	}
 	n := c.sys.Nodes()
+	k := o.Keep
+	if k.Kind != "" && (!slices.Contains(Permanents, k.Kind) || k.Node < 1 || k.Node > n) {
+		return fmt.Errorf("stabilize: cannot keep %q n%d (want one of %v, on a node of 1..%d)", k.Kind, k.Node, Permanents, n)
+	}
+	s := &stabilizer{c: c, o: o, clock: map[int]time.Duration{}}
+	if err := s.step(Event{Kind: Stabilize, Bound: o.Bound, Op: k.Kind, Node: k.Node}); err != nil {
+		return err
+	}
+	switch k.Kind {
+	case Isolate, Mute:
+		var rest []int
+		for id := 1; id <= n; id++ {
+			if id != k.Node {
+				rest = append(rest, id)
+			}
+		}
+		ev := Event{Kind: Partition, Groups: [][]int{rest, {k.Node}}}
+		if k.Kind == Mute {
+			ev.Op = OneWay
+		}
+		if err := s.step(ev); err != nil {
+			return err
+		}
+	default:
+		if err := s.step(Event{Kind: Heal}); err != nil {
+			return err
+		}
+	}
 	for id := 1; id <= n; id++ {
+		if k.Kind == KeepDown && id == k.Node {
+			// Down for good: started if it never was (the others count
+			// it as a member), then crashed.
+			if c.sys.State(id) == NotStarted {
+				if err := s.step(Event{Kind: Start, Node: id}); err != nil {
+					return err
+				}
+			}
+			if c.sys.State(id) == Up {
+				if err := s.step(Event{Kind: Crash, Node: id}); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		// Every node takes part: one never started is started (a schedule
 		// a minimizer cut may have lost its start), one down recovers.
 		switch c.sys.State(id) {
@@ -164,6 +216,9 @@ func (s *stabilizer) step(ev Event) error {
 // number of events (a leader's snapshot taken on its clock, say, can end a
 // loop).
 func (s *stabilizer) quiet() error {
+	if err := s.lose(); err != nil {
+		return err
+	}
 	n := s.c.sys.Nodes()
 	for budget := 4 * n * n; budget > 0; {
 		s.buf = append(s.buf[:0], s.c.sys.Pending()...)
@@ -184,12 +239,33 @@ func (s *stabilizer) quiet() error {
 	return nil
 }
 
+// lose drops, when the phase keeps a fault, the messages that fault holds
+// back (to a node down for good, across the cut), as a transport's timeout
+// fails a call that gets no answer: a caller waiting for one (raft's
+// leadership transfer waits for its TimeoutNow, and refuses writes until
+// it returns) sees an error instead of waiting for ever. Without a kept
+// fault every message is deliverable in the phase and nothing is lost.
+func (s *stabilizer) lose() error {
+	if s.o.Keep.Kind == "" {
+		return nil
+	}
+	s.buf = append(s.buf[:0], s.c.sys.Pending()...)
+	for _, m := range s.buf {
+		if !m.Deliverable && !m.Timer {
+			if err := s.step(Event{Kind: Drop, Msg: &m.Msg}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // leader is the node whose facts, at the last check, say it leads the
 // highest term, and that term (0: none).
 func (s *stabilizer) leader() (int, uint64) {
 	id, term := 0, uint64(0)
 	for _, v := range s.c.Nodes() {
-		if r, ok := RaftOf(v); ok && v.Up && r.Role == RoleLeader && (id == 0 || r.Term > term) {
+		if r, ok := RaftOf(v); ok && v.Up && v.Node != s.o.Keep.Node && r.Role == RoleLeader && (id == 0 || r.Term > term) {
 			id, term = v.Node, r.Term
 		}
 	}

@@ -129,6 +129,10 @@ type View struct {
 	// controller fills both in before a check.
 	Step        int
 	Stabilizing bool
+	// Excused are the nodes the stabilization phase keeps faulty for good
+	// (a Stabilize event's Op and Node): liveness owes them nothing, and
+	// the rest must make progress without them.
+	Excused []int
 }
 
 // Reset empties the observations, keeping their storage.

@@ -223,11 +223,15 @@ func (m *AcceptsMonitor) Observe(v *interpose.View) (bool, string) {
 }
 
 // liveRaft appends the live nodes of v that publish Raft facts and take part:
-// follower, candidate or leader. A node in another role (the actor Raft's
+// follower, candidate or leader, and not excused (kept faulty for good by the
+// stabilization phase: View.Excused). A node in another role (the actor Raft's
 // "init", waiting for its configuration) is owed nothing: a cluster nobody
 // configured is not a cluster that stopped.
 func liveRaft(dst []raftNode, v *interpose.View) []raftNode {
 	for _, n := range v.Nodes {
+		if slices.Contains(v.Excused, n.Node) {
+			continue // kept faulty for good by the phase: owed nothing
+		}
 		if s, ok := interpose.RaftOf(n); ok && n.Up && (s.Role == interpose.RoleFollower || s.Role == interpose.RoleCandidate || s.Role == interpose.RoleLeader) {
 			dst = append(dst, raftNode{id: n.Node, RaftState: s})
 		}
@@ -236,34 +240,44 @@ func liveRaft(dst []raftNode, v *interpose.View) []raftNode {
 }
 
 // quorate reports whether the live members (liveRaft's nodes) hold a majority
-// of the voters, so that progress is owed: the voters of the configuration of
-// the leader (else of the member of the highest term that publishes one), or
-// every node of the system when none does. A cluster whose majority is down,
-// cut off for good or never configured owes nothing.
+// of the voters, so that progress is owed: the voters of the leader's
+// configuration, or without a leader of the latest configuration of the
+// member whose log is longest (then of the highest term): the configuration
+// an election must win under, since a candidate needs that member's vote
+// and it counts votes as its configuration says; every node of the system
+// when no member publishes one. A cluster whose majority is down, cut off
+// for good or never configured owes nothing; nor does one whose latest
+// configuration, not yet committed, makes a node cut off for good
+// essential (raft's membership changes promise progress only while a
+// majority of the configuration in force is up).
 func quorate(nodes []raftNode, v *interpose.View) bool {
 	if len(nodes) == 0 {
 		return false
 	}
-	var conf *interpose.RaftConfig
-	var term uint64
-	for _, n := range nodes {
-		if n.Config != nil && (conf == nil || n.Role == interpose.RoleLeader || n.Term > term) {
-			conf, term = n.Config, n.Term
-			if n.Role == interpose.RoleLeader {
-				break
-			}
+	var by *raftNode
+	for i := range nodes {
+		n := &nodes[i]
+		if n.Config == nil {
+			continue
+		}
+		if n.Role == interpose.RoleLeader {
+			by = n
+			break
+		}
+		if by == nil || n.LastIndex > by.LastIndex || n.LastIndex == by.LastIndex && n.Term > by.Term {
+			by = n
 		}
 	}
-	if conf == nil {
+	if by == nil {
 		return 2*len(nodes) > len(v.Nodes)
 	}
 	in := 0
 	for _, n := range nodes {
-		if slices.Contains(conf.Voters, n.id) {
+		if slices.Contains(by.Config.Voters, n.id) {
 			in++
 		}
 	}
-	return 2*in > len(conf.Voters)
+	return 2*in > len(by.Config.Voters)
 }
 
 // leaderOf finds the live leader of the highest term among the live nodes,

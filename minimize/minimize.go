@@ -762,10 +762,14 @@ func termOf(e interpose.Event) (uint64, bool) {
 }
 
 // nodes tries the schedule on fewer nodes: the highest-numbered node and
-// every event that mentions it go, while the bug does not need them.
+// every event that mentions it go, while the bug does not need them (and
+// the stabilization phase keeps no fault on it).
 func (m *minimizer) nodes() error {
 	for m.cur.Target.Nodes > 1 && !m.expired() {
 		n := m.cur.Target.Nodes
+		if m.stab != nil && m.stab.Keep.Kind != "" && m.stab.Keep.Node >= n {
+			return nil // the phase keeps a fault on it: it stays
+		}
 		var events []interpose.Event
 		for _, e := range m.cur.Events {
 			if !mentions(e, n) {

@@ -129,7 +129,7 @@ type System struct {
 	seed  uint64
 	nodes []node // 1..n; index 0 unused
 	seq   uint64
-	side  []int // partition side per node, nil when whole
+	net   interpose.Network
 
 	// msgs holds the messages in flight and the armed timers, always in
 	// canonical order (fingerprint, then arrival); load holds what each
@@ -236,7 +236,7 @@ func (s *System) Pending() []interpose.Message {
 	for i := range s.msgs {
 		m := &s.msgs[i]
 		m.Timer = s.load[i] == nil
-		m.Deliverable = s.nodes[m.Msg.To].up && (m.Timer || s.side == nil || s.side[m.Msg.From] == s.side[m.Msg.To])
+		m.Deliverable = s.nodes[m.Msg.To].up && (m.Timer || s.net.Passes(m.Msg.From, m.Msg.To))
 	}
 	return s.msgs
 }
@@ -349,19 +349,11 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		}
 		ev.Result = s.dispatch(n.id, 0, m)
 	case interpose.Partition:
-		s.side = make([]int, len(s.nodes))
-		for g, members := range ev.Groups {
-			for _, x := range members {
-				if x >= 1 && x < len(s.nodes) {
-					s.side[x] = g + 1
-				}
-			}
-		}
+		s.net.Cut(ev, len(s.nodes)-1)
 	case interpose.Heal:
-		if s.side == nil {
+		if !s.net.Heal() {
 			return ev, notEnabled("the network is whole")
 		}
-		s.side = nil
 	default:
 		return ev, fmt.Errorf("actor: unknown event kind %q", ev.Kind)
 	}

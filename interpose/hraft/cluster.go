@@ -51,8 +51,8 @@ type Cluster struct {
 
 	out     interpose.View        // what View returned last
 	facts   []interpose.RaftState // per node, what out.Nodes point to
-	side    []int                 // partition group per node (index node); nil when healed
-	occ     map[string]int        // occurrences of each event, for reseeding
+	net     interpose.Network
+	occ     map[string]int // occurrences of each event, for reseeding
 	pendBuf []interpose.Message
 	closed  bool
 
@@ -219,7 +219,7 @@ func (c *Cluster) deliverable(m *message) bool {
 	if !dst.up {
 		return false
 	}
-	return c.side == nil || c.side[m.from] == c.side[m.to]
+	return c.net.Passes(m.from, m.to)
 }
 
 // resolve returns the message a deliver, drop or duplicate event acts on:
@@ -563,26 +563,18 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		}), nil
 
 	case interpose.Partition:
-		side := make([]int, len(c.nodes)+1)
-		for g, members := range ev.Groups {
-			for _, x := range members {
-				if x >= 1 && x <= len(c.nodes) {
-					side[x] = g + 1
-				}
-			}
-		}
 		c.mu.Lock()
-		c.side = side
+		c.net.Cut(*ev, len(c.nodes))
 		c.mu.Unlock()
 		return "", nil
 
 	case interpose.Heal:
-		if c.side == nil {
+		c.mu.Lock()
+		healed := c.net.Heal()
+		c.mu.Unlock()
+		if !healed {
 			return "", notEnabled("no partition")
 		}
-		c.mu.Lock()
-		c.side = nil
-		c.mu.Unlock()
 		return "", nil
 	}
 	return "", fmt.Errorf("hraft: unknown event kind %q", ev.Kind)
