@@ -45,6 +45,9 @@ func WorkloadArgs(target string, opts fuzz.Options) []string {
 			args = append(args, "--permanent")
 		}
 	}
+	if opts.Disk > 0 {
+		args = append(args, "--disk", strconv.Itoa(opts.Disk))
+	}
 	return args
 }
 
@@ -70,6 +73,7 @@ func ParseWorkload(args []string) (string, fuzz.Options, error) {
 	f.BoolVar(&opts.Liveness, "liveness", false, "")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "")
 	f.BoolVar(&opts.Permanent, "permanent", false, "")
+	f.IntVar(&opts.Disk, "disk", 0, "")
 	if err := f.Parse(args); err != nil {
 		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
 	}

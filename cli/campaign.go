@@ -146,7 +146,7 @@ func (a *app) campaignStartCmd() *cobra.Command {
 	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this")
 	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct or portfolio")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d (d-1 priority change points per run)")
-	livenessFlags(f, &opts)
+	faultFlags(f, &opts)
 	f.StringVar(&shard, "shard", "", "run shard I of N (I/N): N machines split the run space without overlap")
 	f.IntVar(&chunk, "chunk", 0, "runs per chunk, the unit handed to a worker (0: about 50,000 events)")
 	f.DurationVar(&minimizeBudget, "minimize-budget", 2*time.Minute, "time budget of each background minimization (0: do not minimize)")

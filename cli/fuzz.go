@@ -116,7 +116,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.IntVar(&opts.Events, "events", 300, "events per run")
 	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
 	f.BoolVar(&opts.PassOverUpstream, "pass-over-upstream", false, "pass over known bugs of hashicorp/raft itself (counted, not reported)")
-	livenessFlags(f, &opts)
+	faultFlags(f, &opts)
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
@@ -238,9 +238,11 @@ func checkStrategy(strategy string, depth int) error {
 	return nil
 }
 
-// livenessFlags are --liveness and --stabilize, for every command that walks.
-func livenessFlags(f *pflag.FlagSet, opts *fuzz.Options) {
+// faultFlags are --liveness, --stabilize, --permanent and --disk, for every
+// command that walks.
+func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
 	f.BoolVar(&opts.Liveness, "liveness", false, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit)")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
 	f.BoolVar(&opts.Permanent, "permanent", false, "with --liveness, keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
+	f.IntVar(&opts.Disk, "disk", 0, "weight of storage faults in the walk (a stall, a slow disk, a failed log write, their end; hashicorp/raft targets); 0: none, 3 is about as often as a crash")
 }

@@ -75,7 +75,7 @@ func (a *app) measureTTFCmd() *cobra.Command {
 	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct or portfolio")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.StringVar(&opts.Want, "want", "", "time to the first violation whose fingerprint starts with this")
-	livenessFlags(f, &opts)
+	faultFlags(f, &opts)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
 	return c

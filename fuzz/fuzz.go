@@ -116,6 +116,10 @@ type Options struct {
 	// it; the Stabilize event records the fault, so that replays and the
 	// minimizer keep it.
 	Permanent bool `json:"permanent,omitempty"`
+	// Disk, when positive, is the weight of storage faults in the walk
+	// (Weights.Disk, whatever the weights): stalls, slow disks and failed
+	// log writes on the nodes of a target with disks (hashicorp/raft).
+	Disk int `json:"disk,omitempty"`
 	// Confirm is how many replays in a row a violating schedule must pass,
 	// showing the same fingerprint, before it is saved (0: 5; negative: no
 	// check). Candidates are the replays of the run's own schedule that show
@@ -418,6 +422,9 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	weights := DefaultWeights()
 	if opts.Weights != nil {
 		weights = *opts.Weights
+	}
+	if opts.Disk > 0 {
+		weights.Disk = opts.Disk
 	}
 	check := invariants.Checker(opts.Checker, opts.Liveness)
 	seed := RunSeed(opts.Seed, run)

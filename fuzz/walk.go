@@ -3,6 +3,7 @@ package fuzz
 import (
 	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -25,6 +26,11 @@ type Weights struct {
 	Heal       int `json:"heal"`
 	Membership int `json:"membership"`
 	Transfer   int `json:"transfer"`
+	// Disk is the weight of a storage fault (interpose.Disk: a stall, a
+	// slow disk, a failed log write, or their end) on a node that has
+	// started; zero (the default) draws none, so that walks without it
+	// are what they were.
+	Disk int `json:"disk,omitempty"`
 }
 
 // DefaultWeights enable every kind of fault. Deliveries dominate so that the
@@ -118,6 +124,7 @@ func (w *walker) next() (interpose.Event, bool) {
 		{interpose.Heal, when(w.cut, w.w.Heal)},
 		{interpose.Membership, when(up > 0 && n > 1, w.w.Membership)},
 		{interpose.Transfer, when(up > 0 && n > 1, w.w.Transfer)},
+		{interpose.Disk, when(up > 0, w.w.Disk)},
 	}
 	total := 0
 	for _, c := range choices {
@@ -167,6 +174,12 @@ func (w *walker) next() (interpose.Event, bool) {
 		return ev, true
 	case interpose.Recover:
 		return interpose.Event{Kind: kind, Node: w.node(interpose.Down)}, true
+	case interpose.Disk:
+		ev := interpose.Event{Kind: kind, Node: w.node(interpose.Up), Op: interpose.DiskOps[w.rng.IntN(len(interpose.DiskOps))]}
+		if ev.Op == interpose.DiskStall || ev.Op == interpose.DiskSlow {
+			ev.Took = diskTimes[w.rng.IntN(len(diskTimes))]
+		}
+		return ev, true
 	case interpose.Partition:
 		w.cut = true
 		return interpose.Event{Kind: kind, Groups: w.split(n)}, true
@@ -176,6 +189,11 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	return interpose.Event{}, false
 }
+
+// diskTimes are the lengths of the stalls and slow calls the walk draws: a
+// few milliseconds (a busy disk) to seconds (longer than an election
+// timeout: a disk that hangs).
+var diskTimes = []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, time.Second, 5 * time.Second}
 
 // timerKind is the walker's choice of firing a timer, which it applies as a
 // delivery.

@@ -32,10 +32,26 @@ const (
 	// liveness monitors are judged at the end of the run. The system never
 	// sees it: the controller records it and tells the checker.
 	Stabilize Kind = "stabilize"
+	// Disk is a storage fault of Node's disk, Op one of DiskOps: its next
+	// store call stalls for Took of its virtual time (DiskStall), every
+	// call takes Took from now on (DiskSlow), its next log store write
+	// fails (DiskFail), or all of these end (DiskHeal).
+	Disk Kind = "disk"
 )
 
 // Kinds lists every kind in a fixed order.
-var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer, Stabilize}
+var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer, Stabilize, Disk}
+
+// The storage faults of a Disk event (Event.Op).
+const (
+	DiskStall = "stall"
+	DiskSlow  = "slow"
+	DiskFail  = "fail"
+	DiskHeal  = "heal"
+)
+
+// DiskOps lists the storage faults.
+var DiskOps = []string{DiskStall, DiskSlow, DiskFail, DiskHeal}
 
 // Membership operations carried in Event.Op.
 const (
@@ -202,6 +218,9 @@ func (e Event) Key() string {
 	if e.Peer != 0 {
 		b = strconv.AppendInt(append(b, 'p'), int64(e.Peer), 10)
 	}
+	if e.Kind == Disk && e.Took != 0 {
+		b = strconv.AppendInt(append(b, 'T'), int64(e.Took), 10) // a stall's length is what it does
+	}
 	for _, g := range e.Groups {
 		b = append(b, 'g')
 		for _, x := range g {
@@ -236,6 +255,11 @@ func (e Event) String() string {
 		return fmt.Sprintf("%-10s %s", e.Kind, groupsString(e.Groups))
 	case Heal:
 		return string(e.Kind)
+	case Disk:
+		if e.Op == DiskStall || e.Op == DiskSlow {
+			return fmt.Sprintf("%-10s n%d %s %v", e.Kind, e.Node, e.Op, e.Took)
+		}
+		return fmt.Sprintf("%-10s n%d %s", e.Kind, e.Node, e.Op)
 	case Stabilize:
 		if e.Op != "" {
 			return fmt.Sprintf("%-10s keeping %s n%d", e.Kind, e.Op, e.Node)
@@ -325,6 +349,13 @@ func (e Event) validate(n int) error {
 			return fmt.Errorf("stabilize keeping an unknown fault %q (want one of %v)", e.Op, Permanents)
 		}
 		return inRange("kept faulty", e.Node)
+	case Disk:
+		if !slices.Contains(DiskOps, e.Op) {
+			return fmt.Errorf("disk fault %q unknown (want one of %v)", e.Op, DiskOps)
+		}
+		if e.Took < 0 {
+			return fmt.Errorf("disk %s of a negative duration (took_ns %d)", e.Op, e.Took)
+		}
 	case Advance:
 		if e.Took < 0 {
 			return fmt.Errorf("advance of a negative duration (took_ns %d)", e.Took)

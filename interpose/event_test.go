@@ -24,6 +24,7 @@ func TestKindValidExternal(t *testing.T) {
 		{Membership, true, true},
 		{Transfer, true, true},
 		{Stabilize, true, true},
+		{Disk, true, true},
 		{"", false, true},
 		{"Deliver", false, true},
 		{"deliver ", false, true},

@@ -97,7 +97,8 @@ type stabilizer struct {
 
 // Stabilize runs a stabilization phase: a Stabilize event (recording the
 // bound and the fault kept, if any), then the faults healed (the partition,
-// every node down recovered, every node never started started) except the
+// every node down recovered, every node never started started, every
+// storage fault ended) except the
 // one kept for good (o.Keep: a node cut off both ways or one way, which the
 // phase does with a Partition event, or a node down), and no new ones; then rounds, each delivering every message
 // until the network is quiet (oldest first, every channel served, up to a
@@ -145,6 +146,11 @@ func (c *Controller) Stabilize(o StabilizeOptions) error {
 		}
 	}
 	for id := 1; id <= n; id++ {
+		// Storage faults end too (a system without disks, or a disk
+		// without a fault, does not take the event: it is not recorded).
+		if err := s.step(Event{Kind: Disk, Node: id, Op: DiskHeal}); err != nil {
+			return err
+		}
 		if k.Kind == KeepDown && id == k.Node {
 			// Down for good: started if it never was (the others count
 			// it as a member), then crashed.

@@ -348,6 +348,8 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 			break
 		}
 		ev.Result = s.dispatch(n.id, 0, m)
+	case interpose.Disk:
+		return ev, notEnabled("an actor system has no disk")
 	case interpose.Partition:
 		s.net.Cut(ev, len(s.nodes)-1)
 	case interpose.Heal:

@@ -56,9 +56,10 @@ type Cluster struct {
 	pendBuf []interpose.Message
 	closed  bool
 
-	applied  int // events applied, for gcEvents
-	watch    watchdog
-	applying applying // the event being applied, for a stuck node's violation
+	applied    int        // events applied, for gcEvents
+	unanswered []*message // requests a crash reset (reset), for resets
+	watch      watchdog
+	applying   applying // the event being applied, for a stuck node's violation
 }
 
 // gcEvents is how many events go by between two collections within a run.
@@ -297,6 +298,34 @@ func (c *Cluster) postResponse(req *message, resp raft.RPCResponse) {
 
 // purge forgets what a crashed node was waiting for: responses addressed to
 // it are discarded, and its requests still in the network lose their caller.
+// reset records a request whose callee crashed (its transport closed)
+// before answering: its caller gets an error, as a connection reset would
+// give it, once the crash is done (resets). Without it, a caller whose
+// request was delivered to a node that then crashed (a handler asleep on a
+// slow disk) would wait for ever. Called in the callee's bubble.
+func (c *Cluster) reset(m *message) {
+	if m.waiter == nil {
+		return
+	}
+	c.mu.Lock()
+	c.unanswered = append(c.unanswered, m)
+	c.mu.Unlock()
+}
+
+// resets gives each caller of a request reset by a crash its error, in the
+// caller's bubble, if the caller is still the incarnation that asked.
+func (c *Cluster) resets() {
+	c.mu.Lock()
+	ms := c.unanswered
+	c.unanswered = nil
+	c.mu.Unlock()
+	for _, m := range ms {
+		if w := c.nodes[m.waitNode-1]; w.up && w.inc == m.inc && !w.stuck {
+			c.via(w, func() { m.waiter <- reply{err: errReset} })
+		}
+	}
+}
+
 func (c *Cluster) purge(n *node) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -496,6 +525,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		}
 		n.do(n.crash)
 		c.purge(n)
+		c.resets()
 		return "", nil
 
 	case interpose.Recover:
@@ -561,6 +591,19 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 			}
 			return "done"
 		}), nil
+
+	case interpose.Disk:
+		if !n.started {
+			return "", notEnabled("n%d never started", n.id)
+		}
+		if ev.Op == interpose.DiskHeal {
+			if !n.disk.faulty() {
+				return "", notEnabled("n%d's disk has no fault", n.id)
+			}
+			return c.via(n, n.disk.heal), nil
+		}
+		n.disk.apply(*ev)
+		return "", nil
 
 	case interpose.Partition:
 		c.mu.Lock()
@@ -672,6 +715,7 @@ func (c *Cluster) changes(n *node, wasUp bool, before interpose.RaftState) strin
 	if n.up && n.raft.Load().State() == raft.Shutdown {
 		n.do(n.stop)
 		c.purge(n)
+		c.resets()
 		return "n" + strconv.Itoa(n.id) + " shut itself down"
 	}
 	if !n.up {
@@ -766,10 +810,12 @@ func checkUser(inv Invariant, fsms []raft.FSM, nodes []NodeState) (err error) {
 	return nil
 }
 
-// Stop implements interpose.Stopper: it shuts every node that is up down, as
-// Close would, and returns the violations that found: a node whose shutdown
-// does not finish (raft waits for its goroutines, and one is blocked for
-// good, in a state machine's Apply say) is Liveness:Stuck.
+// Stop implements interpose.Stopper: it shuts every node that is up down and
+// ends its bubble, as Close would, and returns the violations that found: a
+// node whose shutdown does not finish (raft waits for its goroutines, and
+// one is blocked for good, in a state machine's Apply say), or whose bubble
+// keeps a goroutine blocked for good after raft shut down (a caller waiting
+// on a future raft never resolves), is Liveness:Stuck.
 func (c *Cluster) Stop() []interpose.Violation {
 	if c.closed {
 		return nil
@@ -779,9 +825,17 @@ func (c *Cluster) Stop() []interpose.Violation {
 	c.mu.Unlock()
 	c.applying = applying{kind: "stop"}
 	for _, n := range c.nodes {
+		c.applying.node = n.id
 		if n.up && !n.stuck {
-			c.applying.node = n.id
 			n.do(n.stop)
+		}
+		if n.stuck {
+			continue
+		}
+		// The bubble ends: a goroutine left blocked in it for good (a
+		// caller waiting on a future raft never resolves) is stuck too.
+		if err := n.shutdown(); err != nil {
+			n.stuckFault(n.exitFrames, "after raft shut down, a goroutine of its bubble stayed blocked for good")
 		}
 	}
 	c.mu.Lock()

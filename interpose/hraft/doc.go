@@ -21,7 +21,20 @@
 // if they had crossed a network.
 //
 // A crash closes the node's transport and shuts raft down; stores that
-// implement Crasher lose what they had not made durable. A recovery is
+// implement Crasher lose what they had not made durable. A request the
+// crashed node had received but not answered fails at its caller, as a
+// connection reset would.
+//
+// Storage faults (interpose.Disk events) act in the store wrappers, on any
+// store, the built-in ones or yours: a stall or a slow disk sleeps on the
+// node's fake clock before the call reaches the store, and a failure
+// returns ErrDiskFault from the next log store write.
+//
+// A node stuck for good is a Liveness:Stuck violation: an event that has not
+// returned after StuckAfter of the node's virtual time, one that the
+// watchdog (Options.Watchdog, real time) gives up on, or a node whose
+// shutdown at the end of the run (Cluster.Stop) never finishes or leaves a
+// goroutine of its bubble blocked. A recovery is
 // raft.NewRaft on the same stores with a fresh FSM. Snapshots are on, with a
 // small threshold, so InstallSnapshot and log compaction happen under
 // control. Client operations, membership changes and leadership transfers

@@ -28,8 +28,12 @@ type node struct {
 	cmds   chan func() // made outside the bubble: waiting on it freezes the clock
 	done   chan any    // the panic of a command, or nil
 	exited chan struct{}
-	exit   error  // set before exited is closed
-	bubble string // "synctest bubble N", as goroutine dumps name the node's bubble
+	exit   error // set before exited is closed
+	// exitFrames are where the goroutines left in the bubble when it ended
+	// were blocked (set with exit); ended is set once cmds is closed.
+	exitFrames []string
+	ended      bool
+	bubble     string // "synctest bubble N", as goroutine dumps name the node's bubble
 
 	// stuck is set when a command did not finish (see agent and do): the
 	// node then takes no event, and its bubble is abandoned at Close.
@@ -38,6 +42,7 @@ type node struct {
 	logs   *logStore
 	stable *stableStore
 	snaps  *snapStore
+	disk   disk // storage faults (Disk events)
 
 	conf       *raft.Config // this node's configuration template
 	advanceCap time.Duration
@@ -114,6 +119,7 @@ func (n *node) launch() {
 		defer close(n.exited)
 		defer func() {
 			if r := recover(); r != nil {
+				n.exitFrames = blockedFrames(n.bubble)
 				n.exit = fmt.Errorf("hraft: n%d: bubble: %v%s", n.id, r, blockedIn(n.bubble))
 			}
 		}()
@@ -196,7 +202,7 @@ func (n *node) do(f func()) {
 	case p := <-n.done:
 		if s, ok := p.(errStuck); ok {
 			n.stuck = true
-			n.stuckFault(s.blocked, fmt.Sprintf("within %v of its virtual time", StuckAfter))
+			n.stuckFault(s.blocked, fmt.Sprintf("%s did not finish within %v of its virtual time", n.c.applying, StuckAfter))
 		} else if p != nil {
 			n.fault("hraft agent", p)
 		}
@@ -209,16 +215,16 @@ func (n *node) do(f func()) {
 // clock can see (a lock, a channel made outside its bubble, a loop).
 func (n *node) hang() {
 	n.stuck = true
-	n.stuckFault(blockedFrames(n.bubble), fmt.Sprintf("within %v of real time (the watchdog)", n.c.watch.after))
+	n.stuckFault(blockedFrames(n.bubble), fmt.Sprintf("%s did not finish within %v of real time (the watchdog)", n.c.applying, n.c.watch.after))
 }
 
 // stuckFault records a Liveness:Stuck violation for the node: what it was
 // doing (the event the cluster was applying), and where its goroutines are
 // blocked. The fingerprint names the frames outside raft and faultline
 // where some are (a state machine's Apply), else raft's.
-func (n *node) stuckFault(blocked []string, within string) {
+func (n *node) stuckFault(blocked []string, what string) {
 	where := stuckWhere(blocked)
-	detail := fmt.Sprintf("n%d stuck: %s did not finish %s", n.id, n.c.applying, within)
+	detail := fmt.Sprintf("n%d stuck: %s", n.id, what)
 	if len(blocked) > 0 {
 		detail += "; blocked in it: " + strings.Join(blocked, ", ")
 	}
@@ -257,6 +263,7 @@ func (n *node) start() {
 func (n *node) boot() error {
 	// A new incarnation: responses to the old one's requests are discarded.
 	n.inc++
+	n.disk.arm()
 	tr := newTransport(n, n.inc)
 	if !n.bootstrapped {
 		n.bootstrapped = true
@@ -336,6 +343,7 @@ func (n *node) crash() {
 // stop shuts the node's raft down.
 func (n *node) stop() {
 	n.tr.Close()
+	n.disk.disarm()
 	if r := n.raft.Load(); r != nil {
 		_ = r.Shutdown().Error()
 	}
@@ -427,9 +435,13 @@ func (n *node) resolve(fp *interpose.Msg, k int) (*interpose.Msg, int) {
 // bubble cannot end: it is abandoned (its raft was told to shut down when it
 // got stuck).
 func (n *node) shutdown() error {
+	if n.ended {
+		return nil // ended by Stop, which reported what it found
+	}
 	if n.up && !n.stuck {
 		n.do(n.stop)
 	}
+	n.ended = true
 	close(n.cmds)
 	if n.stuck {
 		return nil // reported by Stop, when a run asks it
@@ -445,6 +457,7 @@ func (n *node) abandon() {
 	if n.tr != nil {
 		n.tr.Close()
 	}
+	n.disk.disarm()
 	if r := n.raft.Load(); r != nil {
 		r.Shutdown()
 	}

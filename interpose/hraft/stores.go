@@ -40,16 +40,19 @@ type logStore struct {
 
 func (s *logStore) FirstIndex() (i uint64, err error) {
 	defer s.n.guard("LogStore.FirstIndex", &err)
+	_ = s.n.disk.before(false)
 	return s.inner.FirstIndex()
 }
 
 func (s *logStore) LastIndex() (i uint64, err error) {
 	defer s.n.guard("LogStore.LastIndex", &err)
+	_ = s.n.disk.before(false)
 	return s.inner.LastIndex()
 }
 
 func (s *logStore) GetLog(index uint64, log *raft.Log) (err error) {
 	defer s.n.guard("LogStore.GetLog", &err)
+	_ = s.n.disk.before(false)
 	return s.inner.GetLog(index, log)
 }
 
@@ -59,6 +62,9 @@ func (s *logStore) StoreLog(log *raft.Log) error {
 
 func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 	defer s.n.guard("LogStore.StoreLogs", &err)
+	if err := s.n.disk.before(true); err != nil {
+		return err
+	}
 	for _, l := range logs {
 		switch l.Type {
 		case raft.LogConfiguration, raft.LogAddPeerDeprecated, raft.LogRemovePeerDeprecated:
@@ -80,6 +86,9 @@ func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 
 func (s *logStore) DeleteRange(lo, hi uint64) (err error) {
 	defer s.n.guard("LogStore.DeleteRange", &err)
+	if err := s.n.disk.before(true); err != nil {
+		return err
+	}
 	s.n.mayReconfigure()
 	first, ferr := s.inner.FirstIndex()
 	if err := s.inner.DeleteRange(lo, hi); err != nil {
@@ -108,6 +117,7 @@ type stableStore struct {
 
 func (s *stableStore) Set(key, val []byte) (err error) {
 	defer s.n.guard("StableStore.Set", &err)
+	_ = s.n.disk.before(false)
 	if err := s.inner.Set(key, val); err != nil {
 		return err
 	}
@@ -122,11 +132,13 @@ func (s *stableStore) Set(key, val []byte) (err error) {
 
 func (s *stableStore) Get(key []byte) (v []byte, err error) {
 	defer s.n.guard("StableStore.Get", &err)
+	_ = s.n.disk.before(false)
 	return s.inner.Get(key)
 }
 
 func (s *stableStore) SetUint64(key []byte, val uint64) (err error) {
 	defer s.n.guard("StableStore.SetUint64", &err)
+	_ = s.n.disk.before(false)
 	if err := s.inner.SetUint64(key, val); err != nil {
 		return err
 	}
@@ -143,6 +155,7 @@ func (s *stableStore) SetUint64(key []byte, val uint64) (err error) {
 
 func (s *stableStore) GetUint64(key []byte) (v uint64, err error) {
 	defer s.n.guard("StableStore.GetUint64", &err)
+	_ = s.n.disk.before(false)
 	return s.inner.GetUint64(key)
 }
 

@@ -14,6 +14,9 @@ import (
 // the response to it.
 var errDropped = errors.New("faultline: message dropped")
 
+// errReset answers a request whose callee crashed before answering.
+var errReset = errors.New("faultline: connection reset (the node crashed)")
+
 // transport is one incarnation of a node's raft.Transport. Every call becomes
 // a pending message in the cluster's network; the calling goroutine blocks on
 // a channel of its own bubble until the controller delivers the response or
@@ -160,6 +163,7 @@ func (t *transport) receive(m *message) {
 			select {
 			case t.consumer <- rpc:
 			case <-t.closed:
+				t.n.c.reset(m)
 				return
 			}
 		}
@@ -167,6 +171,7 @@ func (t *transport) receive(m *message) {
 		case resp := <-respCh:
 			t.n.c.postResponse(m, resp)
 		case <-t.closed:
+			t.n.c.reset(m)
 		}
 	}()
 }
