@@ -113,6 +113,10 @@ type minimizer struct {
 	// after each candidate, which holds only the events before it.
 	stab *interpose.StabilizeOptions
 	out  bool
+	// timed replays advance clocks by their recorded durations: for a
+	// schedule with storage faults, whose sleeps move when an advance
+	// "until the node sends X" ends.
+	timed bool
 
 	searches, searchFound int
 }
@@ -159,7 +163,8 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		budget = 10 * time.Minute
 	}
 	m := &minimizer{t: t, target: target, opts: opts, fp: s.Violation.Fingerprint, k: opts.Replays, start: time.Now(),
-		liveness: s.Stabilizes() || stab != nil, stab: stab}
+		liveness: s.Stabilizes() || stab != nil, stab: stab,
+		timed: slices.ContainsFunc(s.Events, func(e interpose.Event) bool { return e.Kind == interpose.Disk })}
 	if m.k <= 0 {
 		m.k = 2
 	}
@@ -321,7 +326,7 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 	if err != nil {
 		return nil, fmt.Errorf("minimize: %w", err)
 	}
-	ro := interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp}
+	ro := interpose.ReplayOptions{Wildcard: wildcard, Expect: m.fp, Timed: m.timed}
 	if m.stab != nil && !s.Stabilizes() {
 		ro.Stabilize = m.stab
 	}
