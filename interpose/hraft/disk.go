@@ -80,10 +80,11 @@ func (d *disk) heal() {
 // and timers go on), and fails a log write that a fail event armed.
 func (d *disk) before(logWrite bool) error {
 	if t := d.stall.Swap(0) + d.slow.Load(); t > 0 {
-		var abort chan struct{}
-		if p := d.abort.Load(); p != nil {
-			abort = *p
+		p := d.abort.Load()
+		if p == nil {
+			return nil // the node is stopping: its calls no longer wait
 		}
+		abort := *p
 		d.asleep.Add(1)
 		timer := time.NewTimer(time.Duration(t))
 		select {
