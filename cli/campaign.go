@@ -92,6 +92,9 @@ func (a *app) campaignStartCmd() *cobra.Command {
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("campaign start: %v", err)
 			}
+			if err := checkFaults(opts); err != nil {
+				return usageErr("campaign start: %v", err)
+			}
 			if opts.Nodes < 0 || opts.Nodes > 64 || cmd.Flags().Changed("nodes") && opts.Nodes == 0 {
 				return usageErr("campaign start: --nodes %d: want 1..64", opts.Nodes)
 			}

@@ -52,6 +52,9 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("fuzz: %v", err)
 			}
+			if err := checkFaults(opts); err != nil {
+				return usageErr("fuzz: %v", err)
+			}
 			if opts.Runs < 1 || opts.Events < 1 {
 				return usageErr("fuzz: --runs %d, --events %d: want at least 1 each", opts.Runs, opts.Events)
 			}
@@ -245,4 +248,16 @@ func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
 	f.BoolVar(&opts.Permanent, "permanent", false, "with --liveness, keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
 	f.IntVar(&opts.Disk, "disk", 0, "weight of storage faults in the walk (a stall, a slow disk, a failed log write, their end; hashicorp/raft targets); 0: none, 3 is about as often as a crash")
+}
+
+// checkFaults refuses what faultFlags cannot mean: a negative bound or
+// weight, or faults kept for good without a phase to keep them in.
+func checkFaults(opts fuzz.Options) error {
+	if opts.Stabilize < 0 || opts.Disk < 0 {
+		return fmt.Errorf("--stabilize %d, --disk %d: cannot be negative", opts.Stabilize, opts.Disk)
+	}
+	if opts.Permanent && !opts.Liveness {
+		return fmt.Errorf("--permanent keeps a fault through the stabilization phase: it needs --liveness")
+	}
+	return nil
 }

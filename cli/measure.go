@@ -51,6 +51,9 @@ func (a *app) measureTTFCmd() *cobra.Command {
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("measure ttf: %v", err)
 			}
+			if err := checkFaults(opts); err != nil {
+				return usageErr("measure ttf: %v", err)
+			}
 			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
 				return usageErr("measure ttf: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
 			}
