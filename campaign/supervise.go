@@ -267,6 +267,12 @@ func merge(total, part *fuzz.Result) {
 	for k, v := range part.Delivered {
 		total.Delivered[k] += v
 	}
+	for k, v := range part.Monitors {
+		if total.Monitors == nil {
+			total.Monitors = map[string]int{}
+		}
+		total.Monitors[k] += v
+	}
 	for _, p := range part.PassedOver {
 		i := slices.IndexFunc(total.PassedOver, func(q fuzz.Passed) bool {
 			return q.Upstream == p.Upstream && q.Fingerprint == p.Fingerprint

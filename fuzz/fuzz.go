@@ -189,6 +189,11 @@ type Result struct {
 	// over (Options.PassOverUpstream), by bug and fingerprint, in the order
 	// first met.
 	PassedOver []Passed `json:"passed_over,omitempty"`
+	// Monitors counts, for each liveness monitor (Options.Liveness), the
+	// runs whose stabilization phase saw it hot at least once; a monitor
+	// at 0 never turned hot: nothing it watches was ever owed, so it
+	// checked nothing.
+	Monitors map[string]int `json:"monitors,omitempty"`
 }
 
 // Tally counts a run's events into the result.
@@ -266,12 +271,22 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if opts.OnRun != nil {
 			opts.OnRun(run, res)
 		}
-		s, passed, err := walk(t, target, opts, run)
+		s, passed, cover, err := walk(t, target, opts, run)
 		res.Runs++
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
 		res.Tally(s)
+		for name, hot := range cover {
+			if res.Monitors == nil {
+				res.Monitors = map[string]int{}
+			}
+			n := 0
+			if hot {
+				n = 1
+			}
+			res.Monitors[name] += n // listed at 0 until one turns hot
+		}
 		if len(passed) > 0 {
 			if s, err = res.passOver(t, target, s, passed, opts, run); err != nil {
 				return res, err
@@ -408,13 +423,14 @@ func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts 
 // not a known upstream bug by invariants.Upstream's match, unconfirmed).
 // Runs, Time, KeepGoing, Out and Progress are ignored.
 func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, error) {
-	s, _, err := walk(t, target, opts, run)
+	s, _, _, err := walk(t, target, opts, run)
 	return s, err
 }
 
 // walk is Walk, and also returns the violations it passed over as known
-// upstream bugs (PassOverUpstream), in order.
-func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, []interpose.Violation, error) {
+// upstream bugs (PassOverUpstream), in order, and the liveness monitors'
+// coverage (nil when the run had no phase or its checker says none).
+func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, []interpose.Violation, map[string]bool, error) {
 	events := opts.Events
 	if events <= 0 {
 		events = 300
@@ -435,7 +451,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	sys, err := target.Open(t, spec)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
@@ -443,7 +459,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	depth, _, err := strategyOf(opts, run)
 	if err != nil {
 		sys.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	w := newWalker(sys, seed, weights, maxDown)
 	if depth > 0 {
@@ -478,18 +494,19 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 			line, _ := json.Marshal(ev)
 			if _, err := opts.Journal.Write(append(line, '\n')); err != nil {
 				sys.Close()
-				return nil, nil, fmt.Errorf("journal: %w", err)
+				return nil, nil, nil, fmt.Errorf("journal: %w", err)
 			}
 		}
 		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
 			sys.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if opts.OnStep != nil && ctl.Len()%stepEvery == 0 {
 			opts.OnStep(run, ctl.Len())
 		}
 	}
 	ctl.Check()
+	var cover map[string]bool
 	if opts.Liveness && wanted() == nil {
 		so := interpose.StabilizeOptions{Bound: opts.Stabilize, Clocks: weights.Advance > 0, Writes: opts.Clients,
 			NoWrites: weights.Client == 0}
@@ -501,12 +518,15 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		}
 		if err := ctl.Stabilize(so); err != nil {
 			sys.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	ctl.Finish()
+	if c, ok := check.(interface{ Coverage() map[string]bool }); ok && ctl.Stabilizing() {
+		cover = c.Coverage()
+	}
 	if err := sys.Close(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	v := wanted()
 	var passed []interpose.Violation
@@ -519,7 +539,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	if opts.Want != "" || opts.PassOverUpstream {
 		s.Violation = v
 	}
-	return s, passed, nil
+	return s, passed, cover, nil
 }
 
 func save(f *Found, s *interpose.Schedule, dir, target string, seed uint64, run int) error {

@@ -22,6 +22,11 @@ func TestLivenessCorrectActorRaft(t *testing.T) {
 	if len(res.Violations) != 0 || res.Kinds[string(interpose.Stabilize)] != 300 {
 		t.Fatalf("violations %+v, %d stabilization phases", res.Violations, res.Kinds[string(interpose.Stabilize)])
 	}
+	// Coverage: every phase owes a write until it commits; this leader
+	// never refuses one, so Accepts is listed, never hot.
+	if m := res.Monitors; len(m) != 3 || m["Commit"] != 300 || m["Leader"] == 0 || m["Accepts"] != 0 {
+		t.Errorf("monitors %v", m)
+	}
 }
 
 // never is a monitor that is always hot: a system that never delivers.

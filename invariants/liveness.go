@@ -35,13 +35,14 @@ type Liveness struct {
 	monitors []Monitor
 	hot      []bool
 	owed     []string
-	since    []int // the step at which each last turned hot
+	since    []int  // the step at which each last turned hot
+	ever     []bool // whether each was hot at any view of the phase
 }
 
 // NewLiveness wraps a safety checker (nil: none) with monitors.
 func NewLiveness(safety interpose.Checker, monitors ...Monitor) *Liveness {
 	n := len(monitors)
-	return &Liveness{safety: safety, monitors: monitors, hot: make([]bool, n), owed: make([]string, n), since: make([]int, n)}
+	return &Liveness{safety: safety, monitors: monitors, hot: make([]bool, n), owed: make([]string, n), since: make([]int, n), ever: make([]bool, n)}
 }
 
 // Check implements interpose.Checker.
@@ -58,9 +59,21 @@ func (l *Liveness) Check(v *interpose.View) []interpose.Violation {
 		if hot && !l.hot[i] {
 			l.since[i] = v.Step
 		}
+		l.ever[i] = l.ever[i] || hot
 		l.hot[i], l.owed[i] = hot, owed
 	}
 	return found
+}
+
+// Coverage reports, for each monitor by name, whether it turned hot at any
+// view of the run's phase: a monitor that never does in a whole campaign
+// checked nothing (nothing it watches was ever owed).
+func (l *Liveness) Coverage() map[string]bool {
+	out := make(map[string]bool, len(l.monitors))
+	for i, m := range l.monitors {
+		out[m.Name()] = l.ever[i]
+	}
+	return out
 }
 
 // Hot implements interpose.Settler.
