@@ -64,6 +64,11 @@
 // node in turn), bounded in election timeouts of virtual time, ending early
 // once no liveness monitor is hot; a monitor still hot is the run's
 // violation. Replays of a schedule with a phase judge liveness too.
+// Options.Permanent keeps one fault through the phase (a node isolated,
+// muted or down, drawn per run); Options.Disk draws storage faults
+// (interpose.Disk) in the walk. Result.Monitors counts the runs in which
+// each monitor turned hot. Every run ends with Controller.Finish, which
+// stops a Stopper's nodes: a node that cannot stop is Liveness:Stuck.
 //
 // Options structs work at their zero value. Campaign control reads the wall
 // clock (for Time and progress); runs never do.

@@ -47,8 +47,12 @@
 // recorded; the controller clears Took otherwise.
 // A Stabilize event marks where a run's stabilization phase begins: the
 // controller records it without applying it, tells the checker (View
-// .Stabilizing), and Settle, at the end of a run, asks a Settler checker
-// for the liveness monitors still hot.
+// .Stabilizing, and View.Excused for a fault the phase keeps), and Settle,
+// at the end of a run, asks a Settler checker for the liveness monitors
+// still hot. Finish ends a run: Settle, then a Stopper's nodes stopped and
+// what that found (a node stuck for good: the Stuck invariant) recorded.
+// Network is a partition as adapters keep it, both ways or one way; Disk
+// events are storage faults, for adapters with disks.
 //
 // Contracts for adapters (interpose/hraft): Apply returns only when the
 // system is quiescent again; an advance whose Until is type-only stops at

@@ -58,9 +58,14 @@
 // once delivered. NewLiveness wraps a safety checker with monitors into an
 // interpose.Settler: the monitors are observed only during a run's
 // stabilization phase, and one still hot when the run ends is a violation
-// "Liveness:NAME" (Settle). RaftMonitors are Raft's: Leader and Commit,
-// over the Raft facts of the live nodes and the completions of the phase's
-// writes. Checker builds a run's checker with them when liveness is on.
+// "Liveness:NAME" (Settle), Since naming the event after which it last
+// turned hot. RaftMonitors are Raft's: Leader, Accepts and Commit, in order
+// of cause, over the Raft facts of the live nodes and the completions of the
+// phase's writes; they owe nothing to nodes the phase keeps faulty
+// (View.Excused), nor while the live members hold no majority of the voters
+// of the configuration an election must win. Coverage says which monitors
+// turned hot in a run. Checker builds a run's checker with them when
+// liveness is on.
 //
 // The cost of a check is proportional to what happened since the previous
 // one, plus one pass over the committed entries when a new leader appears;
