@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/invariants"
 	"github.com/olekukonko/tablewriter"
 )
@@ -125,6 +126,9 @@ func WriteStatus(w io.Writer, dir string, sn Snapshot) error {
 		mib := func(kb int64) float64 { return float64(kb) / 1024 }
 		fmt.Fprintf(w, "workers, in the first minute -> at their latest report: peak RSS %.1f -> %.1f MiB, RSS %.1f -> %.1f MiB, live heap %.1f -> %.1f MiB\n",
 			mib(cs.RSSStartKB), mib(cs.RSSLatestKB), mib(cs.RSSNowStartKB), mib(cs.RSSNowLatestKB), mib(cs.HeapStartKB), mib(cs.HeapLatestKB))
+	}
+	if m := sn.Stats.Monitors; len(m) > 0 {
+		fmt.Fprintf(w, "liveness monitors: %s\n", fuzz.MonitorCoverage(m))
 	}
 	if m := sn.Stats.Memory; len(m) > 1 {
 		fmt.Fprintf(w, "workers' memory, a sample a minute (peak RSS / RSS / live heap, MiB):")

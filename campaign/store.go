@@ -100,6 +100,9 @@ type Piece struct {
 	RSSNowKB int64 `json:"rss_now_kb,omitempty"`
 	// At is the campaign's elapsed time when it was recorded, in seconds.
 	At float64 `json:"at_s"`
+	// Monitors counts, per liveness monitor, the piece's runs whose phase
+	// saw it hot (fuzz.Result.Monitors).
+	Monitors map[string]int `json:"monitors,omitempty"`
 }
 
 // Minimization states of a violation.
@@ -157,6 +160,10 @@ type Stats struct {
 	// Memory samples the workers' figures about once a minute, so that a
 	// long campaign shows whether its memory stays flat.
 	Memory []MemorySample `json:"memory,omitempty"`
+	// Monitors counts, per liveness monitor, the runs whose phase saw it
+	// hot; a monitor at 0 never turned hot in the campaign: it checked
+	// nothing.
+	Monitors map[string]int `json:"monitors,omitempty"`
 }
 
 // MemorySample is the largest of the workers' latest memory figures, at
@@ -711,6 +718,12 @@ func addPiece(txn *badger.Txn, p Piece) (Stats, error) {
 	}
 	st.Runs += p.Count
 	st.Events += p.Events
+	for k, v := range p.Monitors {
+		if st.Monitors == nil {
+			st.Monitors = map[string]int{}
+		}
+		st.Monitors[k] += v
+	}
 	return st, nil
 }
 

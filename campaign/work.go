@@ -179,6 +179,8 @@ type serveReply struct {
 	HeapKB   int64     `json:"heap_kb"`
 	RSSNowKB int64     `json:"rss_now_kb"`
 	Found    []Finding `json:"found,omitempty"`
+	// Monitors is the runs' liveness coverage (fuzz.Result.Monitors).
+	Monitors map[string]int `json:"monitors,omitempty"`
 }
 
 // serve is a campaign's worker: it reads one request per line, runs the
@@ -217,7 +219,7 @@ func serve(t *testing.T, target interpose.Target, opts fuzz.Options, dir string,
 		}
 		now := currentRSS() // before the peak, which it cannot then exceed
 		reply := serveReply{First: req.First, Count: req.Count, Runs: res.Runs, Events: res.Events,
-			ElapsedS: res.ElapsedS, RSSNowKB: now, RSSKB: peakRSS(), HeapKB: liveHeap()}
+			ElapsedS: res.ElapsedS, RSSNowKB: now, RSSKB: peakRSS(), HeapKB: liveHeap(), Monitors: res.Monitors}
 		for _, v := range res.Violations {
 			f := Finding{Fingerprint: v.Fingerprint, Invariant: v.Invariant, Detail: v.Detail,
 				Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy,

@@ -302,3 +302,25 @@ func TestCampaignBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestCampaignMonitorCoverage: a campaign with --liveness keeps, in its
+// store, in how many runs each monitor turned hot, and its status says so;
+// a monitor that never did is listed as having checked nothing.
+func TestCampaignMonitorCoverage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a campaign")
+	}
+	dir := t.TempDir()
+	code, out, stderr := runBin(t, "campaign", "start", "--target", "raft", "--dir", dir, "--workers", "1",
+		"--events", "300", "--time", "2s", "--liveness", "--minimize-budget", "0")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	_, _, st := storeState(t, dir)
+	if st.Monitors["Commit"] == 0 || st.Monitors["Commit"] > st.Runs || len(st.Monitors) != 3 {
+		t.Errorf("monitors %v over %d runs", st.Monitors, st.Runs)
+	}
+	if !strings.Contains(out, "liveness monitors: Accepts ") {
+		t.Errorf("the status does not say the monitors' coverage:\n%s", out)
+	}
+}

@@ -140,7 +140,7 @@ func (a *app) printFuzz(res *fuzz.Result) {
 	fmt.Fprintf(w, "events:    %s\n", counts(res.Kinds))
 	fmt.Fprintf(w, "delivered: %s\n", counts(res.Delivered))
 	if len(res.Monitors) > 0 {
-		fmt.Fprintf(w, "monitors:  %s\n", monitorCoverage(res.Monitors))
+		fmt.Fprintf(w, "monitors:  %s\n", fuzz.MonitorCoverage(res.Monitors))
 	}
 	for _, p := range res.PassedOver {
 		fmt.Fprintf(w, "passed over: %s, %d runs (first: run %d), as %s\n", p.Label, p.Count, p.Run, p.Fingerprint)
@@ -263,20 +263,4 @@ func checkFaults(opts fuzz.Options) error {
 		return fmt.Errorf("--permanent keeps a fault through the stabilization phase: it needs --liveness")
 	}
 	return nil
-}
-
-// monitorCoverage says, for each liveness monitor by name, in how many runs
-// its phase saw it hot: "Accepts hot in 3 runs, Commit hot in 300 runs,
-// Leader never hot (it checked nothing)".
-func monitorCoverage(m map[string]int) string {
-	names := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(names))
-	for i, n := range names {
-		if m[n] == 0 {
-			parts[i] = n + " never hot (it checked nothing)"
-		} else {
-			parts[i] = fmt.Sprintf("%s hot in %d runs", n, m[n])
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +130,22 @@ type Options struct {
 	// goroutines. When none passes, the run's schedule is saved, marked
 	// flaky.
 	Confirm int `json:"confirm,omitempty"`
+}
+
+// MonitorCoverage says, for each liveness monitor by name, in how many runs
+// its phase saw it hot (Result.Monitors): "Accepts never hot (it checked
+// nothing), Commit hot in 300 runs, Leader hot in 296 runs".
+func MonitorCoverage(m map[string]int) string {
+	names := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		if m[n] == 0 {
+			parts[i] = n + " never hot (it checked nothing)"
+		} else {
+			parts[i] = fmt.Sprintf("%s hot in %d runs", n, m[n])
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Progress reports a campaign in flight.
