@@ -416,13 +416,6 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	if err := c.stuckOn(ev, m); err != nil {
 		return ev, err
 	}
-	if c.applied++; c.applied%gcEvents == 0 {
-		// The collector is off while a cluster is open; a long run (a
-		// stabilization phase of a livelock runs tens of thousands of
-		// events) collects here, between two events, when every bubble
-		// is quiescent and nothing it does can reorder a goroutine.
-		runtime.GC()
-	}
 	c.applying = applying{ev.Kind, ev.Node, m}
 	key := ev.Key()
 	occ := c.occ[key]
@@ -430,6 +423,13 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	res, err := c.apply(index, &ev, m)
 	if err != nil {
 		return ev, err
+	}
+	if c.applied++; c.applied%gcEvents == 0 {
+		// The collector is off while a cluster is open; a long run (a
+		// stabilization phase of a livelock runs tens of thousands of
+		// events) collects here, after an event, when every bubble is
+		// quiescent and nothing it does can reorder a goroutine.
+		runtime.GC()
 	}
 	c.occ[key] = occ + 1
 	ev.Result = res

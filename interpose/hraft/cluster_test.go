@@ -703,18 +703,25 @@ func TestCheckNodesSameIndexSameState(t *testing.T) {
 	}
 }
 
-func TestCheckNodesConfiguration(t *testing.T) {
-	var last []NodeState
+// newRecordingHarness is a 3-node harness with an invariant that keeps the
+// node states of its last check in *last.
+func newRecordingHarness(t *testing.T) (*harness, *[]NodeState) {
+	t.Helper()
+	last := new([]NodeState)
 	record := Invariant{Name: "Record", CheckNodes: func(nodes []NodeState) error {
-		last = nodes
+		*last = nodes
 		return nil
 	}}
-	h := newHarness(t, 3, Options{Invariants: []Invariant{record}})
+	return newHarness(t, 3, Options{Invariants: []Invariant{record}}), last
+}
+
+func TestCheckNodesConfiguration(t *testing.T) {
+	h, last := newRecordingHarness(t)
 	h.elect(1)
 	h.write(1, "x=1")
 	want := func(when string, roles []string, config ...string) {
 		t.Helper()
-		for i, n := range last {
+		for i, n := range *last {
 			if n.Node != i+1 || !n.Started || !n.Up || n.FSM == nil || n.Raft.Role != roles[i] || n.Leader != 1 {
 				t.Errorf("%s: n%d: %+v; want up, %s, leader n1", when, i+1, n, roles[i])
 			}
@@ -740,7 +747,7 @@ func TestCheckNodesConfiguration(t *testing.T) {
 	want("after add-voter n3", roles, "voters n1,n2,n3", "voters n1,n2,n3", "voters n1,n2,n3")
 
 	membership(interpose.RemoveServer, 3)
-	for _, n := range last[:2] {
+	for _, n := range (*last)[:2] {
 		if got := n.Raft.Config.String(); got != "voters n1,n2" {
 			t.Errorf("n%d's configuration after remove-server n3: %q", n.Node, got)
 		}
@@ -748,7 +755,7 @@ func TestCheckNodesConfiguration(t *testing.T) {
 	// A node that is down has no FSM, no leader and no configuration; its
 	// durable term stays.
 	h.must(interpose.Event{Kind: interpose.Crash, Node: 2})
-	if n := last[1]; n.Up || n.FSM != nil || n.Leader != 0 || n.Raft.Config != nil || n.Raft.Role != "down" || n.Raft.Term == 0 {
+	if n := (*last)[1]; n.Up || n.FSM != nil || n.Leader != 0 || n.Raft.Config != nil || n.Raft.Role != "down" || n.Raft.Term == 0 {
 		t.Errorf("n2 after its crash: %+v", n)
 	}
 }
@@ -757,17 +764,12 @@ func TestCheckNodesConfiguration(t *testing.T) {
 // configuration entry is overwritten by the new leader's entries, and raft
 // falls back to its committed configuration; the view must follow.
 func TestViewConfigurationAfterTruncation(t *testing.T) {
-	var last []NodeState
-	record := Invariant{Name: "Record", CheckNodes: func(nodes []NodeState) error {
-		last = nodes
-		return nil
-	}}
-	h := newHarness(t, 3, Options{Invariants: []Invariant{record}})
+	h, last := newRecordingHarness(t)
 	h.elect(1)
 	h.write(1, "x=1")
 	h.must(interpose.Event{Kind: interpose.Partition, Groups: [][]int{{1}, {2, 3}}})
 	h.must(interpose.Event{Kind: interpose.Membership, Node: 1, Op: interpose.DemoteVoter, Peer: 3})
-	if got := last[0].Raft.Config.String(); got != "voters n1,n2; nonvoters n3" {
+	if got := (*last)[0].Raft.Config.String(); got != "voters n1,n2; nonvoters n3" {
 		t.Fatalf("n1's configuration after its uncommitted demote-voter: %q", got)
 	}
 	// n2 and n3 time out (n3 must forget n1 before it grants a vote).
@@ -801,7 +803,7 @@ func TestViewConfigurationAfterTruncation(t *testing.T) {
 		t.Fatal("n1 never truncated its log: the test no longer drives the case")
 	}
 	want := raftConfig(h.c.Raft(1).GetConfiguration().Configuration()).String()
-	if got := last[0].Raft.Config.String(); got != want || want != "voters n1,n2,n3" {
+	if got := (*last)[0].Raft.Config.String(); got != want || want != "voters n1,n2,n3" {
 		t.Errorf("n1 after the truncation publishes %q; raft has %q (want voters n1,n2,n3)", got, want)
 	}
 }
@@ -816,12 +818,7 @@ func TestViewConfigurationAfterTruncation(t *testing.T) {
 func TestViewConfigurationFollowsRaft(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			var last []NodeState
-			record := Invariant{Name: "Record", CheckNodes: func(nodes []NodeState) error {
-				last = nodes
-				return nil
-			}}
-			h := newHarness(t, 3, Options{Invariants: []Invariant{record}})
+			h, last := newRecordingHarness(t)
 			rng := rand.New(rand.NewPCG(seed, 0))
 			ops := interpose.MembershipOps
 			changes := 0
@@ -852,7 +849,7 @@ func TestViewConfigurationFollowsRaft(t *testing.T) {
 				case k < 88:
 					ev = interpose.Event{Kind: interpose.Client, Node: node, Data: fmt.Sprintf("k%d=%d", step%5, step)}
 				case k < 94:
-					for _, n := range last { // through the leader, to make changes
+					for _, n := range *last { // through the leader, to make changes
 						if n.Up && n.Raft.Role == "leader" {
 							node = n.Node
 						}
@@ -869,7 +866,7 @@ func TestViewConfigurationFollowsRaft(t *testing.T) {
 					}
 					t.Fatalf("step %d, %v: %v", step, ev, err)
 				}
-				for i, n := range last {
+				for i, n := range *last {
 					r := h.c.Raft(i + 1)
 					if !n.Up || r == nil {
 						continue

@@ -17,7 +17,7 @@ func TestBlockedIn(t *testing.T) {
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				got = fmt.Sprint(r) + blockedIn(bubble)
+				got = fmt.Sprint(r) + blockedIn(blockedFrames(bubble))
 			}
 		}()
 		synctest.Test(t, func(t *testing.T) {

@@ -120,7 +120,7 @@ func (n *node) launch() {
 		defer func() {
 			if r := recover(); r != nil {
 				n.exitFrames = blockedFrames(n.bubble)
-				n.exit = fmt.Errorf("hraft: n%d: bubble: %v%s", n.id, r, blockedIn(n.bubble))
+				n.exit = fmt.Errorf("hraft: n%d: bubble: %v%s", n.id, r, blockedIn(n.exitFrames))
 			}
 		}()
 		synctest.Test(n.c.t, n.agent)
@@ -650,10 +650,9 @@ func bubbleOf() string {
 	return "synctest bubble " + id
 }
 
-// blockedIn is blockedFrames as the error of a bubble that deadlocked says
-// it ("" when none is found).
-func blockedIn(bubble string) string {
-	frames := blockedFrames(bubble)
+// blockedIn says blockedFrames' frames as the error of a bubble that
+// deadlocked does ("" when none were found).
+func blockedIn(frames []string) string {
 	if len(frames) == 0 {
 		return ""
 	}
