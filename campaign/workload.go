@@ -36,7 +36,12 @@ func WorkloadArgs(target string, opts fuzz.Options) []string {
 	if opts.Strategy != "" && opts.Strategy != fuzz.Random {
 		args = append(args, "--strategy", opts.Strategy)
 	}
-	if opts.Liveness {
+	if opts.NoLiveness {
+		// Off is written out: before liveness was on by default, a
+		// workload without the flag had none, and ParseWorkload still
+		// reads it so.
+		args = append(args, "--liveness=false")
+	} else {
 		args = append(args, "--liveness")
 		if opts.Stabilize > 0 {
 			args = append(args, "--stabilize", strconv.Itoa(opts.Stabilize))
@@ -70,15 +75,46 @@ func ParseWorkload(args []string) (string, fuzz.Options, error) {
 	f.StringVar(&opts.Want, "want", "", "")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 0, "")
 	f.StringVar(&opts.Strategy, "strategy", fuzz.Random, "")
-	f.BoolVar(&opts.Liveness, "liveness", false, "")
+	LivenessFlag(f, &opts.NoLiveness, "")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "")
 	f.BoolVar(&opts.Permanent, "permanent", false, "")
 	f.IntVar(&opts.Disk, "disk", 0, "")
 	if err := f.Parse(args); err != nil {
 		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
 	}
+	if !f.Changed("liveness") {
+		opts.NoLiveness = true // written before liveness was on by default
+	}
 	return target, opts, nil
 }
+
+// LivenessFlag defines --liveness (on unless set to false) on f, stored
+// inverted in *no (fuzz.Options.NoLiveness), so that an options struct's
+// zero value and the flag's default agree: liveness is checked.
+func LivenessFlag(f *pflag.FlagSet, no *bool, usage string) {
+	f.VarPF(livenessValue{no}, "liveness", "", usage).NoOptDefVal = "true"
+}
+
+// livenessValue is a bool flag that stores its negation.
+type livenessValue struct{ no *bool }
+
+func (v livenessValue) String() string {
+	if v.no == nil {
+		return "true"
+	}
+	return strconv.FormatBool(!*v.no)
+}
+
+func (v livenessValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.no = !b
+	return nil
+}
+
+func (v livenessValue) Type() string { return "bool" }
 
 // NewConfig is the config of a new campaign on target with the workload
 // opts (the target's own workload is applied by the workers), chunks of

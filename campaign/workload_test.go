@@ -14,11 +14,12 @@ func TestWorkloadRoundTrip(t *testing.T) {
 		opts fuzz.Options
 		args []string
 	}{
-		{fuzz.Options{Seed: 1, Events: 300}, []string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0"}},
-		{fuzz.Options{Seed: 7, Events: 2000, CheckEvery: 20, CheckFrom: 1000, Nodes: 5, Want: "LogMatching", PCTDepth: 4, Strategy: fuzz.PCT},
+		{fuzz.Options{Seed: 1, Events: 300, NoLiveness: true}, []string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness=false"}},
+		{fuzz.Options{Seed: 7, Events: 2000, CheckEvery: 20, CheckFrom: 1000, Nodes: 5, Want: "LogMatching", PCTDepth: 4, Strategy: fuzz.PCT, NoLiveness: true},
 			[]string{"--target", "t", "--seed", "7", "--events", "2000", "--check-every", "20", "--check-from", "1000", "--nodes", "5",
-				"--want", "LogMatching", "--pct-depth", "4", "--strategy", "pct"}},
-		{fuzz.Options{Seed: 1, Events: 300, Liveness: true, Stabilize: 10},
+				"--want", "LogMatching", "--pct-depth", "4", "--strategy", "pct", "--liveness=false"}},
+		{fuzz.Options{Seed: 1, Events: 300}, []string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness"}},
+		{fuzz.Options{Seed: 1, Events: 300, Stabilize: 10},
 			[]string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness", "--stabilize", "10"}},
 	} {
 		args := WorkloadArgs("t", c.opts)
@@ -34,9 +35,14 @@ func TestWorkloadRoundTrip(t *testing.T) {
 		}
 		if got.Seed != c.opts.Seed || got.Events != c.opts.Events || got.CheckEvery != c.opts.CheckEvery || got.CheckFrom != c.opts.CheckFrom ||
 			got.Nodes != c.opts.Nodes || got.Want != c.opts.Want || got.PCTDepth != c.opts.PCTDepth || got.Strategy != c.opts.Strategy ||
-			got.Liveness != c.opts.Liveness || got.Stabilize != c.opts.Stabilize {
+			got.NoLiveness != c.opts.NoLiveness || got.Stabilize != c.opts.Stabilize {
 			t.Errorf("ParseWorkload(%q) = %+v", args, got)
 		}
+	}
+	// A workload recorded before liveness was on by default has no flag
+	// and no phase.
+	if _, got, err := ParseWorkload([]string{"--target", "t", "--seed", "1"}); err != nil || !got.NoLiveness {
+		t.Errorf("a workload without --liveness read as %+v, %v: want no liveness", got, err)
 	}
 	if _, _, err := ParseWorkload([]string{"--frobnicate"}); err == nil {
 		t.Error("an unknown flag was read")

@@ -90,7 +90,9 @@ func Run(w *campaign.Workers, s Study, o RunOptions) (Result, error) {
 	if m, err := Minimal(s.Name); err == nil {
 		res.ManualEvents = len(m.Events)
 	}
-	opts := fuzz.Options{Seed: o.Seed, Runs: caseRuns, Time: caseTime, Out: o.Out, Command: o.Command, Want: s.Expect}
+	// The case studies are safety bugs, measured as DEMi measured them:
+	// without a stabilization phase.
+	opts := fuzz.Options{Seed: o.Seed, Runs: caseRuns, Time: caseTime, Out: o.Out, Command: o.Command, Want: s.Expect, NoLiveness: true}
 	if w := s.Workload; w != nil {
 		opts.Events, opts.CheckEvery, opts.CheckFrom = w.Events, w.CheckEvery, w.CheckFrom
 	}

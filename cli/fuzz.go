@@ -247,9 +247,9 @@ func checkStrategy(strategy string, depth int) error {
 // faultFlags are --liveness, --stabilize, --permanent and --disk, for every
 // command that walks.
 func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
-	f.BoolVar(&opts.Liveness, "liveness", false, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit)")
+	campaign.LivenessFlag(f, &opts.NoLiveness, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit); on unless --liveness=false")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
-	f.BoolVar(&opts.Permanent, "permanent", false, "with --liveness, keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
+	f.BoolVar(&opts.Permanent, "permanent", false, "keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
 	f.IntVar(&opts.Disk, "disk", 0, "weight of storage faults in the walk (a stall, a slow disk, a failed log write, their end; hashicorp/raft targets); 0: none, 3 is about as often as a crash")
 }
 
@@ -259,8 +259,8 @@ func checkFaults(opts fuzz.Options) error {
 	if opts.Stabilize < 0 || opts.Disk < 0 {
 		return fmt.Errorf("--stabilize %d, --disk %d: cannot be negative", opts.Stabilize, opts.Disk)
 	}
-	if opts.Permanent && !opts.Liveness {
-		return fmt.Errorf("--permanent keeps a fault through the stabilization phase: it needs --liveness")
+	if opts.Permanent && opts.NoLiveness {
+		return fmt.Errorf("--permanent keeps a fault through the stabilization phase: it cannot go with --liveness=false")
 	}
 	return nil
 }

@@ -102,6 +102,9 @@ func (a *app) measureReplayCmd() *cobra.Command {
 			if opts.Schedules < 1 || opts.Repeat < 1 || opts.Attempts < 1 || opts.Campaign.Events < 1 || opts.Campaign.Nodes < 0 || opts.Campaign.Nodes > 64 {
 				return usageErr("measure replay: --schedules, --repeat, --attempts and --events want at least 1, --nodes 1..64")
 			}
+			if err := checkFaults(opts.Campaign); err != nil {
+				return usageErr("measure replay: %v", err)
+			}
 			list := []uint64{opts.Campaign.Seed}
 			if seeds != "" {
 				if list, err = measure.ParseSeeds(seeds); err != nil {
@@ -134,6 +137,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 	f.IntVar(&opts.Repeat, "repeat", 10, "replays of each schedule")
 	f.IntVar(&opts.Attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
 	f.BoolVar(&opts.Violating, "violating", false, "record only schedules that end in a violation")
+	faultFlags(f, &opts.Campaign)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
 	return c

@@ -40,10 +40,11 @@
 // Commit the corpus directory: the next `go test` replays what was found
 // before it looks for anything new, and fails until the bug is fixed.
 //
-// Liveness: set Options.Fuzz.Liveness (and Permanent, Disk) to end each
-// walk with a stabilization phase judged by liveness monitors (package
-// fuzz); a liveness failure is minimized, saved and replayed from the
-// corpus like any other. With or without it, a node stuck for good (a state
+// Liveness is checked by default: each walk ends with a stabilization
+// phase judged by liveness monitors (package fuzz; Options.Fuzz.NoLiveness
+// turns it off, Permanent and Disk add faults); a liveness failure is
+// minimized, saved and replayed from the corpus like any other. With or
+// without it, a node stuck for good (a state
 // machine whose Apply never returns) fails the test as Liveness:Stuck with
 // where its goroutines are blocked, instead of hanging until go test's own
 // timeout.

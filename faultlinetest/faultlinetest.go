@@ -314,7 +314,7 @@ func (s *session) found(v fuzz.Found) {
 	}
 	known := ""
 	if v.Upstream != "" {
-		known = invariants.UpstreamLabel(v.Sched.Target, v.Fingerprint)
+		known = invariants.UpstreamLabel(v.Sched.Target, v.Fingerprint, v.Sched.Final)
 	}
 	s.errorf("faultline: %s: %s%s\n  schedule: %s (%d events; %s)\n  report:   %s\n  replay:   %s",
 		v.Invariant, oneLine(sched.Violation.Detail), upstreamLine(known), path, len(sched.Events), how, md, s.command)

@@ -403,13 +403,13 @@ func TestStuckApplyIsAFinding(t *testing.T) {
 	}
 }
 
-// TestLivenessFromGoTest: with Fuzz.Liveness, a test's walks end with a
+// TestLivenessFromGoTest: by default, a test's walks end with a
 // stabilization phase in the worker processes; a leader that refuses every
 // write is a Liveness:Accepts failure, minimized over the events before the
 // phase and saved; the next run replays it from the corpus, phase and all.
 func TestLivenessFromGoTest(t *testing.T) {
 	target, fo := workload(t, "raft-busy-leader")
-	fo.Events, fo.CheckEvery, fo.CheckFrom, fo.Liveness = 300, 0, 0, true
+	fo.Events, fo.CheckEvery, fo.CheckFrom = 300, 0, 0
 	dir := filepath.Join(t.TempDir(), "corpus")
 	opts := Options{Time: 10 * time.Second, MinimizeBudget: 10 * time.Second, Dir: dir, Fuzz: fo}
 	t.Run("find", func(t *testing.T) {

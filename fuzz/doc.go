@@ -57,13 +57,13 @@
 // Options serialize to JSON but for their functions, which is how a worker
 // process receives them.
 //
-// Options.Liveness (experimental) follows each walk with a stabilization
-// phase (stabilize.go): a Stabilize event, the faults healed, then rounds of
-// fair progress (every message delivered until the network is quiet, a
-// write through the leader, time for the leader or, without one, for each
-// node in turn), bounded in election timeouts of virtual time, ending early
-// once no liveness monitor is hot; a monitor still hot is the run's
-// violation. Replays of a schedule with a phase judge liveness too.
+// Liveness is checked by default (Options.NoLiveness turns it off): each
+// walk is followed by a stabilization phase (interpose/stabilize.go): a
+// Stabilize event, the faults healed, then rounds of fair progress (every
+// message delivered until the network is quiet, a write through the
+// leader, time for the leader or, without one, for each node in turn),
+// bounded in election timeouts of virtual time, ending early once no
+// liveness monitor is hot; a monitor still hot is the run's violation. Replays of a schedule with a phase judge liveness too.
 // Options.Permanent keeps one fault through the phase (a node isolated,
 // muted or down, drawn per run); Options.Disk draws storage faults
 // (interpose.Disk) in the walk. Result.Monitors counts the runs in which

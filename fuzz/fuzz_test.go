@@ -76,7 +76,7 @@ func TestWalksAreDeterministic(t *testing.T) {
 }
 
 func TestCheckEveryMakesLongFailures(t *testing.T) {
-	res, err := fuzz.Run(t, target(t, "hraft-forgetful"), fuzz.Options{Seed: 1, Events: 600, CheckEvery: 600, Runs: 200})
+	res, err := fuzz.Run(t, target(t, "hraft-forgetful"), fuzz.Options{Seed: 1, Events: 600, CheckEvery: 600, Runs: 200, NoLiveness: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func benchmarkWalk(b *testing.B, liveness bool) {
 		events := 0
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			res, err := fuzz.Run(t, tg, fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300, KeepGoing: true, Liveness: liveness})
+			res, err := fuzz.Run(t, tg, fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300, KeepGoing: true, NoLiveness: !liveness})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 // everywhere.
 func TestLivenessCorrectActorRaft(t *testing.T) {
 	tg := target(t, "raft")
-	res, err := fuzz.Run(t, tg, fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 300, Events: 300, KeepGoing: true, Liveness: true}))
+	res, err := fuzz.Run(t, tg, fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 300, Events: 300, KeepGoing: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func (never) Observe(*interpose.View) (bool, string) { return true, "never" }
 func TestLivenessViolationReplays(t *testing.T) {
 	tg := target(t, "raft")
 	checker := func() interpose.Checker { return invariants.NewLiveness(invariants.NewRaft(), never{}) }
-	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 1, Events: 100, Liveness: true, Stabilize: 2, Checker: checker})
+	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Runs: 1, Events: 100, Stabilize: 2, Checker: checker})
 	res, err := fuzz.Run(t, tg, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func TestLivenessHraftSerial(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 runs")
 	}
-	res, err := fuzz.Run(t, target(t, "hraft-serial"), fuzz.Options{Seed: 2, Runs: 250, Events: 300, KeepGoing: true, Liveness: true})
+	res, err := fuzz.Run(t, target(t, "hraft-serial"), fuzz.Options{Seed: 2, Runs: 250, Events: 300, KeepGoing: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestLivenessHraftSerial(t *testing.T) {
 // runs keep every kind of fault.
 func TestLivenessPermanentActorRaft(t *testing.T) {
 	tg := target(t, "raft")
-	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Events: 300, Liveness: true, Permanent: true})
+	opts := fuzz.ApplyWorkload(tg, fuzz.Options{Seed: 1, Events: 300, Permanent: true})
 	kept := map[string]int{}
 	for run := range 150 {
 		s, err := fuzz.Walk(t, tg, opts, run)

@@ -27,8 +27,11 @@ const (
 // honours): the fast path is #695's mechanism, while a bug of the service's
 // own stores (a StableStore that forgets the vote breaks ElectionSafety
 // too) shows without it. A target whose Open ignores that setting shows the
-// violation again and is never confirmed: the safe side. Other entries (#85)
-// are matched by fingerprint only.
+// violation again and is never confirmed: the safe side. A bug told by the
+// nodes' states (KnownBug.State: #635's deadlock, a Liveness:Leader) is
+// matched on s.Final, or, when s has none, on the states of one replay
+// that shows the violation. Other entries (#85) are matched by fingerprint
+// only.
 //
 // Of opts, only the checker and the check points are used (the zero value:
 // Raft's invariants after every event, as a campaign's defaults). It costs
@@ -39,7 +42,20 @@ func Upstream(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if s.Violation == nil {
 		return invariants.KnownBug{}, false, nil
 	}
-	bug, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint)
+	bug, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint, s.Final)
+	if !ok && len(s.Final) == 0 && invariants.UpstreamNeedsState(s.Target, s.Violation.Fingerprint) {
+		// A bug told by the nodes' states, on a schedule without them (a
+		// walk's prefix): the states come from a replay that shows it.
+		ropts.Repeat, ropts.Attempts = 1, upstreamAttempts
+		rep, err := Replay(t, target, s, ropts)
+		if err != nil {
+			return invariants.KnownBug{}, false, fmt.Errorf("upstream: %w", err)
+		}
+		if rep.Reproduced == 0 || rep.Last == nil || rep.Last.Schedule == nil {
+			return invariants.KnownBug{}, false, nil
+		}
+		bug, ok = invariants.Upstream(s.Target, s.Violation.Fingerprint, rep.Last.Schedule.Final)
+	}
 	if !ok || !bug.FastPath {
 		return bug, ok, nil
 	}

@@ -209,3 +209,33 @@ func TestNodeViewJSON(t *testing.T) {
 		t.Error("encoded a view with a fact named twice")
 	}
 }
+
+// TestParseRaftState: the facts a RaftState renders read back as the same
+// state, and what is not a Raft node's facts does not.
+func TestParseRaftState(t *testing.T) {
+	for _, s := range []RaftState{
+		{Role: RoleFollower, Term: 1, LastIndex: 1, CommitIndex: 0},
+		{Role: RoleLeader, Term: 7, Vote: 2, VoteTerm: 7, LastIndex: 12, CommitIndex: 10, AppliedIndex: 9, SnapshotIndex: 4,
+			Config: &RaftConfig{Voters: []int{1, 2}, Nonvoters: []int{3}}},
+		{Role: "shutdown", Term: 3, Config: &RaftConfig{Voters: []int{2}}},
+	} {
+		got, ok := ParseRaftState(s.AppendFacts(nil))
+		if !ok || !reflect.DeepEqual(*got, s) {
+			t.Errorf("ParseRaftState(%v) = %+v, %v; want %+v", s.AppendFacts(nil), got, ok, s)
+		}
+		if r, ok := RaftRead(NodeView{Node: 1, Facts: FactList(s.AppendFacts(nil))}); !ok || !reflect.DeepEqual(*r, s) {
+			t.Errorf("RaftRead of a file's view = %+v, %v", r, ok)
+		}
+	}
+	for _, facts := range [][]Fact{
+		nil,
+		{{Name: "state", Value: "running"}},
+		{{FactRole, "leader"}, {FactTerm, "x"}},
+		{{FactRole, "leader"}, {FactTerm, "2"}, {FactConfiguration, "members n1"}},
+		{{FactRole, "leader"}, {FactTerm, "2"}, {FactVote, "n1 in 2"}},
+	} {
+		if s, ok := ParseRaftState(facts); ok {
+			t.Errorf("ParseRaftState(%v) = %+v: want not a Raft state", facts, s)
+		}
+	}
+}

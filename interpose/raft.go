@@ -132,3 +132,85 @@ func RaftOf(v NodeView) (*RaftState, bool) {
 	s, ok := v.Facts.(*RaftState)
 	return s, ok && s != nil
 }
+
+// RaftRead is RaftOf for a view of any origin: a view read from a schedule
+// file has its Raft facts parsed back (ParseRaftState). It allocates for
+// those: checks that run on every view use RaftOf.
+func RaftRead(v NodeView) (*RaftState, bool) {
+	if s, ok := RaftOf(v); ok {
+		return s, true
+	}
+	if l, ok := v.Facts.(FactList); ok {
+		return ParseRaftState(l)
+	}
+	return nil, false
+}
+
+// ParseRaftState reads back the facts RaftState.AppendFacts renders. It
+// reports false when a fact is malformed or the role or term is missing
+// (not a Raft node's facts).
+func ParseRaftState(facts []Fact) (*RaftState, bool) {
+	s := &RaftState{}
+	var role, term bool
+	num := func(v string, dst *uint64) bool {
+		x, err := strconv.ParseUint(v, 10, 64)
+		*dst = x
+		return err == nil
+	}
+	for _, f := range facts {
+		ok := true
+		switch f.Name {
+		case FactRole:
+			s.Role, role = f.Value, true
+		case FactTerm:
+			ok, term = num(f.Value, &s.Term), true
+		case FactVote:
+			node, voteTerm, found := strings.Cut(f.Value, " in term ")
+			n, err := strconv.Atoi(strings.TrimPrefix(node, "n"))
+			ok = found && err == nil && num(voteTerm, &s.VoteTerm)
+			s.Vote = n
+		case FactLastIndex:
+			ok = num(f.Value, &s.LastIndex)
+		case FactCommitIndex:
+			ok = num(f.Value, &s.CommitIndex)
+		case FactAppliedIndex:
+			ok = num(f.Value, &s.AppliedIndex)
+		case FactSnapshotIndex:
+			ok = num(f.Value, &s.SnapshotIndex)
+		case FactConfiguration:
+			s.Config, ok = parseRaftConfig(f.Value)
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return s, role && term
+}
+
+// parseRaftConfig reads back RaftConfig.String.
+func parseRaftConfig(v string) (*RaftConfig, bool) {
+	voters, nonvoters, _ := strings.Cut(v, "; nonvoters ")
+	voters, ok := strings.CutPrefix(voters, "voters ")
+	if !ok {
+		return nil, false
+	}
+	list := func(s string) ([]int, bool) {
+		if s == "" {
+			return nil, true
+		}
+		var out []int
+		for _, x := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimPrefix(x, "n"))
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, n)
+		}
+		return out, true
+	}
+	c := &RaftConfig{}
+	var okV, okN bool
+	c.Voters, okV = list(voters)
+	c.Nonvoters, okN = list(nonvoters)
+	return c, okV && okN
+}

@@ -1,6 +1,7 @@
 package interpose
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -232,7 +233,7 @@ func (s *stabilizer) quiet() error {
 		if len(s.buf) == 0 {
 			return nil
 		}
-		slices.SortFunc(s.buf, func(a, b Message) int { return int(a.Seq - b.Seq) })
+		fairOrder(s.buf)
 		for _, m := range s.buf {
 			if budget--; budget < 0 {
 				return nil
@@ -243,6 +244,20 @@ func (s *stabilizer) quiet() error {
 		}
 	}
 	return nil
+}
+
+// fairOrder sorts messages for a pass of the phase: by channel (source,
+// destination, type), oldest first within one. Every message pending at the
+// start of a pass is delivered in it, so every channel is served; the order
+// across channels is canonical, not arrival order, which a system whose
+// nodes send from several goroutines at once (hashicorp/raft replicates to
+// each follower on its own) does not keep from one execution to the next.
+// Within a channel one goroutine sends, so arrival order is its order.
+func fairOrder(ms []Message) {
+	slices.SortFunc(ms, func(a, b Message) int {
+		return cmp.Or(cmp.Compare(a.Msg.From, b.Msg.From), cmp.Compare(a.Msg.To, b.Msg.To),
+			cmp.Compare(a.Msg.Type, b.Msg.Type), cmp.Compare(a.Seq, b.Seq))
+	})
 }
 
 // lose drops, when the phase keeps a fault, the messages that fault holds
@@ -256,6 +271,7 @@ func (s *stabilizer) lose() error {
 		return nil
 	}
 	s.buf = append(s.buf[:0], s.c.sys.Pending()...)
+	fairOrder(s.buf)
 	for _, m := range s.buf {
 		if !m.Deliverable && !m.Timer {
 			if err := s.step(Event{Kind: Drop, Msg: &m.Msg}); err != nil {

@@ -1,6 +1,7 @@
 package invariants
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -24,6 +25,11 @@ type KnownBug struct {
 	// and fuzz.Upstream confirms a match by replaying the schedule with the
 	// fast path off, where it must not show.
 	FastPath bool
+	// State, when set, is what the nodes' states at the violation must
+	// show for a match (a liveness violation's fingerprint is its monitor's
+	// name, shared by every cause): Upstream matches the bug only given
+	// those states, and fuzz.Upstream replays a schedule that lacks them.
+	State func(nodes []interpose.NodeView) bool
 	// Affects says which releases have it: where faultline reproduced it,
 	// and what upstream's report was made against.
 	Affects string
@@ -70,6 +76,41 @@ var upstream = []KnownBug{
 		Summary: "installSnapshot restores a snapshot older than what the node applied; raft's in-memory snapshot " +
 			"store keeps only the older one, and the next NewRaft panics looking for an entry in neither",
 	},
+	{
+		ID:          "hashicorp/raft#635",
+		URL:         "https://github.com/hashicorp/raft/issues/635",
+		Fingerprint: "Liveness:Leader",
+		State:       SelfRemovedDeadlock,
+		Affects: "found by faultline on v1.8.0 (a leader that removes itself loses its lease before the removal " +
+			"is replicated); #635 (open, February 2025) questions the same branch of runFollower without a failing case",
+		Summary: "a follower whose latest, uncommitted configuration drops it never starts an election " +
+			"(raft.go runFollower), against the Raft thesis, 4.2.2; the voters that still count it cannot win " +
+			"without its vote, which its longer log refuses: no leader, for ever",
+	},
+}
+
+// SelfRemovedDeadlock reports the state of hashicorp/raft#635's deadlock:
+// a live node that is not a voter of its own latest configuration, with a
+// longer log than a live node that is not leader and still counts it as a
+// voter. The first never campaigns; the second cannot win without its
+// vote, which it refuses (the candidate's log is behind).
+func SelfRemovedDeadlock(nodes []interpose.NodeView) bool {
+	for _, x := range nodes {
+		rx, ok := interpose.RaftRead(x)
+		if !ok || !x.Up || rx.Config == nil || slices.Contains(rx.Config.Voters, x.Node) {
+			continue
+		}
+		for _, y := range nodes {
+			ry, ok := interpose.RaftRead(y)
+			if !ok || !y.Up || y.Node == x.Node || ry.Config == nil || ry.Role == interpose.RoleLeader {
+				continue
+			}
+			if slices.Contains(ry.Config.Voters, x.Node) && rx.LastIndex > ry.LastIndex {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // KnownUpstream returns the table of hashicorp/raft bugs faultline
@@ -90,11 +131,14 @@ func KnownUpstream() []KnownBug {
 //     ElectionSafety is its store's, not #695's);
 //   - a FastPath bug matches only with Config["heartbeat_fast_path"] "true".
 //
+//   - a bug with a State matches only when final, the nodes' states at the
+//     violation, show it (nil final: it does not match).
+//
 // The match is by fingerprint: a bug of the user's own stores can show the
 // same one (a StableStore that forgets the vote breaks ElectionSafety too).
 // fuzz.Upstream confirms a FastPath match by replaying without the fast path;
 // a match of #85 is by fingerprint only.
-func Upstream(spec interpose.TargetSpec, fp string) (KnownBug, bool) {
+func Upstream(spec interpose.TargetSpec, fp string, final []interpose.NodeView) (KnownBug, bool) {
 	if spec.Bug != "" || !strings.HasPrefix(spec.Config["raft"], "hashicorp/raft") {
 		return KnownBug{}, false
 	}
@@ -105,6 +149,9 @@ func Upstream(spec interpose.TargetSpec, fp string) (KnownBug, bool) {
 		if b.FastPath && spec.Config["heartbeat_fast_path"] != "true" {
 			continue
 		}
+		if b.State != nil && (final == nil || !b.State(final)) {
+			continue
+		}
 		return b, true
 	}
 	return KnownBug{}, false
@@ -113,11 +160,22 @@ func Upstream(spec interpose.TargetSpec, fp string) (KnownBug, bool) {
 // UpstreamLabel is Upstream's bug's Label, or "" when fp on spec is not a
 // known upstream bug: what a command line or a campaign list prints beside
 // a violation.
-func UpstreamLabel(spec interpose.TargetSpec, fp string) string {
-	if b, ok := Upstream(spec, fp); ok {
+func UpstreamLabel(spec interpose.TargetSpec, fp string, final []interpose.NodeView) string {
+	if b, ok := Upstream(spec, fp, final); ok {
 		return b.Label()
 	}
 	return ""
+}
+
+// UpstreamNeedsState reports whether a violation with fingerprint fp on
+// spec could be a known bug that only the nodes' states tell (KnownBug.State).
+func UpstreamNeedsState(spec interpose.TargetSpec, fp string) bool {
+	for _, b := range upstream {
+		if b.State != nil && b.Fingerprint == fp && spec.Bug == "" && strings.HasPrefix(spec.Config["raft"], "hashicorp/raft") {
+			return true
+		}
+	}
+	return false
 }
 
 // UpstreamByID returns the table's entry with the given ID

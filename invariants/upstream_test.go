@@ -26,6 +26,15 @@ func TestUpstreamFixtures(t *testing.T) {
 		"../results/found/hraft-LogMatching-seed3-run1830.json":                              "hashicorp/raft#695",
 		"../results/found/hraft-NoPanic-raft-NewRaft-log-not-found-seed1-run434.json":        "hashicorp/raft#85",
 		"../results/found/hraft-serial-NoPanic-raft-NewRaft-log-not-found-seed1-run434.json": "hashicorp/raft#85",
+		// #635's deadlock, told by the nodes' states: the three kept runs
+		// and the minimized one; the other Liveness:Leader findings are
+		// other mechanisms, and the injected actor bug is its own.
+		"../casestudies/testdata/found/hraft-serial-demoted-leader-no-election.json":       "hashicorp/raft#635",
+		"../casestudies/testdata/found/hraft-serial-demoted-leader-no-election-2.json":     "hashicorp/raft#635",
+		"../casestudies/testdata/found/hraft-serial-remove-self-no-election.min.json":      "hashicorp/raft#635",
+		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":     "",
+		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json": "",
+		"../results/report/raft-noretry.min.json":                                          "",
 	}
 	actors, err := filepath.Glob("../casestudies/testdata/raft-*.min.json")
 	if err != nil || len(actors) == 0 {
@@ -39,7 +48,7 @@ func TestUpstreamFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint)
+		b, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint, s.Final)
 		if ok != (id != "") || b.ID != id {
 			t.Errorf("%s (%s on %s): matched %q (%v), want %q", file, s.Violation.Fingerprint, s.Target.Name, b.ID, ok, id)
 		}
@@ -84,11 +93,11 @@ func TestUpstreamConditions(t *testing.T) {
 		{"another panic", s.Target, "NoPanic: FSM.Apply: boom", ""},
 		{"a prefix of the fingerprint", s.Target, "NoPanic: raft.NewRaft", ""},
 	} {
-		b, ok := invariants.Upstream(c.spec, c.fp)
+		b, ok := invariants.Upstream(c.spec, c.fp, nil)
 		if ok != (c.want != "") || b.ID != c.want {
 			t.Errorf("%s: %s matched %q (%v), want %q", c.name, c.fp, b.ID, ok, c.want)
 		}
-		label := invariants.UpstreamLabel(c.spec, c.fp)
+		label := invariants.UpstreamLabel(c.spec, c.fp, nil)
 		if (label != "") != ok || ok && label != b.Label() {
 			t.Errorf("%s: UpstreamLabel %q, Upstream's %q", c.name, label, b.Label())
 		}

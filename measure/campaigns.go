@@ -82,7 +82,7 @@ func Scaling(w *campaign.Workers, target interpose.Target, o ScalingOptions, out
 	rates := map[int][]float64{}
 	for round := 1; round <= o.Repeat; round++ {
 		for _, n := range []int{1, 2} {
-			st, _, err := campaignOnce(w, base, target, fuzz.Options{Seed: 1}, n, o.Time, 0)
+			st, _, err := campaignOnce(w, base, target, fuzz.Options{Seed: 1, NoLiveness: true}, n, o.Time, 0)
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ func Strategies(w *campaign.Workers, targets []interpose.Target, o StrategiesOpt
 		for _, strategy := range o.Strategies {
 			r := StrategyRow{Target: target.Name(), Strategy: strategy, Seeds: len(o.Seeds), Invariants: map[string]int{}}
 			for _, seed := range o.Seeds {
-				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events}, 1, o.Time, 1)
+				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events, NoLiveness: true}, 1, o.Time, 1)
 				if err != nil {
 					return nil, err
 				}

@@ -65,7 +65,7 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 			}
 			fmt.Fprintf(w, ".\n\n")
 		}
-		if b, ok := invariants.Upstream(s.Target, v.Fingerprint); ok {
+		if b, ok := invariants.Upstream(s.Target, v.Fingerprint, s.Final); ok {
 			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
 		}
 	}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every table in results/. Each file starts with the command that
-# made it. Takes about two hours and a half on two cores: forty minutes minimizing thirty
+# made it. Liveness is checked by default since the end of 2026; the results
+# made before that carry --liveness=false, which makes them again as they were. Takes about two hours and a half on two cores: forty minutes minimizing thirty
 # 2,000-event failures, an hour of campaigns, the rest case studies and strategies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,7 @@ fuzzrun() { # file, command... (fuzz does not print its command line)
 	{ echo "\$ faultline $*"; echo; "$bin" "$@" || true; } > "$out/$file"
 }
 
-run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10
+run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
 for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raft-busy-leader Liveness:Accepts" "raft-nobackoff Liveness:Commit"; do
 	set -- $tw
@@ -31,20 +32,20 @@ for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raf
 	cp "$f" results/found/
 	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$1.min.json --budget 3m || true
 done
-run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1
-run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5
-run replay-hraft-forgetful-seeds.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 1-10
-run replay-hraft-forgetful-seeds11-20-once.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 11-20 --attempts 1
-run replay-hraft.txt measure replay --target hraft --schedules 20 --repeat 10
-run replay-hraft-serial.txt measure replay --target hraft-serial --schedules 20 --repeat 10
+run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
+run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
+run replay-hraft-forgetful-seeds.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 1-10 --liveness=false
+run replay-hraft-forgetful-seeds11-20-once.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 11-20 --attempts 1 --liveness=false
+run replay-hraft.txt measure replay --target hraft --schedules 20 --repeat 10 --liveness=false
+run replay-hraft-serial.txt measure replay --target hraft-serial --schedules 20 --repeat 10 --liveness=false
 for seed in 1 2 3; do
-	fuzzrun fuzz-hraft-seed$seed.txt fuzz --target hraft --runs 2000 --events 300 --keep-going --seed $seed --out results/found
-	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --out results/found
+	fuzzrun fuzz-hraft-seed$seed.txt fuzz --target hraft --runs 2000 --events 300 --keep-going --seed $seed --liveness=false --out results/found
+	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --liveness=false --out results/found
 done
 run minimize-hraft-forgetful.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m
 echo "== minimize-hraft-forgetful-seed1.txt" >&2
-( cd "$tmp" && "$bin" fuzz --target hraft-forgetful --events 2000 --check-every 2000 --out long > /dev/null ) || true
-{ echo "\$ faultline fuzz --target hraft-forgetful --events 2000 --check-every 2000 --out long"
+( cd "$tmp" && "$bin" fuzz --target hraft-forgetful --events 2000 --check-every 2000 --liveness=false --out long > /dev/null ) || true
+{ echo "\$ faultline fuzz --target hraft-forgetful --events 2000 --check-every 2000 --liveness=false --out long"
   echo "\$ faultline minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m"; echo
   ( cd "$tmp" && "$bin" minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m ) || true; } > "$out/minimize-hraft-forgetful-seed1.txt"
 mkdir -p results/report
@@ -52,16 +53,16 @@ cp "$tmp/long/hraft-forgetful-ElectionSafety-seed1-run0.min.json" results/report
 "$bin" report results/report/hraft-forgetful.min.json --out results/report/hraft-forgetful.min.md > /dev/null
 "$bin" report results/report/hraft-forgetful.min.json --format svg --out results/report/hraft-forgetful.min.svg > /dev/null
 run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --dpor -1 --compare=false
-fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --out results/found
+fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --liveness=false --out results/found
 echo "== casestudies.md" >&2
 "$bin" casestudy table --budget 4m --out results/casestudies.md > /dev/null
 echo "== bench.txt" >&2
 { echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
   go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
 echo "== minimize-hraft-fulldisk-crash.txt" >&2
-( cd "$tmp" && "$bin" fuzz --target hraft-fulldisk --runs 5 --keep-going --out crash > /dev/null ) || true
+( cd "$tmp" && "$bin" fuzz --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out crash > /dev/null ) || true
 crashfile=$(ls "$tmp"/crash/*NoPanic-crash*.json | head -1)
-{ echo "\$ faultline fuzz --target hraft-fulldisk --runs 5 --keep-going --out crash"
+{ echo "\$ faultline fuzz --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out crash"
   echo "\$ faultline minimize crash/$(basename "$crashfile") --budget 2m"; echo
   ( cd "$tmp" && "$bin" minimize "$crashfile" --budget 2m ) | sed "s|$tmp/||g" || true; } > "$out/minimize-hraft-fulldisk-crash.txt"
 
@@ -91,7 +92,7 @@ campaign() { # file, minutes, target, flags...
 		[ -f "$v/minimized.json" ] && cp "$v/minimized.json" "$out/campaign-$target/$id.min.json"
 	done
 }
-campaign campaign-hraft-forgetful.txt 10 hraft-forgetful
+campaign campaign-hraft-forgetful.txt 10 hraft-forgetful --liveness=false
 # Liveness on hraft-serial: kept faults, storage faults, both, and a campaign.
 liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
 	local file=$1; shift
@@ -113,6 +114,6 @@ go test -c -o "$tmp/fuzz.test" ./fuzz
 	( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
   done; done
 } > "$out/bench-liveness.txt"
-campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m
+campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m --liveness=false
 echo "== strategies.md" >&2
 "$bin" measure strategies --seeds 1-3 --time 2m --out "$out/strategies.md" 2> /dev/null
