@@ -126,13 +126,10 @@ func KnownUpstream() []KnownBug {
 //
 //   - the target must run hashicorp/raft (its Config["raft"] names it, as
 //     package hraft's targets record it): an actor Raft never matches;
-//
 //   - a target that declares an injected bug (spec.Bug) never matches: its
 //     violations are presumed to be its own (hraft-forgetful's
 //     ElectionSafety is its store's, not #695's);
-//
-//   - a FastPath bug matches only with Config["heartbeat_fast_path"] "true".
-//
+//   - a FastPath bug matches only with Config["heartbeat_fast_path"] "true";
 //   - a bug with a State matches only when final, the nodes' states at the
 //     violation, show it (nil final: it does not match).
 //
