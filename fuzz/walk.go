@@ -27,7 +27,7 @@ type Weights struct {
 	Membership int `json:"membership"`
 	Transfer   int `json:"transfer"`
 	// Disk is the weight of a storage fault (interpose.Disk: a stall, a
-	// slow disk, a failed log write, or their end) on a node that has
+	// slow disk, a failed log write, a torn crash, or their end) on a node that has
 	// started; zero (the default) draws none, so that walks without it
 	// are what they were.
 	Disk int `json:"disk,omitempty"`
@@ -176,8 +176,14 @@ func (w *walker) next() (interpose.Event, bool) {
 		return interpose.Event{Kind: kind, Node: w.node(interpose.Down)}, true
 	case interpose.Disk:
 		ev := interpose.Event{Kind: kind, Node: w.node(interpose.Up), Op: interpose.DiskOps[w.rng.IntN(len(interpose.DiskOps))]}
-		if ev.Op == interpose.DiskStall || ev.Op == interpose.DiskSlow {
+		switch ev.Op {
+		case interpose.DiskStall, interpose.DiskSlow:
 			ev.Took = diskTimes[w.rng.IntN(len(diskTimes))]
+		case interpose.DiskTear:
+			// Raft's operations write one to three times (a vote: the
+			// term, the vote's term, the candidate): a tear before the
+			// first, second or third write from now.
+			ev.Nth = 1 + w.rng.IntN(3)
 		}
 		return ev, true
 	case interpose.Partition:

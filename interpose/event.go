@@ -35,7 +35,9 @@ const (
 	// Disk is a storage fault of Node's disk, Op one of DiskOps: its next
 	// store call stalls for Took of its virtual time (DiskStall), every
 	// call takes Took from now on (DiskSlow), its next log store write
-	// fails (DiskFail), or all of these end (DiskHeal).
+	// fails (DiskFail), the node crashes just before its Nth store write
+	// from now, in the middle of whatever raft operation makes it
+	// (DiskTear), or all of these end (DiskHeal).
 	Disk Kind = "disk"
 )
 
@@ -47,11 +49,16 @@ const (
 	DiskStall = "stall"
 	DiskSlow  = "slow"
 	DiskFail  = "fail"
+	DiskTear  = "tear"
 	DiskHeal  = "heal"
 )
 
 // DiskOps lists the storage faults.
-var DiskOps = []string{DiskStall, DiskSlow, DiskFail, DiskHeal}
+var DiskOps = []string{DiskStall, DiskSlow, DiskFail, DiskTear, DiskHeal}
+
+// MaxNth bounds a tear's Nth: a tear further off than this many writes is
+// a crash at no particular point, which a Crash event already is.
+const MaxNth = 16
 
 // Membership operations carried in Event.Op.
 const (
@@ -186,6 +193,9 @@ type Event struct {
 	// that the phase can be made again. A Stabilize event's Op and Node
 	// name the fault it keeps for good (StabilizeOptions.Keep), if any.
 	Bound int `json:"bound,omitempty"`
+	// Nth is, for a Disk tear, which of the node's store writes from now
+	// the crash comes just before (1: the next).
+	Nth int `json:"nth,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`
 }
@@ -220,6 +230,9 @@ func (e Event) Key() string {
 	}
 	if e.Kind == Disk && e.Took != 0 {
 		b = strconv.AppendInt(append(b, 'T'), int64(e.Took), 10) // a stall's length is what it does
+	}
+	if e.Nth != 0 {
+		b = strconv.AppendInt(append(b, 'N'), int64(e.Nth), 10)
 	}
 	for _, g := range e.Groups {
 		b = append(b, 'g')
@@ -256,8 +269,11 @@ func (e Event) String() string {
 	case Heal:
 		return string(e.Kind)
 	case Disk:
-		if e.Op == DiskStall || e.Op == DiskSlow {
+		switch e.Op {
+		case DiskStall, DiskSlow:
 			return fmt.Sprintf("%-10s n%d %s %v", e.Kind, e.Node, e.Op, e.Took)
+		case DiskTear:
+			return fmt.Sprintf("%-10s n%d %s before write %d", e.Kind, e.Node, e.Op, e.Nth)
 		}
 		return fmt.Sprintf("%-10s n%d %s", e.Kind, e.Node, e.Op)
 	case Stabilize:
@@ -355,6 +371,9 @@ func (e Event) validate(n int) error {
 		}
 		if e.Took < 0 {
 			return fmt.Errorf("disk %s of a negative duration (took_ns %d)", e.Op, e.Took)
+		}
+		if (e.Op == DiskTear) != (e.Nth != 0) || e.Nth < 0 || e.Nth > MaxNth {
+			return fmt.Errorf("disk %s with nth %d (a tear wants 1..%d, other faults none)", e.Op, e.Nth, MaxNth)
 		}
 	case Advance:
 		if e.Took < 0 {

@@ -712,6 +712,12 @@ func join(a, b string) string {
 // apart on the typed facts, so that nothing is formatted or allocated for
 // them.
 func (c *Cluster) changes(n *node, wasUp bool, before interpose.RaftState) string {
+	if t := n.dead.Load(); t != nil && n.up {
+		n.do(n.crash)
+		c.purge(n)
+		c.resets()
+		return "n" + strconv.Itoa(n.id) + " crashed just before its " + t.where + " (torn)"
+	}
 	if n.up && n.raft.Load().State() == raft.Shutdown {
 		n.do(n.stop)
 		c.purge(n)

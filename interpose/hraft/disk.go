@@ -19,6 +19,7 @@ type disk struct {
 	stall atomic.Int64 // the next call sleeps this long (ns), once
 	slow  atomic.Int64 // every call sleeps this long (ns)
 	fail  atomic.Bool  // the next log write fails, once
+	tear  atomic.Int32 // the node dies just before its tear-th write from now (0: none)
 	// asleep counts the calls asleep on the disk now.
 	asleep atomic.Int32
 	// abort is closed when the node's raft stops (made in its bubble at
@@ -42,7 +43,8 @@ func (d *disk) disarm() {
 	}
 }
 
-// apply arms a stall, a slow disk or a failure (not a heal: see heal).
+// apply arms a stall, a slow disk, a failure or a tear (not a heal: see
+// heal).
 func (d *disk) apply(ev interpose.Event) {
 	switch ev.Op {
 	case interpose.DiskStall:
@@ -51,13 +53,15 @@ func (d *disk) apply(ev interpose.Event) {
 		d.slow.Store(int64(ev.Took))
 	case interpose.DiskFail:
 		d.fail.Store(true)
+	case interpose.DiskTear:
+		d.tear.Store(int32(ev.Nth))
 	}
 }
 
 // faulty reports whether there is anything to heal: a fault armed, or a
 // call asleep on the disk.
 func (d *disk) faulty() bool {
-	return d.stall.Load() != 0 || d.slow.Load() != 0 || d.fail.Load() || d.asleep.Load() > 0
+	return d.stall.Load() != 0 || d.slow.Load() != 0 || d.fail.Load() || d.tear.Load() != 0 || d.asleep.Load() > 0
 }
 
 // heal ends every fault, and the calls asleep on the disk return now (a
@@ -68,6 +72,7 @@ func (d *disk) heal() {
 	d.stall.Store(0)
 	d.slow.Store(0)
 	d.fail.Store(false)
+	d.tear.Store(0)
 	if p := d.abort.Load(); p != nil {
 		close(*p)
 		d.arm()

@@ -27,8 +27,12 @@
 //
 // Storage faults (interpose.Disk events) act in the store wrappers, on any
 // store, the built-in ones or yours: a stall or a slow disk sleeps on the
-// node's fake clock before the call reaches the store, and a failure
-// returns ErrDiskFault from the next log store write.
+// node's fake clock before the call reaches the store, a failure
+// returns ErrDiskFault from the next log store write, and a tear crashes
+// the node just before its Nth store write from now, in the middle of the
+// raft operation that makes it (the term stored, the vote not): the
+// stores keep every write before it and none after, the node sends and
+// answers nothing from then on, and it is down when the event ends.
 //
 // A node stuck for good is a Liveness:Stuck violation: an event that has not
 // returned after StuckAfter of the node's virtual time, one that the

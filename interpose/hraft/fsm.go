@@ -22,6 +22,9 @@ type fsm struct {
 }
 
 func (f *fsm) observe(l *raft.Log) {
+	if f.n.dead.Load() != nil {
+		return // the process died (a tear): raft's goroutines run on unseen
+	}
 	f.n.c.observeApplied(interpose.Applied{Node: f.n.id, Index: l.Index, Term: l.Term, Hash: entryHash(l)})
 }
 

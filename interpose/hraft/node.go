@@ -55,6 +55,13 @@ type node struct {
 	userFSM      raft.FSM
 	tr           *transport
 	sent         chan struct{} // made inside the bubble
+	// dead is set when a tear kills the incarnation (tear.go), until the
+	// crash that follows; tornCh is closed then (made inside the bubble).
+	dead   atomic.Pointer[torn]
+	tornCh chan struct{}
+	// tornLast is, for a node down since a tear, its last index then
+	// (raft's own ran on past it); 0 otherwise.
+	tornLast uint64
 
 	// The configuration last read from raft, for views, and the value of
 	// confGen then; store wrappers bump confGen (mayReconfigure).
@@ -264,7 +271,11 @@ func (n *node) boot() error {
 	// A new incarnation: responses to the old one's requests are discarded.
 	n.inc++
 	n.disk.arm()
+	n.dead.Store(nil)
+	n.tornLast = 0
+	n.tornCh = make(chan struct{})
 	tr := newTransport(n, n.inc)
+	n.tr = tr // a tear during the start closes it (tear.go)
 	if !n.bootstrapped {
 		n.bootstrapped = true
 		has, err := raft.HasExistingState(n.logs, n.stable, n.snaps)
@@ -292,7 +303,6 @@ func (n *node) boot() error {
 	if err != nil {
 		return err
 	}
-	n.tr = tr
 	n.userFSM = user
 	n.raft.Store(r)
 	n.up = true
@@ -337,6 +347,9 @@ func (n *node) recover() {
 func (n *node) crash() {
 	n.stop()
 	crashStores(n.logs.inner, n.stable.inner, n.snaps.inner)
+	if t := n.dead.Swap(nil); t != nil { // what it wrote after the tear is lost
+		n.tornLast = t.last
+	}
 	n.stable.reload()
 }
 
@@ -395,6 +408,10 @@ func (n *node) advance(want *interpose.Msg, wantN int, took time.Duration) (stri
 	defer t.Stop()
 	for {
 		select {
+		case <-n.tornCh:
+			// The node died on the way (a tear): it sends nothing more.
+			d := time.Since(start)
+			return "+" + d.String() + " (torn)", nil, -1, d
 		case <-n.sent:
 			fp := want
 			if fp == nil {
@@ -483,7 +500,10 @@ func (n *node) fill(st *interpose.RaftState) {
 	switch {
 	case !n.up:
 		st.Role = "down"
-		if r != nil {
+		switch {
+		case n.tornLast != 0:
+			st.LastIndex = n.tornLast
+		case r != nil:
 			st.LastIndex = r.LastIndex()
 		}
 	default:

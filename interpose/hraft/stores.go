@@ -38,22 +38,29 @@ type logStore struct {
 	inner raft.LogStore
 }
 
+// read returns the store a read goes to, after the disk's delay: the
+// node's, or a torn incarnation's copy (tear.go).
+func (s *logStore) read() raft.LogStore {
+	if t := s.n.dead.Load(); t != nil {
+		return t.logs
+	}
+	_ = s.n.disk.before(false)
+	return s.inner
+}
+
 func (s *logStore) FirstIndex() (i uint64, err error) {
 	defer s.n.guard("LogStore.FirstIndex", &err)
-	_ = s.n.disk.before(false)
-	return s.inner.FirstIndex()
+	return s.read().FirstIndex()
 }
 
 func (s *logStore) LastIndex() (i uint64, err error) {
 	defer s.n.guard("LogStore.LastIndex", &err)
-	_ = s.n.disk.before(false)
-	return s.inner.LastIndex()
+	return s.read().LastIndex()
 }
 
 func (s *logStore) GetLog(index uint64, log *raft.Log) (err error) {
 	defer s.n.guard("LogStore.GetLog", &err)
-	_ = s.n.disk.before(false)
-	return s.inner.GetLog(index, log)
+	return s.read().GetLog(index, log)
 }
 
 func (s *logStore) StoreLog(log *raft.Log) error {
@@ -62,7 +69,10 @@ func (s *logStore) StoreLog(log *raft.Log) error {
 
 func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 	defer s.n.guard("LogStore.StoreLogs", &err)
-	if err := s.n.disk.before(true); err != nil {
+	if t, err := s.n.write("LogStore.StoreLogs", true); err != nil || t != nil {
+		if t != nil {
+			return t.logs.StoreLogs(logs)
+		}
 		return err
 	}
 	for _, l := range logs {
@@ -86,7 +96,10 @@ func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 
 func (s *logStore) DeleteRange(lo, hi uint64) (err error) {
 	defer s.n.guard("LogStore.DeleteRange", &err)
-	if err := s.n.disk.before(true); err != nil {
+	if t, err := s.n.write("LogStore.DeleteRange", true); err != nil || t != nil {
+		if t != nil {
+			return t.logs.DeleteRange(lo, hi)
+		}
 		return err
 	}
 	s.n.mayReconfigure()
@@ -117,7 +130,10 @@ type stableStore struct {
 
 func (s *stableStore) Set(key, val []byte) (err error) {
 	defer s.n.guard("StableStore.Set", &err)
-	_ = s.n.disk.before(false)
+	if t, _ := s.n.write("StableStore.Set", false); t != nil {
+		t.set(key, val)
+		return nil
+	}
 	if err := s.inner.Set(key, val); err != nil {
 		return err
 	}
@@ -132,13 +148,22 @@ func (s *stableStore) Set(key, val []byte) (err error) {
 
 func (s *stableStore) Get(key []byte) (v []byte, err error) {
 	defer s.n.guard("StableStore.Get", &err)
+	if t := s.n.dead.Load(); t != nil {
+		if v, ok := t.get(key); ok {
+			return append([]byte(nil), v...), nil
+		}
+		return s.inner.Get(key)
+	}
 	_ = s.n.disk.before(false)
 	return s.inner.Get(key)
 }
 
 func (s *stableStore) SetUint64(key []byte, val uint64) (err error) {
 	defer s.n.guard("StableStore.SetUint64", &err)
-	_ = s.n.disk.before(false)
+	if t, _ := s.n.write("StableStore.SetUint64", false); t != nil {
+		t.setUint64(key, val)
+		return nil
+	}
 	if err := s.inner.SetUint64(key, val); err != nil {
 		return err
 	}
@@ -155,6 +180,12 @@ func (s *stableStore) SetUint64(key []byte, val uint64) (err error) {
 
 func (s *stableStore) GetUint64(key []byte) (v uint64, err error) {
 	defer s.n.guard("StableStore.GetUint64", &err)
+	if t := s.n.dead.Load(); t != nil {
+		if v, ok := t.getUint64(key); ok {
+			return v, nil
+		}
+		return s.inner.GetUint64(key)
+	}
 	_ = s.n.disk.before(false)
 	return s.inner.GetUint64(key)
 }
@@ -207,6 +238,9 @@ type snapStore struct {
 
 func (s *snapStore) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
 	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
+	if s.n.dead.Load() != nil {
+		return nil, errTorn
+	}
 	sink, err := s.inner.Create(version, index, term, configuration, configurationIndex, trans)
 	if err != nil {
 		return nil, err

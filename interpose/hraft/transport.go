@@ -169,6 +169,13 @@ func (t *transport) receive(m *message) {
 		}
 		select {
 		case resp := <-respCh:
+			if t.isClosed() {
+				// Closed (a crash, a tear) while the answer was on its
+				// way: a dead process answers nothing, whichever of the
+				// two this goroutine saw first.
+				t.n.c.reset(m)
+				return
+			}
 			t.n.c.postResponse(m, resp)
 		case <-t.closed:
 			t.n.c.reset(m)
