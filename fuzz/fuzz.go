@@ -177,9 +177,11 @@ type Found struct {
 	Flaky bool `json:"flaky,omitempty"`
 	// Strategy is the strategy of Run ("random", "pct:3").
 	Strategy string `json:"strategy,omitempty"`
-	// Upstream is the ID of the known hashicorp/raft bug the violation is
-	// ("hashicorp/raft#695"), confirmed on its schedule by Upstream; "" for
-	// none, and for a Known fingerprint (no schedule is kept).
+	// Upstream is the ID of the known hashicorp/raft bug the kept schedule
+	// shows ("hashicorp/raft#695"), confirmed on it by Upstream; "" for
+	// none, and for a Known fingerprint (no schedule is kept). A schedule
+	// that is not a known bug is kept over one that is: the runs of one
+	// fingerprint can have several causes, and the unknown one is news.
 	// invariants.UpstreamLabel gives the label from a fingerprint and spec.
 	Upstream string `json:"upstream,omitempty"`
 	// After is the campaign's wall-clock time when it was first found.
@@ -377,23 +379,30 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 	}
 	_, strategy, _ := strategyOf(opts, run)
 	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy}
-	if seen {
-		g := &res.Violations[i]
-		if better := g.Flaky && !flaky || g.Flaky == flaky && len(s.Events) < g.Events; !better {
-			return !g.Flaky, nil
-		}
-		g.Flaky, g.Detail, g.Run, g.Strategy = flaky, s.Violation.Detail, run, strategy
-		return !flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
-	}
-	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, First: run, Count: 1,
-		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy}
+	// A fingerprint's runs can have different causes (a liveness monitor's
+	// is its name): each schedule is matched against the known upstream
+	// bugs, and one that is not a known bug is kept over one that is.
 	bug, ok, err := Upstream(t, target, s, ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Checker: opts.Checker})
 	if err != nil {
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
+	upstream := ""
 	if ok {
-		f.Upstream = bug.ID
+		upstream = bug.ID
 	}
+	if seen {
+		g := &res.Violations[i]
+		known, wasKnown := upstream != "", g.Upstream != ""
+		better := g.Flaky && !flaky ||
+			g.Flaky == flaky && (wasKnown && !known || wasKnown == known && len(s.Events) < g.Events)
+		if !better {
+			return !g.Flaky, nil
+		}
+		g.Flaky, g.Detail, g.Run, g.Strategy, g.Upstream = flaky, s.Violation.Detail, run, strategy, upstream
+		return !flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
+	}
+	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, First: run, Count: 1,
+		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy, Upstream: upstream}
 	if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
 		return false, err
 	}

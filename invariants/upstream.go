@@ -85,15 +85,19 @@ var upstream = []KnownBug{
 			"is replicated); #635 (open, February 2025) questions the same branch of runFollower without a failing case",
 		Summary: "a follower whose latest, uncommitted configuration drops it never starts an election " +
 			"(raft.go runFollower), against the Raft thesis, 4.2.2; the voters that still count it cannot win " +
-			"without its vote, which its longer log refuses: no leader, for ever",
+			"without its vote, which its more up-to-date log refuses: no leader, for ever",
 	},
 }
 
 // SelfRemovedDeadlock reports the state of hashicorp/raft#635's deadlock:
 // a live node that is not a voter of its own latest configuration, with a
-// longer log than a live node that is not leader and still counts it as a
-// voter. The first never campaigns; the second cannot win without its
-// vote, which it refuses (the candidate's log is behind).
+// log at least as long as that of a live node that is not leader and still
+// counts it as a voter. The first never campaigns; the second cannot win
+// without its vote, which it refuses when the candidate's log is behind
+// (shorter, or as long with an older last term: the facts do not show the
+// last entry's term, so an equal length matches too; the violation this
+// is asked about, no leader for a whole phase, rules out the one case
+// where the vote would be granted and the deadlock end).
 func SelfRemovedDeadlock(nodes []interpose.NodeView) bool {
 	for _, x := range nodes {
 		rx, ok := interpose.RaftRead(x)
@@ -105,7 +109,7 @@ func SelfRemovedDeadlock(nodes []interpose.NodeView) bool {
 			if !ok || !y.Up || y.Node == x.Node || ry.Config == nil || ry.Role == interpose.RoleLeader {
 				continue
 			}
-			if slices.Contains(ry.Config.Voters, x.Node) && rx.LastIndex > ry.LastIndex {
+			if slices.Contains(ry.Config.Voters, x.Node) && rx.LastIndex >= ry.LastIndex {
 				return true
 			}
 		}

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates every table in results/. Each file starts with the command that
 # made it. Liveness is checked by default since the end of 2026; the results
-# made before that carry --liveness=false, which makes them again as they were. Takes about two hours and a half on two cores: forty minutes minimizing thirty
-# 2,000-event failures, an hour of campaigns, the rest case studies and strategies.
+# made before that carry --liveness=false, which makes them again as they
+# were. Takes about two hours and a half on two cores: forty minutes
+# minimizing thirty 2,000-event failures, an hour of campaigns, the rest case
+# studies and strategies. `results/regenerate.sh liveness` makes the liveness
+# results alone (about twenty minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -22,7 +25,7 @@ fuzzrun() { # file, command... (fuzz does not print its command line)
 	{ echo "\$ faultline $*"; echo; "$bin" "$@" || true; } > "$out/$file"
 }
 
-run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
+liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
 for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raft-busy-leader Liveness:Accepts" "raft-nobackoff Liveness:Commit"; do
 	set -- $tw
@@ -32,6 +35,34 @@ for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raf
 	cp "$f" results/found/
 	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$1.min.json --budget 3m || true
 done
+# Liveness on hraft-serial: kept faults, storage faults, both, and a campaign.
+liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
+	local file=$1; shift
+	echo "== $file" >&2
+	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
+}
+liverun fuzz-hraft-serial-permanent-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --seed 1
+liverun fuzz-hraft-serial-disk-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --disk 3 --seed 1
+liverun fuzz-hraft-serial-all-faults-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --disk 3 --seed 1
+echo "== campaign-hraft-serial-liveness.txt" >&2
+{ echo "\$ faultline campaign start --target hraft-serial --liveness --time 10m --dir DIR --workers 1"; echo
+  "$bin" campaign start --target hraft-serial --liveness --time 10m --dir "$tmp/cl" --workers 1 2>/dev/null | sed "s|$tmp/cl|DIR|g" || true
+} > "$out/campaign-hraft-serial-liveness.txt"
+echo "== bench-liveness.txt" >&2
+go test -c -o "$tmp/fuzz.test" ./fuzz
+{ echo "\$ go test -c -o fuzz.test ./fuzz; cd fuzz; for i in 1 2 3 4 5; do for b in 'BenchmarkWalk\$' 'BenchmarkWalkLiveness\$'; do ../fuzz.test -test.run '^\$' -test.bench \"\$b\" -test.count 1; done; done"
+  echo "(interleaved, so that the machine's noise falls on both alike)"; echo
+  for i in 1 2 3 4 5; do for b in 'BenchmarkWalk$' 'BenchmarkWalkLiveness$'; do
+	( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
+  done; done
+} > "$out/bench-liveness.txt"
+}
+if [ "${1:-}" = liveness ]; then # the liveness results alone (about twenty minutes)
+	liveness
+	exit 0
+fi
+
+run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
 run replay-hraft-forgetful-seeds.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 1-10 --liveness=false
@@ -93,27 +124,7 @@ campaign() { # file, minutes, target, flags...
 	done
 }
 campaign campaign-hraft-forgetful.txt 10 hraft-forgetful --liveness=false
-# Liveness on hraft-serial: kept faults, storage faults, both, and a campaign.
-liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
-	local file=$1; shift
-	echo "== $file" >&2
-	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
-}
-liverun fuzz-hraft-serial-permanent-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --seed 1
-liverun fuzz-hraft-serial-disk-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --disk 3 --seed 1
-liverun fuzz-hraft-serial-all-faults-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --disk 3 --seed 1
-echo "== campaign-hraft-serial-liveness.txt" >&2
-{ echo "\$ faultline campaign start --target hraft-serial --liveness --time 10m --dir DIR --workers 1"; echo
-  "$bin" campaign start --target hraft-serial --liveness --time 10m --dir "$tmp/cl" --workers 1 2>/dev/null | sed "s|$tmp/cl|DIR|g" || true
-} > "$out/campaign-hraft-serial-liveness.txt"
-echo "== bench-liveness.txt" >&2
-go test -c -o "$tmp/fuzz.test" ./fuzz
-{ echo "\$ go test -c -o fuzz.test ./fuzz; cd fuzz; for i in 1 2 3 4 5; do for b in 'BenchmarkWalk\$' 'BenchmarkWalkLiveness\$'; do ../fuzz.test -test.run '^\$' -test.bench \"\$b\" -test.count 1; done; done"
-  echo "(interleaved, so that the machine's noise falls on both alike)"; echo
-  for i in 1 2 3 4 5; do for b in 'BenchmarkWalk$' 'BenchmarkWalkLiveness$'; do
-	( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
-  done; done
-} > "$out/bench-liveness.txt"
+liveness
 campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m --liveness=false
 echo "== strategies.md" >&2
 "$bin" measure strategies --seeds 1-3 --time 2m --out "$out/strategies.md" 2> /dev/null

@@ -1,0 +1,136 @@
+package triage
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/interpose/hraft"
+	"github.com/faultline-dev/faultline/invariants"
+)
+
+// logBuf is raft's log of one run, written by every node's goroutines.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
+}
+
+// Mechanisms, as README's "What it found" names them.
+const (
+	selfRemoved = "hashicorp/raft#635: a leader removed itself"
+	loop697     = "hashicorp/raft#697: InstallSnapshot loop"
+	staleLeader = "a candidate keeps a stale leader"
+	compacted   = "a follower refuses entries its snapshot covers"
+	untraced    = "untraced"
+)
+
+// mechanism names what explains a liveness violation v of schedule s whose
+// run logged log.
+func mechanism(v *interpose.Violation, s *interpose.Schedule, log string) string {
+	snaps := 0
+	for _, e := range s.Events {
+		if e.Kind == interpose.Deliver && e.Msg != nil && e.Msg.Type == "InstallSnapshot" {
+			snaps++
+		}
+	}
+	switch {
+	case v.Fingerprint == "Liveness:Leader" && invariants.SelfRemovedDeadlock(s.Final):
+		return selfRemoved
+	case snaps > 1000:
+		return loop697
+	case strings.Count(log, "since we have a leader") > 10:
+		return staleLeader
+	case strings.Contains(log, "failed to get log entry"):
+		return compacted
+	}
+	return untraced
+}
+
+func TestTriage(t *testing.T) {
+	runs, _ := strconv.Atoi(os.Getenv("TRIAGE_RUNS"))
+	if runs <= 0 {
+		t.Skip("an experiment: set TRIAGE_RUNS (and TRIAGE_PERMANENT, TRIAGE_DISK) to run it")
+	}
+	disk, _ := strconv.Atoi(os.Getenv("TRIAGE_DISK"))
+	opts := fuzz.Options{Seed: 1, Events: 300, Permanent: os.Getenv("TRIAGE_PERMANENT") != "", Disk: disk}
+	out := os.Getenv("TRIAGE_OUT")
+	logs := &logBuf{}
+	tg := hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, Config: func(node int, c *raft.Config) {
+		c.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, Name: "n" + strconv.Itoa(node)})
+	}})
+	found := map[string][]int{}
+	torn := map[string]int{} // torn crashes, by the store call they came before
+	for run := range runs {
+		s, err := fuzz.Walk(t, tg, opts, run)
+		log := logs.take()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range s.Events {
+			if _, after, ok := strings.Cut(e.Result, "crashed just before its "); ok {
+				torn[strings.TrimSuffix(after, " (torn)")]++
+			}
+		}
+		v := s.Violation
+		if v == nil {
+			continue
+		}
+		key := v.Fingerprint
+		if strings.HasPrefix(v.Fingerprint, invariants.LivenessPrefix) && !strings.HasPrefix(v.Fingerprint, interpose.Stuck) {
+			m := mechanism(v, s, log)
+			key += " / " + m
+			if m == untraced && out != "" {
+				base := filepath.Join(out, fmt.Sprintf("run%d", run))
+				if err := s.WriteFile(base + ".json"); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(base+".log", []byte(log), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		found[key] = append(found[key], run)
+	}
+	fmt.Printf("hraft-serial, seed 1, runs 0..%d, permanent %v, disk %d\n", runs-1, opts.Permanent, opts.Disk)
+	for _, k := range slices.Sorted(maps.Keys(found)) {
+		rs := found[k]
+		fmt.Printf("%-90s %4d runs", k, len(rs))
+		if len(rs) <= 12 {
+			fmt.Printf(": %v", rs)
+		}
+		fmt.Println()
+	}
+	if len(torn) > 0 {
+		fmt.Print("torn crashes, by the store call they came before:")
+		for _, k := range slices.Sorted(maps.Keys(torn)) {
+			fmt.Printf(" %s %d", k, torn[k])
+		}
+		fmt.Println()
+	}
+}
