@@ -44,6 +44,13 @@ liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
 liverun fuzz-hraft-serial-permanent-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --seed 1
 liverun fuzz-hraft-serial-disk-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --disk 3 --seed 1
 liverun fuzz-hraft-serial-all-faults-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --disk 3 --seed 1
+echo "== triage-hraft-serial-liveness.txt" >&2
+{ for env in "TRIAGE_PERMANENT=1" "TRIAGE_DISK=3" "TRIAGE_PERMANENT=1 TRIAGE_DISK=3"; do
+	echo "\$ TRIAGE_RUNS=2000 $env go test -count 1 -run Triage -v ./internal/triage"
+	env TRIAGE_RUNS=2000 $env go test -count 1 -run Triage -v ./internal/triage | grep -v '^=== \|^--- \|^PASS\|^ok '
+	echo
+  done
+} > "$out/triage-hraft-serial-liveness.txt"
 echo "== campaign-hraft-serial-liveness.txt" >&2
 { echo "\$ faultline campaign start --target hraft-serial --liveness --time 10m --dir DIR --workers 1"; echo
   "$bin" campaign start --target hraft-serial --liveness --time 10m --dir "$tmp/cl" --workers 1 2>/dev/null | sed "s|$tmp/cl|DIR|g" || true
