@@ -68,6 +68,16 @@ var studies = []Study{
 		Workload: &fuzz.Workload{Events: 2000, CheckEvery: 2000},
 	},
 	{
+		Name:    "hraft-lossy-log",
+		Summary: "hraft whose LogStore acknowledges a batch before syncing it: a crash loses the last batch",
+		Bug:     "lossy-log-store",
+		Expect:  "StoreLostEntries",
+		Nodes:   3,
+		Target: hraft.NewTarget("hraft-lossy-log", "lossy-log-store", hraft.Options{
+			NewLogStore: func(int) (raft.LogStore, error) { return NewLossyLogStore(), nil },
+		}),
+	},
+	{
 		Name:    "hraft-fulldisk",
 		Summary: "hraft whose StableStore's disk fills up after 12 writes; raft panics in its own goroutine",
 		Bug:     "full-disk-stable-store",

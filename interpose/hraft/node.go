@@ -347,6 +347,9 @@ func (n *node) recover() {
 func (n *node) crash() {
 	n.stop()
 	crashStores(n.logs.inner, n.stable.inner, n.snaps.inner)
+	if _, ok := n.logs.inner.(Crasher); ok {
+		n.logs.afterCrash() // what did it lose?
+	}
 	if t := n.dead.Swap(nil); t != nil { // what it wrote after the tear is lost
 		n.tornLast = t.last
 	}

@@ -36,6 +36,7 @@ func entryHash(l *raft.Log) uint64 {
 type logStore struct {
 	n     *node
 	inner raft.LogStore
+	sh    shadow // what the store acknowledged (shadow.go)
 }
 
 // read returns the store a read goes to, after the disk's delay: the
@@ -86,10 +87,13 @@ func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 	}
 	leader, term := s.n.role()
 	ops := make([]interpose.LogOp, len(logs))
+	hashes := make([]uint64, len(logs))
 	for i, l := range logs {
+		hashes[i] = entryHash(l)
 		ops[i] = interpose.LogOp{Node: s.n.id, Kind: interpose.LogStore, Index: l.Index, Term: l.Term,
-			Hash: entryHash(l), Leader: leader, NodeTerm: term}
+			Hash: hashes[i], Leader: leader, NodeTerm: term}
 	}
+	s.sh.store(logs, hashes)
 	s.n.c.observeLog(ops...)
 	return nil
 }
@@ -107,6 +111,7 @@ func (s *logStore) DeleteRange(lo, hi uint64) (err error) {
 	if err := s.inner.DeleteRange(lo, hi); err != nil {
 		return err
 	}
+	s.sh.delete(lo, hi)
 	leader, term := s.n.role()
 	op := interpose.LogOp{Node: s.n.id, Kind: interpose.LogTruncate, Index: lo, Hi: hi, Leader: leader, NodeTerm: term}
 	if ferr == nil && lo <= first {
