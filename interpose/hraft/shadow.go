@@ -54,6 +54,8 @@ func (s *shadow) delete(lo, hi uint64) {
 	}
 	last := s.first + uint64(len(s.ents)) - 1
 	switch {
+	case hi < s.first || lo > last:
+		// Entries the shadow does not hold (below a snapshot's gap).
 	case lo <= s.first && hi >= last:
 		s.ents = s.ents[:0]
 	case lo <= s.first && hi >= s.first:

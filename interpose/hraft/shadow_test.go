@@ -47,6 +47,8 @@ func TestShadow(t *testing.T) {
 			apply(sh, st, entries(7, 7, 2))
 			_ = st.DeleteRange(1, 2) // a compaction
 			sh.delete(1, 2)
+			sh.delete(1, 2) // again: below what the shadow holds, nothing
+			sh.delete(9, 12) // above it, nothing
 			c.crash(st)
 			lo, hi, lost, ok := sh.verify(st)
 			if lo != c.lo || hi != c.hi || uint64(lost) != c.lost || ok != c.ok {
