@@ -64,10 +64,10 @@ func mechanism(v *interpose.Violation, s *interpose.Schedule, log string) string
 		return selfRemoved
 	case snaps > 1000:
 		return loop697
-	case strings.Count(log, "since we have a leader") > 10:
-		return staleLeader
 	case strings.Contains(log, "failed to get log entry"):
 		return compacted
+	case strings.Count(log, "since we have a leader") > 10:
+		return staleLeader
 	}
 	return untraced
 }
