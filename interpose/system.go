@@ -124,6 +124,9 @@ type View struct {
 	// Completions are results of earlier asynchronous events (a client
 	// operation that committed, a membership change that failed).
 	Completions []Completion
+	// Acked are the client writes whose clients were told they succeeded:
+	// the log index each got, and its entry's content, for LostWrite.
+	Acked []Ack
 	// Step is the number of events applied, and Stabilizing is set once the
 	// run's stabilization phase has begun (a Stabilize event): the
 	// controller fills both in before a check.
@@ -142,6 +145,7 @@ func (v *View) Reset() {
 	v.Applied = v.Applied[:0]
 	v.Faults = v.Faults[:0]
 	v.Completions = v.Completions[:0]
+	v.Acked = v.Acked[:0]
 }
 
 // Claim is a leadership claim seen on the wire.
@@ -181,6 +185,16 @@ type Applied struct {
 	Node  int
 	Index uint64
 	Term  uint64
+	Hash  uint64
+}
+
+// Ack is a client write acknowledged as successful: issued by event Event
+// through Node, it got log index Index, with an entry whose content hashes
+// to Hash (as Applied hashes it).
+type Ack struct {
+	Node  int
+	Event int
+	Index uint64
 	Hash  uint64
 }
 

@@ -14,11 +14,15 @@ const (
 	StateMachineSafety = "StateMachineSafety"
 	LeaderCompleteness = "LeaderCompleteness"
 	NoPanic            = "NoPanic"
+	// LostWrite: a write its client was told had succeeded is not the entry
+	// applied at its index (a client-visible loss; the properties above
+	// name the cause when they see it first).
+	LostWrite = "LostWrite"
 )
 
 // Names lists the properties Raft checks, in the order a check reports them
 // when several break at one quiescent point: root causes first.
-var Names = []string{NoPanic, ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness}
+var Names = []string{NoPanic, ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness, LostWrite}
 
 // Raft checks Raft's safety properties (Ongaro's thesis, figure 3.2) over the
 // views of one run. It keeps the history it needs: leaders per term, a mirror
@@ -30,12 +34,13 @@ var Names = []string{NoPanic, ElectionSafety, LeaderAppendOnly, LogMatching, Sta
 type Raft struct {
 	leaders   map[uint64]leaderFact // term → first leader seen
 	logs      map[int]*nodeLog
-	entries   map[[2]uint64]entryFact // (index, term) → what it holds
-	applied   []appliedFact           // by index
-	committed []commitFact            // by index
-	commitMax map[int]uint64          // per node: highest commit index processed
-	checked   map[[2]uint64]bool      // (node, term) leaders checked for completeness
-	fresh     []uint64                // indexes first seen committed in this check
+	entries   map[[2]uint64]entryFact  // (index, term) → what it holds
+	applied   []appliedFact            // by index
+	committed []commitFact             // by index
+	acked     map[uint64]interpose.Ack // index → the write acknowledged there
+	commitMax map[int]uint64           // per node: highest commit index processed
+	checked   map[[2]uint64]bool       // (node, term) leaders checked for completeness
+	fresh     []uint64                 // indexes first seen committed in this check
 	reported  map[string]bool
 	found     [][]interpose.Violation // per Names entry, this check
 	live      []raftNode              // this check's live Raft nodes
@@ -93,6 +98,7 @@ func NewRaft() *Raft {
 		entries:   map[[2]uint64]entryFact{},
 		commitMax: map[int]uint64{},
 		checked:   map[[2]uint64]bool{},
+		acked:     map[uint64]interpose.Ack{},
 		reported:  map[string]bool{},
 		found:     make([][]interpose.Violation, len(Names)),
 	}
@@ -136,6 +142,9 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 	}
 	for _, a := range v.Applied {
 		r.apply(a)
+	}
+	for _, a := range v.Acked {
+		r.ack(a)
 	}
 	for _, c := range v.Claims {
 		r.leader(c.Node, c.Term, true)
@@ -251,7 +260,33 @@ func (r *Raft) store(l *nodeLog, op interpose.LogOp) {
 	}
 }
 
+// ack records a write acknowledged to its client, and checks it against
+// what was applied at its index so far.
+func (r *Raft) ack(a interpose.Ack) {
+	if prev, ok := r.acked[a.Index]; ok && prev.Hash != a.Hash {
+		r.report(LostWrite, fmt.Sprintf("two writes were acknowledged at index %d (events %d and %d, through n%d and n%d): one of them is lost",
+			a.Index, prev.Event, a.Event, prev.Node, a.Node))
+		return
+	}
+	r.acked[a.Index] = a
+	if a.Index < uint64(len(r.applied)) {
+		if f := r.applied[a.Index]; f.node != 0 && f.hash != a.Hash {
+			r.lost(a, f.node)
+		}
+	}
+}
+
+// lost reports the acknowledged write a as lost: node applied another
+// entry at its index.
+func (r *Raft) lost(a interpose.Ack, node int) {
+	r.report(LostWrite, fmt.Sprintf("the write of event %d, acknowledged to its client through n%d at index %d, is lost: n%d applied another entry there",
+		a.Event, a.Node, a.Index, node))
+}
+
 func (r *Raft) apply(a interpose.Applied) {
+	if k, ok := r.acked[a.Index]; ok && k.Hash != a.Hash {
+		r.lost(k, a.Node)
+	}
 	for uint64(len(r.applied)) <= a.Index {
 		r.applied = append(r.applied, appliedFact{})
 	}

@@ -481,6 +481,45 @@ func TestStateMachineSafety(t *testing.T) {
 	})
 }
 
+func TestLostWrite(t *testing.T) {
+	lw := invariants.LostWrite
+	ack := func(node, event int, index, h uint64) interpose.Ack {
+		return interpose.Ack{Node: node, Event: event, Index: index, Hash: h}
+	}
+	runCases(t, []tcase{
+		{
+			name: "acknowledged, then another entry applied there",
+			views: []*interpose.View{
+				{Acked: []interpose.Ack{ack(1, 7, 3, 30)}},
+				{Applied: []interpose.Applied{applied(2, 3, 2, 31)}},
+			},
+			want: []want{{at: 1, inv: lw, detail: []string{"the write of event 7, acknowledged to its client through n1 at index 3, is lost: n2 applied another entry there"}}},
+		},
+		{
+			name: "applied elsewhere first, acknowledged after",
+			views: []*interpose.View{
+				{Applied: []interpose.Applied{applied(3, 4, 2, 40)}},
+				{Acked: []interpose.Ack{ack(1, 9, 4, 41)}},
+			},
+			want: []want{{at: 1, inv: lw, detail: []string{"event 9", "n3 applied another entry"}}},
+		},
+		{
+			name: "two writes acknowledged at one index",
+			views: []*interpose.View{
+				{Acked: []interpose.Ack{ack(1, 2, 5, 50), ack(2, 6, 5, 51)}},
+			},
+			want: []want{{at: 0, inv: lw, detail: []string{"two writes were acknowledged at index 5 (events 2 and 6"}}},
+		},
+		{
+			name: "acknowledged and applied everywhere",
+			views: []*interpose.View{
+				{Applied: []interpose.Applied{applied(1, 3, 1, 30)}, Acked: []interpose.Ack{ack(1, 1, 3, 30)}},
+				{Applied: []interpose.Applied{applied(2, 3, 1, 30), applied(3, 3, 1, 30)}},
+			},
+		},
+	})
+}
+
 func TestLeaderCompleteness(t *testing.T) {
 	lc := invariants.LeaderCompleteness
 	// base: n1, leader of term 1, stores 1..3 and replicates them to n2; n3

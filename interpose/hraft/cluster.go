@@ -349,6 +349,12 @@ func (c *Cluster) observeLog(ops ...interpose.LogOp) {
 	c.mu.Unlock()
 }
 
+func (c *Cluster) observeAck(a interpose.Ack) {
+	c.mu.Lock()
+	c.obs.Acked = append(c.obs.Acked, a)
+	c.mu.Unlock()
+}
+
 func (c *Cluster) observeApplied(a interpose.Applied) {
 	c.mu.Lock()
 	c.obs.Applied = append(c.obs.Applied, a)
@@ -539,11 +545,17 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 			return "", notEnabled("n%d is down", n.id)
 		}
 		data := []byte(ev.Data)
+		id := n.id
 		return c.async(n, index, func(r *raft.Raft) string {
 			f := r.Apply(data, 0)
 			if err := f.Error(); err != nil {
 				return err.Error()
 			}
+			// Committed and applied by the leader: the client is told it
+			// succeeded (even when the FSM answers an error, the entry
+			// is in the log for good).
+			c.observeAck(interpose.Ack{Node: id, Event: index, Index: f.Index(),
+				Hash: entryHash(&raft.Log{Type: raft.LogCommand, Data: data})})
 			if err, ok := f.Response().(error); ok {
 				return fmt.Sprintf("index %d: %v", f.Index(), err)
 			}
