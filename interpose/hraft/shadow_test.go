@@ -47,7 +47,7 @@ func TestShadow(t *testing.T) {
 			apply(sh, st, entries(7, 7, 2))
 			_ = st.DeleteRange(1, 2) // a compaction
 			sh.delete(1, 2)
-			sh.delete(1, 2) // again: below what the shadow holds, nothing
+			sh.delete(1, 2)  // again: below what the shadow holds, nothing
 			sh.delete(9, 12) // above it, nothing
 			c.crash(st)
 			lo, hi, lost, ok := sh.verify(st)
