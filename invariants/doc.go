@@ -42,6 +42,20 @@
 // properties break at one point, the likelier root cause comes first (the
 // order of Names).
 //
+// LostWrite (in Raft's checker): a write acknowledged to its client
+// (interpose.Ack) must be the entry applied at its index.
+//
+// Linearizability of client histories: CheckKV decides a key-value history
+// (KVOp: writes with the log index they took, reads with what they
+// returned, pending operations) key by key. Its fast path places every
+// operation in the log's order of writes in linear time after a sort (a
+// 300-operation history in about 75 µs, BenchmarkCheckKV); only a key it
+// cannot place, or whose log order fails, goes to porcupine's search,
+// bounded in time (Unknown, never a violation, when it runs out). A
+// violation names the key and the fewest operations found that cannot be
+// ordered; LinResult.WriteHTML draws porcupine's visualization. Runs do
+// not record histories yet: the checker is the first part of it.
+//
 // Known upstream bugs: some violations on an unmodified hashicorp/raft are
 // raft's own open bugs, which a correct service meets too. KnownUpstream is
 // the table of those faultline reproduces (issue, fingerprint, releases,
@@ -53,7 +67,7 @@
 // (fuzz.Upstream), and can pass over known ones in a campaign
 // (fuzz.Options.PassOverUpstream).
 //
-// Liveness (experimental): a Monitor watches something the system owes (a
+// Liveness: a Monitor watches something the system owes (a
 // leader, a write applied everywhere); it is hot while it is owed and cold
 // once delivered. NewLiveness wraps a safety checker with monitors into an
 // interpose.Settler: the monitors are observed only during a run's
