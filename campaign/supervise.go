@@ -302,14 +302,21 @@ func mergeFound(total *fuzz.Result, f fuzz.Found) bool {
 	for i := range total.Violations {
 		if g := &total.Violations[i]; g.Fingerprint == f.Fingerprint {
 			g.Count += f.Count
-			if f.Events >= g.Events || f.Schedule == "" {
+			g.First = min(g.First, f.First)
+			// As fuzz keeps one schedule per fingerprint: one that
+			// replays, then one that is not a known upstream bug, then
+			// the shorter.
+			known, wasKnown := f.Upstream != "", g.Upstream != ""
+			better := g.Flaky && !f.Flaky ||
+				g.Flaky == f.Flaky && (wasKnown && !known || wasKnown == known && f.Events < g.Events)
+			if !better || f.Schedule == "" {
 				return false
 			}
 			if g.Schedule != "" && g.Schedule != f.Schedule {
 				os.Remove(g.Schedule)
 			}
 			g.Schedule, g.Events, g.Flaky, g.Sched, g.Run, g.Strategy = f.Schedule, f.Events, f.Flaky, f.Sched, f.Run, f.Strategy
-			g.First = min(g.First, f.First)
+			g.Detail, g.Upstream = f.Detail, f.Upstream
 			return true
 		}
 	}
