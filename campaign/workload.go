@@ -53,6 +53,9 @@ func WorkloadArgs(target string, opts fuzz.Options) []string {
 	if opts.Disk > 0 {
 		args = append(args, "--disk", strconv.Itoa(opts.Disk))
 	}
+	if opts.Reads > 0 {
+		args = append(args, "--reads", strconv.Itoa(opts.Reads))
+	}
 	return args
 }
 
@@ -79,6 +82,7 @@ func ParseWorkload(args []string) (string, fuzz.Options, error) {
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "")
 	f.BoolVar(&opts.Permanent, "permanent", false, "")
 	f.IntVar(&opts.Disk, "disk", 0, "")
+	f.IntVar(&opts.Reads, "reads", 0, "")
 	if err := f.Parse(args); err != nil {
 		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
 	}

@@ -68,6 +68,16 @@ var studies = []Study{
 		Workload: &fuzz.Workload{Events: 2000, CheckEvery: 2000},
 	},
 	{
+		Name:    "hraft-stale-reads",
+		Summary: "hraft-serial whose key-value reads are served by any node from its own state machine, with no check",
+		Bug:     "stale-local-reads",
+		Expect:  "Linearizability",
+		Nodes:   3,
+		Target:  hraft.NewTarget("hraft-stale-reads", "stale-local-reads", hraft.Options{SerialHeartbeats: true, StaleReads: true}),
+		// Half the client operations read.
+		Workload: &fuzz.Workload{Reads: 50},
+	},
+	{
 		Name:    "hraft-lossy-log",
 		Summary: "hraft whose LogStore acknowledges a batch before syncing it: a crash loses the last batch",
 		Bug:     "lossy-log-store",

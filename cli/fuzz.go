@@ -244,12 +244,13 @@ func checkStrategy(strategy string, depth int) error {
 	return nil
 }
 
-// faultFlags are --liveness, --stabilize, --permanent and --disk, for every
+// faultFlags are --liveness, --stabilize, --permanent, --disk and --reads, for every
 // command that walks.
 func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
 	campaign.LivenessFlag(f, &opts.NoLiveness, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit); on unless --liveness=false")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
 	f.BoolVar(&opts.Permanent, "permanent", false, "keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
+	f.IntVar(&opts.Reads, "reads", 0, "percent of the built-in key-value store's client operations that are reads; the run's client history is then checked for linearizability (0: the target's own, none for most)")
 	f.IntVar(&opts.Disk, "disk", 0, "weight of storage faults in the walk (a stall, a slow disk, a failed log write, their end; hashicorp/raft targets); 0: none, 3 is about as often as a crash")
 }
 
@@ -258,6 +259,9 @@ func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
 func checkFaults(opts fuzz.Options) error {
 	if opts.Stabilize < 0 || opts.Disk < 0 {
 		return fmt.Errorf("--stabilize %d, --disk %d: cannot be negative", opts.Stabilize, opts.Disk)
+	}
+	if opts.Reads < 0 || opts.Reads > 100 {
+		return fmt.Errorf("--reads %d: want a percentage, 0..100", opts.Reads)
 	}
 	if opts.Permanent && opts.NoLiveness {
 		return fmt.Errorf("--permanent keeps a fault through the stabilization phase: it cannot go with --liveness=false")

@@ -120,6 +120,12 @@ type Options struct {
 	// it; the Stabilize event records the fault, so that replays and the
 	// minimizer keep it.
 	Permanent bool `json:"permanent,omitempty"`
+	// Reads is the percentage of the built-in key-value store's client
+	// operations that are reads ("?k": through the log, or served locally
+	// on a target that reads stale on purpose); 0 draws none, so that walks
+	// without it are what they were. Reads and writes make the run's
+	// client history, checked for linearizability at its end.
+	Reads int `json:"reads,omitempty"`
 	// Disk, when positive, is the weight of storage faults in the walk
 	// (Weights.Disk, whatever the weights): stalls, slow disks and failed
 	// log writes on the nodes of a target with disks (hashicorp/raft).
@@ -496,6 +502,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		w.pct = newPCT(w.rng, depth, events, spec.Nodes)
 	}
 	w.clients = opts.Clients
+	w.reads = opts.Reads
 	w.prologue = opts.Prologue
 	passOver := func(v interpose.Violation) bool {
 		if !opts.PassOverUpstream {

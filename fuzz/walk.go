@@ -53,6 +53,7 @@ type walker struct {
 	cut      bool
 	writes   int
 	clients  []string
+	reads    int // percent of the built-in KV's operations that are reads
 	prologue []interpose.Event
 
 	started int
@@ -160,8 +161,13 @@ func (w *walker) next() (interpose.Event, bool) {
 			w.writes++
 			if len(w.clients) > 0 {
 				ev.Data = w.clients[w.rng.IntN(len(w.clients))]
+				break
+			}
+			key := "k" + strconv.Itoa(w.rng.IntN(4))
+			if w.reads > 0 && w.rng.IntN(100) < w.reads { // drawn only with reads: walks without are unchanged
+				ev.Data = interpose.KVRead + key
 			} else {
-				ev.Data = "k" + strconv.Itoa(w.rng.IntN(4)) + "=" + strconv.Itoa(w.writes)
+				ev.Data = key + "=" + strconv.Itoa(w.writes)
 			}
 		case interpose.Membership:
 			ev.Op = interpose.MembershipOps[w.rng.IntN(len(interpose.MembershipOps))]

@@ -15,6 +15,9 @@ type Workload struct {
 	Weights *Weights `json:"weights,omitempty"`
 	// Clients are the payloads of client operations.
 	Clients []string `json:"clients,omitempty"`
+	// Reads is the percentage of reads among the built-in KV's client
+	// operations (Options.Reads).
+	Reads int `json:"reads,omitempty"`
 	// Events and CheckEvery are the length of the target's runs and how
 	// often their invariants are checked, from event CheckFrom on (0: the
 	// campaign's own).
@@ -43,6 +46,9 @@ func (w *Workload) Apply(opts Options, nodes int) Options {
 	}
 	if opts.Clients == nil {
 		opts.Clients = w.Clients
+	}
+	if opts.Reads == 0 {
+		opts.Reads = w.Reads
 	}
 	return opts
 }

@@ -89,6 +89,14 @@ type Settler interface {
 	Settle() []Violation
 }
 
+// Finalizer is a Checker with a check that only the end of a run can make
+// (a client history's linearizability): Controller.Settle calls Final once,
+// after its last Check, and records what it returns.
+type Finalizer interface {
+	Checker
+	Final() []Violation
+}
+
 // Stopper is a System that can stop its nodes before it is closed, as the
 // last step of a run (Controller.Finish), and say what stopping them found:
 // a node that cannot stop (a goroutine of it blocked for good, so that its
@@ -127,6 +135,10 @@ type View struct {
 	// Acked are the client writes whose clients were told they succeeded:
 	// the log index each got, and its entry's content, for LostWrite.
 	Acked []Ack
+	// Ops are client operations on a key-value store as a history holds
+	// them: each at its invocation (pending) and again when it completes,
+	// under the same Event, for linearizability (invariants.CheckKV).
+	Ops []ClientOp
 	// Step is the number of events applied, and Stabilizing is set once the
 	// run's stabilization phase has begun (a Stabilize event): the
 	// controller fills both in before a check.
@@ -146,6 +158,7 @@ func (v *View) Reset() {
 	v.Faults = v.Faults[:0]
 	v.Completions = v.Completions[:0]
 	v.Acked = v.Acked[:0]
+	v.Ops = v.Ops[:0]
 }
 
 // Claim is a leadership claim seen on the wire.
@@ -189,13 +202,38 @@ type Applied struct {
 }
 
 // Ack is a client write acknowledged as successful: issued by event Event
-// through Node, it got log index Index, with an entry whose content hashes
+// (numbered from 1) through Node, it got log index Index, with an entry whose content hashes
 // to Hash (as Applied hashes it).
 type Ack struct {
 	Node  int
 	Event int
 	Index uint64
 	Hash  uint64
+}
+
+// KVRead starts a client payload that reads a key of a key-value store
+// ("?k"), where "k=v" writes one: the built-in KV of package hraft, and the
+// walks that draw reads (fuzz.Options.Reads).
+const KVRead = "?"
+
+// ClientOp is a client operation on a key-value store: a write of Value
+// to Key, or a read of Key that returned Value, issued by event Event
+// through Node. Call and Return are the events at which it was issued and
+// answered, numbered from 1 as show numbers them (the run's order of events
+// is its clock). Pending is set until
+// it has a definite answer, and stays set for one that never gets one (it
+// may or may not have taken effect). Index is the log index a write took.
+type ClientOp struct {
+	Event, Node  int
+	Key, Value   string
+	Write        bool
+	Call, Return int
+	Pending      bool
+	Index        uint64
+	// Failed is set on a completion that says the operation did not take
+	// effect (a write refused by a node that does not lead): it leaves the
+	// history.
+	Failed bool
 }
 
 // Completion is the later result of the event at Index. The controller

@@ -303,25 +303,21 @@ func witness(writes []KVOp, lo, hi *KVOp, from, k int) []KVOp {
 }
 
 func explain(writes []KVOp, lo, hi *KVOp, from, k int) string {
-	var b strings.Builder
 	w := &writes[k-1]
-	fmt.Fprintf(&b, "%s: in the log's order", w.Key)
-	if from < k {
-		fmt.Fprintf(&b, ", after the writes at indexes %d..%d,", writes[from-1].Index, writes[k-2].Index)
-	}
+	prefix := w.Key + ": "
 	switch {
-	case lo != nil && !lo.Write:
-		fmt.Fprintf(&b, " the write of %q (index %d) cannot take effect after the read issued at %d that returned an older value", w.Value, w.Index, lo.Call)
-	default:
-		fmt.Fprintf(&b, " the write of %q (index %d) cannot take effect after %d", w.Value, w.Index, lo.Call)
+	case !lo.Write && hi.Write:
+		return prefix + fmt.Sprintf("the write of %q (index %d) returned at %d, and a read issued later, at %d, returned %q, older",
+			hi.Value, hi.Index, hi.Return, lo.Call, lo.Value)
+	case !lo.Write && !hi.Write:
+		return prefix + fmt.Sprintf("a read returned %q at %d, and a read issued later, at %d, returned %q, older",
+			hi.Value, hi.Return, lo.Call, lo.Value)
+	case lo.Write && !hi.Write:
+		return prefix + fmt.Sprintf("a read returned %q at %d, before the write of it (index %d) was issued at %d",
+			hi.Value, hi.Return, lo.Index, lo.Call)
 	}
-	switch {
-	case hi != nil && !hi.Write:
-		fmt.Fprintf(&b, " and before the read that returned %q at %d", hi.Value, hi.Return)
-	default:
-		fmt.Fprintf(&b, " and before it returned at %d", hi.Return)
-	}
-	return b.String()
+	return prefix + fmt.Sprintf("the write at index %d was issued at %d, after the write at index %d, later in the log, had returned at %d",
+		lo.Index, lo.Call, hi.Index, hi.Return)
 }
 
 // kvInput is a porcupine operation's input on one key's register.

@@ -34,7 +34,7 @@ func TestCheckKV(t *testing.T) {
 		{name: "closed intervals: a read issued as the write returns", ops: []KVOp{w(1, "x", "a", 0, 10, 1), w(2, "x", "b", 10, 20, 2), r(3, "x", "a", 10, 10)}, want: Linearizable},
 		{
 			name: "stale read", ops: []KVOp{w(1, "x", "a", 0, 10, 1), w(2, "x", "b", 20, 30, 2), r(3, "x", "a", 40, 50)},
-			want: NotLinearizable, searched: 1, witness: []int{2, 3}, detail: "cannot take effect",
+			want: NotLinearizable, searched: 1, witness: []int{2, 3}, detail: `the write of "b" (index 2) returned at 30, and a read issued later, at 40, returned "a", older`,
 		},
 		{
 			name: "read of a value never written", ops: []KVOp{w(1, "x", "a", 0, 10, 1), r(2, "x", "z", 20, 30)},
@@ -42,7 +42,12 @@ func TestCheckKV(t *testing.T) {
 		},
 		{
 			name: "a read sees a write before it was issued", ops: []KVOp{r(1, "x", "a", 0, 5), w(2, "x", "a", 10, 20, 1)},
-			want: NotLinearizable, searched: 1, witness: []int{1, 2},
+			want: NotLinearizable, searched: 1, witness: []int{1, 2}, detail: `a read returned "a" at 5, before the write of it (index 1) was issued at 10`,
+		},
+		{
+			name: "the log orders two writes against real time",
+			ops:  []KVOp{w(1, "x", "a", 20, 30, 1), w(2, "x", "b", 0, 10, 2), r(3, "x", "b", 40, 50)},
+			want: NotLinearizable, searched: 1, witness: []int{2, 1}, detail: "the write at index 1 was issued at 20, after the write at index 2, later in the log, had returned at 10",
 		},
 		{
 			name: "log order fails, another order holds: the search decides",

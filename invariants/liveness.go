@@ -76,6 +76,15 @@ func (l *Liveness) Coverage() map[string]bool {
 	return out
 }
 
+// Final implements interpose.Finalizer: the safety checker's final check,
+// if it has one.
+func (l *Liveness) Final() []interpose.Violation {
+	if f, ok := l.safety.(interpose.Finalizer); ok {
+		return f.Final()
+	}
+	return nil
+}
+
 // Hot implements interpose.Settler.
 func (l *Liveness) Hot() bool { return slices.Contains(l.hot, true) }
 

@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -38,12 +39,17 @@ type Raft struct {
 	applied   []appliedFact            // by index
 	committed []commitFact             // by index
 	acked     map[uint64]interpose.Ack // index → the write acknowledged there
+	ops       []interpose.ClientOp     // the client history, in order of invocation
+	opAt      map[int]int              // event → its position in ops
 	commitMax map[int]uint64           // per node: highest commit index processed
 	checked   map[[2]uint64]bool       // (node, term) leaders checked for completeness
 	fresh     []uint64                 // indexes first seen committed in this check
 	reported  map[string]bool
 	found     [][]interpose.Violation // per Names entry, this check
 	live      []raftNode              // this check's live Raft nodes
+	// Lin is the last linearizability check's result (Final), with what
+	// porcupine's drawing needs when a search ran.
+	Lin LinResult
 }
 
 // raftNode is a live node whose adapter publishes Raft facts.
@@ -99,6 +105,7 @@ func NewRaft() *Raft {
 		commitMax: map[int]uint64{},
 		checked:   map[[2]uint64]bool{},
 		acked:     map[uint64]interpose.Ack{},
+		opAt:      map[int]int{},
 		reported:  map[string]bool{},
 		found:     make([][]interpose.Violation, len(Names)),
 	}
@@ -145,6 +152,14 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 	}
 	for _, a := range v.Acked {
 		r.ack(a)
+	}
+	for _, o := range v.Ops {
+		if i, ok := r.opAt[o.Event]; ok {
+			r.ops[i] = o // its completion
+			continue
+		}
+		r.opAt[o.Event] = len(r.ops)
+		r.ops = append(r.ops, o)
 	}
 	for _, c := range v.Claims {
 		r.leader(c.Node, c.Term, true)
@@ -386,4 +401,35 @@ func (r *Raft) missing(n raftNode, i uint64) bool {
 	r.report(LeaderCompleteness, fmt.Sprintf("n%d, leader of term %d, lacks entry %d (term %d), committed by term %d",
 		n.id, n.Term, i, c.term, c.commitTerm))
 	return true
+}
+
+// Final implements interpose.Finalizer: the run's client history, checked
+// for linearizability (CheckKV) once the run is over, when every operation
+// that will ever complete has. A history without operations costs nothing.
+func (r *Raft) Final() []interpose.Violation {
+	if len(r.ops) == 0 || r.reported[Linearizability] {
+		return nil
+	}
+	hist := make([]KVOp, len(r.ops))
+	for i, o := range r.ops {
+		hist[i] = KVOp{ID: o.Event, Client: o.Node, Key: o.Key, Write: o.Write, Value: o.Value,
+			Call: int64(o.Call), Return: int64(o.Return), Pending: o.Pending, Index: o.Index}
+	}
+	res := CheckKV(hist, LinOptions{})
+	r.Lin = res
+	v := res.Violation()
+	if v == nil {
+		return nil
+	}
+	r.reported[Linearizability] = true
+	var b strings.Builder
+	b.WriteString(v.Detail)
+	b.WriteString(" (times are event numbers); witness:")
+	for _, o := range res.Witness {
+		b.WriteString(" [")
+		b.WriteString(o.String())
+		b.WriteString("]")
+	}
+	v.Detail = b.String()
+	return []interpose.Violation{*v}
 }

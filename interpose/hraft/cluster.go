@@ -60,6 +60,9 @@ type Cluster struct {
 	unanswered []*message // requests a crash reset (reset), for resets
 	watch      watchdog
 	applying   applying // the event being applied, for a stuck node's violation
+	// applyingIndex is that event's index, read by the goroutines that
+	// complete client operations (under mu): the clock of the history.
+	applyingIndex int
 }
 
 // gcEvents is how many events go by between two collections within a run.
@@ -349,6 +352,46 @@ func (c *Cluster) observeLog(ops ...interpose.LogOp) {
 	c.mu.Unlock()
 }
 
+// clientOp reads the payload of the client event at index as an operation
+// of the built-in KV (interpose.ClientOp, pending), when the cluster runs
+// that KV (Options.NewFSM nil) and the payload is one of its operations.
+func (c *Cluster) clientOp(index int, n *node, data string) (interpose.ClientOp, bool) {
+	if c.opts.NewFSM != nil {
+		return interpose.ClientOp{}, false
+	}
+	key, value, write, ok := kvOp(data)
+	at := index + 1 // events are numbered from 1, as show and reports number them
+	return interpose.ClientOp{Event: at, Node: n.id, Key: key, Value: value, Write: write, Call: at, Return: at,
+		Pending: true}, ok
+}
+
+// staleRead serves a read from node n's own state machine, with no check
+// (Options.StaleReads): at once, whatever n has applied.
+func (c *Cluster) staleRead(n *node, op interpose.ClientOp) string {
+	kv, _ := n.userFSM.(*KV)
+	var v string
+	if kv != nil {
+		v, _ = kv.Get(op.Key)
+	}
+	op.Value, op.Pending = v, false
+	c.observeOp(op)
+	return fmt.Sprintf("%q (local, unchecked)", v)
+}
+
+// now is the number of the event being applied (from 1): the clock of a
+// history.
+func (c *Cluster) now() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.applyingIndex + 1
+}
+
+func (c *Cluster) observeOp(o interpose.ClientOp) {
+	c.mu.Lock()
+	c.obs.Ops = append(c.obs.Ops, o)
+	c.mu.Unlock()
+}
+
 func (c *Cluster) observeAck(a interpose.Ack) {
 	c.mu.Lock()
 	c.obs.Acked = append(c.obs.Acked, a)
@@ -423,6 +466,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 		return ev, err
 	}
 	c.applying = applying{ev.Kind, ev.Node, m}
+	c.mu.Lock()
+	c.applyingIndex = index
+	c.mu.Unlock()
 	key := ev.Key()
 	occ := c.occ[key]
 	rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
@@ -546,18 +592,45 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		}
 		data := []byte(ev.Data)
 		id := n.id
+		op, kv := c.clientOp(index, n, ev.Data)
+		if kv && !op.Write && c.opts.StaleReads {
+			return c.staleRead(n, op), nil
+		}
+		if kv {
+			c.observeOp(op)
+		}
 		return c.async(n, index, func(r *raft.Raft) string {
 			f := r.Apply(data, 0)
 			if err := f.Error(); err != nil {
+				if kv {
+					// Refused by a node that does not lead: it did not
+					// happen. Anything else (leadership lost while it
+					// committed, raft shut down) may have: it stays
+					// pending.
+					op.Failed = errors.Is(err, raft.ErrNotLeader)
+					if op.Failed {
+						c.observeOp(op)
+					}
+				}
 				return err.Error()
+			}
+			if kv {
+				op.Pending, op.Return, op.Index = false, c.now(), f.Index()
+				if !op.Write {
+					op.Value, _ = f.Response().(string)
+				}
+				c.observeOp(op)
 			}
 			// Committed and applied by the leader: the client is told it
 			// succeeded (even when the FSM answers an error, the entry
 			// is in the log for good).
-			c.observeAck(interpose.Ack{Node: id, Event: index, Index: f.Index(),
+			c.observeAck(interpose.Ack{Node: id, Event: index + 1, Index: f.Index(),
 				Hash: entryHash(&raft.Log{Type: raft.LogCommand, Data: data})})
 			if err, ok := f.Response().(error); ok {
 				return fmt.Sprintf("index %d: %v", f.Index(), err)
+			}
+			if kv && !op.Write {
+				return fmt.Sprintf("index %d: %q", f.Index(), op.Value)
 			}
 			return fmt.Sprintf("index %d", f.Index())
 		}), nil

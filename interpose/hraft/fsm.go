@@ -91,7 +91,10 @@ func (s *fsmSnapshot) Release() {
 }
 
 // KV is the built-in state machine: a map of keys to values, set by commands
-// of the form "key=value". It is what a run uses when Options.NewFSM is nil.
+// of the form "key=value"; a command "?key" reads a key through the log (its
+// response is the value, "" for a key never written). It is what a run uses
+// when Options.NewFSM is nil, and the service whose client history a run
+// checks for linearizability (ReadPrefix).
 type KV struct {
 	mu   sync.Mutex
 	data map[string]string
@@ -105,6 +108,12 @@ func NewKV() *KV { return &KV{data: map[string]string{}} }
 
 // Apply implements raft.FSM.
 func (kv *KV) Apply(l *raft.Log) any {
+	if key, ok := strings.CutPrefix(string(l.Data), ReadPrefix); ok {
+		kv.mu.Lock()
+		defer kv.mu.Unlock()
+		kv.Applied++
+		return kv.data[key]
+	}
 	k, v, ok := strings.Cut(string(l.Data), "=")
 	if !ok {
 		return fmt.Errorf("kv: command %q is not key=value", l.Data)
@@ -170,3 +179,20 @@ func (s kvSnapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (kvSnapshot) Release() {}
+
+// ReadPrefix makes a client payload of the built-in KV a read: "?k" reads
+// k through the log (a command like a write, whose response is the value).
+// On a target with Options.StaleReads it is served from the node's own
+// state machine with no check at all: stale by design.
+const ReadPrefix = interpose.KVRead
+
+// kvOp reads a client payload of the built-in KV as an operation: its key,
+// whether it writes, and the value written; ok is false for a payload that
+// is neither a read nor a write.
+func kvOp(data string) (key, value string, write, ok bool) {
+	if k, found := strings.CutPrefix(data, ReadPrefix); found {
+		return k, "", false, true
+	}
+	k, v, found := strings.Cut(data, "=")
+	return k, v, true, found
+}

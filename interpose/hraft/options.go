@@ -44,6 +44,11 @@ type Options struct {
 	// (a heartbeat bumps the term under a leader loop that goes on appending)
 	// needs it.
 	SerialHeartbeats bool
+	// StaleReads serves the built-in KV's reads (ReadPrefix) from the
+	// node's own state machine with no check: any node answers,
+	// leader or not, and may answer with old data. A target with a bug on
+	// purpose, to show that the linearizability check finds stale reads.
+	StaleReads bool
 
 	// Watchdog is how long (in real time) a node may take over one event
 	// before it is declared stuck (0: DefaultWatchdog): a Liveness:Stuck
@@ -163,7 +168,7 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 	if t.options.Config != nil {
 		t.options.Config(1, c)
 	}
-	return interpose.TargetSpec{
+	spec := interpose.TargetSpec{
 		Name:  t.name,
 		Nodes: nodes,
 		Seed:  seed,
@@ -183,6 +188,10 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"heartbeat_fast_path": strconv.FormatBool(!t.options.SerialHeartbeats),
 		},
 	}
+	if t.options.StaleReads {
+		spec.Config["stale_reads"] = "true"
+	}
+	return spec
 }
 
 // Open implements interpose.Target.
