@@ -69,6 +69,12 @@ if [ "${1:-}" = liveness ]; then # the liveness results alone (about twenty minu
 	exit 0
 fi
 
+# What clients see: stale reads found, minimized, reported.
+run ttf-hraft-stale-reads.txt measure ttf --target hraft-stale-reads --want Linearizability --seeds 1-10
+( cd "$tmp" && "$bin" fuzz --target hraft-stale-reads --want Linearizability --out reads > /dev/null ) || true
+f=$(ls "$tmp"/reads/hraft-stale-reads-*.json | head -1)
+cp "$f" results/found/
+"$bin" minimize "results/found/$(basename "$f")" --out results/report/hraft-stale-reads.min.json --budget 3m > /dev/null || true
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
