@@ -78,6 +78,17 @@ var studies = []Study{
 		Workload: &fuzz.Workload{Reads: 50},
 	},
 	{
+		Name: "hraft-verify-reads",
+		Summary: "hraft-serial whose key-value reads are served by VerifyLeader, then the leader's own state machine " +
+			"(a new leader has not applied what the last one committed)",
+		Bug:    "reads-after-verify-leader-only",
+		Expect: "Linearizability",
+		Nodes:  3,
+		Target: hraft.NewTarget("hraft-verify-reads", "reads-after-verify-leader-only",
+			hraft.Options{SerialHeartbeats: true, VerifyReads: true}),
+		Workload: &fuzz.Workload{Reads: 50},
+	},
+	{
 		Name:    "hraft-lossy-log",
 		Summary: "hraft whose LogStore acknowledges a batch before syncing it: a crash loses the last batch",
 		Bug:     "lossy-log-store",

@@ -204,7 +204,9 @@ func TestMinimizesLiveness(t *testing.T) {
 		t.Fatal(err)
 	}
 	pre, _, ok := interpose.PhaseOf(res.Schedule)
-	if res.Flaky || res.Reproduced != res.Runs || !ok || len(pre) >= 300 || len(pre) > 40 ||
+	// Unloaded, the budget takes it to about a dozen events; the bound
+	// leaves room for a loaded machine, where the budget buys fewer replays.
+	if res.Flaky || res.Reproduced != res.Runs || !ok || len(pre) > 100 ||
 		res.Schedule.Violation == nil || res.Schedule.Violation.Fingerprint != "Liveness:Leader" {
 		t.Fatalf("%d -> %d events (%d before the phase, phase %v), reproduced %d/%d, flaky %v",
 			res.InitialEvents, res.MinimizedEvents, len(pre), ok, res.Reproduced, res.Runs, res.Flaky)

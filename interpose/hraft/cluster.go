@@ -596,6 +596,23 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		if kv && !op.Write && c.opts.StaleReads {
 			return c.staleRead(n, op), nil
 		}
+		if kv && !op.Write && c.opts.VerifyReads {
+			c.observeOp(op)
+			fsm, _ := n.userFSM.(*KV)
+			return c.async(n, index, func(r *raft.Raft) string {
+				if err := r.VerifyLeader().Error(); err != nil {
+					op.Failed = true // the client got an error, no value
+					c.observeOp(op)
+					return err.Error()
+				}
+				if fsm != nil {
+					op.Value, _ = fsm.Get(op.Key)
+				}
+				op.Pending, op.Return = false, c.now()
+				c.observeOp(op)
+				return fmt.Sprintf("%q (verified leader, local)", op.Value)
+			}), nil
+		}
 		if kv {
 			c.observeOp(op)
 		}

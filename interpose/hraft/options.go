@@ -49,6 +49,11 @@ type Options struct {
 	// leader or not, and may answer with old data. A target with a bug on
 	// purpose, to show that the linearizability check finds stale reads.
 	StaleReads bool
+	// VerifyReads serves the built-in KV's reads as raft's documentation
+	// suggests for reads off the log: VerifyLeader (is this node still the
+	// leader?), then the node's own state machine. Off, reads go through
+	// the log.
+	VerifyReads bool
 
 	// Watchdog is how long (in real time) a node may take over one event
 	// before it is declared stuck (0: DefaultWatchdog): a Liveness:Stuck
@@ -190,6 +195,9 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 	}
 	if t.options.StaleReads {
 		spec.Config["stale_reads"] = "true"
+	}
+	if t.options.VerifyReads {
+		spec.Config["verify_reads"] = "true"
 	}
 	return spec
 }
