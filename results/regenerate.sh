@@ -70,11 +70,13 @@ if [ "${1:-}" = liveness ]; then # the liveness results alone (about twenty minu
 fi
 
 # What clients see: stale reads found, minimized, reported.
-run ttf-hraft-stale-reads.txt measure ttf --target hraft-stale-reads --want Linearizability --seeds 1-10
-( cd "$tmp" && "$bin" fuzz --target hraft-stale-reads --want Linearizability --out reads > /dev/null ) || true
-f=$(ls "$tmp"/reads/hraft-stale-reads-*.json | head -1)
-cp "$f" results/found/
-"$bin" minimize "results/found/$(basename "$f")" --out results/report/hraft-stale-reads.min.json --budget 3m > /dev/null || true
+for t in hraft-stale-reads hraft-verify-reads; do
+	run ttf-$t.txt measure ttf --target $t --want Linearizability --seeds 1-10
+	( cd "$tmp" && "$bin" fuzz --target $t --want Linearizability --out reads > /dev/null ) || true
+	f=$(ls "$tmp"/reads/$t-*.json | head -1)
+	cp "$f" results/found/
+	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$t.min.json --budget 3m > /dev/null || true
+done
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
