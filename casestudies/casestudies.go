@@ -89,6 +89,14 @@ var studies = []Study{
 		Workload: &fuzz.Workload{Reads: 50},
 	},
 	{
+		Name:     "hraft-barrier-reads",
+		Summary:  "hraft-serial whose key-value reads are served by Barrier, then the node's own state machine",
+		Expect:   "NoPanic on restart (rare: hashicorp/raft#85); no Linearizability",
+		Nodes:    3,
+		Target:   hraft.NewTarget("hraft-barrier-reads", "", hraft.Options{SerialHeartbeats: true, BarrierReads: true}),
+		Workload: &fuzz.Workload{Reads: 50},
+	},
+	{
 		Name:    "hraft-lossy-log",
 		Summary: "hraft whose LogStore acknowledges a batch before syncing it: a crash loses the last batch",
 		Bug:     "lossy-log-store",

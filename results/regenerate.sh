@@ -77,6 +77,10 @@ for t in hraft-stale-reads hraft-verify-reads; do
 	cp "$f" results/found/
 	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$t.min.json --budget 3m > /dev/null || true
 done
+echo "== fuzz-hraft-barrier-reads-seed1.txt" >&2
+{ echo "\$ faultline fuzz --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1"; echo
+  ( cd "$tmp" && "$bin" fuzz --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1 --out found ) || true
+} > "$out/fuzz-hraft-barrier-reads-seed1.txt"
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false

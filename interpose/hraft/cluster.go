@@ -596,11 +596,16 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		if kv && !op.Write && c.opts.StaleReads {
 			return c.staleRead(n, op), nil
 		}
-		if kv && !op.Write && c.opts.VerifyReads {
+		if kv && !op.Write && (c.opts.VerifyReads || c.opts.BarrierReads) {
 			c.observeOp(op)
 			fsm, _ := n.userFSM.(*KV)
+			barrier := c.opts.BarrierReads
 			return c.async(n, index, func(r *raft.Raft) string {
-				if err := r.VerifyLeader().Error(); err != nil {
+				check, how := r.VerifyLeader(), "verified leader"
+				if barrier {
+					check, how = r.Barrier(0), "barrier"
+				}
+				if err := check.Error(); err != nil {
 					op.Failed = true // the client got an error, no value
 					c.observeOp(op)
 					return err.Error()
@@ -610,7 +615,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 				}
 				op.Pending, op.Return = false, c.now()
 				c.observeOp(op)
-				return fmt.Sprintf("%q (verified leader, local)", op.Value)
+				return fmt.Sprintf("%q (%s, local)", op.Value, how)
 			}), nil
 		}
 		if kv {

@@ -54,6 +54,11 @@ type Options struct {
 	// leader?), then the node's own state machine. Off, reads go through
 	// the log.
 	VerifyReads bool
+	// BarrierReads serves them by Barrier (an entry through the log, which
+	// the node's state machine has applied when it returns), then the
+	// node's own state machine: what VerifyReads lacks, a state machine
+	// as current as the log a leader of this term committed.
+	BarrierReads bool
 
 	// Watchdog is how long (in real time) a node may take over one event
 	// before it is declared stuck (0: DefaultWatchdog): a Liveness:Stuck
@@ -198,6 +203,9 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 	}
 	if t.options.VerifyReads {
 		spec.Config["verify_reads"] = "true"
+	}
+	if t.options.BarrierReads {
+		spec.Config["barrier_reads"] = "true"
 	}
 	return spec
 }
