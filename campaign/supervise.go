@@ -100,6 +100,7 @@ func (w *Workers) Fuzz(target interpose.Target, opts fuzz.Options) (*fuzz.Result
 		}
 		first = run + 1
 	}
+	total.Warn()
 	for i := range total.Violations {
 		v := &total.Violations[i]
 		if v.Sched == nil && v.Schedule != "" {
@@ -272,6 +273,18 @@ func merge(total, part *fuzz.Result) {
 			total.Monitors = map[string]int{}
 		}
 		total.Monitors[k] += v
+	}
+	for k, v := range part.Faults {
+		if total.Faults == nil {
+			total.Faults = map[string]int{}
+		}
+		total.Faults[k] += v
+	}
+	for k, v := range part.Checks {
+		if total.Checks == nil {
+			total.Checks = map[string]int{}
+		}
+		total.Checks[k] += v
 	}
 	for _, p := range part.PassedOver {
 		i := slices.IndexFunc(total.PassedOver, func(q fuzz.Passed) bool {

@@ -142,6 +142,15 @@ func (a *app) printFuzz(res *fuzz.Result) {
 	if len(res.Monitors) > 0 {
 		fmt.Fprintf(w, "monitors:  %s\n", fuzz.MonitorCoverage(res.Monitors))
 	}
+	if len(res.Faults) > 0 {
+		fmt.Fprintf(w, "faults:    %s\n", counts(res.Faults))
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintf(w, "checks:    %s\n", counts(res.Checks))
+	}
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "warning:   %s\n", warning)
+	}
 	for _, p := range res.PassedOver {
 		fmt.Fprintf(w, "passed over: %s, %d runs (first: run %d), as %s\n", p.Label, p.Count, p.Run, p.Fingerprint)
 	}

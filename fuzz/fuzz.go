@@ -222,16 +222,91 @@ type Result struct {
 	// at least once; a monitor at 0 never turned hot: nothing it watches
 	// was ever owed, so it checked nothing.
 	Monitors map[string]int `json:"monitors,omitempty"`
+	// Faults counts each fault that fired, by kind (FaultKinds), one-way
+	// partitions, storage faults by what they did ("disk tear"), torn
+	// crashes, and faults a phase kept ("kept mute").
+	Faults map[string]int `json:"faults"`
+	// Checks counts, for each safety property, the comparisons it made
+	// over the runs (invariants.Raft.Exercised): 0 is a property that
+	// never had anything to check.
+	Checks map[string]int `json:"checks,omitempty"`
+	// Warnings name the fault kinds that never fired and the properties
+	// that never had anything to check (Warn).
+	Warnings []string `json:"warnings,omitempty"`
 }
+
+// FaultKinds are the kinds of events that are faults, or end one.
+var FaultKinds = []interpose.Kind{interpose.Drop, interpose.Duplicate, interpose.Crash, interpose.Recover,
+	interpose.Partition, interpose.Heal, interpose.Membership, interpose.Transfer, interpose.Disk}
 
 // Tally counts a run's events into the result.
 func (res *Result) Tally(s *interpose.Schedule) {
 	res.Events += len(s.Events)
+	if res.Faults == nil {
+		res.Faults = map[string]int{}
+	}
 	for _, e := range s.Events {
 		res.Kinds[string(e.Kind)]++
-		if e.Kind == interpose.Deliver && e.Msg != nil {
-			res.Delivered[e.Msg.Type]++
+		switch e.Kind {
+		case interpose.Deliver:
+			if e.Msg != nil {
+				res.Delivered[e.Msg.Type]++
+			}
+		case interpose.Drop, interpose.Duplicate, interpose.Crash, interpose.Recover, interpose.Heal,
+			interpose.Membership, interpose.Transfer:
+			res.Faults[string(e.Kind)]++
+		case interpose.Partition:
+			res.Faults[string(e.Kind)]++
+			if e.Op == interpose.OneWay {
+				res.Faults["partition one-way"]++
+			}
+		case interpose.Disk:
+			res.Faults[string(e.Kind)]++
+			res.Faults["disk "+e.Op]++
+		case interpose.Stabilize:
+			if e.Op != "" {
+				res.Faults["kept "+e.Op]++
+			}
 		}
+		if strings.HasSuffix(e.Result, "(torn)") {
+			res.Faults["torn crash"]++
+		}
+	}
+}
+
+// Warn sets Warnings: the fault kinds of FaultKinds that never fired, and
+// the properties of Checks that never had anything to check. A campaign
+// that reports no violation says little about what it never exercised.
+func (res *Result) Warn() {
+	res.Warnings = res.Warnings[:0]
+	var never []string
+	for _, k := range FaultKinds {
+		if res.Faults[string(k)] == 0 {
+			never = append(never, string(k))
+		}
+	}
+	if len(never) > 0 {
+		hint := " (a weight of 0 draws none)"
+		if slices.Contains(never, string(interpose.Disk)) {
+			hint = " (a weight of 0 draws none; --disk N draws storage faults)"
+		}
+		res.Warnings = append(res.Warnings, "faults that never fired: "+strings.Join(never, ", ")+hint)
+	}
+	var idle []string
+	for _, k := range slices.Sorted(maps.Keys(res.Checks)) {
+		if res.Checks[k] == 0 {
+			idle = append(idle, k)
+		}
+	}
+	if len(idle) > 0 {
+		hint := ""
+		if slices.Contains(idle, invariants.Linearizability) {
+			hint = " (Linearizability needs reads of the built-in key-value store: --reads N)"
+		}
+		res.Warnings = append(res.Warnings, "checks that never had anything to check: "+strings.Join(idle, ", ")+hint)
+	}
+	if len(res.Warnings) == 0 {
+		res.Warnings = nil
 	}
 }
 
@@ -265,7 +340,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		defer h.Hold()()
 	}
 	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed, Violations: []Found{},
-		Kinds: map[string]int{}, Delivered: map[string]int{}}
+		Kinds: map[string]int{}, Delivered: map[string]int{}, Faults: map[string]int{}}
 	index := map[string]int{}
 	start := time.Now()
 	lastProgress := start
@@ -305,7 +380,13 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
 		res.Tally(s)
-		for name, hot := range cover {
+		for name, n := range cover.checks {
+			if res.Checks == nil {
+				res.Checks = map[string]int{}
+			}
+			res.Checks[name] += n
+		}
+		for name, hot := range cover.monitors {
 			if res.Monitors == nil {
 				res.Monitors = map[string]int{}
 			}
@@ -334,6 +415,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			report()
 		}
 	}
+	res.Warn()
 	res.Elapsed = time.Since(start)
 	res.ElapsedS = res.Elapsed.Seconds()
 	if res.ElapsedS > 0 {
@@ -465,7 +547,15 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 // walk is Walk, and also returns the violations it passed over as known
 // upstream bugs (PassOverUpstream), in order, and the liveness monitors'
 // coverage (nil when the run had no phase or its checker says none).
-func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, []interpose.Violation, map[string]bool, error) {
+// runCover is what one run exercised: each liveness monitor, whether it
+// turned hot in the phase; each safety property, how many comparisons it
+// made (invariants.Raft.Exercised).
+type runCover struct {
+	monitors map[string]bool
+	checks   map[string]int
+}
+
+func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, []interpose.Violation, runCover, error) {
 	events := opts.Events
 	if events <= 0 {
 		events = 300
@@ -487,7 +577,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	sys, err := target.Open(t, spec)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, runCover{}, err
 	}
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
@@ -495,7 +585,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	depth, _, err := strategyOf(opts, run)
 	if err != nil {
 		sys.Close()
-		return nil, nil, nil, err
+		return nil, nil, runCover{}, err
 	}
 	w := newWalker(sys, seed, weights, maxDown)
 	if depth > 0 {
@@ -545,18 +635,18 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 			line, _ := json.Marshal(ev)
 			if _, err := opts.Journal.Write(append(line, '\n')); err != nil {
 				sys.Close()
-				return nil, nil, nil, fmt.Errorf("journal: %w", err)
+				return nil, nil, runCover{}, fmt.Errorf("journal: %w", err)
 			}
 		}
 		if _, err := ctl.Step(ev); err != nil && !errors.Is(err, interpose.ErrNotEnabled) {
 			sys.Close()
-			return nil, nil, nil, err
+			return nil, nil, runCover{}, err
 		}
 		if opts.OnStep != nil && ctl.Len()%stepEvery == 0 {
 			opts.OnStep(run, ctl.Len())
 		}
 	}
-	var cover map[string]bool
+	var cover runCover
 	if live {
 		ctl.Check() // the last events' violations decide whether a phase runs
 	}
@@ -571,15 +661,18 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		}
 		if err := ctl.Stabilize(so); err != nil {
 			sys.Close()
-			return nil, nil, nil, err
+			return nil, nil, runCover{}, err
 		}
 	}
 	ctl.Finish() // the run's last check, and its nodes stopped
 	if c, ok := check.(interface{ Coverage() map[string]bool }); ok && ctl.Stabilizing() {
-		cover = c.Coverage()
+		cover.monitors = c.Coverage()
+	}
+	if c, ok := check.(interface{ Exercised() map[string]int }); ok {
+		cover.checks = c.Exercised()
 	}
 	if err := sys.Close(); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, runCover{}, err
 	}
 	v := wanted()
 	var passed []interpose.Violation

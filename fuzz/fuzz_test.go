@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -307,5 +308,38 @@ func TestDiverged(t *testing.T) {
 				t.Fatalf("Diverged = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCoverageWarnings: a fault kind whose weight is zero never fires and
+// is named in a warning, with the properties that had nothing to check
+// (Linearizability, without reads); every property with something to check
+// counts its comparisons, and each fault that fired is counted.
+func TestCoverageWarnings(t *testing.T) {
+	w := fuzz.DefaultWeights()
+	w.Crash, w.Recover = 0, 0
+	res, err := fuzz.Run(t, target(t, "hraft-serial"), fuzz.Options{Seed: 1, Runs: 20, KeepGoing: true, Weights: &w, NoLiveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 2 || !strings.Contains(res.Warnings[0], "faults that never fired: crash, recover, disk") ||
+		!strings.Contains(res.Warnings[1], "anything to check: Linearizability (") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	if res.Faults["drop"] == 0 || res.Faults["partition"] == 0 || res.Faults["crash"] != 0 {
+		t.Errorf("faults %v", res.Faults)
+	}
+	for _, p := range []string{invariants.ElectionSafety, invariants.LogMatching, invariants.LeaderCompleteness, invariants.LostWrite} {
+		if res.Checks[p] == 0 {
+			t.Errorf("%s had nothing to check in 20 runs: %v", p, res.Checks)
+		}
+	}
+	w = fuzz.DefaultWeights()
+	res, err = fuzz.Run(t, target(t, "hraft-serial"), fuzz.Options{Seed: 1, Runs: 20, KeepGoing: true, Weights: &w, Disk: 3, Reads: 50, NoLiveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 0 || res.Checks[invariants.Linearizability] == 0 {
+		t.Errorf("every fault and reads: warnings %q, checks %v", res.Warnings, res.Checks)
 	}
 }

@@ -85,6 +85,14 @@ func (l *Liveness) Final() []interpose.Violation {
 	return nil
 }
 
+// Exercised is the safety checker's (Raft.Exercised), if it counts.
+func (l *Liveness) Exercised() map[string]int {
+	if e, ok := l.safety.(interface{ Exercised() map[string]int }); ok {
+		return e.Exercised()
+	}
+	return nil
+}
+
 // Hot implements interpose.Settler.
 func (l *Liveness) Hot() bool { return slices.Contains(l.hot, true) }
 

@@ -47,6 +47,9 @@ type Raft struct {
 	reported  map[string]bool
 	found     [][]interpose.Violation // per Names entry, this check
 	live      []raftNode              // this check's live Raft nodes
+	// ex counts, per property, the comparisons it made this run: how often
+	// it had something to check (Exercised).
+	ex map[string]int
 	// Lin is the last linearizability check's result (Final), with what
 	// porcupine's drawing needs when a search ran.
 	Lin LinResult
@@ -106,6 +109,7 @@ func NewRaft() *Raft {
 		checked:   map[[2]uint64]bool{},
 		acked:     map[uint64]interpose.Ack{},
 		opAt:      map[int]int{},
+		ex:        map[string]int{},
 		reported:  map[string]bool{},
 		found:     make([][]interpose.Violation, len(Names)),
 	}
@@ -198,6 +202,7 @@ func (r *Raft) leader(node int, term uint64, wire bool) {
 		r.leaders[term] = leaderFact{node: node, wire: wire}
 		return
 	}
+	r.ex[ElectionSafety]++
 	if prev.node == node {
 		return
 	}
@@ -231,6 +236,7 @@ func (r *Raft) logOp(op interpose.LogOp) {
 		l.first = op.Hi + 1
 	case interpose.LogTruncate:
 		if op.Leader {
+			r.ex[LeaderAppendOnly]++
 			r.report(LeaderAppendOnly, fmt.Sprintf("n%d, leader of term %d, deleted its entries %d..%d", op.Node, op.NodeTerm, op.Index, op.Hi))
 		}
 		if len(l.terms) > 0 && op.Index <= l.last() && op.Index >= l.first {
@@ -243,6 +249,9 @@ func (r *Raft) logOp(op interpose.LogOp) {
 
 func (r *Raft) store(l *nodeLog, op interpose.LogOp) {
 	i := op.Index
+	if op.Leader {
+		r.ex[LeaderAppendOnly]++
+	}
 	if old, ok := l.term(i); ok && op.Leader {
 		r.report(LeaderAppendOnly, fmt.Sprintf("n%d, leader of term %d, overwrote entry %d (term %d) with one of term %d", op.Node, op.NodeTerm, i, old, op.Term))
 	}
@@ -261,6 +270,7 @@ func (r *Raft) store(l *nodeLog, op interpose.LogOp) {
 		r.entries[k] = entryFact{hash: op.Hash, prevTerm: prevTerm, hasPrev: hasPrev, node: op.Node}
 		return
 	}
+	r.ex[LogMatching]++
 	if e.hash != op.Hash {
 		r.report(LogMatching, fmt.Sprintf("n%d and n%d hold different entries at index %d, term %d", e.node, op.Node, i, op.Term))
 		return
@@ -299,8 +309,11 @@ func (r *Raft) lost(a interpose.Ack, node int) {
 }
 
 func (r *Raft) apply(a interpose.Applied) {
-	if k, ok := r.acked[a.Index]; ok && k.Hash != a.Hash {
-		r.lost(k, a.Node)
+	if k, ok := r.acked[a.Index]; ok {
+		r.ex[LostWrite]++
+		if k.Hash != a.Hash {
+			r.lost(k, a.Node)
+		}
 	}
 	for uint64(len(r.applied)) <= a.Index {
 		r.applied = append(r.applied, appliedFact{})
@@ -310,6 +323,7 @@ func (r *Raft) apply(a interpose.Applied) {
 		*f = appliedFact{term: a.Term, hash: a.Hash, node: a.Node}
 		return
 	}
+	r.ex[StateMachineSafety]++
 	if f.term != a.Term || f.hash != a.Hash {
 		r.report(StateMachineSafety, fmt.Sprintf("n%d applied entry %d of term %d; n%d applied a different entry %d of term %d",
 			f.node, a.Index, f.term, a.Node, a.Index, a.Term))
@@ -363,6 +377,9 @@ func (r *Raft) commit(n raftNode) {
 // earlier term: all of them the first time the leader is seen, then those
 // whose commit was first seen in this check.
 func (r *Raft) complete(n raftNode) {
+	if len(r.committed) > 1 { // index 0 is never an entry
+		r.ex[LeaderCompleteness]++
+	}
 	k := [2]uint64{uint64(n.id), n.Term}
 	if !r.checked[k] {
 		r.checked[k] = true
@@ -415,6 +432,20 @@ func (r *Raft) Final() []interpose.Violation {
 		hist[i] = KVOp{ID: o.Event, Client: o.Node, Key: o.Key, Write: o.Write, Value: o.Value,
 			Call: int64(o.Call), Return: int64(o.Return), Pending: o.Pending, Index: o.Index}
 	}
+	reads, writes := map[string]bool{}, map[string]bool{}
+	for _, o := range hist {
+		if o.Write {
+			writes[o.Key] = true
+		} else {
+			reads[o.Key] = true
+		}
+	}
+	for k := range reads {
+		if writes[k] {
+			r.ex[Linearizability]++ // a key both read and written: something to order
+			break
+		}
+	}
 	res := CheckKV(hist, LinOptions{})
 	r.Lin = res
 	v := res.Violation()
@@ -432,4 +463,21 @@ func (r *Raft) Final() []interpose.Violation {
 	}
 	v.Detail = b.String()
 	return []interpose.Violation{*v}
+}
+
+// Exercised says, for each property, how many comparisons it made this
+// run: two leaders' claims to one term, a leader's write, an entry stored
+// by a second node, an index applied by a second node, a leader checked
+// against committed entries, an acknowledged write applied, a key both
+// read and written. A property at 0 had nothing to check: it passed
+// without telling anything. NoPanic is not listed (it is always armed).
+func (r *Raft) Exercised() map[string]int {
+	out := make(map[string]int, len(Names)+1)
+	for _, n := range Names {
+		if n != NoPanic {
+			out[n] = r.ex[n]
+		}
+	}
+	out[Linearizability] = r.ex[Linearizability]
+	return out
 }
