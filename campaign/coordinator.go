@@ -377,7 +377,8 @@ func (co *coordinator) work(slot int, stop func()) {
 		rep, ok := w.ask(serveRequest{First: r.First, Count: r.Count, Known: co.knownList()})
 		if ok {
 			co.record(Piece{First: r.First, Count: r.Count, Events: rep.Events, ElapsedS: rep.ElapsedS,
-				Worker: slot, RSSKB: rep.RSSKB, HeapKB: rep.HeapKB, RSSNowKB: rep.RSSNowKB, Monitors: rep.Monitors}, rep.Found)
+				Worker: slot, RSSKB: rep.RSSKB, HeapKB: rep.HeapKB, RSSNowKB: rep.RSSNowKB, Monitors: rep.Monitors,
+				Faults: rep.Faults, Checks: rep.Checks}, rep.Found)
 			continue
 		}
 		code := co.end(w)

@@ -70,6 +70,12 @@ type Status struct {
 	HeapLatestKB   int64 `json:"heap_latest_kb"`
 	RSSNowStartKB  int64 `json:"rss_now_start_kb"`
 	RSSNowLatestKB int64 `json:"rss_now_latest_kb"`
+	// Monitors, Faults and Checks are the campaign's coverage (Stats), and
+	// Warnings what it never fired or never had to check (fuzz.Result.Warn).
+	Monitors map[string]int `json:"monitors,omitempty"`
+	Faults   map[string]int `json:"faults,omitempty"`
+	Checks   map[string]int `json:"checks,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
 }
 
 // StatusOf summarizes a campaign's snapshot; dir is where it lives.
@@ -84,6 +90,12 @@ func StatusOf(dir string, sn Snapshot) Status {
 	}
 	if cs.ElapsedS > 0 {
 		cs.EventsPerS = float64(cs.Events) / cs.ElapsedS
+	}
+	cs.Monitors, cs.Faults, cs.Checks = sn.Stats.Monitors, sn.Stats.Faults, sn.Stats.Checks
+	if len(cs.Faults) > 0 || len(cs.Checks) > 0 {
+		res := fuzz.Result{Faults: cs.Faults, Checks: cs.Checks}
+		res.Warn()
+		cs.Warnings = res.Warnings
 	}
 	for _, v := range sn.Violations {
 		cs.Hits += v.Hits
@@ -129,6 +141,9 @@ func WriteStatus(w io.Writer, dir string, sn Snapshot) error {
 	}
 	if m := sn.Stats.Monitors; len(m) > 0 {
 		fmt.Fprintf(w, "liveness monitors: %s\n", fuzz.MonitorCoverage(m))
+	}
+	for _, warning := range cs.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
 	if m := sn.Stats.Memory; len(m) > 1 {
 		fmt.Fprintf(w, "workers' memory, a sample a minute (peak RSS / RSS / live heap, MiB):")

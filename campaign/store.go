@@ -103,6 +103,10 @@ type Piece struct {
 	// Monitors counts, per liveness monitor, the piece's runs whose phase
 	// saw it hot (fuzz.Result.Monitors).
 	Monitors map[string]int `json:"monitors,omitempty"`
+	// Faults and Checks are the piece's coverage (fuzz.Result.Faults,
+	// fuzz.Result.Checks).
+	Faults map[string]int `json:"faults,omitempty"`
+	Checks map[string]int `json:"checks,omitempty"`
 }
 
 // Minimization states of a violation.
@@ -164,6 +168,11 @@ type Stats struct {
 	// hot; a monitor at 0 never turned hot in the campaign: it checked
 	// nothing.
 	Monitors map[string]int `json:"monitors,omitempty"`
+	// Faults counts the faults that fired and Checks each safety
+	// property's comparisons, over the campaign (fuzz.Result.Faults,
+	// fuzz.Result.Checks).
+	Faults map[string]int `json:"faults,omitempty"`
+	Checks map[string]int `json:"checks,omitempty"`
 }
 
 // MemorySample is the largest of the workers' latest memory figures, at
@@ -718,12 +727,9 @@ func addPiece(txn *badger.Txn, p Piece) (Stats, error) {
 	}
 	st.Runs += p.Count
 	st.Events += p.Events
-	for k, v := range p.Monitors {
-		if st.Monitors == nil {
-			st.Monitors = map[string]int{}
-		}
-		st.Monitors[k] += v
-	}
+	addCounts(&st.Monitors, p.Monitors)
+	addCounts(&st.Faults, p.Faults)
+	addCounts(&st.Checks, p.Checks)
 	return st, nil
 }
 
@@ -848,4 +854,15 @@ func (s *Store) SetOutcome(id string, o Outcome) (err error) {
 		}
 		return put(txn, []byte(preViol+id), v)
 	})
+}
+
+// addCounts adds the counts of from to *to, making it when needed; a key at
+// 0 is kept (a monitor or a check that was armed and saw nothing).
+func addCounts(to *map[string]int, from map[string]int) {
+	for k, v := range from {
+		if *to == nil {
+			*to = map[string]int{}
+		}
+		(*to)[k] += v
+	}
 }

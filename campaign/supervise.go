@@ -268,24 +268,9 @@ func merge(total, part *fuzz.Result) {
 	for k, v := range part.Delivered {
 		total.Delivered[k] += v
 	}
-	for k, v := range part.Monitors {
-		if total.Monitors == nil {
-			total.Monitors = map[string]int{}
-		}
-		total.Monitors[k] += v
-	}
-	for k, v := range part.Faults {
-		if total.Faults == nil {
-			total.Faults = map[string]int{}
-		}
-		total.Faults[k] += v
-	}
-	for k, v := range part.Checks {
-		if total.Checks == nil {
-			total.Checks = map[string]int{}
-		}
-		total.Checks[k] += v
-	}
+	addCounts(&total.Monitors, part.Monitors)
+	addCounts(&total.Faults, part.Faults)
+	addCounts(&total.Checks, part.Checks)
 	for _, p := range part.PassedOver {
 		i := slices.IndexFunc(total.PassedOver, func(q fuzz.Passed) bool {
 			return q.Upstream == p.Upstream && q.Fingerprint == p.Fingerprint

@@ -181,6 +181,9 @@ type serveReply struct {
 	Found    []Finding `json:"found,omitempty"`
 	// Monitors is the runs' liveness coverage (fuzz.Result.Monitors).
 	Monitors map[string]int `json:"monitors,omitempty"`
+	// Faults and Checks are the runs' coverage (fuzz.Result).
+	Faults map[string]int `json:"faults,omitempty"`
+	Checks map[string]int `json:"checks,omitempty"`
 }
 
 // serve is a campaign's worker: it reads one request per line, runs the
@@ -219,7 +222,8 @@ func serve(t *testing.T, target interpose.Target, opts fuzz.Options, dir string,
 		}
 		now := currentRSS() // before the peak, which it cannot then exceed
 		reply := serveReply{First: req.First, Count: req.Count, Runs: res.Runs, Events: res.Events,
-			ElapsedS: res.ElapsedS, RSSNowKB: now, RSSKB: peakRSS(), HeapKB: liveHeap(), Monitors: res.Monitors}
+			ElapsedS: res.ElapsedS, RSSNowKB: now, RSSKB: peakRSS(), HeapKB: liveHeap(), Monitors: res.Monitors,
+			Faults: res.Faults, Checks: res.Checks}
 		for _, v := range res.Violations {
 			f := Finding{Fingerprint: v.Fingerprint, Invariant: v.Invariant, Detail: v.Detail,
 				Run: v.Run, Count: v.Count, Events: v.Events, Flaky: v.Flaky, AfterS: v.AfterS, Strategy: v.Strategy,

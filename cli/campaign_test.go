@@ -323,4 +323,9 @@ func TestCampaignMonitorCoverage(t *testing.T) {
 	if !strings.Contains(out, "liveness monitors: Accepts ") {
 		t.Errorf("the status does not say the monitors' coverage:\n%s", out)
 	}
+	// The actor Raft's workload draws no fault, and acknowledges no write:
+	// the campaign says so, and counts what its properties compared.
+	if !strings.Contains(out, "warning: faults that never fired: drop, duplicate, crash") || st.Checks["ElectionSafety"] == 0 {
+		t.Errorf("coverage: checks %v\n%s", st.Checks, out)
+	}
 }
