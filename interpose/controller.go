@@ -31,6 +31,10 @@ type Controller struct {
 	// Completion for them, and the liveness monitors, which look only in
 	// the phase, need them.
 	results []Completion
+	// history is the run's client history as the checks saw it (View.Ops),
+	// histAt where each operation is in it.
+	history []ClientOp
+	histAt  map[int]int
 }
 
 // NewController returns a controller that records a schedule for spec.
@@ -61,7 +65,9 @@ func (c *Controller) Take() *Schedule {
 		v := *c.violation
 		s.Violation = &v
 	}
+	s.History = c.historyFor(s.Violation)
 	c.sched = Schedule{}
+	c.history, c.histAt = nil, nil
 	return &s
 }
 
@@ -114,6 +120,17 @@ func (c *Controller) Check() *Violation {
 	// next View: the controller is the one that calls View, and Schedule
 	// and Take hand out owned copies, so no check pays for a copy.
 	c.sched.Final = append(c.sched.Final[:0], v.Nodes...)
+	for _, o := range v.Ops {
+		if i, ok := c.histAt[o.Event]; ok {
+			c.history[i] = o
+			continue
+		}
+		if c.histAt == nil {
+			c.histAt = map[int]int{}
+		}
+		c.histAt[o.Event] = len(c.history)
+		c.history = append(c.history, o)
+	}
 	if c.check == nil {
 		return c.violation
 	}
@@ -208,8 +225,22 @@ func (c *Controller) Schedule() *Schedule {
 		v := *c.violation
 		s.Violation = &v
 	}
+	s.History = c.historyFor(s.Violation)
 	return &s
 }
+
+// historyFor is the client history to keep in a schedule whose violation
+// is v: a copy, when v is about the history; none otherwise.
+func (c *Controller) historyFor(v *Violation) []ClientOp {
+	if v == nil || v.Invariant != LinearizabilityName || len(c.history) == 0 {
+		return nil
+	}
+	return slices.Clone(c.history)
+}
+
+// LinearizabilityName is the violation a client history breaks
+// (invariants.Linearizability).
+const LinearizabilityName = "Linearizability"
 
 // ReplayOptions tunes Replay. The zero value checks after every event and
 // stops at the first violation.

@@ -116,8 +116,12 @@ type Schedule struct {
 	Violation *Violation `json:"violation,omitempty"`
 	// Final is each node's state after the last event, with owned facts
 	// (NodeView.Clone).
-	Final  []NodeView `json:"final,omitempty"`
-	Origin *Origin    `json:"origin,omitempty"`
+	Final []NodeView `json:"final,omitempty"`
+	// History is the run's client history (View.Ops, each operation as it
+	// last stood), kept only in a schedule whose violation is about it
+	// (Linearizability), so that a report can draw it.
+	History []ClientOp `json:"history,omitempty"`
+	Origin  *Origin    `json:"origin,omitempty"`
 	// Minimization, on a minimized schedule, says how it was made.
 	Minimization *Minimization `json:"minimization,omitempty"`
 }

@@ -224,16 +224,19 @@ const KVRead = "?"
 // it has a definite answer, and stays set for one that never gets one (it
 // may or may not have taken effect). Index is the log index a write took.
 type ClientOp struct {
-	Event, Node  int
-	Key, Value   string
-	Write        bool
-	Call, Return int
-	Pending      bool
-	Index        uint64
+	Event   int    `json:"event"`
+	Node    int    `json:"node"`
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+	Write   bool   `json:"write,omitempty"`
+	Call    int    `json:"call"`
+	Return  int    `json:"return"`
+	Pending bool   `json:"pending,omitempty"`
+	Index   uint64 `json:"index,omitempty"`
 	// Failed is set on a completion that says the operation did not take
 	// effect (a write refused by a node that does not lead): it leaves the
 	// history.
-	Failed bool
+	Failed bool `json:"failed,omitempty"`
 }
 
 // Completion is the later result of the event at Index. The controller

@@ -17,7 +17,7 @@ import (
 
 // Linearizability is the name of a client history that no sequential
 // key-value store could have produced.
-const Linearizability = "Linearizability"
+const Linearizability = interpose.LinearizabilityName
 
 // KVOp is one client operation of a history on a key-value store: a write
 // of Value to Key, or a read of Key that returned Value ("" for a key never
@@ -371,4 +371,19 @@ func search(ops []KVOp, timeout time.Duration) LinResult {
 		out.Verdict = Unknown
 	}
 	return out
+}
+
+// HistoryOf turns a run's client operations (interpose.ClientOp, as views
+// and schedules carry them) into a history for CheckKV: operations that
+// failed for sure are left out.
+func HistoryOf(ops []interpose.ClientOp) []KVOp {
+	hist := make([]KVOp, 0, len(ops))
+	for _, o := range ops {
+		if o.Failed {
+			continue
+		}
+		hist = append(hist, KVOp{ID: o.Event, Client: o.Node, Key: o.Key, Write: o.Write, Value: o.Value,
+			Call: int64(o.Call), Return: int64(o.Return), Pending: o.Pending, Index: o.Index})
+	}
+	return hist
 }

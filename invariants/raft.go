@@ -427,11 +427,7 @@ func (r *Raft) Final() []interpose.Violation {
 	if len(r.ops) == 0 || r.reported[Linearizability] {
 		return nil
 	}
-	hist := make([]KVOp, len(r.ops))
-	for i, o := range r.ops {
-		hist[i] = KVOp{ID: o.Event, Client: o.Node, Key: o.Key, Write: o.Write, Value: o.Value,
-			Call: int64(o.Call), Return: int64(o.Return), Pending: o.Pending, Index: o.Index}
-	}
+	hist := HistoryOf(r.ops)
 	reads, writes := map[string]bool{}, map[string]bool{}
 	for _, o := range hist {
 		if o.Write {

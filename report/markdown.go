@@ -68,6 +68,11 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 		if b, ok := invariants.Upstream(s.Target, v.Fingerprint, s.Final); ok {
 			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
 		}
+		if hasHistory(s) {
+			name := filepath.Base(historyPath(path))
+			fmt.Fprintf(w, "The client history (%d operations), drawn by porcupine: [%s](%s), beside this report.\n\n",
+				len(s.History), name, name)
+		}
 	}
 	if m := s.Minimization; m != nil && (m.Flaky || m.Reproduced < m.Runs) {
 		fmt.Fprintf(w, "**Flaky**: this schedule showed the violation in %d of its %d final replays, not every time.\n\n",
@@ -145,5 +150,38 @@ func WriteMarkdown(path string, env Env) (string, error) {
 	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
+	if hasHistory(s) {
+		if err := WriteHistoryHTML(historyPath(path), s); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
+}
+
+// hasHistory reports whether s's violation is about its client history and
+// s keeps it.
+func hasHistory(s *interpose.Schedule) bool {
+	return s.Violation != nil && s.Violation.Invariant == invariants.Linearizability && len(s.History) > 0
+}
+
+// historyPath is where the drawing of the history of the schedule file at
+// path goes: beside it, .history.html for .json.
+func historyPath(path string) string {
+	return strings.TrimSuffix(path, ".json") + ".history.html"
+}
+
+// WriteHistoryHTML checks s's client history again (invariants.CheckKV) and
+// writes porcupine's drawing of the key that cannot be ordered to out: each
+// node's operations on a time line of event numbers, and the longest orders
+// the search found.
+func WriteHistoryHTML(out string, s *interpose.Schedule) error {
+	res := invariants.CheckKV(invariants.HistoryOf(s.History), invariants.LinOptions{})
+	var b bytes.Buffer
+	if err := res.WriteHTML(&b); err != nil {
+		return fmt.Errorf("report: history: %w", err)
+	}
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
 }

@@ -102,3 +102,28 @@ func TestMarkdownKnownUpstream(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryBesideReport: the report of a Linearizability violation links
+// porcupine's drawing of its client history, written beside it.
+func TestHistoryBesideReport(t *testing.T) {
+	data, err := os.ReadFile("../results/report/hraft-stale-reads.min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "stale.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md, err := report.WriteMarkdown(path, report.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(md)
+	if err != nil || !strings.Contains(string(text), "drawn by porcupine: [stale.history.html](stale.history.html)") {
+		t.Fatalf("report %s: %v\n%s", md, err, text)
+	}
+	html, err := os.ReadFile(filepath.Join(filepath.Dir(path), "stale.history.html"))
+	if err != nil || !strings.Contains(string(html), `write \"7\"`) {
+		t.Errorf("history drawing: %v, %d bytes", err, len(html))
+	}
+}
