@@ -301,13 +301,7 @@ func mergeFound(total *fuzz.Result, f fuzz.Found) bool {
 		if g := &total.Violations[i]; g.Fingerprint == f.Fingerprint {
 			g.Count += f.Count
 			g.First = min(g.First, f.First)
-			// As fuzz keeps one schedule per fingerprint: one that
-			// replays, then one that is not a known upstream bug, then
-			// the shorter.
-			known, wasKnown := f.Upstream != "", g.Upstream != ""
-			better := g.Flaky && !f.Flaky ||
-				g.Flaky == f.Flaky && (wasKnown && !known || wasKnown == known && f.Events < g.Events)
-			if !better || f.Schedule == "" {
+			if !f.Outranks(*g) || f.Schedule == "" {
 				return false
 			}
 			if g.Schedule != "" && g.Schedule != f.Schedule {

@@ -198,6 +198,20 @@ type Found struct {
 	Sched *interpose.Schedule `json:"-"`
 }
 
+// Outranks reports whether f's schedule should be kept over g's, of the
+// same fingerprint: one that replays over a flaky one, then one that is not
+// a known upstream bug over one that is (a fingerprint can have several
+// causes, and the unknown one is news), then the shorter.
+func (f Found) Outranks(g Found) bool {
+	if f.Flaky != g.Flaky {
+		return !f.Flaky
+	}
+	if known, wasKnown := f.Upstream != "", g.Upstream != ""; known != wasKnown {
+		return !known
+	}
+	return f.Events < g.Events
+}
+
 // Result is what a campaign did.
 type Result struct {
 	Target     string        `json:"target"`
@@ -480,10 +494,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 	}
 	if seen {
 		g := &res.Violations[i]
-		known, wasKnown := upstream != "", g.Upstream != ""
-		better := g.Flaky && !flaky ||
-			g.Flaky == flaky && (wasKnown && !known || wasKnown == known && len(s.Events) < g.Events)
-		if !better {
+		if !(Found{Flaky: flaky, Upstream: upstream, Events: len(s.Events)}).Outranks(*g) {
 			return !g.Flaky, nil
 		}
 		g.Flaky, g.Detail, g.Run, g.Strategy, g.Upstream = flaky, s.Violation.Detail, run, strategy, upstream

@@ -49,10 +49,7 @@ type Raft struct {
 	live      []raftNode              // this check's live Raft nodes
 	// ex counts, per property, the comparisons it made this run: how often
 	// it had something to check (Exercised).
-	ex map[string]int
-	// Lin is the last linearizability check's result (Final), with what
-	// porcupine's drawing needs when a search ran.
-	Lin LinResult
+	ex [exN]int
 }
 
 // raftNode is a live node whose adapter publishes Raft facts.
@@ -109,7 +106,6 @@ func NewRaft() *Raft {
 		checked:   map[[2]uint64]bool{},
 		acked:     map[uint64]interpose.Ack{},
 		opAt:      map[int]int{},
-		ex:        map[string]int{},
 		reported:  map[string]bool{},
 		found:     make([][]interpose.Violation, len(Names)),
 	}
@@ -202,7 +198,7 @@ func (r *Raft) leader(node int, term uint64, wire bool) {
 		r.leaders[term] = leaderFact{node: node, wire: wire}
 		return
 	}
-	r.ex[ElectionSafety]++
+	r.ex[exElection]++
 	if prev.node == node {
 		return
 	}
@@ -236,7 +232,7 @@ func (r *Raft) logOp(op interpose.LogOp) {
 		l.first = op.Hi + 1
 	case interpose.LogTruncate:
 		if op.Leader {
-			r.ex[LeaderAppendOnly]++
+			r.ex[exAppendOnly]++
 			r.report(LeaderAppendOnly, fmt.Sprintf("n%d, leader of term %d, deleted its entries %d..%d", op.Node, op.NodeTerm, op.Index, op.Hi))
 		}
 		if len(l.terms) > 0 && op.Index <= l.last() && op.Index >= l.first {
@@ -250,7 +246,7 @@ func (r *Raft) logOp(op interpose.LogOp) {
 func (r *Raft) store(l *nodeLog, op interpose.LogOp) {
 	i := op.Index
 	if op.Leader {
-		r.ex[LeaderAppendOnly]++
+		r.ex[exAppendOnly]++
 	}
 	if old, ok := l.term(i); ok && op.Leader {
 		r.report(LeaderAppendOnly, fmt.Sprintf("n%d, leader of term %d, overwrote entry %d (term %d) with one of term %d", op.Node, op.NodeTerm, i, old, op.Term))
@@ -270,7 +266,7 @@ func (r *Raft) store(l *nodeLog, op interpose.LogOp) {
 		r.entries[k] = entryFact{hash: op.Hash, prevTerm: prevTerm, hasPrev: hasPrev, node: op.Node}
 		return
 	}
-	r.ex[LogMatching]++
+	r.ex[exMatching]++
 	if e.hash != op.Hash {
 		r.report(LogMatching, fmt.Sprintf("n%d and n%d hold different entries at index %d, term %d", e.node, op.Node, i, op.Term))
 		return
@@ -310,7 +306,7 @@ func (r *Raft) lost(a interpose.Ack, node int) {
 
 func (r *Raft) apply(a interpose.Applied) {
 	if k, ok := r.acked[a.Index]; ok {
-		r.ex[LostWrite]++
+		r.ex[exLostWrite]++
 		if k.Hash != a.Hash {
 			r.lost(k, a.Node)
 		}
@@ -323,7 +319,7 @@ func (r *Raft) apply(a interpose.Applied) {
 		*f = appliedFact{term: a.Term, hash: a.Hash, node: a.Node}
 		return
 	}
-	r.ex[StateMachineSafety]++
+	r.ex[exStateMachine]++
 	if f.term != a.Term || f.hash != a.Hash {
 		r.report(StateMachineSafety, fmt.Sprintf("n%d applied entry %d of term %d; n%d applied a different entry %d of term %d",
 			f.node, a.Index, f.term, a.Node, a.Index, a.Term))
@@ -378,7 +374,7 @@ func (r *Raft) commit(n raftNode) {
 // whose commit was first seen in this check.
 func (r *Raft) complete(n raftNode) {
 	if len(r.committed) > 1 { // index 0 is never an entry
-		r.ex[LeaderCompleteness]++
+		r.ex[exCompleteness]++
 	}
 	k := [2]uint64{uint64(n.id), n.Term}
 	if !r.checked[k] {
@@ -438,12 +434,11 @@ func (r *Raft) Final() []interpose.Violation {
 	}
 	for k := range reads {
 		if writes[k] {
-			r.ex[Linearizability]++ // a key both read and written: something to order
+			r.ex[exLinearizability]++ // a key both read and written: something to order
 			break
 		}
 	}
 	res := CheckKV(hist, LinOptions{})
-	r.Lin = res
 	v := res.Violation()
 	if v == nil {
 		return nil
@@ -468,12 +463,25 @@ func (r *Raft) Final() []interpose.Violation {
 // read and written. A property at 0 had nothing to check: it passed
 // without telling anything. NoPanic is not listed (it is always armed).
 func (r *Raft) Exercised() map[string]int {
-	out := make(map[string]int, len(Names)+1)
-	for _, n := range Names {
-		if n != NoPanic {
-			out[n] = r.ex[n]
-		}
+	out := make(map[string]int, exN)
+	for i, n := range exNames {
+		out[n] = r.ex[i]
 	}
-	out[Linearizability] = r.ex[Linearizability]
 	return out
 }
+
+// The properties Exercised counts, by their place in Raft.ex (an array:
+// the counts are bumped on every comparison of every check).
+const (
+	exElection = iota
+	exAppendOnly
+	exMatching
+	exStateMachine
+	exCompleteness
+	exLostWrite
+	exLinearizability
+	exN
+)
+
+var exNames = [exN]string{ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness,
+	LostWrite, Linearizability}

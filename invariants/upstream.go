@@ -142,7 +142,7 @@ func KnownUpstream() []KnownBug {
 // fuzz.Upstream confirms a FastPath match by replaying without the fast path;
 // a match of #85 is by fingerprint only.
 func Upstream(spec interpose.TargetSpec, fp string, final []interpose.NodeView) (KnownBug, bool) {
-	if spec.Bug != "" || !strings.HasPrefix(spec.Config["raft"], "hashicorp/raft") {
+	if !mayBeUpstream(spec) {
 		return KnownBug{}, false
 	}
 	for _, b := range upstream {
@@ -173,12 +173,13 @@ func UpstreamLabel(spec interpose.TargetSpec, fp string, final []interpose.NodeV
 // UpstreamNeedsState reports whether a violation with fingerprint fp on
 // spec could be a known bug that only the nodes' states tell (KnownBug.State).
 func UpstreamNeedsState(spec interpose.TargetSpec, fp string) bool {
-	for _, b := range upstream {
-		if b.State != nil && b.Fingerprint == fp && spec.Bug == "" && strings.HasPrefix(spec.Config["raft"], "hashicorp/raft") {
-			return true
-		}
-	}
-	return false
+	return mayBeUpstream(spec) && slices.ContainsFunc(upstream, func(b KnownBug) bool { return b.State != nil && b.Fingerprint == fp })
+}
+
+// mayBeUpstream reports whether a violation on spec can be a known bug of
+// hashicorp/raft: the target runs it, and declares no injected bug.
+func mayBeUpstream(spec interpose.TargetSpec) bool {
+	return spec.Bug == "" && strings.HasPrefix(spec.Config["raft"], "hashicorp/raft")
 }
 
 // UpstreamByID returns the table's entry with the given ID

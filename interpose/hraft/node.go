@@ -113,7 +113,8 @@ func (c *Cluster) newNode(id int) (*node, error) {
 	} else {
 		snaps = raft.NewInmemSnapshotStore()
 	}
-	n.logs = &logStore{n: n, inner: logs}
+	_, lossy := logs.(Crasher)
+	n.logs = &logStore{n: n, inner: logs, lossy: lossy}
 	n.stable = &stableStore{n: n, inner: stable}
 	n.snaps = &snapStore{n: n, inner: snaps}
 	return n, nil
@@ -347,7 +348,7 @@ func (n *node) recover() {
 func (n *node) crash() {
 	n.stop()
 	crashStores(n.logs.inner, n.stable.inner, n.snaps.inner)
-	if _, ok := n.logs.inner.(Crasher); ok {
+	if n.logs.lossy {
 		n.logs.afterCrash() // what did it lose?
 	}
 	if t := n.dead.Swap(nil); t != nil { // what it wrote after the tear is lost

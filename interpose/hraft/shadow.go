@@ -28,20 +28,20 @@ type shadow struct {
 
 type shadowEntry struct{ term, hash uint64 }
 
-// store records the entries of an acknowledged StoreLogs; hashes are their
-// entryHash, in order.
-func (s *shadow) store(logs []*raft.Log, hashes []uint64) {
+// store records the entries of an acknowledged StoreLogs, as the wrapper
+// reports them (LogStore ops: index, term, entryHash).
+func (s *shadow) store(ops []interpose.LogOp) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, l := range logs {
-		i := l.Index
+	for _, op := range ops {
+		i := op.Index
 		switch {
 		case len(s.ents) == 0 || i < s.first || i > s.first+uint64(len(s.ents)):
 			s.first, s.ents = i, s.ents[:0] // a new start: the first entry, or after a snapshot's gap
 		default:
 			s.ents = s.ents[:i-s.first]
 		}
-		s.ents = append(s.ents, shadowEntry{l.Term, hashes[k]})
+		s.ents = append(s.ents, shadowEntry{op.Term, op.Hash})
 	}
 }
 
@@ -104,21 +104,12 @@ func (s *logStore) afterCrash() {
 	}
 	ops := []interpose.LogOp{{Node: s.n.id, Kind: interpose.LogTruncate, Index: lo, Hi: hi}}
 	var l raft.Log
-	var kept []*raft.Log
 	for i := lo; i <= hi; i++ {
 		if s.inner.GetLog(i, &l) == nil {
-			e := l
-			kept = append(kept, &e)
 			ops = append(ops, interpose.LogOp{Node: s.n.id, Kind: interpose.LogStore, Index: i, Term: l.Term, Hash: entryHash(&l)})
 		}
 	}
-	if len(kept) > 0 {
-		hashes := make([]uint64, len(kept))
-		for k, e := range kept {
-			hashes[k] = entryHash(e)
-		}
-		s.sh.store(kept, hashes)
-	}
+	s.sh.store(ops[1:]) // what survives past the first lost entry
 	s.n.c.observeLog(ops...)
 	what := fmt.Sprintf("entry %d", lo)
 	if hi > lo {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/faultline-dev/faultline/interpose"
 )
 
 // TestShadow: the shadow follows what raft stores, truncates and compacts,
@@ -19,14 +21,14 @@ func TestShadow(t *testing.T) {
 	}
 	apply := func(sh *shadow, st *raft.InmemStore, ls []*raft.Log) {
 		t.Helper()
-		hashes := make([]uint64, len(ls))
+		ops := make([]interpose.LogOp, len(ls))
 		for i, l := range ls {
-			hashes[i] = entryHash(l)
+			ops[i] = interpose.LogOp{Kind: interpose.LogStore, Index: l.Index, Term: l.Term, Hash: entryHash(l)}
 		}
 		if err := st.StoreLogs(ls); err != nil {
 			t.Fatal(err)
 		}
-		sh.store(ls, hashes)
+		sh.store(ops)
 	}
 	for _, c := range []struct {
 		name         string

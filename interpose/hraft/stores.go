@@ -36,6 +36,9 @@ func entryHash(l *raft.Log) uint64 {
 type logStore struct {
 	n     *node
 	inner raft.LogStore
+	// lossy is set for a store that can lose writes at a crash (a
+	// Crasher): only its writes are kept in sh, to compare after a crash.
+	lossy bool
 	sh    shadow // what the store acknowledged (shadow.go)
 }
 
@@ -87,13 +90,13 @@ func (s *logStore) StoreLogs(logs []*raft.Log) (err error) {
 	}
 	leader, term := s.n.role()
 	ops := make([]interpose.LogOp, len(logs))
-	hashes := make([]uint64, len(logs))
 	for i, l := range logs {
-		hashes[i] = entryHash(l)
 		ops[i] = interpose.LogOp{Node: s.n.id, Kind: interpose.LogStore, Index: l.Index, Term: l.Term,
-			Hash: hashes[i], Leader: leader, NodeTerm: term}
+			Hash: entryHash(l), Leader: leader, NodeTerm: term}
 	}
-	s.sh.store(logs, hashes)
+	if s.lossy {
+		s.sh.store(ops)
+	}
 	s.n.c.observeLog(ops...)
 	return nil
 }
@@ -111,7 +114,9 @@ func (s *logStore) DeleteRange(lo, hi uint64) (err error) {
 	if err := s.inner.DeleteRange(lo, hi); err != nil {
 		return err
 	}
-	s.sh.delete(lo, hi)
+	if s.lossy {
+		s.sh.delete(lo, hi)
+	}
 	leader, term := s.n.role()
 	op := interpose.LogOp{Node: s.n.id, Kind: interpose.LogTruncate, Index: lo, Hi: hi, Leader: leader, NodeTerm: term}
 	if ferr == nil && lo <= first {
