@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -19,11 +20,18 @@ const (
 	// applied at its index (a client-visible loss; the properties above
 	// name the cause when they see it first).
 	LostWrite = "LostWrite"
+	// LeaderIsVoter: a leader whose latest configuration is committed (its
+	// log is committed to its end) is a voter of it. A leader may lead a
+	// configuration it is not a voter of only while that configuration is
+	// uncommitted: it removed or demoted itself and steps down when the
+	// change commits (the Raft thesis, 4.2.2).
+	LeaderIsVoter = "LeaderIsVoter"
 )
 
 // Names lists the properties Raft checks, in the order a check reports them
 // when several break at one quiescent point: root causes first.
-var Names = []string{NoPanic, ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness, LostWrite}
+var Names = []string{NoPanic, ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness,
+	LeaderIsVoter, LostWrite}
 
 // Raft checks Raft's safety properties (Ongaro's thesis, figure 3.2) over the
 // views of one run. It keeps the history it needs: leaders per term, a mirror
@@ -183,6 +191,7 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 	for _, n := range r.live {
 		if n.Role == interpose.RoleLeader {
 			r.complete(n)
+			r.voter(n)
 		}
 	}
 	var out []interpose.Violation
@@ -416,6 +425,30 @@ func (r *Raft) missing(n raftNode, i uint64) bool {
 	return true
 }
 
+// voter checks that leader n is a voter of its latest configuration once
+// that configuration is committed. The view does not say at which index the
+// configuration was written, so the check waits until the leader's log is
+// committed to its end (CommitIndex >= LastIndex): the configuration, in
+// the log or in a snapshot, is then committed whatever its index, and a
+// leader that removed or demoted itself has stepped down (raft does it as
+// it learns the commit). Sound, and late by at most the leader's
+// uncommitted entries.
+func (r *Raft) voter(n raftNode) {
+	if n.Config == nil || n.CommitIndex < n.LastIndex || n.LastIndex == 0 {
+		return
+	}
+	r.ex[exVoter]++
+	if slices.Contains(n.Config.Voters, n.id) {
+		return
+	}
+	what := "not in it"
+	if slices.Contains(n.Config.Nonvoters, n.id) {
+		what = "a non-voter"
+	}
+	r.report(LeaderIsVoter, fmt.Sprintf("n%d leads term %d with the committed configuration %s (committed to index %d), where it is %s",
+		n.id, n.Term, n.Config, n.CommitIndex, what))
+}
+
 // Final implements interpose.Finalizer: the run's client history, checked
 // for linearizability (CheckKV) once the run is over, when every operation
 // that will ever complete has. A history without operations costs nothing.
@@ -459,8 +492,8 @@ func (r *Raft) Final() []interpose.Violation {
 // Exercised says, for each property, how many comparisons it made this
 // run: two leaders' claims to one term, a leader's write, an entry stored
 // by a second node, an index applied by a second node, a leader checked
-// against committed entries, an acknowledged write applied, a key both
-// read and written. A property at 0 had nothing to check: it passed
+// against committed entries, a leader whose configuration is committed, an
+// acknowledged write applied, a key both read and written. A property at 0 had nothing to check: it passed
 // without telling anything. NoPanic is not listed (it is always armed).
 func (r *Raft) Exercised() map[string]int {
 	out := make(map[string]int, exN)
@@ -478,10 +511,11 @@ const (
 	exMatching
 	exStateMachine
 	exCompleteness
+	exVoter
 	exLostWrite
 	exLinearizability
 	exN
 )
 
 var exNames = [exN]string{ElectionSafety, LeaderAppendOnly, LogMatching, StateMachineSafety, LeaderCompleteness,
-	LostWrite, Linearizability}
+	LeaderIsVoter, LostWrite, Linearizability}

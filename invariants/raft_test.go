@@ -967,3 +967,46 @@ func TestNodesWithoutRaftFacts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { check(t, tc.views, tc.want) })
 	}
 }
+
+func TestLeaderIsVoter(t *testing.T) {
+	liv := invariants.LeaderIsVoter
+	lead := func(n int, last, commit uint64, c *interpose.RaftConfig) interpose.NodeView {
+		return raftView(n, true, interpose.RaftState{Role: interpose.RoleLeader, Term: 2, LastIndex: last,
+			CommitIndex: commit, Config: c})
+	}
+	all := &interpose.RaftConfig{Voters: []int{1, 2, 3}}
+	without1 := &interpose.RaftConfig{Voters: []int{2, 3}}
+	demoted1 := &interpose.RaftConfig{Voters: []int{2, 3}, Nonvoters: []int{1}}
+	runCases(t, []tcase{
+		{
+			name:  "a voter leads",
+			views: []*interpose.View{{Nodes: nodes(lead(1, 5, 5, all))}},
+		},
+		{
+			// It removed itself: it leads until the change commits (the
+			// Raft thesis, 4.2.2).
+			name:  "removed itself, not committed yet",
+			views: []*interpose.View{{Nodes: nodes(lead(1, 6, 5, without1))}},
+		},
+		{
+			name:  "removed itself, committed, still leads",
+			views: []*interpose.View{{Nodes: nodes(lead(1, 6, 5, without1))}, {Nodes: nodes(lead(1, 6, 6, without1))}},
+			want:  []want{{at: 1, inv: liv, detail: []string{"n1 leads term 2 with the committed configuration voters n2,n3", "not in it"}}},
+		},
+		{
+			name:  "a committed non-voter leads",
+			views: []*interpose.View{{Nodes: nodes(lead(1, 4, 4, demoted1))}},
+			want:  []want{{at: 0, inv: liv, detail: []string{"a non-voter"}}},
+		},
+		{
+			name:  "no configuration published",
+			views: []*interpose.View{{Nodes: nodes(lead(1, 4, 4, nil))}},
+		},
+		{
+			name: "removed itself and stepped down",
+			views: []*interpose.View{{Nodes: nodes(lead(1, 6, 5, without1))},
+				{Nodes: nodes(raftView(1, true, interpose.RaftState{Role: interpose.RoleFollower, Term: 2, LastIndex: 6,
+					CommitIndex: 6, Config: without1}))}},
+		},
+	})
+}
