@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 	"github.com/faultline-dev/faultline/report"
 )
 
@@ -109,7 +110,7 @@ func (co *coordinator) minimize(id string) Outcome {
 		return failed(err)
 	}
 	env := report.CurrentEnv()
-	env.Replay = co.ro.Program + " replay " + out
+	env.Replay, env.Model = co.ro.Program+" replay "+out, invariants.ModelOf(co.target)
 	if md, err := report.WriteMarkdown(out, env); err == nil {
 		if o.Report, err = os.ReadFile(md); err == nil {
 			os.WriteFile(filepath.Join(vdir, "report.md"), o.Report, 0o644)

@@ -97,6 +97,15 @@ var studies = []Study{
 		Workload: &fuzz.Workload{Reads: 50},
 	},
 	{
+		Name: "hraft-read-index",
+		Summary: "hraft-serial whose key-value reads are served by the read index as hashicorp/raft#603 describes it: " +
+			"a Barrier once per term, VerifyLeader per read, then the leader's own state machine",
+		Expect:   "NoPanic on restart (rare: hashicorp/raft#85); no Linearizability",
+		Nodes:    3,
+		Target:   hraft.NewTarget("hraft-read-index", "", hraft.Options{SerialHeartbeats: true, ReadIndex: true}),
+		Workload: &fuzz.Workload{Reads: 50},
+	},
+	{
 		Name:    "hraft-lossy-log",
 		Summary: "hraft whose LogStore acknowledges a batch before syncing it: a crash loses the last batch",
 		Bug:     "lossy-log-store",

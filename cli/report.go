@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 	"github.com/faultline-dev/faultline/report"
 )
 
@@ -92,11 +93,18 @@ func (a *app) writeReport(path string) (string, error) {
 }
 
 // env is what reports say of this program: the faultline and Go versions,
-// and the command that replays the schedule at path.
+// and the command that replays the schedule at path; and the model of its
+// target, when it has one, to draw the history of the service's own
+// operations.
 func (a *app) env(path string) report.Env {
 	env := report.CurrentEnv()
 	if a.name() != "faultline" {
 		env.Replay = a.name() + " replay " + filepath.Base(path)
+	}
+	if s, err := interpose.ReadFile(path); err == nil && len(s.History) > 0 {
+		if study, err := a.catalog.lookup(s.Target.Name); err == nil {
+			env.Model = invariants.ModelOf(study.Target)
+		}
 	}
 	return env
 }

@@ -307,7 +307,7 @@ func (s *session) found(v fuzz.Found) {
 	}
 	s.out.saved = append(s.out.saved, path)
 	env := report.CurrentEnv()
-	env.Replay = s.command
+	env.Replay, env.Model = s.command, invariants.ModelOf(s.target)
 	md, err := report.WriteMarkdown(path, env)
 	if err != nil {
 		md = "not written: " + oneLine(err.Error())

@@ -169,13 +169,16 @@ func (c *Controller) Hot() bool {
 	return ok && s.Hot()
 }
 
-// Settle ends a run: it checks once more, makes a Finalizer's final check,
-// and, when the run's stabilization phase has begun, records a violation
-// for each liveness monitor still hot.
-// It returns the first violation seen.
+// Settle ends a run: it checks once more, makes a Finalizer's final check
+// (and a SystemFinalizer's), and, when the run's stabilization phase has
+// begun, records a violation for each liveness monitor still hot. It
+// returns the first violation seen.
 func (c *Controller) Settle() *Violation {
 	c.Check()
 	if f, ok := c.check.(Finalizer); ok {
+		c.found(f.Final())
+	}
+	if f, ok := c.sys.(SystemFinalizer); ok {
 		c.found(f.Final())
 	}
 	if !c.stabilizing {

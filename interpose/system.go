@@ -97,6 +97,15 @@ type Finalizer interface {
 	Final() []Violation
 }
 
+// SystemFinalizer is a System with an end-of-run check of its own (a
+// service's own client history against its model, hraft.Options.Model):
+// Controller.Settle calls Final once, after the checker's Final, and
+// records what it returns.
+type SystemFinalizer interface {
+	System
+	Final() []Violation
+}
+
 // Stopper is a System that can stop its nodes before it is closed, as the
 // last step of a run (Controller.Finish), and say what stopping them found:
 // a node that cannot stop (a goroutine of it blocked for good, so that its
@@ -217,7 +226,10 @@ type Ack struct {
 const KVRead = "?"
 
 // ClientOp is a client operation on a key-value store: a write of Value
-// to Key, or a read of Key that returned Value, issued by event Event
+// to Key, or a read of Key that returned Value; or, with Op set, an
+// operation of a service's own (Op is the command as sent, Value what the
+// service answered, Key the part of its state it touches, Write false for
+// one that changes nothing). It was issued by event Event
 // through Node. Call and Return are the events at which it was issued and
 // answered, numbered from 1 as show numbers them (the run's order of events
 // is its clock). Pending is set until
@@ -237,6 +249,9 @@ type ClientOp struct {
 	// effect (a write refused by a node that does not lead): it leaves the
 	// history.
 	Failed bool `json:"failed,omitempty"`
+	// Op is the command of an operation of a service's own model; "" for
+	// the built-in key-value store's.
+	Op string `json:"op,omitempty"`
 }
 
 // Completion is the later result of the event at Index. The controller

@@ -43,11 +43,24 @@ type KVOp struct {
 	// Index is the log index a write took, when known: the order of
 	// writes the fast path tries first.
 	Index uint64
+	// Op is the command of an operation of a service's own Model (Value is
+	// then its answer, Write false for one that changes nothing); "" for a
+	// key-value operation. CheckKV ignores it; CheckModel reads it.
+	Op string
 }
 
 func (o KVOp) String() string {
 	what := fmt.Sprintf("read %s → %q", o.Key, o.Value)
-	if o.Write {
+	switch {
+	case o.Op != "":
+		what = fmt.Sprintf("%q", o.Op)
+		if !o.Pending {
+			what += fmt.Sprintf(" → %q", o.Value)
+		}
+		if o.Index != 0 {
+			what += fmt.Sprintf(" at index %d", o.Index)
+		}
+	case o.Write:
 		what = fmt.Sprintf("write %s=%q", o.Key, o.Value)
 		if o.Index != 0 {
 			what += fmt.Sprintf(" at index %d", o.Index)
@@ -94,16 +107,26 @@ type LinResult struct {
 	// Searched counts the keys the fast path left to porcupine.
 	Searched int
 
-	info porcupine.LinearizationInfo
-	full bool // info holds a search's result
+	info  porcupine.LinearizationInfo
+	full  bool             // info holds a search's result
+	model *porcupine.Model // the search's model (nil: a key's register)
 }
 
-// Violation is the result as a violation (nil unless NotLinearizable).
+// Violation is the result as a violation (nil unless NotLinearizable): its
+// detail is Detail, then the witness's operations.
 func (r LinResult) Violation() *interpose.Violation {
 	if r.Verdict != NotLinearizable {
 		return nil
 	}
-	return &interpose.Violation{Invariant: Linearizability, Fingerprint: Linearizability, Detail: r.Detail}
+	var b strings.Builder
+	b.WriteString(r.Detail)
+	b.WriteString(" (times are event numbers); witness:")
+	for _, o := range r.Witness {
+		b.WriteString(" [")
+		b.WriteString(o.String())
+		b.WriteString("]")
+	}
+	return &interpose.Violation{Invariant: Linearizability, Fingerprint: Linearizability, Detail: b.String()}
 }
 
 // WriteHTML writes porcupine's visualization of the key the search
@@ -114,7 +137,11 @@ func (r LinResult) WriteHTML(w io.Writer) error {
 	if !r.full {
 		return errors.New("linearizability: no search ran, nothing to draw")
 	}
-	return porcupine.Visualize(kvModel, r.info, w)
+	m := kvModel
+	if r.model != nil {
+		m = *r.model
+	}
+	return porcupine.Visualize(m, r.info, w)
 }
 
 // CheckKV checks a key-value history for linearizability, key by key (a
@@ -383,7 +410,7 @@ func HistoryOf(ops []interpose.ClientOp) []KVOp {
 			continue
 		}
 		hist = append(hist, KVOp{ID: o.Event, Client: o.Node, Key: o.Key, Write: o.Write, Value: o.Value,
-			Call: int64(o.Call), Return: int64(o.Return), Pending: o.Pending, Index: o.Index})
+			Call: int64(o.Call), Return: int64(o.Return), Pending: o.Pending, Index: o.Index, Op: o.Op})
 	}
 	return hist
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/faultline-dev/faultline/internal/linked"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 // Module is faultline's module path, looked for in the build information.
@@ -20,6 +21,11 @@ type Env struct {
 	// replay` with the file's name, which knows only faultline's built-in
 	// targets; a test of your own target gives its `go test` line).
 	Replay string
+	// Model is the model a history of the service's own operations is
+	// checked against (hraft.Options.Model), to draw it; nil for the
+	// built-in key-value store's, or when the target has none (no
+	// drawing then).
+	Model *invariants.Model
 }
 
 // CurrentEnv describes this binary: faultline's module version (or the VCS

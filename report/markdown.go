@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -68,7 +69,7 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 		if b, ok := invariants.Upstream(s.Target, v.Fingerprint, s.Final); ok {
 			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
 		}
-		if hasHistory(s) {
+		if hasHistory(s, env.Model) {
 			name := filepath.Base(historyPath(path))
 			fmt.Fprintf(w, "The client history (%d operations), drawn by porcupine: [%s](%s), beside this report.\n\n",
 				len(s.History), name, name)
@@ -150,18 +151,28 @@ func WriteMarkdown(path string, env Env) (string, error) {
 	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
-	if hasHistory(s) {
-		if err := WriteHistoryHTML(historyPath(path), s); err != nil {
+	if hasHistory(s, env.Model) {
+		if err := WriteHistoryHTML(historyPath(path), s, env.Model); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
 }
 
-// hasHistory reports whether s's violation is about its client history and
-// s keeps it.
-func hasHistory(s *interpose.Schedule) bool {
-	return s.Violation != nil && s.Violation.Invariant == invariants.Linearizability && len(s.History) > 0
+// hasHistory reports whether s's violation is about its client history, s
+// keeps it, and it can be drawn: a history of a service's own operations
+// needs its model.
+func hasHistory(s *interpose.Schedule, model *invariants.Model) bool {
+	if s.Violation == nil || s.Violation.Invariant != invariants.Linearizability || len(s.History) == 0 {
+		return false
+	}
+	return model != nil || !ownOps(s.History)
+}
+
+// ownOps reports whether a history is of a service's own operations (its
+// model's), not of the built-in key-value store.
+func ownOps(h []interpose.ClientOp) bool {
+	return slices.ContainsFunc(h, func(o interpose.ClientOp) bool { return o.Op != "" })
 }
 
 // historyPath is where the drawing of the history of the schedule file at
@@ -170,12 +181,22 @@ func historyPath(path string) string {
 	return strings.TrimSuffix(path, ".json") + ".history.html"
 }
 
-// WriteHistoryHTML checks s's client history again (invariants.CheckKV) and
-// writes porcupine's drawing of the key that cannot be ordered to out: each
-// node's operations on a time line of event numbers, and the longest orders
-// the search found.
-func WriteHistoryHTML(out string, s *interpose.Schedule) error {
-	res := invariants.CheckKV(invariants.HistoryOf(s.History), invariants.LinOptions{})
+// WriteHistoryHTML checks s's client history again (invariants.CheckKV, or
+// CheckModel against model for a service's own operations) and writes
+// porcupine's drawing of the key that cannot be ordered to out: each node's
+// operations on a time line of event numbers, and the longest orders the
+// search found.
+func WriteHistoryHTML(out string, s *interpose.Schedule, model *invariants.Model) error {
+	hist := invariants.HistoryOf(s.History)
+	var res invariants.LinResult
+	switch {
+	case !ownOps(s.History):
+		res = invariants.CheckKV(hist, invariants.LinOptions{})
+	case model != nil:
+		res = invariants.CheckModel(hist, model, invariants.LinOptions{})
+	default:
+		return errors.New("report: history: the service's own operations need its model to be drawn")
+	}
 	var b bytes.Buffer
 	if err := res.WriteHTML(&b); err != nil {
 		return fmt.Errorf("report: history: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 var nullLogger = hclog.NewNullLogger()
@@ -63,6 +64,11 @@ type Cluster struct {
 	// applyingIndex is that event's index, read by the goroutines that
 	// complete client operations (under mu): the clock of the history.
 	applyingIndex int
+
+	// The history of the service's own operations, for its Model (under
+	// mu): each in order of invocation, with its completion when it came.
+	history []interpose.ClientOp
+	opAt    map[int]int // event → its place in history
 }
 
 // gcEvents is how many events go by between two collections within a run.
@@ -113,11 +119,17 @@ func Open(t *testing.T, spec interpose.TargetSpec, opts Options) (*Cluster, erro
 	if spec.Nodes < 1 {
 		return nil, fmt.Errorf("hraft: %d nodes; need at least 1", spec.Nodes)
 	}
+	if opts.Model != nil {
+		if err := opts.Model.Valid(); err != nil {
+			return nil, fmt.Errorf("hraft: %w", err)
+		}
+	}
 	c := &Cluster{
 		t:       t,
 		spec:    spec,
 		opts:    opts,
 		claimed: map[[2]uint64]bool{},
+		opAt:    map[int]int{},
 		occ:     map[string]int{},
 		stats:   Stats{Delivered: map[string]int{}},
 	}
@@ -353,29 +365,123 @@ func (c *Cluster) observeLog(ops ...interpose.LogOp) {
 }
 
 // clientOp reads the payload of the client event at index as an operation
-// of the built-in KV (interpose.ClientOp, pending), when the cluster runs
-// that KV (Options.NewFSM nil) and the payload is one of its operations.
+// of the run's history (interpose.ClientOp, pending): every command when
+// the target has a Model (Options.Model: the command, its key and whether
+// it is a read, by the model), else the built-in KV's operations when the
+// cluster runs that KV (Options.NewFSM nil).
 func (c *Cluster) clientOp(index int, n *node, data string) (interpose.ClientOp, bool) {
+	at := index + 1 // events are numbered from 1, as show and reports number them
+	if m := c.opts.Model; m != nil {
+		op := interpose.ClientOp{Event: at, Node: n.id, Op: data, Write: true, Call: at, Return: at, Pending: true}
+		if m.Key != nil {
+			op.Key = m.Key(data)
+		}
+		if m.Read != nil && m.Read(data) {
+			op.Write = false
+		}
+		return op, true
+	}
 	if c.opts.NewFSM != nil {
 		return interpose.ClientOp{}, false
 	}
 	key, value, write, ok := kvOp(data)
-	at := index + 1 // events are numbered from 1, as show and reports number them
 	return interpose.ClientOp{Event: at, Node: n.id, Key: key, Value: value, Write: write, Call: at, Return: at,
 		Pending: true}, ok
+}
+
+// localReads reports whether a read of the history (op, a read) is served
+// from the node's own state machine, by a read mode of the target's
+// (Options.StaleReads, VerifyReads, BarrierReads, ReadIndex): always for
+// the built-in KV, for a service's own reads when it says how to read
+// them (Options.LocalRead).
+func (c *Cluster) localReads(op interpose.ClientOp) bool {
+	if op.Write || op.Op != "" && c.opts.LocalRead == nil {
+		return false
+	}
+	return c.opts.StaleReads || c.opts.VerifyReads || c.opts.BarrierReads || c.opts.ReadIndex
+}
+
+// readLocal answers read op from node n's state machine: the built-in
+// KV's value of the key, or a service's own LocalRead.
+func (c *Cluster) readLocal(n *node, op interpose.ClientOp) string {
+	if op.Op != "" {
+		return c.opts.LocalRead(n.userFSM, op.Op)
+	}
+	kv, _ := n.userFSM.(*KV)
+	if kv == nil {
+		return ""
+	}
+	v, _ := kv.Get(op.Key)
+	return v
 }
 
 // staleRead serves a read from node n's own state machine, with no check
 // (Options.StaleReads): at once, whatever n has applied.
 func (c *Cluster) staleRead(n *node, op interpose.ClientOp) string {
-	kv, _ := n.userFSM.(*KV)
-	var v string
-	if kv != nil {
-		v, _ = kv.Get(op.Key)
-	}
-	op.Value, op.Pending = v, false
+	op.Value, op.Pending = c.readLocal(n, op), false
 	c.observeOp(op)
-	return fmt.Sprintf("%q (local, unchecked)", v)
+	return fmt.Sprintf("%q (local, unchecked)", op.Value)
+}
+
+// leaderRead serves a read from node n's own state machine after the check
+// the target's option asks for: VerifyLeader (Options.VerifyReads), a
+// Barrier (Options.BarrierReads), or the read index (Options.ReadIndex): a
+// Barrier once per term of n's leadership, then VerifyLeader for each read.
+// The read takes effect at the event that resolves the check; an error
+// answers the client with no value.
+func (c *Cluster) leaderRead(n *node, index int, op interpose.ClientOp) string {
+	c.observeOp(op)
+	return c.async(n, index, func(r *raft.Raft) string {
+		how, err := "verified leader", error(nil)
+		switch {
+		case c.opts.BarrierReads:
+			how, err = "barrier", r.Barrier(0).Error()
+		case c.opts.ReadIndex:
+			how, err = "read index", n.readIndex(r)
+		default:
+			err = r.VerifyLeader().Error()
+		}
+		if err != nil {
+			op.Failed = true // the client got an error, no value
+			c.observeOp(op)
+			return err.Error()
+		}
+		op.Value = c.readLocal(n, op)
+		op.Pending, op.Return = false, c.now()
+		c.observeOp(op)
+		return fmt.Sprintf("%q (%s, local)", op.Value, how)
+	})
+}
+
+// readIndex makes n's state machine safe to read, as hashicorp/raft's
+// maintainers describe the Raft thesis's read index (6.4) for this
+// library (hashicorp/raft#603): a leader first commits and applies an
+// entry of its own term (a Barrier, once per term: it then has applied
+// everything committed before its term), then confirms for each read that
+// it still leads (VerifyLeader). A term that changed under the check fails
+// the read.
+func (n *node) readIndex(r *raft.Raft) error {
+	term := r.CurrentTerm()
+	if m := n.readReady.Load(); m == nil || m.r != r || m.term != term {
+		if err := r.Barrier(0).Error(); err != nil {
+			return err
+		}
+		n.readReady.Store(&readMark{r: r, term: term})
+	}
+	if err := r.VerifyLeader().Error(); err != nil {
+		return err
+	}
+	if t := r.CurrentTerm(); t != term {
+		return fmt.Errorf("term changed from %d to %d during the read", term, t)
+	}
+	return nil
+}
+
+// readMark is the raft instance and term in which a node's Barrier made its
+// state machine current (node.readIndex).
+type readMark struct {
+	r    *raft.Raft
+	term uint64
 }
 
 // now is the number of the event being applied (from 1): the clock of a
@@ -389,7 +495,43 @@ func (c *Cluster) now() int {
 func (c *Cluster) observeOp(o interpose.ClientOp) {
 	c.mu.Lock()
 	c.obs.Ops = append(c.obs.Ops, o)
+	if o.Op != "" {
+		if i, ok := c.opAt[o.Event]; ok {
+			c.history[i] = o // its completion
+		} else {
+			c.opAt[o.Event] = len(c.history)
+			c.history = append(c.history, o)
+		}
+	}
 	c.mu.Unlock()
+}
+
+// answer is a state machine's response as a history records it: fmt.Sprint
+// of it, "" for nil.
+func answer(resp any) string {
+	if resp == nil {
+		return ""
+	}
+	return fmt.Sprint(resp)
+}
+
+// Final implements interpose.SystemFinalizer: with a Model
+// (Options.Model), the run's history of the service's own operations,
+// checked against it (invariants.CheckModel).
+func (c *Cluster) Final() []interpose.Violation {
+	if c.opts.Model == nil {
+		return nil
+	}
+	c.mu.Lock()
+	hist := invariants.HistoryOf(c.history)
+	c.mu.Unlock()
+	if len(hist) == 0 {
+		return nil
+	}
+	if v := invariants.CheckModel(hist, c.opts.Model, invariants.LinOptions{}).Violation(); v != nil {
+		return []interpose.Violation{*v}
+	}
+	return nil
 }
 
 func (c *Cluster) observeAck(a interpose.Ack) {
@@ -592,39 +734,20 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		}
 		data := []byte(ev.Data)
 		id := n.id
-		op, kv := c.clientOp(index, n, ev.Data)
-		if kv && !op.Write && c.opts.StaleReads {
-			return c.staleRead(n, op), nil
+		op, hist := c.clientOp(index, n, ev.Data)
+		if hist && c.localReads(op) {
+			if c.opts.StaleReads {
+				return c.staleRead(n, op), nil
+			}
+			return c.leaderRead(n, index, op), nil
 		}
-		if kv && !op.Write && (c.opts.VerifyReads || c.opts.BarrierReads) {
-			c.observeOp(op)
-			fsm, _ := n.userFSM.(*KV)
-			barrier := c.opts.BarrierReads
-			return c.async(n, index, func(r *raft.Raft) string {
-				check, how := r.VerifyLeader(), "verified leader"
-				if barrier {
-					check, how = r.Barrier(0), "barrier"
-				}
-				if err := check.Error(); err != nil {
-					op.Failed = true // the client got an error, no value
-					c.observeOp(op)
-					return err.Error()
-				}
-				if fsm != nil {
-					op.Value, _ = fsm.Get(op.Key)
-				}
-				op.Pending, op.Return = false, c.now()
-				c.observeOp(op)
-				return fmt.Sprintf("%q (%s, local)", op.Value, how)
-			}), nil
-		}
-		if kv {
+		if hist {
 			c.observeOp(op)
 		}
 		return c.async(n, index, func(r *raft.Raft) string {
 			f := r.Apply(data, 0)
 			if err := f.Error(); err != nil {
-				if kv {
+				if hist {
 					// Refused by a node that does not lead: it did not
 					// happen. Anything else (leadership lost while it
 					// committed, raft shut down) may have: it stays
@@ -636,9 +759,12 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 				}
 				return err.Error()
 			}
-			if kv {
+			if hist {
 				op.Pending, op.Return, op.Index = false, c.now(), f.Index()
-				if !op.Write {
+				switch {
+				case op.Op != "":
+					op.Value = answer(f.Response())
+				case !op.Write:
 					op.Value, _ = f.Response().(string)
 				}
 				c.observeOp(op)
@@ -651,7 +777,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 			if err, ok := f.Response().(error); ok {
 				return fmt.Sprintf("index %d: %v", f.Index(), err)
 			}
-			if kv && !op.Write {
+			if hist && (!op.Write || op.Op != "") {
 				return fmt.Sprintf("index %d: %q", f.Index(), op.Value)
 			}
 			return fmt.Sprintf("index %d", f.Index())

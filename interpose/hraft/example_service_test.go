@@ -18,10 +18,12 @@ import (
 
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose/hraft"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 // bank is the service under test: accounts whose total never changes.
-// A command "from,to,amount" moves money between two accounts.
+// A command "from,to,amount" moves money between two accounts; "?a" reads
+// an account's balance.
 type bank struct {
 	mu       sync.Mutex
 	accounts map[string]int
@@ -30,6 +32,9 @@ type bank struct {
 func newBank() *bank { return &bank{accounts: map[string]int{"a": 100, "b": 100, "c": 100}} }
 
 func (b *bank) Apply(l *raft.Log) any {
+	if account, ok := strings.CutPrefix(string(l.Data), "?"); ok {
+		return b.balance(account)
+	}
 	parts := strings.Split(string(l.Data), ",")
 	if len(parts) != 3 {
 		return fmt.Errorf("bad command %q", l.Data)
@@ -64,6 +69,12 @@ func (b *bank) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
+func (b *bank) balance(account string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.accounts[account]
+}
+
 // snapshot returns a copy of the accounts, to compare two nodes' states.
 func (b *bank) snapshot() map[string]int {
 	b.mu.Lock()
@@ -93,6 +104,26 @@ func (s bankSnapshot) Persist(sink raft.SnapshotSink) error {
 
 func (bankSnapshot) Release() {}
 
+// bankModel is what one bank taking the commands one at a time would answer
+// (a balance for a read, nothing for a transfer). Every run's history of
+// commands and answers is checked against it: a read that returns what no
+// order of the operations explains is a Linearizability violation.
+var bankModel = &invariants.Model{
+	Init: func() any { return [3]int{100, 100, 100} }, // a, b, c: comparable
+	Step: func(state any, op string) (any, string) {
+		s := state.([3]int)
+		if account, ok := strings.CutPrefix(op, "?"); ok {
+			return s, strconv.Itoa(s[account[0]-'a'])
+		}
+		parts := strings.Split(op, ",")
+		amount, _ := strconv.Atoi(parts[2])
+		s[parts[0][0]-'a'] -= amount
+		s[parts[1][0]-'a'] += amount
+		return s, ""
+	},
+	Read: func(op string) bool { return strings.HasPrefix(op, "?") },
+}
+
 func TestFuzzBank(t *testing.T) {
 	target := hraft.NewTarget("bank", "", hraft.Options{
 		Nodes:  3,
@@ -103,6 +134,8 @@ func TestFuzzBank(t *testing.T) {
 		NewSnapshotStore: func(node int) (raft.SnapshotStore, error) { return raft.NewInmemSnapshotStore(), nil },
 		// Your raft settings, after faultline's defaults.
 		Config: func(node int, c *raft.Config) { c.SnapshotThreshold = 16 },
+		// Your model: what clients may see.
+		Model: bankModel,
 		Invariants: []hraft.Invariant{{
 			Name: "MoneyIsConserved",
 			Check: func(fsms []raft.FSM) error {
@@ -135,13 +168,13 @@ func TestFuzzBank(t *testing.T) {
 		}},
 	})
 	// Client operations are "k<i>=<n>" by default; give the fuzzer the bank's
-	// own commands instead.
+	// own commands instead, reads of balances among them.
 	res, err := fuzz.Run(t, target, fuzz.Options{
 		Seed:    1,
 		Runs:    100,
 		Events:  300,
 		Out:     t.TempDir(), // keep violating schedules: testdata/faultline, say
-		Clients: []string{"a,b,10", "b,c,5", "c,a,7"},
+		Clients: []string{"a,b,10", "b,c,5", "c,a,7", "?a", "?b"},
 	})
 	if err != nil {
 		t.Fatal(err)

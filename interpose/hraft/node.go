@@ -68,6 +68,10 @@ type node struct {
 	confGen  atomic.Uint64
 	confSeen uint64
 	members  *interpose.RaftConfig
+
+	// readReady is where the read index last made the node's state
+	// machine current (Options.ReadIndex).
+	readReady atomic.Pointer[readMark]
 }
 
 func (c *Cluster) newNode(id int) (*node, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/faultline-dev/faultline/internal/linked"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 // Options describes a raft-based service to put under control. The zero value
@@ -59,6 +60,28 @@ type Options struct {
 	// node's own state machine: what VerifyReads lacks, a state machine
 	// as current as the log a leader of this term committed.
 	BarrierReads bool
+	// ReadIndex serves them the way hashicorp/raft's maintainers describe
+	// the Raft thesis's read index for this library (hashicorp/raft#603): a
+	// Barrier once per term the node leads (its state machine then holds
+	// everything committed before its term), then VerifyLeader for each
+	// read, then the node's own state machine. One Barrier per term, not
+	// one per read.
+	ReadIndex bool
+
+	// Model is your service's sequential specification: with it, every
+	// client command is an operation of the run's history (the command as
+	// sent, the event that sent it, the event that answered it and the
+	// answer: fmt.Sprint of what Apply returned), checked against the
+	// model at the end of every run; a history no order of which the model
+	// explains is a Linearizability violation with its witness. Reads go
+	// through the log unless LocalRead and a read mode (StaleReads,
+	// VerifyReads, BarrierReads, ReadIndex) say otherwise.
+	Model *invariants.Model
+	// LocalRead answers a read (a command Model.Read says changes nothing)
+	// from a node's own state machine, for the read modes above: the
+	// answer a client would get. It runs while the node's goroutines wait
+	// on the read, so it may read the FSM under its own lock.
+	LocalRead func(fsm raft.FSM, op string) string
 
 	// Watchdog is how long (in real time) a node may take over one event
 	// before it is declared stuck (0: DefaultWatchdog): a Liveness:Stuck
@@ -207,8 +230,18 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 	if t.options.BarrierReads {
 		spec.Config["barrier_reads"] = "true"
 	}
+	if t.options.ReadIndex {
+		spec.Config["read_index"] = "true"
+	}
+	if t.options.Model != nil {
+		spec.Config["model"] = "true"
+	}
 	return spec
 }
+
+// Model returns the target's model of its client operations
+// (Options.Model), nil without: what a report needs to draw a history.
+func (t *Target) Model() *invariants.Model { return t.options.Model }
 
 // Open implements interpose.Target.
 func (t *Target) Open(tt *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
