@@ -168,19 +168,26 @@ func baseline() (goroutines int, heap uint64) {
 
 // BenchmarkWalk measures events per second of 300-event walks on 3 nodes,
 // with invariants checked after every event and cluster setup included.
-func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, false) }
+func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, false, 0) }
 
 // BenchmarkWalkLiveness is BenchmarkWalk with a stabilization phase after
 // each walk (the phase's events count as events).
-func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, true) }
+func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, true, 0) }
 
-func benchmarkWalk(b *testing.B, liveness bool) {
+// BenchmarkWalkReads is BenchmarkWalk with half of the client operations
+// reads through the log (Options.Reads 50): a history of reads and writes
+// recorded on the way and checked for linearizability at the end of each
+// walk. Its walks are other walks than BenchmarkWalk's: compare events/s.
+func BenchmarkWalkReads(b *testing.B) { benchmarkWalk(b, false, 50) }
+
+func benchmarkWalk(b *testing.B, liveness bool, reads int) {
 	tg := target(b, "hraft")
 	ok := hraft.UnderTest(b.Name(), func(t *testing.T) {
 		events := 0
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			res, err := fuzz.Run(t, tg, fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300, KeepGoing: true, NoLiveness: !liveness})
+			res, err := fuzz.Run(t, tg, fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300, KeepGoing: true, NoLiveness: !liveness,
+				Reads: reads})
 			if err != nil {
 				t.Fatal(err)
 			}

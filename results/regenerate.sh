@@ -5,7 +5,8 @@
 # were. Takes about two hours and a half on two cores: forty minutes
 # minimizing thirty 2,000-event failures, an hour of campaigns, the rest case
 # studies and strategies. `results/regenerate.sh liveness` makes the liveness
-# results alone (about twenty minutes).
+# results alone (about twenty minutes), `results/regenerate.sh clients`
+# the client histories' (about ten minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -25,6 +26,12 @@ fuzzrun() { # file, command... (fuzz does not print its command line)
 	{ echo "\$ faultline $*"; echo; "$bin" "$@" || true; } > "$out/$file"
 }
 
+liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
+	local file=$1; shift
+	echo "== $file" >&2
+	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
+}
+
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
 for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raft-busy-leader Liveness:Accepts" "raft-nobackoff Liveness:Commit"; do
@@ -36,11 +43,6 @@ for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raf
 	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$1.min.json --budget 3m || true
 done
 # Liveness on hraft-serial: kept faults, storage faults, both, and a campaign.
-liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
-	local file=$1; shift
-	echo "== $file" >&2
-	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
-}
 liverun fuzz-hraft-serial-permanent-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --seed 1
 liverun fuzz-hraft-serial-disk-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --disk 3 --seed 1
 liverun fuzz-hraft-serial-all-faults-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --disk 3 --seed 1
@@ -69,6 +71,7 @@ if [ "${1:-}" = liveness ]; then # the liveness results alone (about twenty minu
 	exit 0
 fi
 
+clients() {
 # What clients see: stale reads found, minimized, reported.
 for t in hraft-stale-reads hraft-verify-reads; do
 	run ttf-$t.txt measure ttf --target $t --want Linearizability --seeds 1-10
@@ -81,6 +84,24 @@ echo "== fuzz-hraft-barrier-reads-seed1.txt" >&2
 { echo "\$ faultline fuzz --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1"; echo
   ( cd "$tmp" && "$bin" fuzz --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1 --out found ) || true
 } > "$out/fuzz-hraft-barrier-reads-seed1.txt"
+# Reads through the log and by the read index, every fault kind on.
+liverun fuzz-hraft-serial-reads-all-faults-seed1.txt --target hraft-serial --reads 50 --runs 2000 --events 300 --keep-going --permanent --disk 3 --seed 1
+liverun fuzz-hraft-read-index-seed1.txt --target hraft-read-index --runs 2000 --events 300 --keep-going --seed 1
+liverun fuzz-hraft-read-index-all-faults-seed1.txt --target hraft-read-index --runs 2000 --events 300 --keep-going --permanent --disk 3 --seed 1
+echo "== bench-reads.txt" >&2
+go test -c -o "$tmp/fuzz.test" ./fuzz
+{ echo "\$ go test -c -o fuzz.test ./fuzz; cd fuzz; for i in 1 2 3 4 5; do for b in 'BenchmarkWalk\$' 'BenchmarkWalkReads\$'; do ../fuzz.test -test.run '^\$' -test.bench \"\$b\" -test.count 1; done; done"
+  echo "(interleaved, so that the machine's noise falls on both alike)"; echo
+  for i in 1 2 3 4 5; do for b in 'BenchmarkWalk$' 'BenchmarkWalkReads$'; do
+	( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
+  done; done
+} > "$out/bench-reads.txt"
+}
+if [ "${1:-}" = clients ]; then # what clients see alone (about ten minutes)
+	clients
+	exit 0
+fi
+clients
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
