@@ -148,6 +148,11 @@ type View struct {
 	// them: each at its invocation (pending) and again when it completes,
 	// under the same Event, for linearizability (invariants.CheckKV).
 	Ops []ClientOp
+	// Losses are durable state that a node's store lost at a crash after
+	// acknowledging it (a stable store that forgot its term or vote), in
+	// words: not a violation of their own (raft cannot tell), but the cause
+	// that the violations they lead to name.
+	Losses []string
 	// Step is the number of events applied, and Stabilizing is set once the
 	// run's stabilization phase has begun (a Stabilize event): the
 	// controller fills both in before a check.
@@ -168,6 +173,7 @@ func (v *View) Reset() {
 	v.Completions = v.Completions[:0]
 	v.Acked = v.Acked[:0]
 	v.Ops = v.Ops[:0]
+	v.Losses = v.Losses[:0]
 }
 
 // Claim is a leadership claim seen on the wire.

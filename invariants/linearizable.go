@@ -377,18 +377,25 @@ var kvModel = porcupine.Model{
 // effect at any point after it was issued, or never (its return is the end
 // of time).
 func search(ops []KVOp, timeout time.Duration) LinResult {
+	return porcupineSearch(kvModel, ops, func(o KVOp) any { return kvInput{o.Write, o.Value} }, timeout)
+}
+
+// porcupineSearch runs porcupine with model m on ops, whose inputs input
+// makes and whose outputs are their Values: a pending operation may take
+// effect at any point after it was issued, or never (its return is the end
+// of time).
+func porcupineSearch(m porcupine.Model, ops []KVOp, input func(KVOp) any, timeout time.Duration) LinResult {
 	hist := make([]porcupine.Operation, 0, len(ops))
 	for _, o := range ops {
 		ret := o.Return
 		if o.Pending {
 			ret = math.MaxInt64
 		}
-		client := max(o.Client-1, 0)
-		hist = append(hist, porcupine.Operation{ClientId: client, Input: kvInput{o.Write, o.Value}, Call: o.Call,
+		hist = append(hist, porcupine.Operation{ClientId: max(o.Client-1, 0), Input: input(o), Call: o.Call,
 			Output: o.Value, Return: ret, Metadata: o.String()})
 	}
-	r, info := porcupine.CheckOperationsVerbose(kvModel, hist, timeout)
-	out := LinResult{info: info, full: true}
+	r, info := porcupine.CheckOperationsVerbose(m, hist, timeout)
+	out := LinResult{info: info, full: true, model: &m}
 	switch r {
 	case porcupine.Ok:
 		out.Verdict = Linearizable

@@ -3,7 +3,6 @@ package invariants
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -158,26 +157,7 @@ func CheckModel(history []KVOp, m *Model, opts LinOptions) LinResult {
 
 // searchModel runs porcupine on one key's operations of a service's model.
 func searchModel(pm porcupine.Model, ops []KVOp, timeout time.Duration) LinResult {
-	hist := make([]porcupine.Operation, 0, len(ops))
-	for _, o := range ops {
-		ret := o.Return
-		if o.Pending {
-			ret = math.MaxInt64
-		}
-		hist = append(hist, porcupine.Operation{ClientId: max(o.Client-1, 0), Input: o.Op, Call: o.Call,
-			Output: o.Value, Return: ret, Metadata: o.String()})
-	}
-	r, info := porcupine.CheckOperationsVerbose(pm, hist, timeout)
-	out := LinResult{info: info, full: true, model: &pm}
-	switch r {
-	case porcupine.Ok:
-		out.Verdict = Linearizable
-	case porcupine.Illegal:
-		out.Verdict = NotLinearizable
-	default:
-		out.Verdict = Unknown
-	}
-	return out
+	return porcupineSearch(pm, ops, func(o KVOp) any { return o.Op }, timeout)
 }
 
 // shrinkWitness drops, one at a time, each completed read whose removal

@@ -3,6 +3,7 @@ package invariants
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -52,6 +53,7 @@ type Raft struct {
 	checked   map[[2]uint64]bool       // (node, term) leaders checked for completeness
 	fresh     []uint64                 // indexes first seen committed in this check
 	reported  map[string]bool
+	losses    []string                // what stores lost at crashes so far (View.Losses)
 	found     [][]interpose.Violation // per Names entry, this check
 	live      []raftNode              // this check's live Raft nodes
 	// ex counts, per property, the comparisons it made this run: how often
@@ -139,7 +141,22 @@ func (r *Raft) reportFP(name, fp, detail string) {
 	if !ok {
 		i = 0 // a user's invariant ranks with the faults
 	}
+	if ok && name != NoPanic && len(r.losses) > 0 {
+		// Raft's own properties assume durable stores: a store that lost
+		// what it acknowledged is named as the cause.
+		detail += "; before it, a store lost what it had acknowledged: " + lossList(r.losses)
+	}
 	r.found[i] = append(r.found[i], interpose.Violation{Invariant: name, Fingerprint: fp, Detail: detail})
+}
+
+// lossList names the first three losses (the earliest are the likeliest
+// causes), and how many came after.
+func lossList(losses []string) string {
+	const most = 3
+	if len(losses) <= most {
+		return strings.Join(losses, "; ")
+	}
+	return fmt.Sprintf("%s (and %d more)", strings.Join(losses[:most], "; "), len(losses)-most)
 }
 
 // Check implements interpose.Checker.
@@ -151,6 +168,7 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 	for _, f := range v.Faults {
 		r.reportFP(f.Invariant, f.Fingerprint, f.Detail)
 	}
+	r.losses = append(r.losses, v.Losses...)
 	for _, op := range v.LogOps {
 		r.logOp(op)
 	}

@@ -1010,3 +1010,24 @@ func TestLeaderIsVoter(t *testing.T) {
 		},
 	})
 }
+
+// TestLossesNamedAsCause: what a store lost at a crash (View.Losses) is
+// named in the Raft violations that follow, not in a panic's.
+func TestLossesNamedAsCause(t *testing.T) {
+	loss := "n2's stable store lost its current term (3, now 0) at its crash (event 40)"
+	runCases(t, []tcase{{
+		name: "two leaders of one term after a lost term",
+		views: []*interpose.View{
+			{Losses: []string{loss}},
+			{Nodes: nodes(leader(1, 3, 0), leader(2, 3, 0))},
+		},
+		want: []want{{at: 1, inv: invariants.ElectionSafety, detail: []string{"both leaders of term 3", "; before it, a store lost what it had acknowledged: " + loss}}},
+	}, {
+		name: "a panic is its own cause",
+		views: []*interpose.View{
+			{Losses: []string{loss}},
+			{Faults: []interpose.Violation{{Invariant: invariants.NoPanic, Fingerprint: "NoPanic: x", Detail: "boom"}}},
+		},
+		want: []want{{at: 1, inv: invariants.NoPanic, fp: "NoPanic: x", detail: []string{"boom"}}},
+	}})
+}

@@ -26,6 +26,16 @@ fuzzrun() { # file, command... (fuzz does not print its command line)
 	{ echo "\$ faultline $*"; echo; "$bin" "$@" || true; } > "$out/$file"
 }
 
+bench() { # file, benchmark: BenchmarkWalk and it, interleaved, median of 5
+	echo "== $1" >&2
+	go test -c -o "$tmp/fuzz.test" ./fuzz
+	{ echo "\$ go test -c -o fuzz.test ./fuzz; cd fuzz; for i in 1 2 3 4 5; do for b in 'BenchmarkWalk\$' '$2\$'; do ../fuzz.test -test.run '^\$' -test.bench \"\$b\" -test.count 1; done; done"
+	  echo "(interleaved, so that the machine's noise falls on both alike)"; echo
+	  for i in 1 2 3 4 5; do for b in 'BenchmarkWalk$' "$2\$"; do
+		( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
+	  done; done
+	} > "$out/$1"
+}
 liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
 	local file=$1; shift
 	echo "== $file" >&2
@@ -57,14 +67,7 @@ echo "== campaign-hraft-serial-liveness.txt" >&2
 { echo "\$ faultline campaign start --target hraft-serial --liveness --time 10m --dir DIR --workers 1"; echo
   "$bin" campaign start --target hraft-serial --liveness --time 10m --dir "$tmp/cl" --workers 1 2>/dev/null | sed "s|$tmp/cl|DIR|g" || true
 } > "$out/campaign-hraft-serial-liveness.txt"
-echo "== bench-liveness.txt" >&2
-go test -c -o "$tmp/fuzz.test" ./fuzz
-{ echo "\$ go test -c -o fuzz.test ./fuzz; cd fuzz; for i in 1 2 3 4 5; do for b in 'BenchmarkWalk\$' 'BenchmarkWalkLiveness\$'; do ../fuzz.test -test.run '^\$' -test.bench \"\$b\" -test.count 1; done; done"
-  echo "(interleaved, so that the machine's noise falls on both alike)"; echo
-  for i in 1 2 3 4 5; do for b in 'BenchmarkWalk$' 'BenchmarkWalkLiveness$'; do
-	( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
-  done; done
-} > "$out/bench-liveness.txt"
+bench bench-liveness.txt BenchmarkWalkLiveness
 }
 if [ "${1:-}" = liveness ]; then # the liveness results alone (about twenty minutes)
 	liveness
@@ -88,14 +91,7 @@ echo "== fuzz-hraft-barrier-reads-seed1.txt" >&2
 liverun fuzz-hraft-serial-reads-all-faults-seed1.txt --target hraft-serial --reads 50 --runs 2000 --events 300 --keep-going --permanent --disk 3 --seed 1
 liverun fuzz-hraft-read-index-seed1.txt --target hraft-read-index --runs 2000 --events 300 --keep-going --seed 1
 liverun fuzz-hraft-read-index-all-faults-seed1.txt --target hraft-read-index --runs 2000 --events 300 --keep-going --permanent --disk 3 --seed 1
-echo "== bench-reads.txt" >&2
-go test -c -o "$tmp/fuzz.test" ./fuzz
-{ echo "\$ go test -c -o fuzz.test ./fuzz; cd fuzz; for i in 1 2 3 4 5; do for b in 'BenchmarkWalk\$' 'BenchmarkWalkReads\$'; do ../fuzz.test -test.run '^\$' -test.bench \"\$b\" -test.count 1; done; done"
-  echo "(interleaved, so that the machine's noise falls on both alike)"; echo
-  for i in 1 2 3 4 5; do for b in 'BenchmarkWalk$' 'BenchmarkWalkReads$'; do
-	( cd fuzz && "$tmp/fuzz.test" -test.run '^$' -test.bench "$b" -test.count 1 ) | grep Benchmark
-  done; done
-} > "$out/bench-reads.txt"
+bench bench-reads.txt BenchmarkWalkReads
 }
 if [ "${1:-}" = clients ]; then # what clients see alone (about ten minutes)
 	clients

@@ -401,13 +401,14 @@ func (c *Cluster) localReads(op interpose.ClientOp) bool {
 	return c.opts.StaleReads || c.opts.VerifyReads || c.opts.BarrierReads || c.opts.ReadIndex
 }
 
-// readLocal answers read op from node n's state machine: the built-in
-// KV's value of the key, or a service's own LocalRead.
-func (c *Cluster) readLocal(n *node, op interpose.ClientOp) string {
+// readLocal answers read op from state machine fsm (a node's, taken when
+// the read was issued): the built-in KV's value of the key, or a service's
+// own LocalRead.
+func (c *Cluster) readLocal(fsm raft.FSM, op interpose.ClientOp) string {
 	if op.Op != "" {
-		return c.opts.LocalRead(n.userFSM, op.Op)
+		return c.opts.LocalRead(fsm, op.Op)
 	}
-	kv, _ := n.userFSM.(*KV)
+	kv, _ := fsm.(*KV)
 	if kv == nil {
 		return ""
 	}
@@ -418,7 +419,7 @@ func (c *Cluster) readLocal(n *node, op interpose.ClientOp) string {
 // staleRead serves a read from node n's own state machine, with no check
 // (Options.StaleReads): at once, whatever n has applied.
 func (c *Cluster) staleRead(n *node, op interpose.ClientOp) string {
-	op.Value, op.Pending = c.readLocal(n, op), false
+	op.Value, op.Pending = c.readLocal(n.userFSM, op), false
 	c.observeOp(op)
 	return fmt.Sprintf("%q (local, unchecked)", op.Value)
 }
@@ -431,6 +432,7 @@ func (c *Cluster) staleRead(n *node, op interpose.ClientOp) string {
 // answers the client with no value.
 func (c *Cluster) leaderRead(n *node, index int, op interpose.ClientOp) string {
 	c.observeOp(op)
+	fsm := n.userFSM // this incarnation's: a recovery makes another
 	return c.async(n, index, func(r *raft.Raft) string {
 		how, err := "verified leader", error(nil)
 		switch {
@@ -446,7 +448,7 @@ func (c *Cluster) leaderRead(n *node, index int, op interpose.ClientOp) string {
 			c.observeOp(op)
 			return err.Error()
 		}
-		op.Value = c.readLocal(n, op)
+		op.Value = c.readLocal(fsm, op)
 		op.Pending, op.Return = false, c.now()
 		c.observeOp(op)
 		return fmt.Sprintf("%q (%s, local)", op.Value, how)
@@ -543,6 +545,12 @@ func (c *Cluster) observeAck(a interpose.Ack) {
 func (c *Cluster) observeApplied(a interpose.Applied) {
 	c.mu.Lock()
 	c.obs.Applied = append(c.obs.Applied, a)
+	c.mu.Unlock()
+}
+
+func (c *Cluster) observeLoss(what string) {
+	c.mu.Lock()
+	c.obs.Losses = append(c.obs.Losses, what)
 	c.mu.Unlock()
 }
 

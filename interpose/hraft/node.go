@@ -358,7 +358,11 @@ func (n *node) crash() {
 	if t := n.dead.Swap(nil); t != nil { // what it wrote after the tear is lost
 		n.tornLast = t.last
 	}
-	n.stable.reload()
+	if _, lossy := n.stable.inner.(Crasher); lossy {
+		n.stable.afterCrash()
+	} else {
+		n.stable.reload()
+	}
 }
 
 // stop shuts the node's raft down.

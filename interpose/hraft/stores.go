@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -210,6 +211,29 @@ func (s *stableStore) reload() {
 	s.mu.Lock()
 	s.term, s.voteTerm, s.vote = term, voteTerm, v
 	s.mu.Unlock()
+}
+
+// afterCrash rereads a stable store that can lose writes (a Crasher) after
+// a crash and, when it lost a term or a vote it had acknowledged, says so
+// (View.Losses): raft restarts on what the store returns, and what it
+// lost surfaces later under another name (two leaders of one term), which
+// names it as its cause.
+func (s *stableStore) afterCrash() {
+	term, voteTerm, vote := s.snapshot()
+	s.reload()
+	nterm, nvoteTerm, nvote := s.snapshot()
+	var lost []string
+	if nterm < term {
+		lost = append(lost, fmt.Sprintf("its current term (%d, now %d)", term, nterm))
+	}
+	if vote != 0 && (nvoteTerm < voteTerm || nvoteTerm == voteTerm && nvote != vote) {
+		lost = append(lost, fmt.Sprintf("its vote for n%d in term %d", vote, voteTerm))
+	}
+	if len(lost) == 0 {
+		return
+	}
+	s.n.c.observeLoss(fmt.Sprintf("n%d's stable store lost %s at its crash (event %d)",
+		s.n.id, strings.Join(lost, " and "), s.n.c.now()))
 }
 
 func (s *stableStore) snapshot() (term, voteTerm uint64, vote int) {
