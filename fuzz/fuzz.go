@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"io"
 	"maps"
 	"math"
@@ -55,7 +56,8 @@ type Options struct {
 	// MaxDown bounds the nodes down at once (0: a minority, (n-1)/2).
 	MaxDown int `json:"max_down,omitempty"`
 	// Clients are the payloads of client operations, picked at random
-	// (nil: "k<i>=<n>" writes for the built-in key-value FSM).
+	// (nil: the target's own, when it is a ClientMaker; else "k<i>=<n>"
+	// writes for the built-in key-value FSM).
 	Clients []string `json:"clients,omitempty"`
 	// Prologue is applied after the nodes' starts, before the walk (the
 	// bootstrap configuration of an actor Raft, for instance).
@@ -545,6 +547,15 @@ func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts 
 	return s, true, nil
 }
 
+// ClientMaker is a target that makes its own client operations (a
+// service's commands, reads and writes, with their arguments), drawn from
+// the walk's seeded source so that a seed's walk stays reproducible: ok
+// false leaves the walk to its default. Options.Clients, when set, comes
+// first.
+type ClientMaker interface {
+	MakeClient(r *rand.Rand) (data string, ok bool)
+}
+
 // Walk performs run number run of the campaign opts describes (its seed is
 // RunSeed(opts.Seed, run)) and returns the schedule it recorded, with the
 // first violation if one was seen (with PassOverUpstream, the first that is
@@ -603,6 +614,9 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		w.pct = newPCT(w.rng, depth, events, spec.Nodes)
 	}
 	w.clients = opts.Clients
+	if cm, ok := target.(ClientMaker); ok && len(opts.Clients) == 0 {
+		w.makeClient = cm.MakeClient
+	}
 	w.reads = opts.Reads
 	w.prologue = opts.Prologue
 	passOver := func(v interpose.Violation) bool {

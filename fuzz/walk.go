@@ -53,6 +53,9 @@ type walker struct {
 	cut      bool
 	writes   int
 	clients  []string
+	// makeClient is the target's own maker of client operations
+	// (ClientMaker), when Options.Clients is not set.
+	makeClient func(*rand.Rand) (string, bool)
 	reads    int // percent of the built-in KV's operations that are reads
 	prologue []interpose.Event
 
@@ -162,6 +165,12 @@ func (w *walker) next() (interpose.Event, bool) {
 			if len(w.clients) > 0 {
 				ev.Data = w.clients[w.rng.IntN(len(w.clients))]
 				break
+			}
+			if w.makeClient != nil {
+				if data, ok := w.makeClient(w.rng); ok {
+					ev.Data = data
+					break
+				}
 			}
 			key := "k" + strconv.Itoa(w.rng.IntN(4))
 			if w.reads > 0 && w.rng.IntN(100) < w.reads { // drawn only with reads: walks without are unchanged

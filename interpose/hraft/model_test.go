@@ -1,7 +1,10 @@
 package hraft_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,5 +80,49 @@ func TestModelFindsStaleBalances(t *testing.T) {
 		if v.Invariant == invariants.Linearizability {
 			t.Errorf("reads through the log: %s in run %d: %s", v.Invariant, v.Run, v.Detail)
 		}
+	}
+}
+
+// TestClientsMadeByTheTarget: a target that makes its own commands
+// (Options.Clients) gets them in its walks, from the walk's seeded source:
+// transfers of any amount and reads, the same for the same seed.
+func TestClientsMadeByTheTarget(t *testing.T) {
+	opts := hraft.Options{Clients: func(r *rand.Rand) string {
+		if r.IntN(3) == 0 {
+			return "?" + string(rune('a'+r.IntN(3)))
+		}
+		return fmt.Sprintf("a,b,%d", 1+r.IntN(50))
+	}}
+	target := bankTarget("bank-made", opts)
+	walk := func() []string {
+		s, err := fuzz.Walk(t, target, fuzz.Options{Seed: 3, Events: 300, NoLiveness: true}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data []string
+		for _, e := range s.Events {
+			if e.Kind == interpose.Client {
+				data = append(data, e.Data)
+			}
+		}
+		return data
+	}
+	first := walk()
+	reads, transfers := 0, 0
+	for _, d := range first {
+		switch {
+		case strings.HasPrefix(d, "?"):
+			reads++
+		case strings.HasPrefix(d, "a,b,"):
+			transfers++
+		default:
+			t.Fatalf("client %q: not one the target made", d)
+		}
+	}
+	if reads == 0 || transfers == 0 {
+		t.Fatalf("%d reads, %d transfers: want both", reads, transfers)
+	}
+	if again := walk(); !slices.Equal(first, again) {
+		t.Errorf("the same seed made other commands:\n%v\n%v", first, again)
 	}
 }

@@ -1,6 +1,7 @@
 package hraft
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"testing"
@@ -77,6 +78,11 @@ type Options struct {
 	// through the log unless LocalRead and a read mode (StaleReads,
 	// VerifyReads, BarrierReads, ReadIndex) say otherwise.
 	Model *invariants.Model
+	// Clients makes your service's client operations for the fuzzer (the
+	// target is then a fuzz.ClientMaker): one command per call, drawn from
+	// r, the walk's seeded source, so that a seed's walk is reproducible.
+	// Nil: the fuzzer's Options.Clients, or the built-in KV's writes.
+	Clients func(r *rand.Rand) string
 	// LocalRead answers a read (a command Model.Read says changes nothing)
 	// from a node's own state machine, for the read modes above: the
 	// answer a client would get. It runs while the node's goroutines wait
@@ -237,6 +243,14 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 		spec.Config["model"] = "true"
 	}
 	return spec
+}
+
+// MakeClient implements fuzz.ClientMaker with Options.Clients.
+func (t *Target) MakeClient(r *rand.Rand) (string, bool) {
+	if t.options.Clients == nil {
+		return "", false
+	}
+	return t.options.Clients(r), true
 }
 
 // Model returns the target's model of its client operations
