@@ -46,18 +46,18 @@ func DefaultWeights() Weights {
 // walker chooses the events of one run: a seeded random walk over the events
 // enabled at each step.
 type walker struct {
-	rng      *rand.Rand
-	sys      interpose.System
-	w        Weights
-	maxDown  int
-	cut      bool
-	writes   int
-	clients  []string
+	rng     *rand.Rand
+	sys     interpose.System
+	w       Weights
+	maxDown int
+	cut     bool
+	writes  int
+	clients []string
 	// makeClient is the target's own maker of client operations
 	// (ClientMaker), when Options.Clients is not set.
 	makeClient func(*rand.Rand) (string, bool)
-	reads    int // percent of the built-in KV's operations that are reads
-	prologue []interpose.Event
+	reads      int // percent of the built-in KV's operations that are reads
+	prologue   []interpose.Event
 
 	started int
 	step    int             // events chosen after the starts and the prologue
