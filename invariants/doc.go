@@ -24,8 +24,16 @@
 //   - StateMachineSafety: no two nodes apply different entries at one index.
 //   - LeaderCompleteness: an entry committed in a term is in the log of every
 //     leader of a later term, and no index is committed with two terms.
+//   - LeaderIsVoter: a leader is a voter of its latest configuration once
+//     that configuration is committed (checked when the leader's log is
+//     committed to its end: the view has no configuration index; a leader
+//     that removed itself leads until the change commits).
 //   - NoPanic, and any other fault the adapter reports (a user's invariant
 //     over its state machines), passed through.
+//
+// What a store lost at a crash after acknowledging it (View.Losses: a
+// stable store that forgot its term or vote) is not a violation of its
+// own; the Raft violations after it name it as their cause.
 //
 // For LeaderCompleteness, a node's log is its snapshot
 // (RaftState.SnapshotIndex) followed by the entries its log store holds above
@@ -53,8 +61,11 @@
 // cannot place, or whose log order fails, goes to porcupine's search,
 // bounded in time (Unknown, never a violation, when it runs out). A
 // violation names the key and the fewest operations found that cannot be
-// ordered; LinResult.WriteHTML draws porcupine's visualization. Runs do
-// not record histories yet: the checker is the first part of it.
+// ordered; LinResult.WriteHTML draws porcupine's visualization. Raft's
+// checker keeps the run's history (View.Ops) and checks it at the end
+// (Final). A service's own commands are checked against its Model (a step
+// function or porcupine's model over strings) by CheckModel, with no fast
+// path and a witness shrunk by dropping reads; ModelOf finds a target's.
 //
 // Known upstream bugs: some violations on an unmodified hashicorp/raft are
 // raft's own open bugs, which a correct service meets too. KnownUpstream is
