@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -164,16 +165,9 @@ func CheckKV(history []KVOp, opts LinOptions) LinResult {
 			sorted = append(sorted, o)
 		}
 	}
-	slices.SortStableFunc(sorted, func(a, b KVOp) int { return strings.Compare(a.Key, b.Key) })
 	res := LinResult{Verdict: Linearizable}
 	unknown := LinResult{}
-	for len(sorted) > 0 {
-		n := 1
-		for n < len(sorted) && sorted[n].Key == sorted[0].Key {
-			n++
-		}
-		ops, key := sorted[:n:n], sorted[0].Key
-		sorted = sorted[n:]
+	for ops, key := range byKey(sorted) {
 		fast, ok := fastPath(ops)
 		if ok && fast.Verdict == Linearizable {
 			continue
@@ -206,6 +200,24 @@ func CheckKV(history []KVOp, opts LinOptions) LinResult {
 		return unknown
 	}
 	return res
+}
+
+// byKey sorts ops by key, keeping each key's order, and yields each key's
+// operations in turn.
+func byKey(ops []KVOp) iter.Seq2[[]KVOp, string] {
+	slices.SortStableFunc(ops, func(a, b KVOp) int { return strings.Compare(a.Key, b.Key) })
+	return func(yield func([]KVOp, string) bool) {
+		for len(ops) > 0 {
+			n := 1
+			for n < len(ops) && ops[n].Key == ops[0].Key {
+				n++
+			}
+			if !yield(ops[:n:n], ops[0].Key) {
+				return
+			}
+			ops = ops[n:]
+		}
+	}
 }
 
 // fastPath decides one key's history in the log's order of writes; ok is

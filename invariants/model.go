@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -115,16 +114,9 @@ func CheckModel(history []KVOp, m *Model, opts LinOptions) LinResult {
 		}
 		ops = append(ops, o)
 	}
-	slices.SortStableFunc(ops, func(a, b KVOp) int { return strings.Compare(a.Key, b.Key) })
 	res := LinResult{Verdict: Linearizable}
 	var unknown *LinResult
-	for len(ops) > 0 {
-		n := 1
-		for n < len(ops) && ops[n].Key == ops[0].Key {
-			n++
-		}
-		part, key := ops[:n:n], ops[0].Key
-		ops = ops[n:]
+	for part, key := range byKey(ops) {
 		res.Searched++
 		r := searchModel(pm, part, timeout)
 		switch r.Verdict {
