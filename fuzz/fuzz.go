@@ -279,6 +279,9 @@ func (res *Result) Tally(s *interpose.Schedule) {
 		case interpose.Disk:
 			res.Faults[string(e.Kind)]++
 			res.Faults["disk "+e.Op]++
+		case interpose.Choice:
+			res.Faults[string(e.Kind)]++
+			res.Faults["choice "+e.Data+" → "+e.Op]++
 		case interpose.Stabilize:
 			if e.Op != "" {
 				res.Faults["kept "+e.Op]++

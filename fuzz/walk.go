@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,6 +32,11 @@ type Weights struct {
 	// started; zero (the default) draws none, so that walks without it
 	// are what they were.
 	Disk int `json:"disk,omitempty"`
+	// Choice is the weight of settling a controlled choice (interpose.Choice:
+	// the next call of a mock fails, say) on a node whose process makes
+	// some (an interpose.Chooser); a system that makes none draws none, so
+	// its walks are what they were.
+	Choice int `json:"choice,omitempty"`
 }
 
 // DefaultWeights enable every kind of fault. Deliveries dominate so that the
@@ -40,6 +46,7 @@ func DefaultWeights() Weights {
 		Deliver: 100, Drop: 3, Duplicate: 2, Advance: 20,
 		Crash: 3, Recover: 6, Client: 6,
 		Partition: 1, Heal: 3, Membership: 1, Transfer: 1,
+		Choice: 6,
 	}
 }
 
@@ -51,6 +58,7 @@ type walker struct {
 	w       Weights
 	maxDown int
 	cut     bool
+	chooser interpose.Chooser // sys, when its processes make choices
 	writes  int
 	clients []string
 	// makeClient is the target's own maker of client operations
@@ -67,11 +75,13 @@ type walker struct {
 }
 
 func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walker {
+	ch, _ := sys.(interpose.Chooser)
 	return &walker{
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		sys:     sys,
 		w:       w,
 		maxDown: maxDown,
+		chooser: ch,
 	}
 }
 
@@ -129,6 +139,7 @@ func (w *walker) next() (interpose.Event, bool) {
 		{interpose.Membership, when(up > 0 && n > 1, w.w.Membership)},
 		{interpose.Transfer, when(up > 0 && n > 1, w.w.Transfer)},
 		{interpose.Disk, when(up > 0, w.w.Disk)},
+		{interpose.Choice, when(w.w.Choice > 0 && w.choosers() > 0, w.w.Choice)},
 	}
 	total := 0
 	for _, c := range choices {
@@ -201,6 +212,8 @@ func (w *walker) next() (interpose.Event, bool) {
 			ev.Nth = 1 + w.rng.IntN(3)
 		}
 		return ev, true
+	case interpose.Choice:
+		return w.choice(), true
 	case interpose.Partition:
 		w.cut = true
 		return interpose.Event{Kind: kind, Groups: w.split(n)}, true
@@ -209,6 +222,37 @@ func (w *walker) next() (interpose.Event, bool) {
 		return interpose.Event{Kind: kind}, true
 	}
 	return interpose.Event{}, false
+}
+
+// choosers lists (in w.nodes) the live nodes whose processes make controlled
+// choices with an outcome besides the default, and returns how many.
+func (w *walker) choosers() int {
+	w.nodes = w.nodes[:0]
+	if w.chooser == nil {
+		return 0
+	}
+	for i := 1; i <= w.sys.Nodes(); i++ {
+		if slices.ContainsFunc(w.chooser.ChoicePoints(i), func(p interpose.ChoicePoint) bool { return len(p.Outcomes) > 1 }) {
+			w.nodes = append(w.nodes, i)
+		}
+	}
+	return len(w.nodes)
+}
+
+// choice settles a choice of a node that makes some: one of its choice
+// points, and one of its outcomes other than the default (without the
+// event, the choice takes the default).
+func (w *walker) choice() interpose.Event {
+	w.choosers()
+	node := w.nodes[w.rng.IntN(len(w.nodes))]
+	var points []interpose.ChoicePoint
+	for _, p := range w.chooser.ChoicePoints(node) {
+		if len(p.Outcomes) > 1 {
+			points = append(points, p)
+		}
+	}
+	p := points[w.rng.IntN(len(points))]
+	return interpose.Event{Kind: interpose.Choice, Node: node, Data: p.Name, Op: p.Outcomes[1+w.rng.IntN(len(p.Outcomes)-1)]}
 }
 
 // diskTimes are the lengths of the stalls and slow calls the walk draws: a

@@ -39,10 +39,18 @@ const (
 	// from now, in the middle of whatever raft operation makes it
 	// (DiskTear), or all of these end (DiskHeal).
 	Disk Kind = "disk"
+	// Choice settles a controlled choice: the next time Node's process
+	// makes the choice named Data (a ChoicePoint of a Chooser system: a
+	// mock's call that may fail, time out, or fail after doing the work),
+	// it takes the outcome Op. A choice with no Choice event before it
+	// takes its first outcome, the default: a minimizer that removes the
+	// event leaves the default.
+	Choice Kind = "choice"
 )
 
 // Kinds lists every kind in a fixed order.
-var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer, Stabilize, Disk}
+var Kinds = []Kind{Deliver, Drop, Duplicate, Advance, Start, Crash, Recover, Client, Partition, Heal, Membership, Transfer, Stabilize, Disk,
+	Choice}
 
 // The storage faults of a Disk event (Event.Op).
 const (
@@ -281,6 +289,8 @@ func (e Event) String() string {
 			return fmt.Sprintf("%-10s keeping %s n%d", e.Kind, e.Op, e.Node)
 		}
 		return string(e.Kind)
+	case Choice:
+		return fmt.Sprintf("%-10s n%d %s → %s", e.Kind, e.Node, e.Data, e.Op)
 	}
 	return fmt.Sprintf("%-10s n%d", e.Kind, e.Node)
 }

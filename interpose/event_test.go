@@ -25,6 +25,7 @@ func TestKindValidExternal(t *testing.T) {
 		{Transfer, true, true},
 		{Stabilize, true, true},
 		{Disk, true, true},
+		{Choice, true, true},
 		{"", false, true},
 		{"Deliver", false, true},
 		{"deliver ", false, true},

@@ -97,6 +97,23 @@ type Finalizer interface {
 	Final() []Violation
 }
 
+// ChoicePoint is a controlled choice a node's process makes: its name
+// ("storage.write") and its outcomes, the first the default ("ok",
+// "etag-mismatch", "error", "error-after-write").
+type ChoicePoint struct {
+	Name     string
+	Outcomes []string
+}
+
+// Chooser is a System whose processes make controlled choices (Choice
+// events settle them): ChoicePoints lists those node makes, for a walk to
+// draw from; none while the node is down. A system that is not a Chooser,
+// or lists none, gets no Choice events.
+type Chooser interface {
+	System
+	ChoicePoints(node int) []ChoicePoint
+}
+
 // SystemFinalizer is a System with an end-of-run check of its own (a
 // service's own client history against its model, hraft.Options.Model):
 // Controller.Settle calls Final once, after the checker's Final, and

@@ -140,6 +140,8 @@ func event(w io.Writer, e interpose.Event, all string) {
 		fmt.Fprintf(w, "    Note right of n%d: %s n%d%s\n", e.Node, label(e.Op), e.Peer, res)
 	case interpose.Transfer:
 		fmt.Fprintf(w, "    Note right of n%d: leadership transfer%s\n", e.Node, res)
+	case interpose.Choice:
+		fmt.Fprintf(w, "    Note right of n%d: choice %s → %s\n", e.Node, label(e.Data), label(e.Op))
 	default: // start, crash, recover, advance
 		fmt.Fprintf(w, "    Note right of n%d: %s%s\n", e.Node, e.Kind, res)
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -69,6 +70,11 @@ type Program struct {
 	Client func(data string) (Message, error)
 	// Nodes is the default cluster size (0: 3).
 	Nodes int
+	// Choices lists the controlled choices node's process makes
+	// (Context.Choose), so that a walk can settle them before the first is
+	// made; a choice a process makes that is not listed is learned when it
+	// is first made. Nil: learned only.
+	Choices func(node int) []interpose.ChoicePoint
 	// Config is recorded in schedule files, for readers.
 	Config map[string]string
 }
@@ -150,6 +156,11 @@ type node struct {
 	store       map[string]any
 	timers      []armed // in the order they were armed
 	rng         *rand.Rand
+	// points are the node's choice points, Program.Choices' then those
+	// learned, in that order; preset the outcomes Choice events settled
+	// for the next choice of each name (cleared by a crash).
+	points []interpose.ChoicePoint
+	preset map[string]int
 }
 
 // armed is an armed timer: a pending message of its node to itself.
@@ -321,6 +332,9 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		}
 		n.started = true
 		n.store = map[string]any{}
+		if s.prog.Choices != nil {
+			n.points = slices.Clone(s.prog.Choices(n.id))
+		}
 		ev.Result = s.boot(n)
 	case interpose.Crash:
 		n := &s.nodes[ev.Node]
@@ -350,6 +364,24 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		ev.Result = s.dispatch(n.id, 0, m)
 	case interpose.Disk:
 		return ev, notEnabled("an actor system has no disk")
+	case interpose.Choice:
+		n := &s.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		k := slices.IndexFunc(n.points, func(p interpose.ChoicePoint) bool { return p.Name == ev.Data })
+		if k < 0 {
+			return ev, notEnabled("n%d makes no choice %q", n.id, ev.Data)
+		}
+		o := slices.Index(n.points[k].Outcomes, ev.Op)
+		if o < 0 {
+			return ev, notEnabled("choice %q has no outcome %q", ev.Data, ev.Op)
+		}
+		if n.preset == nil {
+			n.preset = map[string]int{}
+		}
+		n.preset[ev.Data] = o
+		ev.Result = "next " + ev.Data + ": " + ev.Op
 	case interpose.Partition:
 		s.net.Cut(ev, len(s.nodes)-1)
 	case interpose.Heal:
@@ -389,11 +421,22 @@ func (s *System) boot(n *node) string {
 	})
 }
 
-// crash takes a node down: its process and timers go, its store stays.
+// crash takes a node down: its process, timers and settled choices go,
+// its store stays.
 func (s *System) crash(n *node) {
 	n.up = false
 	n.proc, n.pub = nil, nil
+	clear(n.preset)
 	s.disarm(n)
+}
+
+// ChoicePoints implements interpose.Chooser: the choices node's process
+// makes, none while it is down. The slice must not be changed.
+func (s *System) ChoicePoints(node int) []interpose.ChoicePoint {
+	if node < 1 || node >= len(s.nodes) || !s.nodes[node].up {
+		return nil
+	}
+	return s.nodes[node].points
 }
 
 // disarm cancels every timer of a node.
@@ -418,6 +461,7 @@ func (s *System) dispatch(to, from int, m Message) string {
 func (s *System) run(n *node, what string, f func()) (result string) {
 	s.ctx.node = n
 	s.ctx.result = ""
+	s.ctx.chose = s.ctx.chose[:0]
 	defer func() {
 		if p := recover(); p != nil {
 			s.obs.Faults = append(s.obs.Faults, interpose.Violation{
@@ -431,7 +475,20 @@ func (s *System) run(n *node, what string, f func()) (result string) {
 		s.ctx.node = nil
 	}()
 	f()
+	if len(s.ctx.chose) > 0 {
+		return joinChoices(s.ctx.result, s.ctx.chose)
+	}
 	return s.ctx.result
+}
+
+// joinChoices adds the choices a call made to its result: "ok [storage.write:
+// etag-mismatch]".
+func joinChoices(result string, chose []string) string {
+	c := "[" + strings.Join(chose, ", ") + "]"
+	if result == "" {
+		return c
+	}
+	return result + " " + c
 }
 
 // View implements interpose.System.
@@ -462,6 +519,7 @@ type Context struct {
 	sys    *System
 	node   *node
 	result string
+	chose  []string // the choices this call made, for its event's result
 }
 
 // Self is the node's number.
@@ -508,6 +566,34 @@ func (c *Context) Load(key string) (any, bool) {
 // crashes. Values are kept as they are: store values that are not changed
 // afterwards.
 func (c *Context) Store(key string, v any) { c.node.store[key] = v }
+
+// Choose makes the controlled choice name among outcomes (at least two, the
+// first the default): the outcome a Choice event settled for the node's
+// next choice of that name, else the default. It returns the outcome's
+// index. A choice not in Program.Choices is learned, with these outcomes,
+// the first time it is made; a choice made with other outcomes than it was
+// declared or first made with panics (a NoPanic fault of the process).
+// The event's result names each choice made ("[storage.write:
+// etag-mismatch]").
+func (c *Context) Choose(name string, outcomes ...string) int {
+	n := c.node
+	if len(outcomes) < 2 {
+		panic(fmt.Sprintf("actor: choice %q with %d outcomes; need at least two", name, len(outcomes)))
+	}
+	k := slices.IndexFunc(n.points, func(p interpose.ChoicePoint) bool { return p.Name == name })
+	switch {
+	case k < 0:
+		n.points = append(n.points, interpose.ChoicePoint{Name: name, Outcomes: slices.Clone(outcomes)})
+	case !slices.Equal(n.points[k].Outcomes, outcomes):
+		panic(fmt.Sprintf("actor: choice %q made with outcomes %v, declared with %v", name, outcomes, n.points[k].Outcomes))
+	}
+	o, ok := n.preset[name]
+	if ok {
+		delete(n.preset, name)
+	}
+	c.chose = append(c.chose, name+": "+outcomes[o])
+	return o
+}
 
 // Rand is the node's random source, seeded by the target's seed, the node
 // and its incarnation.
