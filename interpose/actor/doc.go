@@ -44,6 +44,13 @@
 //     passes to Respond becomes the event's result.
 //   - Partitions and heals cut the network as for hashicorp/raft.
 //     Membership changes and leadership transfers are not enabled.
+//   - A controlled choice (Context.Choose: a mock's call that may fail, or
+//     fail after doing the work) takes the outcome an interpose.Choice
+//     event settled for the node's next choice of its name, else its first
+//     outcome, the default. The System is an interpose.Chooser: it lists
+//     each node's choice points (Program.Choices, then those learned when
+//     first made) for the walk to draw from; a crash forgets what was
+//     settled. A process that makes no choices sees no Choice events.
 //   - A panic in a process is a NoPanic fault (its fingerprint names the
 //     message type and the panic's text, digits masked) and crashes its
 //     node; it never crashes faultline.
