@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	akka "github.com/faultline-dev/faultline/casestudies/raft"
+	"github.com/faultline-dev/faultline/casestudies/spark"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/actor"
@@ -145,6 +146,10 @@ func init() {
 	for _, bug := range akka.LivenessBugs {
 		studies = append(studies, actorStudy(bug, string(bug), "the actor Raft with a liveness bug: "+akka.Describe(bug), akka.Expect(bug)))
 	}
+	studies = append(studies, sparkStudy(spark.Correct, "spark", "Spark's standalone master, workers and client on the actor runtime, correct", ""))
+	for _, bug := range spark.Bugs {
+		studies = append(studies, sparkStudy(bug, string(bug), "spark with DEMi's "+string(bug)+" bug: "+spark.Describe(bug), spark.Expect(bug)))
+	}
 	// A study's target carries its workload, so that whoever resolves it
 	// by name (a campaign's workers) fuzzes it the same way.
 	for i, s := range studies {
@@ -169,6 +174,23 @@ func actorStudy(bug akka.Bug, name, summary, expect string) Study {
 			// 74 by event 1,000, 148 by 2,000), invariants checked every
 			// 10-30 deliveries, failures of 1,000 events and more.
 			Events: 2000, CheckEvery: 20, CheckFrom: 1000,
+		},
+	}
+}
+
+// sparkStudy is a study of Spark standalone with DEMi's kind of workload:
+// workers register, the client submits drivers, an application and a task
+// set, and nodes (the master among them) crash and recover.
+func sparkStudy(bug spark.Bug, name, summary, expect string) Study {
+	return Study{
+		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
+		Target: actor.NewTarget(name, string(bug), spark.Program(bug)),
+		Workload: &fuzz.Workload{
+			Weights: &fuzz.Weights{Deliver: 100, Drop: 1, Duplicate: 2, Client: 4, Crash: 2, Recover: 4},
+			Clients: spark.Workload,
+			// DEMi's initial traces: invariants checked at the end of
+			// runs as long as its failures were.
+			Events: spark.Events(bug), CheckEvery: spark.Events(bug),
 		},
 	}
 }

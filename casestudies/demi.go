@@ -20,11 +20,16 @@ var demiResults = map[string]DEMi{
 	"raft-58b": {Initial: 1500, Minimized: 40, Manual: 28, RuntimeS: 69},
 	"raft-42":  {Initial: 1710, Minimized: 180, Manual: 39, RuntimeS: 10676},
 	"raft-66":  {Initial: 400, Minimized: 77, Manual: 29, RuntimeS: 348},
+	// DEMi's Spark cases (Spark's standalone master, Akka).
+	"spark-2294": {Initial: 1000, Minimized: 40, Manual: 25, RuntimeS: 427},
+	"spark-3150": {Initial: 600, Minimized: 14, Manual: 11, RuntimeS: 245},
+	"spark-9256": {Initial: 300, Minimized: 11, Manual: 11, RuntimeS: 210},
 }
 
 // Cases lists the case studies of the side-by-side table: DEMi's seven
-// Raft bugs in its order, then hraft-forgetful.
-var Cases = []string{"raft-45", "raft-46", "raft-56", "raft-58a", "raft-58b", "raft-42", "raft-66", "hraft-forgetful"}
+// Raft bugs and three Spark bugs in its order, then hraft-forgetful.
+var Cases = []string{"raft-45", "raft-46", "raft-56", "raft-58a", "raft-58b", "raft-42", "raft-66",
+	"spark-2294", "spark-3150", "spark-9256", "hraft-forgetful"}
 
 // DEMiResult returns DEMi's published result for a case, if it has one.
 func DEMiResult(name string) (DEMi, bool) {

@@ -47,17 +47,25 @@ func newCatalog(targets []interpose.Target) (*catalog, error) {
 	return c, nil
 }
 
-// lookup returns the study called name, or an error that lists the known
-// ones.
+// lookup returns the study called name, or an error that names the known
+// ones like it (its family: what comes before its first "-"), or says how
+// to list them all.
 func (c *catalog) lookup(name string) (casestudies.Study, error) {
-	names := make([]string, 0, len(c.studies))
+	var like []string
+	family, _, _ := strings.Cut(name, "-")
 	for _, s := range c.studies {
 		if s.Name == name {
 			return s, nil
 		}
-		names = append(names, s.Name)
+		if f, _, _ := strings.Cut(s.Name, "-"); f == family || strings.Contains(s.Name, name) {
+			like = append(like, s.Name)
+		}
 	}
-	return casestudies.Study{}, fmt.Errorf("unknown target %q (known: %s)", cut(name), strings.Join(names, ", "))
+	if len(like) > 0 && len(like) <= 8 {
+		return casestudies.Study{}, fmt.Errorf("unknown target %q (like it: %s; `targets` lists all %d)", cut(name),
+			strings.Join(like, ", "), len(c.studies))
+	}
+	return casestudies.Study{}, fmt.Errorf("unknown target %q (`targets` lists the %d known)", cut(name), len(c.studies))
 }
 
 // target resolves a target by name, for worker processes.

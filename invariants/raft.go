@@ -59,6 +59,9 @@ type Raft struct {
 	// ex counts, per property, the comparisons it made this run: how often
 	// it had something to check (Exercised).
 	ex [exN]int
+	// raft is set once a node published Raft facts: a system that is not
+	// a Raft has no Raft properties to count (Exercised).
+	raft bool
 }
 
 // raftNode is a live node whose adapter publishes Raft facts.
@@ -197,6 +200,7 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 			r.live = append(r.live, raftNode{id: n.Node, RaftState: s})
 		}
 	}
+	r.raft = r.raft || len(r.live) > 0
 	for _, n := range r.live {
 		if n.Role == interpose.RoleLeader {
 			r.leader(n.id, n.Term, false)
@@ -508,8 +512,13 @@ func (r *Raft) Final() []interpose.Violation {
 // against committed entries, a leader whose configuration is committed, an
 // acknowledged write applied, a key both read and written (by the built-in
 // store or a service's own model). A property at 0 had nothing to check:
-// it passed without telling anything. NoPanic is not listed (it is always armed).
+// it passed without telling anything. NoPanic is not listed (it is always
+// armed). A run in which no node published Raft facts (a system that is
+// not a Raft) has none: nil.
 func (r *Raft) Exercised() map[string]int {
+	if !r.raft {
+		return nil
+	}
 	out := make(map[string]int, exN)
 	for i, n := range exNames {
 		out[n] = r.ex[i]

@@ -595,6 +595,31 @@ func (c *Context) Choose(name string, outcomes ...string) int {
 	return o
 }
 
+// Delete removes a value of the node's persistent state.
+func (c *Context) Delete(key string) { delete(c.node.store, key) }
+
+// Keys lists the keys of the node's persistent state that start with
+// prefix, in order: a file-like store's directory listing.
+func (c *Context) Keys(prefix string) []string {
+	var keys []string
+	for k := range c.node.store {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Violation reports that a property of the system does not hold, seen
+// from inside the process (a scheduler that launched a task out of
+// locality order): a violation whose fingerprint is name (keep the
+// details out of it) and whose detail is detail. The process goes on.
+func (c *Context) Violation(name, detail string) {
+	c.sys.obs.Faults = append(c.sys.obs.Faults, interpose.Violation{Invariant: name, Fingerprint: name,
+		Detail: fmt.Sprintf("n%d: %s", c.node.id, detail)})
+}
+
 // Rand is the node's random source, seeded by the target's seed, the node
 // and its incarnation.
 func (c *Context) Rand() *rand.Rand { return c.node.rng }
