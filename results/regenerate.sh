@@ -123,6 +123,9 @@ run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetfu
 fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --liveness=false --out results/found
 echo "== casestudies.md" >&2
 "$bin" casestudy table --budget 4m --out results/casestudies.md > /dev/null
+echo "== bench-spark.txt" >&2
+{ echo "\$ go test -run '^\$' -bench 'SparkWalk' -count 5 ./casestudies"; echo
+  go test -run '^$' -bench 'SparkWalk' -count 5 ./casestudies | grep Benchmark; } > "$out/bench-spark.txt"
 echo "== bench.txt" >&2
 { echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
   go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
