@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	pool "github.com/faultline-dev/faultline/casestudies/poolmanager"
 	akka "github.com/faultline-dev/faultline/casestudies/raft"
 	"github.com/faultline-dev/faultline/casestudies/spark"
 	"github.com/faultline-dev/faultline/fuzz"
@@ -150,6 +151,10 @@ func init() {
 	for _, bug := range spark.Bugs {
 		studies = append(studies, sparkStudy(bug, string(bug), "spark with DEMi's "+string(bug)+" bug: "+spark.Describe(bug), spark.Expect(bug)))
 	}
+	studies = append(studies, poolStudy(pool.Correct, "pool", "a pool manager over storage (ETags), deployment and scheduler mocks, with failovers: correct", ""))
+	for _, bug := range pool.Bugs {
+		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a failover bug: "+pool.Describe(bug), "NoRogueDeployment"))
+	}
 	// A study's target carries its workload, so that whoever resolves it
 	// by name (a campaign's workers) fuzzes it the same way.
 	for i, s := range studies {
@@ -191,6 +196,21 @@ func sparkStudy(bug spark.Bug, name, summary, expect string) Study {
 			// DEMi's initial traces: invariants checked at the end of
 			// runs as long as its failures were.
 			Events: spark.Events(bug), CheckEvery: spark.Events(bug),
+		},
+	}
+}
+
+// poolStudy is a study of the pool manager: clients create, resize and
+// delete pools while the pool manager fails over (crashes and recovers),
+// messages are duplicated, and the mocks' calls fail (controlled choices).
+func poolStudy(bug pool.Bug, name, summary, expect string) Study {
+	return Study{
+		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
+		Target: actor.NewTarget(name, string(bug), pool.Program(bug)),
+		Workload: &fuzz.Workload{
+			Weights: &fuzz.Weights{Deliver: 100, Duplicate: 3, Client: 6, Crash: 3, Recover: 6, Choice: 8},
+			Clients: pool.Workload,
+			Events:  300,
 		},
 	}
 }

@@ -75,8 +75,20 @@ type Program struct {
 	// made; a choice a process makes that is not listed is learned when it
 	// is first made. Nil: learned only.
 	Choices func(node int) []interpose.ChoicePoint
+	// Invariants are properties of the whole system, checked at every
+	// quiescent point the controller checks, over every node's process
+	// (nil for a node that is down or never started): a failover
+	// manager's storage against its deployments, say.
+	Invariants []Invariant
 	// Config is recorded in schedule files, for readers.
 	Config map[string]string
+}
+
+// Invariant is a property of an actor system's processes. The violation's
+// fingerprint is Name: keep the error's details out of it.
+type Invariant struct {
+	Name  string
+	Check func(procs []Process) error
 }
 
 // Target is an actor system under control: an interpose.Target.
@@ -508,7 +520,34 @@ func (s *System) View() *interpose.View {
 	s.out.Applied = append(s.out.Applied, s.obs.Applied...)
 	s.out.Faults = append(s.out.Faults, s.obs.Faults...)
 	s.obs.Reset()
+	if len(s.prog.Invariants) > 0 {
+		s.checkInvariants()
+	}
 	return &s.out
+}
+
+// checkInvariants runs the program's invariants over the processes; a
+// panic in one is its violation too, never faultline's crash.
+func (s *System) checkInvariants() {
+	procs := make([]Process, len(s.nodes)-1)
+	for i := 1; i < len(s.nodes); i++ {
+		if n := &s.nodes[i]; n.up {
+			procs[i-1] = n.proc
+		}
+	}
+	for _, inv := range s.prog.Invariants {
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("the check panicked: %v", p)
+				}
+			}()
+			return inv.Check(procs)
+		}()
+		if err != nil {
+			s.out.Faults = append(s.out.Faults, interpose.Violation{Invariant: inv.Name, Fingerprint: inv.Name, Detail: err.Error()})
+		}
+	}
 }
 
 // Close implements interpose.System.

@@ -1,0 +1,245 @@
+package poolmanager
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/interpose/actor"
+)
+
+// The mocks keep what they hold in their node's durable store: a storage
+// service and a deployment service lose nothing when they restart, and a
+// failover of the pool manager leaves them as they were.
+
+// Dep is a deployment a pool holds: its id and how many VMs it has.
+type Dep struct {
+	ID  string
+	VMs int
+}
+
+// Row is a pool's entry in the storage service.
+type Row struct {
+	Target, Size int
+	State        string // resizing, steady or deleting
+	Gen          int    // deployments made so far: the next is POOL-d<Gen+1>
+	Pending      string // the deployment being made, "" for none
+	Deps         []Dep
+}
+
+func (r Row) String() string {
+	var deps []string
+	for _, d := range r.Deps {
+		deps = append(deps, fmt.Sprintf("%s:%d", d.ID, d.VMs))
+	}
+	s := fmt.Sprintf("%s %d/%d [%s]", r.State, r.Size, r.Target, strings.Join(deps, " "))
+	if r.Pending != "" {
+		s += " pending " + r.Pending
+	}
+	return s
+}
+
+func (r Row) equal(o Row) bool {
+	return r.Target == o.Target && r.Size == o.Size && r.State == o.State && r.Gen == o.Gen && r.Pending == o.Pending &&
+		slices.Equal(r.Deps, o.Deps)
+}
+
+// stored is a row with its ETag, as the storage service keeps it.
+type stored struct {
+	Row  Row
+	ETag int
+}
+
+// Storage is the storage service: rows with ETags. A conditional write
+// fails with etag-mismatch when the row changed; a write that would
+// succeed may instead fail, or fail after it was done (a controlled
+// choice: storage.write).
+type Storage struct {
+	rows  map[string]stored
+	facts interpose.FactList
+}
+
+var storageWrite = interpose.ChoicePoint{Name: "storage.write", Outcomes: []string{"ok", "error", "error-after-write"}}
+
+// Init loads the rows.
+func (s *Storage) Init(ctx *actor.Context) {
+	s.rows = map[string]stored{}
+	for _, k := range ctx.Keys("row/") {
+		v, _ := ctx.Load(k)
+		s.rows[strings.TrimPrefix(k, "row/")] = v.(stored)
+	}
+}
+
+// Receive serves reads, lists, writes and removes.
+func (s *Storage) Receive(ctx *actor.Context, from int, m actor.Message) {
+	switch m := m.(type) {
+	case List:
+		var out []PoolRow
+		for _, k := range ctx.Keys("row/") {
+			p := strings.TrimPrefix(k, "row/")
+			out = append(out, PoolRow{Pool: p, Row: s.rows[p].Row, ETag: s.rows[p].ETag})
+		}
+		ctx.Send(from, Listed{Req: m.Req, Rows: out})
+	case Read:
+		r, ok := s.rows[m.Pool]
+		ctx.Send(from, ReadResult{Req: m.Req, Pool: m.Pool, Row: r.Row, ETag: r.ETag, Found: ok})
+	case Write:
+		cur, exists := s.rows[m.Pool]
+		if m.IfETag >= 0 && (m.IfETag == 0 && exists || m.IfETag > 0 && cur.ETag != m.IfETag) {
+			ctx.Send(from, WriteResult{Req: m.Req, Pool: m.Pool, Err: "etag-mismatch"})
+			return
+		}
+		outcome := ctx.Choose(storageWrite.Name, storageWrite.Outcomes...)
+		if outcome == 1 {
+			ctx.Send(from, WriteResult{Req: m.Req, Pool: m.Pool, Err: "error"})
+			return
+		}
+		etag := 1
+		if e, ok := ctx.Load("etag"); ok {
+			etag = e.(int) + 1
+		}
+		ctx.Store("etag", etag)
+		if m.Remove {
+			delete(s.rows, m.Pool)
+			ctx.Delete("row/" + m.Pool)
+		} else {
+			row := m.Row
+			row.Deps = slices.Clone(row.Deps)
+			s.rows[m.Pool] = stored{Row: row, ETag: etag}
+			ctx.Store("row/"+m.Pool, s.rows[m.Pool])
+		}
+		res := WriteResult{Req: m.Req, Pool: m.Pool, ETag: etag}
+		if outcome == 2 {
+			res = WriteResult{Req: m.Req, Pool: m.Pool, Err: "error"}
+		}
+		ctx.Send(from, res)
+	}
+}
+
+// Facts implements actor.Publisher.
+func (s *Storage) Facts() interpose.Facts {
+	var rows []string
+	for _, p := range sortedKeys(s.rows) {
+		rows = append(rows, fmt.Sprintf("%s: %s (etag %d)", p, s.rows[p].Row, s.rows[p].ETag))
+	}
+	s.facts = append(s.facts[:0], interpose.Fact{Name: interpose.FactRole, Value: "storage"},
+		interpose.Fact{Name: "rows", Value: listOr(rows)})
+	return s.facts
+}
+
+// Deployments is the deployment service: it allocates a deployment's VMs
+// and releases them. Allocating a deployment it holds answers with what
+// it holds (idempotent). An allocation may fail, or fail after it was done
+// (a controlled choice: deploy.allocate).
+type Deployments struct {
+	deps  map[string]allocation
+	facts interpose.FactList
+}
+
+type allocation struct {
+	Pool string
+	VMs  int
+}
+
+var deployAllocate = interpose.ChoicePoint{Name: "deploy.allocate", Outcomes: []string{"ok", "error", "error-after-allocate"}}
+
+// Init loads the deployments.
+func (d *Deployments) Init(ctx *actor.Context) {
+	d.deps = map[string]allocation{}
+	for _, k := range ctx.Keys("dep/") {
+		v, _ := ctx.Load(k)
+		d.deps[strings.TrimPrefix(k, "dep/")] = v.(allocation)
+	}
+}
+
+// Receive allocates and releases.
+func (d *Deployments) Receive(ctx *actor.Context, from int, m actor.Message) {
+	switch m := m.(type) {
+	case Allocate:
+		if a, ok := d.deps[m.ID]; ok {
+			ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, VMs: a.VMs})
+			return
+		}
+		outcome := ctx.Choose(deployAllocate.Name, deployAllocate.Outcomes...)
+		if outcome == 1 {
+			ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, Err: "error"})
+			return
+		}
+		d.deps[m.ID] = allocation{Pool: m.Pool, VMs: m.Count}
+		ctx.Store("dep/"+m.ID, d.deps[m.ID])
+		if outcome == 2 {
+			ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, Err: "error"})
+			return
+		}
+		ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, VMs: m.Count})
+	case Release:
+		delete(d.deps, m.ID)
+		ctx.Delete("dep/" + m.ID)
+		ctx.Send(from, Released{Req: m.Req, ID: m.ID})
+	}
+}
+
+func (d *Deployments) total() int {
+	n := 0
+	for _, a := range d.deps {
+		n += a.VMs
+	}
+	return n
+}
+
+// Facts implements actor.Publisher.
+func (d *Deployments) Facts() interpose.Facts {
+	var deps []string
+	for _, id := range sortedKeys(d.deps) {
+		deps = append(deps, fmt.Sprintf("%s:%d", id, d.deps[id].VMs))
+	}
+	d.facts = append(d.facts[:0], interpose.Fact{Name: interpose.FactRole, Value: "deployment service"},
+		interpose.Fact{Name: "deployments", Value: listOr(deps)},
+		interpose.Fact{Name: "vms", Value: fmt.Sprint(d.total())})
+	return d.facts
+}
+
+// Scheduler is the job scheduler the pool manager tells of each pool's
+// size; it only remembers them.
+type Scheduler struct {
+	sizes map[string]int
+	facts interpose.FactList
+}
+
+// Init implements actor.Process.
+func (s *Scheduler) Init(*actor.Context) { s.sizes = map[string]int{} }
+
+// Receive implements actor.Process.
+func (s *Scheduler) Receive(_ *actor.Context, _ int, m actor.Message) {
+	if m, ok := m.(PoolResized); ok {
+		s.sizes[m.Pool] = m.Size
+	}
+}
+
+// Facts implements actor.Publisher.
+func (s *Scheduler) Facts() interpose.Facts {
+	var pools []string
+	for _, p := range sortedKeys(s.sizes) {
+		pools = append(pools, fmt.Sprintf("%s:%d", p, s.sizes[p]))
+	}
+	s.facts = append(s.facts[:0], interpose.Fact{Name: interpose.FactRole, Value: "scheduler"},
+		interpose.Fact{Name: "pools", Value: listOr(pools)})
+	return s.facts
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func listOr(xs []string) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	return strings.Join(xs, "; ")
+}
