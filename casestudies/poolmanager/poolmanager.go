@@ -415,6 +415,9 @@ func (m *PoolManager) Facts() interpose.Facts {
 // deployments; they hold trivially while either is down.
 
 func services(procs []actor.Process) (*Storage, *Deployments) {
+	if len(procs) < deployments {
+		return nil, nil // a cluster without the services (a minimizer dropped nodes)
+	}
 	s, _ := procs[storage-1].(*Storage)
 	d, _ := procs[deployments-1].(*Deployments)
 	return s, d

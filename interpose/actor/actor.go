@@ -536,15 +536,20 @@ func (s *System) checkInvariants() {
 		}
 	}
 	for _, inv := range s.prog.Invariants {
-		err := func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("the check panicked: %v", p)
-				}
-			}()
+		var panicked any
+		err := func() error {
+			defer func() { panicked = recover() }()
 			return inv.Check(procs)
 		}()
-		if err != nil {
+		switch {
+		case panicked != nil:
+			// A check that panics is a bug of its own, not the property's
+			// violation: another fingerprint, so that no minimizer takes
+			// one for the other.
+			s.out.Faults = append(s.out.Faults, interpose.Violation{Invariant: "NoPanic",
+				Fingerprint: "NoPanic: invariant " + inv.Name + ": " + interpose.StableText(fmt.Sprint(panicked)),
+				Detail:      fmt.Sprintf("the check of %s panicked: %v", inv.Name, panicked)})
+		case err != nil:
 			s.out.Faults = append(s.out.Faults, interpose.Violation{Invariant: inv.Name, Fingerprint: inv.Name, Detail: err.Error()})
 		}
 	}
