@@ -27,9 +27,11 @@ var demiResults = map[string]DEMi{
 }
 
 // Cases lists the case studies of the side-by-side table: DEMi's seven
-// Raft bugs and three Spark bugs in its order, then hraft-forgetful.
+// Raft bugs and three Spark bugs in its order, then hraft-forgetful and the
+// pool manager's failover bugs (no DEMi figures: Coyote's case study).
 var Cases = []string{"raft-45", "raft-46", "raft-56", "raft-58a", "raft-58b", "raft-42", "raft-66",
-	"spark-2294", "spark-3150", "spark-9256", "hraft-forgetful"}
+	"spark-2294", "spark-3150", "spark-9256", "hraft-forgetful",
+	"pool-resume-reallocates", "pool-no-etag", "pool-error-not-done"}
 
 // DEMiResult returns DEMi's published result for a case, if it has one.
 func DEMiResult(name string) (DEMi, bool) {

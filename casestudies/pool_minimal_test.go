@@ -1,0 +1,105 @@
+package casestudies
+
+import (
+	"testing"
+
+	pool "github.com/faultline-dev/faultline/casestudies/poolmanager"
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// The hand-made minimal reproductions of the pool manager's failover bugs,
+// written from each bug's mechanism; `go test ./casestudies -run
+// PoolMinimal -update` rewrites testdata/<case>.min.json. n1 is the pool
+// manager, n2 the storage, n3 the deployment service; the scheduler, n4,
+// is not needed and never starts (what it is sent waits for it). Each starts the same way: the services start, the pool
+// manager lists the (empty) storage, and a client creates p1 with 2 VMs,
+// whose row is written.
+
+func newPoolScript(t *testing.T, name string) *script {
+	t.Helper()
+	s := openScript(t, name, 4)
+	s.start(1, 2, 3)
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	return s
+}
+
+// createWritten creates p1 and delivers its row's write and the answer.
+func (s *script) createWritten() {
+	s.client(1, "create p1 2")
+	s.deliver("Write", 1, 2)
+	s.deliver("WriteResult", 2, 1)
+}
+
+// poolCheck ends a pool script: the violation, the committed file, 20
+// replays that reproduce it, and nothing from the correct pool manager on
+// the same schedule.
+func (s *script) poolCheck(name string) {
+	s.t.Helper()
+	sched := s.check(name+".min.json", pool.NoRogueDeployment)
+	replayAll(s.t, name, sched, 20)
+	correct, _ := Lookup("pool")
+	other := *sched
+	other.Target.Name = "pool"
+	rep, err := fuzz.Replay(s.t, correct.Target, &other, fuzz.ReplayOptions{Repeat: 1})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if rep.Seen[""] != 1 {
+		s.t.Errorf("the correct pool manager replaying it ends with %v; want no violation", rep.Seen)
+	}
+	if m, err := Minimal(name); err != nil || len(m.Events) != len(sched.Events) {
+		s.t.Errorf("embedded minimal schedule: %v", err)
+	}
+}
+
+// pool-resume-reallocates: p1's deployment d1 is made, then the pool
+// manager fails over before it hears so; the new one resumes p1 with a new
+// deployment, d2, in its row, and d1 belongs to no pool.
+func TestPoolMinimalResume(t *testing.T) {
+	s := newPoolScript(t, "pool-resume-reallocates")
+	s.expect(14)
+	s.createWritten()
+	s.deliver("Allocate", 1, 3) // d1 made
+	s.crashRecover(1)           // the failover
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	s.deliver("Write", 1, 2) // p1 resizing, pending d2
+	s.poolCheck("pool-resume-reallocates")
+}
+
+// pool-no-etag: p1 becomes steady with d1; its last write is duplicated
+// on the way; p1 is resized to 3 (pending d2), and the stale copy of the
+// steady write, without an ETag check, undoes it: d2, made next, belongs
+// to no pool.
+func TestPoolMinimalNoETag(t *testing.T) {
+	s := newPoolScript(t, "pool-no-etag")
+	s.expect(18)
+	s.createWritten()
+	s.client(1, "resize p1 3") // queued behind the create
+	s.deliver("Allocate", 1, 3)
+	s.deliver("Allocated", 3, 1)
+	s.do(interpose.Event{Kind: interpose.Duplicate, Msg: &interpose.Msg{Type: "Write", From: 1, To: 2}})
+	s.deliver("Write", 1, 2) // p1 steady [d1]
+	s.deliver("WriteResult", 2, 1)
+	s.deliverKey("Write", 1, 2, "pending p1-d2") // p1 resizing, pending d2
+	s.deliverKey("WriteResult", 2, 1, "etag=3")
+	s.deliver("Write", 1, 2)    // the stale copy: p1 steady [d1] again
+	s.deliver("Allocate", 1, 3) // d2 made
+	s.poolCheck("pool-no-etag")
+}
+
+// pool-error-not-done: d1's allocation succeeds but answers with an
+// error (a controlled choice); the pool manager takes it as not done and
+// writes a new deployment, d2, in p1's row: d1 belongs to no pool.
+func TestPoolMinimalErrorNotDone(t *testing.T) {
+	s := newPoolScript(t, "pool-error-not-done")
+	s.expect(12)
+	s.do(interpose.Event{Kind: interpose.Choice, Node: 3, Data: "deploy.allocate", Op: "error-after-allocate"})
+	s.createWritten()
+	s.deliver("Allocate", 1, 3)
+	s.deliver("Allocated", 3, 1)
+	s.deliver("Write", 1, 2) // p1 resizing, pending d2
+	s.poolCheck("pool-error-not-done")
+}
