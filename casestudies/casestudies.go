@@ -247,5 +247,22 @@ func Lookup(name string) (Study, error) {
 	for _, s := range All() {
 		names = append(names, s.Name)
 	}
-	return Study{}, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(names, ", "))
+	return Study{}, Unknown(name, names)
+}
+
+// Unknown is the error for a target name not among names: it names the
+// known ones like it (its family, what comes before its first "-", or those
+// that contain it), or says how to list them all.
+func Unknown(name string, names []string) error {
+	var like []string
+	family, _, _ := strings.Cut(name, "-")
+	for _, n := range names {
+		if f, _, _ := strings.Cut(n, "-"); f == family || strings.Contains(n, name) {
+			like = append(like, n)
+		}
+	}
+	if len(like) > 0 && len(like) <= 8 {
+		return fmt.Errorf("unknown target %q (like it: %s; `targets` lists all %d)", name, strings.Join(like, ", "), len(names))
+	}
+	return fmt.Errorf("unknown target %q (`targets` lists the %d known)", name, len(names))
 }

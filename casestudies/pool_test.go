@@ -70,3 +70,23 @@ func TestPoolBugsFound(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPoolWalk measures the fuzzer on the pool manager with its
+// workload (failovers, duplicated messages, mock failures), invariants
+// checked after every event, setup included.
+func BenchmarkPoolWalk(b *testing.B) {
+	s, err := Lookup("pool")
+	if err != nil {
+		b.Fatal(err)
+	}
+	events := 0
+	for i := 0; b.Loop(); i++ {
+		res, err := fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Seed: uint64(i), Runs: 1, Events: 300,
+			KeepGoing: true, NoLiveness: true}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += res.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

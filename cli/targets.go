@@ -48,24 +48,16 @@ func newCatalog(targets []interpose.Target) (*catalog, error) {
 }
 
 // lookup returns the study called name, or an error that names the known
-// ones like it (its family: what comes before its first "-"), or says how
-// to list them all.
+// ones like it (casestudies.Unknown).
 func (c *catalog) lookup(name string) (casestudies.Study, error) {
-	var like []string
-	family, _, _ := strings.Cut(name, "-")
+	names := make([]string, 0, len(c.studies))
 	for _, s := range c.studies {
 		if s.Name == name {
 			return s, nil
 		}
-		if f, _, _ := strings.Cut(s.Name, "-"); f == family || strings.Contains(s.Name, name) {
-			like = append(like, s.Name)
-		}
+		names = append(names, s.Name)
 	}
-	if len(like) > 0 && len(like) <= 8 {
-		return casestudies.Study{}, fmt.Errorf("unknown target %q (like it: %s; `targets` lists all %d)", cut(name),
-			strings.Join(like, ", "), len(c.studies))
-	}
-	return casestudies.Study{}, fmt.Errorf("unknown target %q (`targets` lists the %d known)", cut(name), len(c.studies))
+	return casestudies.Study{}, casestudies.Unknown(cut(name), names)
 }
 
 // target resolves a target by name, for worker processes.

@@ -123,9 +123,9 @@ run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetfu
 fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --liveness=false --out results/found
 echo "== casestudies.md" >&2
 "$bin" casestudy table --budget 4m --out results/casestudies.md > /dev/null
-echo "== bench-spark.txt" >&2
-{ echo "\$ go test -run '^\$' -bench 'SparkWalk' -count 5 ./casestudies"; echo
-  go test -run '^$' -bench 'SparkWalk' -count 5 ./casestudies | grep Benchmark; } > "$out/bench-spark.txt"
+echo "== bench-actor-systems.txt" >&2
+{ echo "\$ go test -run '^\$' -bench 'PoolWalk|SparkWalk' -count 5 ./casestudies"; echo
+  go test -run '^$' -bench 'PoolWalk|SparkWalk' -count 5 ./casestudies | grep Benchmark; } > "$out/bench-actor-systems.txt"
 echo "== bench.txt" >&2
 { echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
   go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
@@ -165,5 +165,8 @@ campaign() { # file, minutes, target, flags...
 campaign campaign-hraft-forgetful.txt 10 hraft-forgetful --liveness=false
 liveness
 campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m --liveness=false
+echo "== strategies-pool.md, fuzz-pool-correct.txt" >&2
+"$bin" measure strategies --targets pool-resume-reallocates,pool-no-etag,pool-error-not-done --seeds 1-5 --time 1m --out "$out/strategies-pool.md" 2> /dev/null
+liverun fuzz-pool-correct.txt --target pool --runs 10000 --keep-going --seed 1
 echo "== strategies.md" >&2
 "$bin" measure strategies --seeds 1-3 --time 2m --out "$out/strategies.md" 2> /dev/null

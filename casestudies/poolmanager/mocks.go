@@ -130,8 +130,10 @@ func (s *Storage) Facts() interpose.Facts {
 
 // Deployments is the deployment service: it allocates a deployment's VMs
 // and releases them. Allocating a deployment it holds answers with what
-// it holds (idempotent). An allocation may fail, or fail after it was done
-// (a controlled choice: deploy.allocate).
+// it holds (idempotent); a deployment it released is never allocated
+// again (a late or duplicated request would recreate it, and nobody would
+// own it). An allocation may fail, or fail after it was done (a
+// controlled choice: deploy.allocate).
 type Deployments struct {
 	deps  map[string]allocation
 	facts interpose.FactList
@@ -161,6 +163,10 @@ func (d *Deployments) Receive(ctx *actor.Context, from int, m actor.Message) {
 			ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, VMs: a.VMs})
 			return
 		}
+		if _, gone := ctx.Load("released/" + m.ID); gone {
+			ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, Err: "released"})
+			return
+		}
 		outcome := ctx.Choose(deployAllocate.Name, deployAllocate.Outcomes...)
 		if outcome == 1 {
 			ctx.Send(from, Allocated{Req: m.Req, ID: m.ID, Err: "error"})
@@ -176,6 +182,7 @@ func (d *Deployments) Receive(ctx *actor.Context, from int, m actor.Message) {
 	case Release:
 		delete(d.deps, m.ID)
 		ctx.Delete("dep/" + m.ID)
+		ctx.Store("released/"+m.ID, true)
 		ctx.Send(from, Released{Req: m.Req, ID: m.ID})
 	}
 }
