@@ -155,6 +155,9 @@ func init() {
 	for _, bug := range pool.Bugs {
 		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a failover bug: "+pool.Describe(bug), "NoRogueDeployment"))
 	}
+	for _, bug := range pool.LivenessBugs {
+		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a liveness bug: "+pool.Describe(bug), "Liveness:"+pool.PoolDeleted))
+	}
 	// A study's target carries its workload, so that whoever resolves it
 	// by name (a campaign's workers) fuzzes it the same way.
 	for i, s := range studies {
@@ -208,7 +211,9 @@ func poolStudy(bug pool.Bug, name, summary, expect string) Study {
 		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
 		Target: actor.NewTarget(name, string(bug), pool.Program(bug)),
 		Workload: &fuzz.Workload{
-			Weights: &fuzz.Weights{Deliver: 100, Duplicate: 3, Client: 6, Crash: 3, Recover: 6, Choice: 8},
+			// The pool manager's Reconcile timer is always armed: a weight
+			// of its own keeps it from crowding out the rest.
+			Weights: &fuzz.Weights{Deliver: 100, Timer: 2, Duplicate: 3, Client: 6, Crash: 3, Recover: 6, Choice: 8},
 			Clients: pool.Workload,
 			Events:  300,
 		},

@@ -69,24 +69,25 @@ func TestPoolMinimalResume(t *testing.T) {
 	s.poolCheck("pool-resume-reallocates")
 }
 
-// pool-no-etag: p1 becomes steady with d1; its last write is duplicated
-// on the way; p1 is resized to 3 (pending d2), and the stale copy of the
-// steady write, without an ETag check, undoes it: d2, made next, belongs
-// to no pool.
+// pool-no-etag: a client creates p1 and the pool manager fails over with
+// p1's first write still in flight; the new one creates p1 again, with a
+// deployment of its own, and the stale write, without an ETag check (with
+// one, "must not exist" refuses it), puts the first one's row back: the
+// deployment the new one makes belongs to no pool. (The minimizer found
+// this one, three events shorter than a duplicated write: seed 4 of
+// `casestudy run`.)
 func TestPoolMinimalNoETag(t *testing.T) {
 	s := newPoolScript(t, "pool-no-etag")
-	s.expect(18)
-	s.createWritten()
-	s.client(1, "resize p1 3") // queued behind the create
-	s.deliver("Allocate", 1, 3)
-	s.deliver("Allocated", 3, 1)
-	s.do(interpose.Event{Kind: interpose.Duplicate, Msg: &interpose.Msg{Type: "Write", From: 1, To: 2}})
-	s.deliver("Write", 1, 2) // p1 steady [d1]
+	s.expect(15)
+	s.client(1, "create p1 2") // its write stays in flight
+	s.crashRecover(1)
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	s.client(1, "create p1 2")
+	s.deliverKey("Write", 1, 2, "req=2") // the new incarnation's
 	s.deliver("WriteResult", 2, 1)
-	s.deliverKey("Write", 1, 2, "pending p1-d2") // p1 resizing, pending d2
-	s.deliverKey("WriteResult", 2, 1, "etag=3")
-	s.deliver("Write", 1, 2)    // the stale copy: p1 steady [d1] again
-	s.deliver("Allocate", 1, 3) // d2 made
+	s.deliver("Write", 1, 2)    // the stale one
+	s.deliver("Allocate", 1, 3) // the new deployment
 	s.poolCheck("pool-no-etag")
 }
 

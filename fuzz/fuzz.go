@@ -593,7 +593,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 		weights.Disk = opts.Disk
 	}
 	live := !opts.NoLiveness
-	check := invariants.Checker(opts.Checker, live)
+	check := invariants.CheckerFor(target, opts.Checker, live)
 	seed := RunSeed(opts.Seed, run)
 	spec := target.Spec(opts.Nodes, seed)
 	maxDown := opts.MaxDown

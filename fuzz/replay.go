@@ -63,7 +63,7 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 	}
 	repeat := max(opts.Repeat, 1)
 	liveness := s.Stabilizes()
-	newChecker := func() interpose.Checker { return invariants.Checker(opts.Checker, liveness) }
+	newChecker := func() interpose.Checker { return invariants.CheckerFor(target, opts.Checker, liveness) }
 	if h, ok := target.(interpose.Holder); ok {
 		defer h.Hold()()
 	}

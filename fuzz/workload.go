@@ -76,6 +76,9 @@ type withWorkload struct {
 
 func (t *withWorkload) Workload() *Workload { return t.w }
 
+// Unwrap returns the target the workload was added to.
+func (t *withWorkload) Unwrap() interpose.Target { return t.Target }
+
 // Hold holds the process for the wrapped target when it is a Holder.
 func (t *withWorkload) Hold() func() {
 	if h, ok := t.Target.(interpose.Holder); ok {

@@ -170,6 +170,11 @@ type View struct {
 	// words: not a violation of their own (raft cannot tell), but the cause
 	// that the violations they lead to name.
 	Losses []string
+	// Monitors are the states of a system's own liveness monitors (an
+	// actor program's Monitors), as of this view: which are hot (something
+	// is owed) and why. The checker's monitors of those names read them
+	// (invariants.MonitorsFor).
+	Monitors []MonitorState
 	// Step is the number of events applied, and Stabilizing is set once the
 	// run's stabilization phase has begun (a Stabilize event): the
 	// controller fills both in before a check.
@@ -191,6 +196,27 @@ func (v *View) Reset() {
 	v.Acked = v.Acked[:0]
 	v.Ops = v.Ops[:0]
 	v.Losses = v.Losses[:0]
+	v.Monitors = v.Monitors[:0]
+}
+
+// MonitorState is a system's liveness monitor as of a view.
+type MonitorState struct {
+	Name string
+	Hot  bool
+	Why  string
+}
+
+// Unwrap returns the target a wrapper wraps (a target with a default
+// workload, say), through every layer: what a caller asks for the
+// target's own methods (its model, its monitors).
+func Unwrap(t Target) Target {
+	for {
+		u, ok := t.(interface{ Unwrap() Target })
+		if !ok {
+			return t
+		}
+		t = u.Unwrap()
+	}
 }
 
 // Claim is a leadership claim seen on the wire.

@@ -342,12 +342,52 @@ func leaderOf(nodes []raftNode) (*raftNode, []raftNode, string) {
 // interpose.Settler). A replay of a schedule passes liveness =
 // s.Stabilizes(), so that it judges what the recording judged.
 func Checker(base func() interpose.Checker, liveness bool) interpose.Checker {
+	return CheckerFor(nil, base, liveness)
+}
+
+// CheckerFor is Checker for target: with the monitors MonitorsFor gives it.
+func CheckerFor(target interpose.Target, base func() interpose.Checker, liveness bool) interpose.Checker {
 	var check interpose.Checker = NewRaft()
 	if base != nil {
 		check = base()
 	}
 	if _, ok := check.(interpose.Settler); liveness && !ok {
-		check = NewLiveness(check, RaftMonitors()...)
+		check = NewLiveness(check, MonitorsFor(target)...)
 	}
 	return check
+}
+
+// MonitorsFor returns the liveness monitors of target: its own when it
+// names some (a MonitorNames method, as an actor program with Monitors
+// has; each reads its state from interpose.View.Monitors), else Raft's.
+func MonitorsFor(target interpose.Target) []Monitor {
+	if target != nil {
+		if t, ok := interpose.Unwrap(target).(interface{ MonitorNames() []string }); ok {
+			if names := t.MonitorNames(); len(names) > 0 {
+				ms := make([]Monitor, len(names))
+				for i, n := range names {
+					ms[i] = systemMonitor(n)
+				}
+				return ms
+			}
+		}
+	}
+	return RaftMonitors()
+}
+
+// systemMonitor is a monitor the system evaluates itself: its state is in
+// each view (interpose.View.Monitors). Absent from a view, it is cold.
+type systemMonitor string
+
+// Name implements Monitor.
+func (m systemMonitor) Name() string { return string(m) }
+
+// Observe implements Monitor.
+func (m systemMonitor) Observe(v *interpose.View) (bool, string) {
+	for _, s := range v.Monitors {
+		if s.Name == string(m) {
+			return s.Hot, s.Why
+		}
+	}
+	return false, ""
 }

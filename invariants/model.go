@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/faultline-dev/faultline/interpose"
 )
 
 // Model is the sequential specification of a service's own client
@@ -45,9 +47,12 @@ type Model struct {
 }
 
 // ModelOf returns the model of a target that has one (a Model() method
-// returning *Model, as hraft.Target has), else nil.
-func ModelOf(target any) *Model {
-	if m, ok := target.(interface{ Model() *Model }); ok {
+// returning *Model, as hraft.Target has, under any wrapper), else nil.
+func ModelOf(target interpose.Target) *Model {
+	if target == nil {
+		return nil
+	}
+	if m, ok := interpose.Unwrap(target).(interface{ Model() *Model }); ok {
 		return m.Model()
 	}
 	return nil

@@ -354,7 +354,7 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 
 // checker returns the checker of one execution.
 func (m *minimizer) checker() interpose.Checker {
-	return invariants.Checker(m.opts.Checker, m.liveness)
+	return invariants.CheckerFor(m.target, m.opts.Checker, m.liveness)
 }
 
 // trim cuts a schedule that reproduced a liveness violation before its

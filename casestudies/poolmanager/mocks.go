@@ -21,6 +21,9 @@ type Dep struct {
 
 // Row is a pool's entry in the storage service.
 type Row struct {
+	// UID tells this pool from an earlier one of its name: its
+	// deployments are POOL-UID-dN, never reused by a pool created later.
+	UID          string
 	Target, Size int
 	State        string // resizing, steady or deleting
 	Gen          int    // deployments made so far: the next is POOL-d<Gen+1>
@@ -41,7 +44,7 @@ func (r Row) String() string {
 }
 
 func (r Row) equal(o Row) bool {
-	return r.Target == o.Target && r.Size == o.Size && r.State == o.State && r.Gen == o.Gen && r.Pending == o.Pending &&
+	return r.UID == o.UID && r.Target == o.Target && r.Size == o.Size && r.State == o.State && r.Gen == o.Gen && r.Pending == o.Pending &&
 		slices.Equal(r.Deps, o.Deps)
 }
 

@@ -26,10 +26,17 @@ const (
 	// ErrorNotDone: an allocation that failed after it was done is taken
 	// as not done, and the pool allocates again with a new deployment.
 	ErrorNotDone Bug = "pool-error-not-done"
+	// ForgetsDelete: after a failover, a pool caught deleting is loaded
+	// but not resumed: it stays deleting, its VMs held, for ever (a
+	// liveness bug).
+	ForgetsDelete Bug = "pool-forgets-delete"
 )
 
-// Bugs lists the injected bugs.
-var Bugs = []Bug{ResumeReallocates, NoETag, ErrorNotDone}
+// Bugs lists the injected safety bugs; LivenessBugs the liveness ones.
+var (
+	Bugs         = []Bug{ResumeReallocates, NoETag, ErrorNotDone}
+	LivenessBugs = []Bug{ForgetsDelete}
+)
 
 // Describe says what a bug does, on one line.
 func Describe(b Bug) string {
@@ -40,6 +47,8 @@ func Describe(b Bug) string {
 		return "rows are written without their ETag check: a duplicated write undoes a newer one"
 	case ErrorNotDone:
 		return "an allocation that failed after it was done is taken as not done and made again"
+	case ForgetsDelete:
+		return "a delete in flight at a failover is not resumed: the pool stays deleting for ever"
 	}
 	return "correct"
 }
@@ -55,6 +64,15 @@ const (
 
 // Quota is how many VMs the pools may hold together.
 const Quota = 8
+
+// The liveness monitors: after the last resize to N, the pool is
+// eventually steady with size N (its row stops being resizing); after a
+// delete, it is eventually gone, its VMs returned (its row stops being
+// deleting).
+const (
+	PoolSteady  = "PoolSteady"
+	PoolDeleted = "PoolDeleted"
+)
 
 // The invariants.
 const (
@@ -101,6 +119,10 @@ func Program(bug Bug) actor.Program {
 			{Name: PoolVMsAllocated, Check: vmsAllocated},
 			{Name: QuotaNotExceeded, Check: quota},
 		},
+		Monitors: []actor.Monitor{
+			{Name: PoolSteady, Hot: inState("resizing")},
+			{Name: PoolDeleted, Hot: inState("deleting")},
+		},
 		Config: map[string]string{"system": "pool manager over storage, deployment and scheduler mocks", "bug": string(bug)},
 	}
 }
@@ -130,7 +152,10 @@ func parse(s string) (op, error) {
 // and state "steady", tell the scheduler; a delete persists "deleting",
 // releases each deployment, persists each release, and removes the row.
 // Every step starts from the row as stored, so that a pool manager started
-// after a failover reads the rows and resumes what was in flight.
+// after a failover reads the rows and resumes what was in flight; it lists
+// them again now and then (a Reconcile timer) and adopts a row it does not
+// know, which an earlier incarnation's write still in flight at the
+// failover can create after the first list.
 type PoolManager struct {
 	bug        Bug
 	inc        int // incarnation, for request numbers
@@ -176,17 +201,40 @@ func (m *PoolManager) Receive(ctx *actor.Context, from int, msg actor.Message) {
 	case command:
 		o, _ := parse(msg.text)
 		ctx.Respond(m.command(ctx, o))
+	case actor.Timer:
+		if msg.Name == "Reconcile" && !m.recovering {
+			m.listReq = m.newReq()
+			ctx.Send(storage, List{Req: m.listReq})
+		}
 	case Listed:
-		if msg.Req != m.listReq || !m.recovering {
+		if msg.Req != m.listReq {
 			return
 		}
 		m.recovering = false
+		ctx.SetTimer("Reconcile")
 		for _, r := range msg.Rows {
+			if f := m.pools[r.Pool]; f != nil {
+				// Known. An idle flow whose row changed under it (an
+				// earlier incarnation's write, landed after this one read
+				// the row) takes the stored row, the truth, and goes on
+				// from it; a busy one finds out through its ETag.
+				if f.step == "" && f.exists && r.ETag > f.etag { // ETags only grow: a smaller one is a snapshot older than the flow
+					f.row, f.etag = r.Row, r.ETag
+					m.advance(ctx, f)
+				}
+				continue
+			}
+			// A row this incarnation does not know: every row after a
+			// failover, and later one an earlier incarnation's write,
+			// still in flight at the failover, created after the list.
 			f := &flow{pool: r.Pool, row: r.Row, exists: true, etag: r.ETag}
 			m.pools[r.Pool] = f
 			if m.bug == ResumeReallocates && f.row.State == "resizing" {
 				m.newDeployment(ctx, f) // the bug: a new deployment, the old one forgotten
 				continue
+			}
+			if m.bug == ForgetsDelete && f.row.State == "deleting" {
+				continue // the bug: loaded, not resumed
 			}
 			m.advance(ctx, f)
 		}
@@ -208,6 +256,11 @@ func (m *PoolManager) Receive(ctx *actor.Context, from int, msg actor.Message) {
 		switch {
 		case f.remove && !msg.Found, !f.remove && msg.Found && msg.Row.equal(f.want):
 			m.written(ctx, f, msg.ETag) // it did
+		case msg.Found && msg.Row.UID != f.want.UID:
+			// Another pool of that name is stored (an earlier
+			// incarnation's, landed since): it is the truth; go on from it.
+			f.row, f.exists, f.etag = msg.Row, true, msg.ETag
+			m.advance(ctx, f)
 		default:
 			f.exists, f.etag = msg.Found, msg.ETag
 			m.write(ctx, f, f.want, f.remove) // it did not: again
@@ -218,8 +271,8 @@ func (m *PoolManager) Receive(ctx *actor.Context, from int, msg actor.Message) {
 			return
 		}
 		if msg.Err != "" {
-			if m.bug == ErrorNotDone {
-				m.newDeployment(ctx, f) // the bug: taken as not done
+			if m.bug == ErrorNotDone || msg.Err == "released" {
+				m.newDeployment(ctx, f) // the bug: taken as not done (or a released one: never again)
 				return
 			}
 			m.allocate(ctx, f) // the service is idempotent: the same deployment again
@@ -292,16 +345,22 @@ func (m *PoolManager) start(ctx *actor.Context, f *flow, o op) {
 		return
 	}
 	want.Target, want.State = o.n, "resizing"
+	if want.UID == "" {
+		want.UID = strconv.Itoa(m.newReq()) // unique across the pool manager's incarnations
+	}
 	want.Gen++
-	want.Pending = fmt.Sprintf("%s-d%d", f.pool, want.Gen)
+	want.Pending = deploymentID(f.pool, want)
 	m.write(ctx, f, want, false)
 }
+
+// deploymentID names the deployment a row makes next: POOL-UID-dGEN.
+func deploymentID(pool string, r Row) string { return fmt.Sprintf("%s-%s-d%d", pool, r.UID, r.Gen) }
 
 // newDeployment persists a new deployment to make for a resizing pool.
 func (m *PoolManager) newDeployment(ctx *actor.Context, f *flow) {
 	want := f.row
 	want.Gen++
-	want.Pending = fmt.Sprintf("%s-d%d", f.pool, want.Gen)
+	want.Pending = deploymentID(f.pool, want)
 	m.write(ctx, f, want, false)
 }
 
@@ -377,9 +436,9 @@ func (m *PoolManager) waiting(pool string, req int, step string) *flow {
 	return f
 }
 
-// poolOf is the pool of a deployment id (POOL-dN).
+// poolOf is the pool of a deployment id (POOL-UID-dN).
 func poolOf(id string) string {
-	p, _, _ := strings.Cut(id, "-d")
+	p, _, _ := strings.Cut(id, "-")
 	return p
 }
 
@@ -469,6 +528,23 @@ func vmsAllocated(procs []actor.Process) error {
 		}
 	}
 	return nil
+}
+
+// inState is a monitor hot while a pool's row is in state: the first such
+// pool is what is owed.
+func inState(state string) func([]actor.Process) (bool, string) {
+	return func(procs []actor.Process) (bool, string) {
+		s, _ := services(procs)
+		if s == nil {
+			return false, ""
+		}
+		for _, p := range sortedKeys(s.rows) {
+			if r := s.rows[p].Row; r.State == state {
+				return true, fmt.Sprintf("%s is %s (%s)", p, state, r)
+			}
+		}
+		return false, ""
+	}
 }
 
 // quota: the service never holds more VMs than the quota.

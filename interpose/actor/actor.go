@@ -80,6 +80,12 @@ type Program struct {
 	// (nil for a node that is down or never started): a failover
 	// manager's storage against its deployments, say.
 	Invariants []Invariant
+	// Monitors are the system's liveness monitors, observed at every
+	// quiescent point the controller checks (interpose.View.Monitors):
+	// one still hot at the end of a run's stabilization phase is a
+	// Liveness:NAME violation. A program with monitors of its own is
+	// judged by them, not by Raft's.
+	Monitors []Monitor
 	// Config is recorded in schedule files, for readers.
 	Config map[string]string
 }
@@ -89,6 +95,14 @@ type Program struct {
 type Invariant struct {
 	Name  string
 	Check func(procs []Process) error
+}
+
+// Monitor is a liveness property of an actor system: Hot says whether
+// something is owed (a pool not yet steady) and why. It reads the
+// processes as Invariant's Check does.
+type Monitor struct {
+	Name string
+	Hot  func(procs []Process) (hot bool, why string)
 }
 
 // Target is an actor system under control: an interpose.Target.
@@ -105,6 +119,16 @@ func NewTarget(name, bug string, prog Program) *Target {
 
 // Name implements interpose.Target.
 func (t *Target) Name() string { return t.name }
+
+// MonitorNames names the program's liveness monitors (Program.Monitors),
+// for the checker to observe them (invariants.MonitorsFor).
+func (t *Target) MonitorNames() []string {
+	names := make([]string, len(t.prog.Monitors))
+	for i, m := range t.prog.Monitors {
+		names[i] = m.Name
+	}
+	return names
+}
 
 // Spec implements interpose.Target.
 func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
@@ -520,20 +544,32 @@ func (s *System) View() *interpose.View {
 	s.out.Applied = append(s.out.Applied, s.obs.Applied...)
 	s.out.Faults = append(s.out.Faults, s.obs.Faults...)
 	s.obs.Reset()
-	if len(s.prog.Invariants) > 0 {
+	if len(s.prog.Invariants)+len(s.prog.Monitors) > 0 {
 		s.checkInvariants()
 	}
 	return &s.out
 }
 
-// checkInvariants runs the program's invariants over the processes; a
-// panic in one is its violation too, never faultline's crash.
+// checkInvariants runs the program's monitors and invariants over the
+// processes; a panic in one is a finding, never faultline's crash.
 func (s *System) checkInvariants() {
 	procs := make([]Process, len(s.nodes)-1)
 	for i := 1; i < len(s.nodes); i++ {
 		if n := &s.nodes[i]; n.up {
 			procs[i-1] = n.proc
 		}
+	}
+	for _, m := range s.prog.Monitors {
+		st := interpose.MonitorState{Name: m.Name}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					st.Hot, st.Why = true, fmt.Sprintf("the monitor panicked: %v", p)
+				}
+			}()
+			st.Hot, st.Why = m.Hot(procs)
+		}()
+		s.out.Monitors = append(s.out.Monitors, st)
 	}
 	for _, inv := range s.prog.Invariants {
 		var panicked any
