@@ -66,12 +66,17 @@ type Storage struct {
 var storageWrite = interpose.ChoicePoint{Name: "storage.write", Outcomes: []string{"ok", "error", "error-after-write"}}
 
 // Init loads the rows.
-func (s *Storage) Init(ctx *actor.Context) {
-	s.rows = map[string]stored{}
-	for _, k := range ctx.Keys("row/") {
+func (s *Storage) Init(ctx *actor.Context) { s.rows = load[stored](ctx, "row/") }
+
+// load reads the values of a node's durable store under prefix, by what
+// follows it.
+func load[V any](ctx *actor.Context, prefix string) map[string]V {
+	out := map[string]V{}
+	for _, k := range ctx.Keys(prefix) {
 		v, _ := ctx.Load(k)
-		s.rows[strings.TrimPrefix(k, "row/")] = v.(stored)
+		out[strings.TrimPrefix(k, prefix)] = v.(V)
 	}
+	return out
 }
 
 // Receive serves reads, lists, writes and removes.
@@ -150,13 +155,7 @@ type allocation struct {
 var deployAllocate = interpose.ChoicePoint{Name: "deploy.allocate", Outcomes: []string{"ok", "error", "error-after-allocate"}}
 
 // Init loads the deployments.
-func (d *Deployments) Init(ctx *actor.Context) {
-	d.deps = map[string]allocation{}
-	for _, k := range ctx.Keys("dep/") {
-		v, _ := ctx.Load(k)
-		d.deps[strings.TrimPrefix(k, "dep/")] = v.(allocation)
-	}
-}
+func (d *Deployments) Init(ctx *actor.Context) { d.deps = load[allocation](ctx, "dep/") }
 
 // Receive allocates and releases.
 func (d *Deployments) Receive(ctx *actor.Context, from int, m actor.Message) {
