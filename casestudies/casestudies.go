@@ -153,7 +153,7 @@ func init() {
 	}
 	studies = append(studies, poolStudy(pool.Correct, "pool", "a pool manager over storage (ETags), deployment and scheduler mocks, with failovers: correct", ""))
 	for _, bug := range pool.Bugs {
-		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a failover bug: "+pool.Describe(bug), "NoRogueDeployment"))
+		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a failover bug: "+pool.Describe(bug), pool.NoRogueDeployment))
 	}
 	for _, bug := range pool.LivenessBugs {
 		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a liveness bug: "+pool.Describe(bug), "Liveness:"+pool.PoolDeleted))
@@ -171,53 +171,48 @@ func init() {
 // members, hand each the bootstrap configuration, then deliveries, timer
 // firings and client commands, no faults.
 func actorStudy(bug akka.Bug, name, summary, expect string) Study {
-	return Study{
-		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
-		Target: actor.NewTarget(name, string(bug), akka.Program(bug)),
-		Workload: &fuzz.Workload{
-			Prologue: akka.Bootstrap,
-			Weights:  &fuzz.Weights{Deliver: 100, Client: 8},
-			Clients:  []string{"a", "b", "c", "d", "e", "f", "g", "h"},
-			// DEMi's runs: 60-200 client commands (one event in 13.5:
-			// 74 by event 1,000, 148 by 2,000), invariants checked every
-			// 10-30 deliveries, failures of 1,000 events and more.
-			Events: 2000, CheckEvery: 20, CheckFrom: 1000,
-		},
-	}
+	return onActor(name, string(bug), summary, expect, akka.Program(bug), &fuzz.Workload{
+		Prologue: akka.Bootstrap,
+		Weights:  &fuzz.Weights{Deliver: 100, Client: 8},
+		Clients:  []string{"a", "b", "c", "d", "e", "f", "g", "h"},
+		// DEMi's runs: 60-200 client commands (one event in 13.5:
+		// 74 by event 1,000, 148 by 2,000), invariants checked every
+		// 10-30 deliveries, failures of 1,000 events and more.
+		Events: 2000, CheckEvery: 20, CheckFrom: 1000,
+	})
+}
+
+// onActor is a study of a 4-node system on the actor runtime with its
+// workload.
+func onActor(name, bug, summary, expect string, prog actor.Program, w *fuzz.Workload) Study {
+	return Study{Name: name, Summary: summary, Bug: bug, Expect: expect, Nodes: 4,
+		Target: actor.NewTarget(name, bug, prog), Workload: w}
 }
 
 // sparkStudy is a study of Spark standalone with DEMi's kind of workload:
 // workers register, the client submits drivers, an application and a task
 // set, and nodes (the master among them) crash and recover.
 func sparkStudy(bug spark.Bug, name, summary, expect string) Study {
-	return Study{
-		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
-		Target: actor.NewTarget(name, string(bug), spark.Program(bug)),
-		Workload: &fuzz.Workload{
-			Weights: &fuzz.Weights{Deliver: 100, Drop: 1, Duplicate: 2, Client: 4, Crash: 2, Recover: 4},
-			Clients: spark.Workload,
-			// DEMi's initial traces: invariants checked at the end of
-			// runs as long as its failures were.
-			Events: spark.Events(bug), CheckEvery: spark.Events(bug),
-		},
-	}
+	return onActor(name, string(bug), summary, expect, spark.Program(bug), &fuzz.Workload{
+		Weights: &fuzz.Weights{Deliver: 100, Drop: 1, Duplicate: 2, Client: 4, Crash: 2, Recover: 4},
+		Clients: spark.Workload,
+		// DEMi's initial traces: invariants checked at the end of
+		// runs as long as its failures were.
+		Events: spark.Events(bug), CheckEvery: spark.Events(bug),
+	})
 }
 
 // poolStudy is a study of the pool manager: clients create, resize and
 // delete pools while the pool manager fails over (crashes and recovers),
 // messages are duplicated, and the mocks' calls fail (controlled choices).
 func poolStudy(bug pool.Bug, name, summary, expect string) Study {
-	return Study{
-		Name: name, Summary: summary, Bug: string(bug), Expect: expect, Nodes: 4,
-		Target: actor.NewTarget(name, string(bug), pool.Program(bug)),
-		Workload: &fuzz.Workload{
-			// The pool manager's Reconcile timer is always armed: a weight
-			// of its own keeps it from crowding out the rest.
-			Weights: &fuzz.Weights{Deliver: 100, Timer: 2, Duplicate: 3, Client: 6, Crash: 3, Recover: 6, Choice: 8},
-			Clients: pool.Workload,
-			Events:  300,
-		},
-	}
+	return onActor(name, string(bug), summary, expect, pool.Program(bug), &fuzz.Workload{
+		// The pool manager's Reconcile timer is always armed: a weight
+		// of its own keeps it from crowding out the rest.
+		Weights: &fuzz.Weights{Deliver: 100, Timer: 2, Duplicate: 3, Client: 6, Crash: 3, Recover: 6, Choice: 8},
+		Clients: pool.Workload,
+		Events:  300,
+	})
 }
 
 // All returns every case study, by name.

@@ -91,7 +91,9 @@ type Program struct {
 }
 
 // Invariant is a property of an actor system's processes. The violation's
-// fingerprint is Name: keep the error's details out of it.
+// fingerprint is Name: keep the error's details out of it. Check gets one
+// process per node (index node-1, nil while down), in a slice valid for the
+// call only.
 type Invariant struct {
 	Name  string
 	Check func(procs []Process) error
@@ -176,11 +178,12 @@ type System struct {
 	// msgs holds the messages in flight and the armed timers, always in
 	// canonical order (fingerprint, then arrival); load holds what each
 	// carries. Pending refreshes the Deliverable flags and returns msgs.
-	msgs []interpose.Message
-	load []Message      // nil for a timer
-	obs  interpose.View // observations since the last View
-	out  interpose.View // View's answer
-	ctx  Context
+	msgs  []interpose.Message
+	load  []Message      // nil for a timer
+	obs   interpose.View // observations since the last View
+	out   interpose.View // View's answer
+	ctx   Context
+	procs []Process // scratch: the processes the program's checks read
 }
 
 type node struct {
@@ -553,12 +556,15 @@ func (s *System) View() *interpose.View {
 // checkInvariants runs the program's monitors and invariants over the
 // processes; a panic in one is a finding, never faultline's crash.
 func (s *System) checkInvariants() {
-	procs := make([]Process, len(s.nodes)-1)
+	procs := s.procs[:0]
 	for i := 1; i < len(s.nodes); i++ {
+		var p Process
 		if n := &s.nodes[i]; n.up {
-			procs[i-1] = n.proc
+			p = n.proc
 		}
+		procs = append(procs, p)
 	}
+	s.procs = procs
 	for _, m := range s.prog.Monitors {
 		st := interpose.MonitorState{Name: m.Name}
 		func() {
