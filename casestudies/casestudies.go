@@ -153,10 +153,10 @@ func init() {
 	}
 	studies = append(studies, poolStudy(pool.Correct, "pool", "a pool manager over storage (ETags), deployment and scheduler mocks, with failovers: correct", ""))
 	for _, bug := range pool.Bugs {
-		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a failover bug: "+pool.Describe(bug), pool.NoRogueDeployment))
+		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a failover bug: "+pool.Describe(bug), pool.Expect(bug)))
 	}
 	for _, bug := range pool.LivenessBugs {
-		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a liveness bug: "+pool.Describe(bug), "Liveness:"+pool.PoolDeleted))
+		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a liveness bug: "+pool.Describe(bug), pool.Expect(bug)))
 	}
 	// A study's target carries its workload, so that whoever resolves it
 	// by name (a campaign's workers) fuzzes it the same way.

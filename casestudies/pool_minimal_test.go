@@ -1,6 +1,9 @@
 package casestudies
 
 import (
+	"fmt"
+	"github.com/faultline-dev/faultline/invariants"
+	"strings"
 	"testing"
 
 	pool "github.com/faultline-dev/faultline/casestudies/poolmanager"
@@ -103,4 +106,97 @@ func TestPoolMinimalErrorNotDone(t *testing.T) {
 	s.deliver("Allocated", 3, 1)
 	s.deliver("Write", 1, 2) // p1 resizing, pending d2
 	s.poolCheck("pool-error-not-done")
+}
+
+// poolLiveCheck ends a script of a liveness bug: a stabilization phase
+// without client writes, the monitor's violation, the committed file, 20
+// replays, and nothing from the correct pool manager when the phase is
+// made again after the same events.
+func (s *script) poolLiveCheck(name string, bug pool.Bug) {
+	s.t.Helper()
+	if err := s.ctl.Stabilize(interpose.StabilizeOptions{NoWrites: true}); err != nil {
+		s.t.Fatal(err)
+	}
+	s.ctl.Finish()
+	sched := s.check(name+".min.json", pool.Expect(bug))
+	replayAll(s.t, name, sched, 20)
+	correct, _ := Lookup("pool")
+	if got := remadePhase(s.t, correct, sched); got != "" {
+		s.t.Errorf("the correct pool manager on its events: %s", got)
+	}
+}
+
+// livePoolScript is newPoolScript whose checker watches the monitors.
+func livePoolScript(t *testing.T, name string) *script {
+	t.Helper()
+	s := openScript(t, name, 4)
+	study, _ := Lookup(name)
+	s.ctl = interpose.NewController(s.sys, invariants.CheckerFor(study.Target, nil, true), study.Target.Spec(4, 1))
+	s.start(1, 2, 3)
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	return s
+}
+
+// pool-forgets-delete: p1 is made (2 VMs), a delete's "deleting" row is
+// written, and the pool manager fails over; the new one loads p1 and
+// never resumes the delete: p1 stays deleting, its VMs held.
+func TestPoolMinimalForgetsDelete(t *testing.T) {
+	s := livePoolScript(t, "pool-forgets-delete")
+	s.createWritten()
+	s.deliver("Allocate", 1, 3)
+	s.deliver("Allocated", 3, 1)
+	s.deliver("Write", 1, 2) // p1 steady, 2 VMs
+	s.deliver("WriteResult", 2, 1)
+	s.client(1, "delete p1")
+	s.deliver("Write", 1, 2) // p1 deleting
+	s.crashRecover(1)
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	s.poolLiveCheck("pool-forgets-delete", pool.ForgetsDelete)
+}
+
+// pool-cancel-stuck: p1's resize is cancelled while its allocation is
+// asked for; the "cancelling" row is written and the pool manager fails
+// over; the new one waits for the allocation's answer, which went to the
+// one that died: p1 stays cancelling.
+func TestPoolMinimalCancelStuck(t *testing.T) {
+	s := livePoolScript(t, "pool-cancel-stuck")
+	s.createWritten() // p1 resizing: its allocation is asked for
+	s.client(1, "cancel p1")
+	s.deliver("Write", 1, 2) // p1 cancelling
+	s.crashRecover(1)
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	s.poolLiveCheck("pool-cancel-stuck", pool.CancelStuck)
+}
+
+// TestPoolCancel: a resize cancelled while its allocation is in flight
+// ends steady at the size the pool had, and the allocation, delivered
+// after the release, makes nothing: no deployment leaks.
+func TestPoolCancel(t *testing.T) {
+	s := newPoolScript(t, "pool")
+	s.createWritten()
+	res, err := s.ctl.Step(interpose.Event{Kind: interpose.Client, Node: 1, Data: "cancel p1"})
+	if err != nil || res != "accepted" {
+		t.Fatalf("cancel p1: %q (%v)", res, err)
+	}
+	s.deliver("Write", 1, 2) // p1 cancelling
+	s.deliver("WriteResult", 2, 1)
+	s.deliver("Release", 1, 3)
+	s.deliver("Released", 3, 1)
+	s.deliver("Write", 1, 2) // p1 steady, 0 VMs
+	s.deliver("WriteResult", 2, 1)
+	s.deliver("Allocate", 1, 3) // late: the deployment was released
+	s.deliver("Allocated", 3, 1)
+	if v := s.ctl.Check(); v != nil {
+		t.Fatalf("violation: %v", v)
+	}
+	view := s.sys.View()
+	facts := fmt.Sprint(view.Nodes[1].List(), view.Nodes[2].List()) // the storage and the deployment service
+	for _, want := range []string{"p1: steady 0/0 []", "deployments -"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("storage and deployments: %s; want %q", facts, want)
+		}
+	}
 }

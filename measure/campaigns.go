@@ -122,6 +122,10 @@ type StrategiesOptions struct {
 	Time time.Duration
 	// Events per run (0: each target's workload, else 300).
 	Events int
+	// Liveness ends each run with a stabilization phase and checks the
+	// liveness monitors, for targets whose bug is a liveness bug (off:
+	// safety only, as the tables made before it).
+	Liveness bool
 	// Progress, if set, receives a line per campaign.
 	Progress io.Writer
 }
@@ -152,7 +156,7 @@ func Strategies(w *campaign.Workers, targets []interpose.Target, o StrategiesOpt
 		for _, strategy := range o.Strategies {
 			r := StrategyRow{Target: target.Name(), Strategy: strategy, Seeds: len(o.Seeds), Invariants: map[string]int{}}
 			for _, seed := range o.Seeds {
-				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events, NoLiveness: true}, 1, o.Time, 1)
+				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events, NoLiveness: !o.Liveness}, 1, o.Time, 1)
 				if err != nil {
 					return nil, err
 				}

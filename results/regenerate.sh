@@ -166,7 +166,7 @@ campaign campaign-hraft-forgetful.txt 10 hraft-forgetful --liveness=false
 liveness
 campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m --liveness=false
 echo "== strategies-pool.md, fuzz-pool-correct.txt" >&2
-"$bin" measure strategies --targets pool-resume-reallocates,pool-no-etag,pool-error-not-done --seeds 1-5 --time 1m --out "$out/strategies-pool.md" 2> /dev/null
+"$bin" measure strategies --targets pool-resume-reallocates,pool-no-etag,pool-error-not-done,pool-forgets-delete,pool-cancel-stuck --seeds 1-5 --time 1m --liveness --out "$out/strategies-pool.md" 2> /dev/null
 liverun fuzz-pool-correct.txt --target pool --runs 10000 --keep-going --seed 1
 echo "== strategies.md" >&2
 "$bin" measure strategies --seeds 1-3 --time 2m --out "$out/strategies.md" 2> /dev/null

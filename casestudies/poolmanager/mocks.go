@@ -25,7 +25,7 @@ type Row struct {
 	// deployments are POOL-UID-dN, never reused by a pool created later.
 	UID          string
 	Target, Size int
-	State        string // resizing, steady or deleting
+	State        string // resizing, cancelling, steady or deleting
 	Gen          int    // deployments made so far: the next is POOL-d<Gen+1>
 	Pending      string // the deployment being made, "" for none
 	Deps         []Dep

@@ -30,13 +30,33 @@ const (
 	// but not resumed: it stays deleting, its VMs held, for ever (a
 	// liveness bug).
 	ForgetsDelete Bug = "pool-forgets-delete"
+	// CancelStuck: after a failover, a pool caught cancelling a resize
+	// waits for the answer to the allocation the earlier incarnation
+	// asked for, which went to it: the pool stays cancelling for ever (a
+	// liveness bug).
+	CancelStuck Bug = "pool-cancel-stuck"
 )
 
 // Bugs lists the injected safety bugs; LivenessBugs the liveness ones.
 var (
 	Bugs         = []Bug{ResumeReallocates, NoETag, ErrorNotDone}
-	LivenessBugs = []Bug{ForgetsDelete}
+	LivenessBugs = []Bug{ForgetsDelete, CancelStuck}
 )
+
+// Expect is the fingerprint of the violation a variant shows first: a
+// safety bug's NoRogueDeployment, a liveness bug's monitor ("" for
+// Correct).
+func Expect(b Bug) string {
+	switch b {
+	case Correct:
+		return ""
+	case ForgetsDelete:
+		return "Liveness:" + PoolDeleted
+	case CancelStuck:
+		return "Liveness:" + PoolSteady
+	}
+	return NoRogueDeployment
+}
 
 // Describe says what a bug does, on one line.
 func Describe(b Bug) string {
@@ -49,6 +69,8 @@ func Describe(b Bug) string {
 		return "an allocation that failed after it was done is taken as not done and made again"
 	case ForgetsDelete:
 		return "a delete in flight at a failover is not resumed: the pool stays deleting for ever"
+	case CancelStuck:
+		return "a cancel in flight at a failover waits for an answer that went to the dead pool manager: the pool stays cancelling for ever"
 	}
 	return "correct"
 }
@@ -66,9 +88,9 @@ const (
 const Quota = 8
 
 // The liveness monitors: after the last resize to N, the pool is
-// eventually steady with size N (its row stops being resizing); after a
-// delete, it is eventually gone, its VMs returned (its row stops being
-// deleting).
+// eventually steady with size N (its row stops being resizing, or
+// cancelling when the resize was cancelled); after a delete, it is
+// eventually gone, its VMs returned (its row stops being deleting).
 const (
 	PoolSteady  = "PoolSteady"
 	PoolDeleted = "PoolDeleted"
@@ -82,7 +104,7 @@ const (
 )
 
 // Workload is the client operations of a run.
-var Workload = []string{"create p1 2", "create p2 2", "resize p1 4", "resize p2 3", "delete p1", "delete p2"}
+var Workload = []string{"create p1 2", "create p2 2", "resize p1 4", "resize p2 3", "cancel p1", "cancel p2", "delete p1", "delete p2"}
 
 // Program returns the actor program of a variant.
 func Program(bug Bug) actor.Program {
@@ -120,7 +142,7 @@ func Program(bug Bug) actor.Program {
 			{Name: QuotaNotExceeded, Check: quota},
 		},
 		Monitors: []actor.Monitor{
-			{Name: PoolSteady, Hot: inState("resizing")},
+			{Name: PoolSteady, Hot: inState("resizing", "cancelling")},
 			{Name: PoolDeleted, Hot: inState("deleting")},
 		},
 		Config: map[string]string{"system": "pool manager over storage, deployment and scheduler mocks", "bug": string(bug)},
@@ -141,16 +163,20 @@ func parse(s string) (op, error) {
 			return op{}, fmt.Errorf("bad size in %q", s)
 		}
 		return op{f[0], f[1], n}, nil
-	case len(f) == 2 && f[0] == "delete":
+	case len(f) == 2 && (f[0] == "delete" || f[0] == "cancel"):
 		return op{f[0], f[1], 0}, nil
 	}
-	return op{}, fmt.Errorf("unknown command %q (want create POOL N, resize POOL N or delete POOL)", s)
+	return op{}, fmt.Errorf("unknown command %q (want create POOL N, resize POOL N, cancel POOL or delete POOL)", s)
 }
 
 // PoolManager runs each pool's flow: persist the target and state
 // "resizing" with the deployment to make, make it, persist it with the size
-// and state "steady", tell the scheduler; a delete persists "deleting",
-// releases each deployment, persists each release, and removes the row.
+// and state "steady", tell the scheduler; a cancel of a resize persists
+// "cancelling", releases the deployment being made (the service never
+// makes a released one, so an allocation still in flight cannot bring it
+// back) and persists the pool steady at the size it has; a delete persists
+// "deleting", releases each deployment, persists each release, and removes
+// the row.
 // Every step starts from the row as stored, so that a pool manager started
 // after a failover reads the rows and resumes what was in flight; it lists
 // them again now and then (a Reconcile timer) and adopts a row it does not
@@ -176,6 +202,7 @@ type flow struct {
 	want   Row  // the row being written
 	remove bool // the write removes the row
 	next   *op  // a command waiting for the flow
+	cancel bool // a cancel of the resize, not persisted yet
 }
 
 // Init starts an incarnation: it reads every pool's row and resumes.
@@ -236,6 +263,10 @@ func (m *PoolManager) Receive(ctx *actor.Context, from int, msg actor.Message) {
 			if m.bug == ForgetsDelete && f.row.State == "deleting" {
 				continue // the bug: loaded, not resumed
 			}
+			if m.bug == CancelStuck && f.row.State == "cancelling" {
+				f.step = "allocate" // the bug: waits for an answer sent to the earlier incarnation
+				continue
+			}
 			m.advance(ctx, f)
 		}
 	case WriteResult:
@@ -289,6 +320,11 @@ func (m *PoolManager) Receive(ctx *actor.Context, from int, msg actor.Message) {
 			return
 		}
 		want := f.row
+		if want.State == "cancelling" { // the deployment being made: the pool stays as it is
+			want.Pending, want.Target, want.State = "", want.Size, "steady"
+			m.write(ctx, f, want, false)
+			return
+		}
 		want.Deps = slices.DeleteFunc(slices.Clone(want.Deps), func(d Dep) bool { return d.ID == msg.ID })
 		want.Size = sum(want.Deps)
 		m.write(ctx, f, want, false)
@@ -301,6 +337,9 @@ func (m *PoolManager) command(ctx *actor.Context, o op) string {
 		return "refused: recovering"
 	}
 	f := m.pools[o.pool]
+	if o.verb == "cancel" {
+		return m.cancel(ctx, f, o.pool)
+	}
 	switch {
 	case o.verb == "create" && f != nil:
 		return "refused: " + o.pool + " exists"
@@ -315,11 +354,33 @@ func (m *PoolManager) command(ctx *actor.Context, o op) string {
 		f = &flow{pool: o.pool}
 		m.pools[o.pool] = f
 	}
-	if f.step != "" || f.row.State == "resizing" || f.row.State == "deleting" {
+	if f.step != "" || f.row.State == "resizing" || f.row.State == "cancelling" || f.row.State == "deleting" {
 		f.next = &o
 		return "queued"
 	}
 	m.start(ctx, f, o)
+	return "accepted"
+}
+
+// cancel cancels a pool's resize: a queued one is dropped; one in flight
+// is cancelled once its row says resizing (at once when the flow waits for
+// the allocation: its answer no longer matters).
+func (m *PoolManager) cancel(ctx *actor.Context, f *flow, pool string) string {
+	switch {
+	case f == nil:
+		return "refused: no pool " + pool
+	case f.next != nil && f.next.verb == "resize":
+		f.next = nil
+		return "cancelled"
+	case f.cancel || f.row.State == "cancelling":
+		return "cancelling"
+	case f.row.State != "resizing" && !((f.step == "write" || f.step == "read") && f.want.State == "resizing"):
+		return "refused: " + pool + " is not resizing"
+	}
+	f.cancel = true
+	if f.step == "allocate" {
+		m.advance(ctx, f)
+	}
 	return "accepted"
 }
 
@@ -375,8 +436,16 @@ func (m *PoolManager) advance(ctx *actor.Context, f *flow) {
 			m.pools[f.pool] = g
 			m.start(ctx, g, *f.next)
 		}
+	case f.row.State == "resizing" && f.cancel:
+		want := f.row
+		want.State = "cancelling"
+		m.write(ctx, f, want, false)
 	case f.row.State == "resizing":
 		m.allocate(ctx, f)
+	case f.row.State == "cancelling":
+		f.cancel = false // persisted: the row carries it now
+		f.step, f.req = "release", m.newReq()
+		ctx.Send(deployments, Release{Req: f.req, ID: f.row.Pending})
 	case f.row.State == "deleting" && len(f.row.Deps) > 0:
 		f.step, f.req = "release", m.newReq()
 		ctx.Send(deployments, Release{Req: f.req, ID: f.row.Deps[0].ID})
@@ -530,17 +599,17 @@ func vmsAllocated(procs []actor.Process) error {
 	return nil
 }
 
-// inState is a monitor hot while a pool's row is in state: the first such
-// pool is what is owed.
-func inState(state string) func([]actor.Process) (bool, string) {
+// inState is a monitor hot while a pool's row is in one of states: the
+// first such pool is what is owed.
+func inState(states ...string) func([]actor.Process) (bool, string) {
 	return func(procs []actor.Process) (bool, string) {
 		s, _ := services(procs)
 		if s == nil {
 			return false, ""
 		}
 		for _, p := range sortedKeys(s.rows) {
-			if r := s.rows[p].Row; r.State == state {
-				return true, fmt.Sprintf("%s is %s (%s)", p, state, r)
+			if r := s.rows[p].Row; slices.Contains(states, r.State) {
+				return true, fmt.Sprintf("%s is %s (%s)", p, r.State, r)
 			}
 		}
 		return false, ""
