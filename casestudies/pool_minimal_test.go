@@ -200,3 +200,19 @@ func TestPoolCancel(t *testing.T) {
 		}
 	}
 }
+
+// pool-scheduler-untold: p1 is made (2 VMs) and its "steady" row written,
+// and the pool manager fails over before the write is answered; the new
+// one lists the rows and, with the bug, tells the scheduler nothing: it
+// never learns p1's size.
+func TestPoolMinimalSchedulerUntold(t *testing.T) {
+	s := livePoolScript(t, "pool-scheduler-untold")
+	s.createWritten()
+	s.deliver("Allocate", 1, 3)
+	s.deliver("Allocated", 3, 1)
+	s.deliver("Write", 1, 2) // p1 steady, 2 VMs; its answer is lost in the failover
+	s.crashRecover(1)
+	s.deliver("List", 1, 2)
+	s.deliver("Listed", 2, 1)
+	s.poolLiveCheck("pool-scheduler-untold", pool.SchedulerUntold)
+}

@@ -19,10 +19,12 @@ type PoolRow struct {
 	ETag int
 }
 
-// Listed answers List.
+// Listed answers List: the rows as of the storage's ETag AsOf (the last
+// write's).
 type Listed struct {
 	Req  int
 	Rows []PoolRow
+	AsOf int
 }
 
 func (m Listed) Type() string { return "Listed" }
@@ -131,14 +133,33 @@ type Released struct {
 func (m Released) Type() string { return "Released" }
 func (m Released) Key() string  { return fmt.Sprintf("req=%d id=%s", m.Req, m.ID) }
 
-// PoolResized tells the scheduler a pool's size.
+// PoolResized tells the scheduler a pool's size as of the write of its row
+// with ETag (Gone: the pool was removed by that write).
 type PoolResized struct {
 	Pool string
 	Size int
+	ETag int
+	Gone bool
 }
 
 func (m PoolResized) Type() string { return "PoolResized" }
-func (m PoolResized) Key() string  { return fmt.Sprintf("pool=%s size=%d", m.Pool, m.Size) }
+func (m PoolResized) Key() string {
+	if m.Gone {
+		return fmt.Sprintf("pool=%s gone etag=%d", m.Pool, m.ETag)
+	}
+	return fmt.Sprintf("pool=%s size=%d etag=%d", m.Pool, m.Size, m.ETag)
+}
+
+// SyncPools tells the scheduler every pool's size as the storage held them
+// at its ETag AsOf: a pool it knows from an earlier write and not listed
+// was removed since.
+type SyncPools struct {
+	Pools []PoolResized
+	AsOf  int
+}
+
+func (m SyncPools) Type() string { return "SyncPools" }
+func (m SyncPools) Key() string  { return fmt.Sprintf("pools=%d as-of=%d", len(m.Pools), m.AsOf) }
 
 // command is a client's operation: "create p1 3", "resize p1 5", "delete p1".
 type command struct{ text string }

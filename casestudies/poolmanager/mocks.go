@@ -88,7 +88,9 @@ func (s *Storage) Receive(ctx *actor.Context, from int, m actor.Message) {
 			p := strings.TrimPrefix(k, "row/")
 			out = append(out, PoolRow{Pool: p, Row: s.rows[p].Row, ETag: s.rows[p].ETag})
 		}
-		ctx.Send(from, Listed{Req: m.Req, Rows: out})
+		asOf, _ := ctx.Load("etag")
+		n, _ := asOf.(int)
+		ctx.Send(from, Listed{Req: m.Req, Rows: out, AsOf: n})
 	case Read:
 		r, ok := s.rows[m.Pool]
 		ctx.Send(from, ReadResult{Req: m.Req, Pool: m.Pool, Row: r.Row, ETag: r.ETag, Found: ok})
@@ -210,27 +212,53 @@ func (d *Deployments) Facts() interpose.Facts {
 }
 
 // Scheduler is the job scheduler the pool manager tells of each pool's
-// size; it only remembers them.
+// size: after each write that makes a pool steady or removes it, and with
+// every pool at once after each list of the rows. What it is told may come
+// late, twice or out of order; the row's ETag tells which is newer, and
+// it keeps the newest.
 type Scheduler struct {
-	sizes map[string]int
+	pools map[string]PoolResized // the newest word of each pool, gone ones included
 	facts interpose.FactList
 }
 
-// Init implements actor.Process.
-func (s *Scheduler) Init(*actor.Context) { s.sizes = map[string]int{} }
+// Init loads what the scheduler was told.
+func (s *Scheduler) Init(ctx *actor.Context) { s.pools = load[PoolResized](ctx, "pool/") }
 
 // Receive implements actor.Process.
-func (s *Scheduler) Receive(_ *actor.Context, _ int, m actor.Message) {
-	if m, ok := m.(PoolResized); ok {
-		s.sizes[m.Pool] = m.Size
+func (s *Scheduler) Receive(ctx *actor.Context, _ int, m actor.Message) {
+	switch m := m.(type) {
+	case PoolResized:
+		s.tell(ctx, m)
+	case SyncPools:
+		listed := map[string]bool{}
+		for _, p := range m.Pools {
+			listed[p.Pool] = true
+			s.tell(ctx, p)
+		}
+		for _, p := range sortedKeys(s.pools) {
+			if !listed[p] && !s.pools[p].Gone {
+				s.tell(ctx, PoolResized{Pool: p, ETag: m.AsOf, Gone: true})
+			}
+		}
 	}
+}
+
+// tell keeps m when it is newer than what the scheduler holds of its pool.
+func (s *Scheduler) tell(ctx *actor.Context, m PoolResized) {
+	if cur, ok := s.pools[m.Pool]; ok && cur.ETag >= m.ETag {
+		return
+	}
+	s.pools[m.Pool] = m
+	ctx.Store("pool/"+m.Pool, m)
 }
 
 // Facts implements actor.Publisher.
 func (s *Scheduler) Facts() interpose.Facts {
 	var pools []string
-	for _, p := range sortedKeys(s.sizes) {
-		pools = append(pools, fmt.Sprintf("%s:%d", p, s.sizes[p]))
+	for _, p := range sortedKeys(s.pools) {
+		if !s.pools[p].Gone {
+			pools = append(pools, fmt.Sprintf("%s:%d", p, s.pools[p].Size))
+		}
 	}
 	s.facts = append(s.facts[:0], interpose.Fact{Name: interpose.FactRole, Value: "scheduler"},
 		interpose.Fact{Name: "pools", Value: listOr(pools)})

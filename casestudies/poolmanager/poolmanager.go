@@ -35,12 +35,17 @@ const (
 	// asked for, which went to it: the pool stays cancelling for ever (a
 	// liveness bug).
 	CancelStuck Bug = "pool-cancel-stuck"
+	// SchedulerUntold: the pool manager tells the scheduler of a pool's
+	// size only when the write that changed it is answered, never from the
+	// rows it lists; a failover between the write and its answer leaves
+	// the scheduler with the old size for ever (a liveness bug).
+	SchedulerUntold Bug = "pool-scheduler-untold"
 )
 
 // Bugs lists the injected safety bugs; LivenessBugs the liveness ones.
 var (
 	Bugs         = []Bug{ResumeReallocates, NoETag, ErrorNotDone}
-	LivenessBugs = []Bug{ForgetsDelete, CancelStuck}
+	LivenessBugs = []Bug{ForgetsDelete, CancelStuck, SchedulerUntold}
 )
 
 // Expect is the fingerprint of the violation a variant shows first: a
@@ -54,6 +59,8 @@ func Expect(b Bug) string {
 		return "Liveness:" + PoolDeleted
 	case CancelStuck:
 		return "Liveness:" + PoolSteady
+	case SchedulerUntold:
+		return "Liveness:" + SchedulerInformed
 	}
 	return NoRogueDeployment
 }
@@ -71,6 +78,8 @@ func Describe(b Bug) string {
 		return "a delete in flight at a failover is not resumed: the pool stays deleting for ever"
 	case CancelStuck:
 		return "a cancel in flight at a failover waits for an answer that went to the dead pool manager: the pool stays cancelling for ever"
+	case SchedulerUntold:
+		return "the scheduler is told a pool's size only when its write is answered: a failover before the answer leaves it with the old size for ever"
 	}
 	return "correct"
 }
@@ -90,10 +99,13 @@ const Quota = 8
 // The liveness monitors: after the last resize to N, the pool is
 // eventually steady with size N (its row stops being resizing, or
 // cancelling when the resize was cancelled); after a delete, it is
-// eventually gone, its VMs returned (its row stops being deleting).
+// eventually gone, its VMs returned (its row stops being deleting); the
+// scheduler eventually knows every steady pool with its size, and no pool
+// that is gone.
 const (
-	PoolSteady  = "PoolSteady"
-	PoolDeleted = "PoolDeleted"
+	PoolSteady        = "PoolSteady"
+	PoolDeleted       = "PoolDeleted"
+	SchedulerInformed = "SchedulerInformed"
 )
 
 // The invariants.
@@ -144,6 +156,7 @@ func Program(bug Bug) actor.Program {
 		Monitors: []actor.Monitor{
 			{Name: PoolSteady, Hot: inState("resizing", "cancelling")},
 			{Name: PoolDeleted, Hot: inState("deleting")},
+			{Name: SchedulerInformed, Hot: schedulerBehind},
 		},
 		Config: map[string]string{"system": "pool manager over storage, deployment and scheduler mocks", "bug": string(bug)},
 	}
@@ -239,6 +252,13 @@ func (m *PoolManager) Receive(ctx *actor.Context, from int, msg actor.Message) {
 		}
 		m.recovering = false
 		ctx.SetTimer("Reconcile")
+		if m.bug != SchedulerUntold {
+			sync := SyncPools{AsOf: msg.AsOf}
+			for _, r := range msg.Rows {
+				sync.Pools = append(sync.Pools, PoolResized{Pool: r.Pool, Size: r.Row.Size, ETag: r.ETag})
+			}
+			ctx.Send(scheduler, sync)
+		}
 		for _, r := range msg.Rows {
 			if f := m.pools[r.Pool]; f != nil {
 				// Known. An idle flow whose row changed under it (an
@@ -490,8 +510,11 @@ func (m *PoolManager) read(ctx *actor.Context, f *flow) {
 func (m *PoolManager) written(ctx *actor.Context, f *flow, etag int) {
 	was := f.row.State
 	f.row, f.exists, f.etag = f.want, !f.remove, etag
-	if f.exists && f.row.State == "steady" && was == "resizing" {
-		ctx.Send(scheduler, PoolResized{Pool: f.pool, Size: f.row.Size})
+	switch {
+	case !f.exists:
+		ctx.Send(scheduler, PoolResized{Pool: f.pool, ETag: etag, Gone: true})
+	case f.row.State == "steady" && was != "steady":
+		ctx.Send(scheduler, PoolResized{Pool: f.pool, Size: f.row.Size, ETag: etag})
 	}
 	m.advance(ctx, f)
 }
@@ -614,6 +637,42 @@ func inState(states ...string) func([]actor.Process) (bool, string) {
 		}
 		return false, ""
 	}
+}
+
+// schedulerBehind is hot while the scheduler holds a size other than its
+// row's for a steady pool, or holds a pool whose row is gone (pools on
+// their way are PoolSteady's and PoolDeleted's).
+func schedulerBehind(procs []actor.Process) (bool, string) {
+	s, _ := services(procs)
+	if s == nil || len(procs) < scheduler {
+		return false, ""
+	}
+	sch, _ := procs[scheduler-1].(*Scheduler)
+	if sch == nil {
+		return false, ""
+	}
+	for _, p := range sortedKeys(s.rows) {
+		r := s.rows[p].Row
+		if got, ok := sch.pools[p]; r.State == "steady" && (!ok || got.Gone || got.Size != r.Size) {
+			return true, fmt.Sprintf("the scheduler holds %s as %s; its row is %s", p, told(got, ok), r)
+		}
+	}
+	for _, p := range sortedKeys(sch.pools) {
+		if _, ok := s.rows[p]; !ok && !sch.pools[p].Gone {
+			return true, fmt.Sprintf("the scheduler holds %s (%d VMs), which has no row", p, sch.pools[p].Size)
+		}
+	}
+	return false, ""
+}
+
+func told(p PoolResized, ok bool) string {
+	switch {
+	case !ok:
+		return "unknown"
+	case p.Gone:
+		return "gone"
+	}
+	return fmt.Sprintf("%d VMs", p.Size)
 }
 
 // quota: the service never holds more VMs than the quota.
