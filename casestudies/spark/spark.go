@@ -67,6 +67,14 @@ func Events(b Bug) int {
 	return 1000
 }
 
+// The liveness monitors: a master that recovers eventually leaves
+// RECOVERING (MasterRecovers), and a driver that waits while a live worker
+// has a free core is eventually launched (DriversScheduled).
+const (
+	MasterRecovers   = "MasterRecovers"
+	DriversScheduled = "DriversScheduled"
+)
+
 // LocalityOrder is the violation of a task launched on an executor at a
 // less local level (no preference, or any host) while a pending task
 // prefers the executor's host.
@@ -100,8 +108,32 @@ func Program(bug Bug) actor.Program {
 			}
 			return nil, fmt.Errorf("unknown command %q (want driver ID, app ID or tasks T@HOST ...)", data)
 		},
+		Monitors: []actor.Monitor{
+			{Name: MasterRecovers, Hot: func(procs []actor.Process) (bool, string) {
+				if m, _ := procs[master-1].(*Master); m != nil && m.recovering {
+					return true, "the master is recovering"
+				}
+				return false, ""
+			}},
+			{Name: DriversScheduled, Hot: waitingWithCores},
+		},
 		Config: map[string]string{"system": "spark standalone (master, workers, client)", "bug": string(bug)},
 	}
+}
+
+// waitingWithCores is hot while the master, alive, has a driver waiting
+// and a live worker with a free core.
+func waitingWithCores(procs []actor.Process) (bool, string) {
+	m, _ := procs[master-1].(*Master)
+	if m == nil || m.recovering || len(m.waiting) == 0 {
+		return false, ""
+	}
+	for _, id := range m.workerIDs() {
+		if w := m.workers[id]; w.alive && w.free > 0 {
+			return true, fmt.Sprintf("driver %s waits while n%d has %d free cores", m.waiting[0], id, w.free)
+		}
+	}
+	return false, ""
 }
 
 // Workload is DEMi's kind of Spark run: the client submits drivers,
