@@ -2,14 +2,17 @@ package cli
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/faultline-dev/faultline/baseline"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/interpose/hraft"
 	"github.com/faultline-dev/faultline/measure"
 )
 
@@ -25,7 +28,8 @@ func (a *app) measureCmd() *cobra.Command {
 		Long: `measure runs the experiments whose tables are committed under results/.
 Each prints the command line that made it, so a reader can rerun it.`,
 	}
-	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd(), a.measureScalingCmd(), a.measureStrategiesCmd())
+	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd(), a.measureScalingCmd(), a.measureStrategiesCmd(),
+		a.measureBaselineCmd())
 	return c
 }
 
@@ -75,11 +79,93 @@ func (a *app) measureTTFCmd() *cobra.Command {
 	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
 	f.IntVar(&opts.Runs, "runs", 100000, "runs per seed before giving up")
 	f.IntVar(&opts.Events, "events", 300, "events per run")
-	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct or portfolio")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio or swarm")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.StringVar(&opts.Want, "want", "", "time to the first violation whose fingerprint starts with this")
 	faultFlags(f, &opts)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+func (a *app) measureBaselineCmd() *cobra.Command {
+	var (
+		target, seeds, timers, clusters, out string
+		o                                    measure.BaselineOptions
+	)
+	c := &cobra.Command{
+		Use:   "baseline --target NAME",
+		Short: "faultline beside a real-clock chaos test of the same hashicorp/raft cluster: time and CPU to ElectionSafety",
+		Long: `baseline runs, for each seed, faultline's walk until its first ElectionSafety
+violation (one core, as every faultline run), then the test a Go engineer
+writes without faultline: the same hashicorp/raft cluster (state machine,
+stores, configuration) on raft's InmemTransport with real timers, a seeded
+chaos loop that every 10-50 ms restarts a node over its stores, partitions or
+heals, or applies a write, and an ElectionSafety detector fed by raft's
+leadership observations. It prints each one's median time and CPU time to the
+violation and the baseline's over faultline's.
+
+--timers test is raft's own test settings (50 ms heartbeat and election
+timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
+--clusters runs that many baseline clusters side by side (all cores).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := a.catalog.lookup(target)
+			if err != nil {
+				return usageErr("measure baseline: %v", err)
+			}
+			if _, ok := interpose.Unwrap(study.Target).(*hraft.Target); !ok {
+				return usageErr("measure baseline: %s is not a hashicorp/raft target", target)
+			}
+			if o.Seeds, err = measure.ParseSeeds(seeds); err != nil {
+				return usageErr("measure baseline: %v", err)
+			}
+			if o.Time <= 0 {
+				return usageErr("measure baseline: --time %s: want a positive duration", o.Time)
+			}
+			for _, name := range strings.Split(timers, ",") {
+				switch name {
+				case "test":
+					o.Timers = append(o.Timers, baseline.RaftTest)
+				case "defaults10":
+					o.Timers = append(o.Timers, baseline.DefaultsBy10)
+				default:
+					return usageErr("measure baseline: --timers %q: want test, defaults10 or both, comma-separated", name)
+				}
+			}
+			for _, s := range strings.Split(clusters, ",") {
+				n, err := strconv.Atoi(s)
+				if err != nil || n < 1 || n > 1000 {
+					return usageErr("measure baseline: --clusters %q: want numbers 1..1000, comma-separated", clusters)
+				}
+				o.Clusters = append(o.Clusters, n)
+			}
+			o.Progress = a.stderr
+			return a.withT(func(t *testing.T) error {
+				rep, err := measure.Baseline(t, study.Target, o, a.command())
+				if err != nil {
+					return err
+				}
+				w := a.stdout
+				if out != "" {
+					f, err := os.Create(out)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				return measure.WriteBaseline(w, rep, o.Time)
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "a hashicorp/raft target (see faultline targets)")
+	f.StringVar(&seeds, "seeds", "1-10", "seeds, e.g. 1-10 or 1,3,7")
+	f.StringVar(&timers, "timers", "test,defaults10", "the baseline's timer settings: test, defaults10")
+	f.StringVar(&clusters, "clusters", "1", "baseline clusters side by side, e.g. 1,40")
+	f.DurationVar(&o.Time, "time", time.Minute, "give up on a seed after this long (each way)")
+	f.StringVar(&out, "out", "", "write the Markdown table to this file")
 	_ = c.MarkFlagRequired("target")
 	return c
 }

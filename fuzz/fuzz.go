@@ -485,7 +485,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
 	_, strategy, _ := strategyOf(opts, run)
-	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy}
+	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy, Weights: RunMix(opts, run)}
 	// A fingerprint's runs can have different causes (a liveness monitor's
 	// is its name): each schedule is matched against the known upstream
 	// bugs, and one that is not a known bug is kept over one that is.
@@ -585,13 +585,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	if events <= 0 {
 		events = 300
 	}
-	weights := DefaultWeights()
-	if opts.Weights != nil {
-		weights = *opts.Weights
-	}
-	if opts.Disk > 0 {
-		weights.Disk = opts.Disk
-	}
+	weights := runWeights(opts, run)
 	live := !opts.NoLiveness
 	check := invariants.CheckerFor(target, opts.Checker, live)
 	seed := RunSeed(opts.Seed, run)

@@ -22,6 +22,12 @@ const (
 	// Portfolio alternates strategies by run, as Coyote does: run i uses
 	// portfolio[i mod 3], random, PCT with depth 3, PCT with depth 10.
 	Portfolio = "portfolio"
+	// Swarm is the random walk over a fault mix of the run's own (swarm
+	// testing, Groce et al., ISSTA 2012): each kind of fault is on or off,
+	// and its weight scaled, by a draw from the run's seed (SwarmWeights),
+	// so that one run restarts nodes often and never partitions, another
+	// the other way round. The mix is recorded in the schedule's origin.
+	Swarm = "swarm"
 )
 
 // portfolioDepths are the portfolio's strategies: 0 is the random walk,
@@ -52,8 +58,10 @@ func strategyOf(opts Options, run int) (depth int, name string, err error) {
 		}
 	case Portfolio:
 		depth = portfolioDepths[run%len(portfolioDepths)]
+	case Swarm:
+		return 0, Swarm, nil
 	default:
-		return 0, "", fmt.Errorf("fuzz: unknown strategy %q (want random, pct or portfolio)", opts.Strategy)
+		return 0, "", fmt.Errorf("fuzz: unknown strategy %q (want random, pct, portfolio or swarm)", opts.Strategy)
 	}
 	if depth == 0 {
 		return 0, Random, nil
@@ -125,4 +133,75 @@ func (p *pct) delivered(m interpose.Message, step int) {
 		p.prio[from*p.stride+to] = p.low
 		p.low--
 	}
+}
+
+// SwarmWeights is the fault mix of a swarm run whose seed is seed, drawn
+// from base: each kind of fault (drops, duplicates, crashes with their
+// recoveries, partitions with their heals, membership changes, leadership
+// transfers, storage faults, controlled choices) is off with probability
+// one half, else its weight is scaled by 1/2, 1, 2 or 4; deliveries, clock
+// advances, timers and client operations keep their weights. A kind base
+// leaves at 0 stays off.
+func SwarmWeights(base Weights, seed uint64) Weights {
+	rng := rand.New(rand.NewPCG(seed, 0x5357_4152_4d21)) // its own stream: the walk's is untouched
+	w := base
+	for _, group := range [][]*int{{&w.Drop}, {&w.Duplicate}, {&w.Crash, &w.Recover}, {&w.Partition, &w.Heal},
+		{&w.Membership}, {&w.Transfer}, {&w.Disk}, {&w.Choice}} {
+		on, scale := rng.IntN(2) == 1, rng.IntN(4) // drawn for every group, so that one group's draw never moves another's
+		for _, k := range group {
+			switch {
+			case *k == 0: // off in the base: off in every mix
+			case !on:
+				*k = 0
+			case scale == 0:
+				*k = max(1, *k/2)
+			default:
+				*k <<= scale - 1
+			}
+		}
+	}
+	return w
+}
+
+// Mix is a run's weights as a schedule's origin records them (by kind, the
+// kinds drawn at all).
+func (w Weights) Mix() map[string]int {
+	m := map[string]int{}
+	for _, kv := range []struct {
+		k string
+		v int
+	}{{"deliver", w.Deliver}, {"timer", w.Timer}, {"drop", w.Drop}, {"duplicate", w.Duplicate}, {"advance", w.Advance},
+		{"crash", w.Crash}, {"recover", w.Recover}, {"client", w.Client}, {"partition", w.Partition}, {"heal", w.Heal},
+		{"membership", w.Membership}, {"transfer", w.Transfer}, {"disk", w.Disk}, {"choice", w.Choice}} {
+		if kv.v > 0 {
+			m[kv.k] = kv.v
+		}
+	}
+	return m
+}
+
+// runWeights are the weights of run under opts: the options' (or
+// DefaultWeights), storage faults as Disk asks, and under Swarm the run's
+// own mix of them.
+func runWeights(opts Options, run int) Weights {
+	w := DefaultWeights()
+	if opts.Weights != nil {
+		w = *opts.Weights
+	}
+	if opts.Disk > 0 {
+		w.Disk = opts.Disk
+	}
+	if opts.Strategy == Swarm {
+		w = SwarmWeights(w, RunSeed(opts.Seed, run))
+	}
+	return w
+}
+
+// RunMix is the fault mix of run under opts as its schedule's origin
+// records it: nil but for Swarm, whose runs each draw their own.
+func RunMix(opts Options, run int) map[string]int {
+	if opts.Strategy != Swarm {
+		return nil
+	}
+	return runWeights(opts, run).Mix()
 }

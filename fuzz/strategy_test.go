@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -117,5 +118,57 @@ func TestUnknownStrategy(t *testing.T) {
 	_, err := fuzz.Run(t, target(t, "raft"), fuzz.Options{Runs: 1, Strategy: "dfs"})
 	if err == nil || !strings.Contains(err.Error(), `unknown strategy "dfs"`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestSwarm: a swarm run walks the random walk over its own fault mix,
+// drawn from the run's seed: the same run walks the same way again, runs
+// differ in their mixes (some with a kind of fault off, some with it
+// scaled), and a finding records its run's mix in its origin.
+func TestSwarm(t *testing.T) {
+	opts := fuzz.Options{Seed: 1, Events: 400, NoLiveness: true, Strategy: fuzz.Swarm}
+	if a, b := walkHash(t, "hraft-forgetful", opts, 3), walkHash(t, "hraft-forgetful", opts, 3); a != b {
+		t.Errorf("swarm run 3 walked %s, then %s", a, b)
+	}
+	base := fuzz.DefaultWeights()
+	off, scaled, same := 0, 0, 0
+	for run := range 40 {
+		w := fuzz.SwarmWeights(base, fuzz.RunSeed(1, run))
+		if w.Deliver != base.Deliver || w.Advance != base.Advance || w.Client != base.Client {
+			t.Fatalf("run %d: swarm changed deliveries, advances or clients: %+v", run, w)
+		}
+		if (w.Crash == 0) != (w.Recover == 0) || (w.Partition == 0) != (w.Heal == 0) {
+			t.Fatalf("run %d: a crash without its recovery or a partition without its heal: %+v", run, w)
+		}
+		switch {
+		case w.Crash == 0:
+			off++
+		case w.Crash != base.Crash:
+			scaled++
+		default:
+			same++
+		}
+		if w.Disk != 0 {
+			t.Errorf("run %d: swarm turned on storage faults the base leaves off", run)
+		}
+	}
+	if off == 0 || scaled == 0 || same == 0 {
+		t.Errorf("crash weights over 40 runs: %d off, %d scaled, %d as they were; want some of each", off, scaled, same)
+	}
+	st, err := casestudies.Lookup("raft-45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := fuzz.Run(t, st.Target, st.Options(fuzz.Options{Seed: 1, Runs: 200, Events: 2000, Strategy: fuzz.Swarm, Confirm: -1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Violations) == 0 {
+		t.Fatal("no violation in 200 swarm runs of raft-45")
+	}
+	v := res.Violations[0]
+	want := fuzz.RunMix(st.Options(fuzz.Options{Seed: 1, Strategy: fuzz.Swarm}), v.Run)
+	if v.Strategy != fuzz.Swarm || fmt.Sprint(v.Sched.Origin.Weights) != fmt.Sprint(want) || len(want) == 0 {
+		t.Errorf("violation of run %d: strategy %q, origin weights %v; want swarm, %v", v.Run, v.Strategy, v.Sched.Origin.Weights, want)
 	}
 }

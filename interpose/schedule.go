@@ -104,6 +104,9 @@ type Origin struct {
 	Run      int    `json:"run,omitempty"`
 	// Strategy is the exploration strategy of that run ("random", "pct:3").
 	Strategy string `json:"strategy,omitempty"`
+	// Weights are the run's own weights of each kind of event, when its
+	// strategy drew them (swarm testing: the run's fault mix).
+	Weights map[string]int `json:"weights,omitempty"`
 	// Parent is the SHA-256 of the schedule file this one was derived from.
 	Parent string `json:"parent,omitempty"`
 }

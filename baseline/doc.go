@@ -1,0 +1,19 @@
+// Package baseline is the test a Go engineer writes without faultline, kept
+// here to measure faultline against: a hashicorp/raft cluster on raft's
+// InmemTransport with real timers, a seeded chaos loop that every 10–50 ms
+// crashes and restarts a node over the same stores, partitions or heals
+// the network, or applies a write, and an ElectionSafety detector fed by
+// raft's leadership observations (two leaders of one term).
+//
+// Contract: Run builds its cluster from the same hraft.Options a faultline
+// target has (its state machine and stores, a Crasher's losses at each
+// crash, its Config), with the timers of Options.Timers in place of
+// faultline's fake clock, and returns when the detector fires, the time
+// limit passes or its context ends, with the wall time and the process's
+// CPU time to that point. Unlike everything else in faultline it reads the
+// wall clock and runs on real goroutines: its runs do not replay, which is
+// the point of the comparison. It sees only what leadership observations
+// show: no LeaderCompleteness, no linearizability, no liveness, and it
+// cannot reach a bug that needs the heartbeat fast path (InmemTransport
+// has none) or an exact interleaving.
+package baseline

@@ -1,0 +1,218 @@
+package measure
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/faultline-dev/faultline/baseline"
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
+	"github.com/faultline-dev/faultline/interpose/hraft"
+)
+
+// BaselineOptions configure Baseline. The zero value runs seeds 1 to 10,
+// the baseline with raft's test settings and with raft's defaults ÷ 10,
+// one cluster at a time, a minute at most per run.
+type BaselineOptions struct {
+	Seeds  []uint64
+	Timers []baseline.Timers
+	// Clusters are the numbers of baseline clusters run side by side
+	// (nil: 1).
+	Clusters []int
+	// Time bounds each baseline run and each faultline campaign (0: one
+	// minute).
+	Time time.Duration
+	// Progress, if set, receives a line per run.
+	Progress io.Writer
+}
+
+// BaselineRow is one way of looking for the bug, over the seeds.
+type BaselineRow struct {
+	Who        string
+	Found      int
+	Seeds      int
+	Wall, CPU  []float64 // seconds to the violation, one per seed (+Inf: none)
+	Violations map[string]int
+	// Panics counts the baseline's restarts whose raft.NewRaft panicked
+	// (hashicorp/raft#85), over the seeds.
+	Panics int
+}
+
+// BaselineReport is faultline's walk beside the real-clock baseline on one
+// target, for the invariant the baseline checks.
+type BaselineReport struct {
+	Command, Target string
+	Rows            []BaselineRow // faultline's first
+}
+
+// Baseline runs, for each seed, faultline's walk on target until its first
+// ElectionSafety violation (in this process, on one core, as every
+// faultline run), then the real-clock baseline over the same options with
+// each timer setting and number of clusters, and reports the time and CPU
+// time of each to the violation.
+func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command string) (BaselineReport, error) {
+	ht, ok := interpose.Unwrap(target).(*hraft.Target)
+	if !ok {
+		return BaselineReport{}, fmt.Errorf("measure baseline: %s is not a hashicorp/raft target: the baseline runs hashicorp/raft only", target.Name())
+	}
+	if o.Seeds == nil {
+		o.Seeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	}
+	if o.Timers == nil {
+		o.Timers = []baseline.Timers{baseline.RaftTest, baseline.DefaultsBy10}
+	}
+	if o.Clusters == nil {
+		o.Clusters = []int{1}
+	}
+	if o.Time <= 0 {
+		o.Time = time.Minute
+	}
+	rep := BaselineReport{Command: command, Target: target.Name()}
+	rows := []*BaselineRow{{Who: "faultline fuzz --want ElectionSafety (one core)"}}
+	type setting struct {
+		timers   baseline.Timers
+		clusters int
+	}
+	var settings []setting
+	for _, tm := range o.Timers {
+		for _, n := range o.Clusters {
+			settings = append(settings, setting{tm, n})
+			who := fmt.Sprintf("real-clock chaos, %s (%v election timeout)", tm.Name, tm.Election)
+			if n > 1 {
+				who += fmt.Sprintf(", %d clusters side by side", n)
+			}
+			rows = append(rows, &BaselineRow{Who: who})
+		}
+	}
+	for _, r := range rows {
+		r.Seeds, r.Violations = len(o.Seeds), map[string]int{}
+	}
+	record := func(r *BaselineRow, found bool, invariant string, wall, cpu time.Duration) {
+		if !found {
+			r.Wall, r.CPU = append(r.Wall, math.Inf(1)), append(r.CPU, math.Inf(1))
+			return
+		}
+		r.Found++
+		r.Violations[invariant]++
+		r.Wall, r.CPU = append(r.Wall, wall.Seconds()), append(r.CPU, cpu.Seconds())
+	}
+	progress := func(who string, seed uint64, found bool, wall, cpu time.Duration) {
+		if o.Progress == nil {
+			return
+		}
+		what := "nothing"
+		if found {
+			what = "ElectionSafety"
+		}
+		fmt.Fprintf(o.Progress, "seed %d, %s: %s after %.3f s (%.3f CPU-s)\n", seed, who, what, wall.Seconds(), cpu.Seconds())
+	}
+	for _, seed := range o.Seeds {
+		opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: baseline.ElectionSafety, NoLiveness: true,
+			Runs: math.MaxInt32, Time: o.Time, Confirm: -1}) // the baseline replays nothing either
+		cpu0 := cpuSeconds()
+		res, err := fuzz.Run(t, target, opts)
+		if err != nil {
+			return rep, err
+		}
+		cpu := cpuSeconds() - cpu0
+		found := len(res.Violations) > 0
+		wall := time.Duration(res.ElapsedS * float64(time.Second))
+		if found {
+			wall = time.Duration(res.Violations[0].AfterS * float64(time.Second))
+		}
+		record(rows[0], found, baseline.ElectionSafety, wall, cpu)
+		progress("faultline", seed, found, wall, cpu)
+		for i, s := range settings {
+			r, err := baseline.Run(context.Background(), ht.Options(), baseline.Options{Seed: seed, Timers: s.timers,
+				Clusters: s.clusters, Time: o.Time})
+			if err != nil {
+				return rep, err
+			}
+			record(rows[i+1], r.Found, r.Invariant, r.Wall, r.CPU)
+			rows[i+1].Panics += len(r.Panics)
+			progress(rows[i+1].Who, seed, r.Found, r.Wall, r.CPU)
+		}
+	}
+	for _, r := range rows {
+		rep.Rows = append(rep.Rows, *r)
+	}
+	return rep, nil
+}
+
+// cpuSeconds is the process's user and system CPU time so far.
+func cpuSeconds() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// WriteBaseline writes the report as results/baseline.md holds it: each
+// way's median time and CPU time to the violation (a seed that found
+// nothing counts as infinite), and the baseline's over faultline's.
+func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
+	fmt.Fprintf(w, "# %s: faultline beside the real-clock baseline\n\n", rep.Target)
+	fmt.Fprintf(w, "`%s`\n\n", rep.Command)
+	fmt.Fprintf(w, "%d cores (%s/%s), %s. Medians over the seeds (a seed that found nothing within %s counts as never); "+
+		"range in brackets; \"× faultline\" is the baseline's median over faultline's.\n\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), limit)
+	t := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("how", "found", "median time to ElectionSafety (s)", "median CPU-s to it", "time × faultline", "CPU × faultline",
+		"restarts that panicked (#85)")
+	ref := rep.Rows[0]
+	for i, r := range rep.Rows {
+		wall, cpu := fuzz.Median(r.Wall), fuzz.Median(r.CPU)
+		ratio := func(a, b float64) string {
+			if i == 0 {
+				return "1"
+			}
+			if math.IsInf(a, 1) {
+				return "∞"
+			}
+			return fmt.Sprintf("%.1f", a/b)
+		}
+		t.Append(r.Who, fmt.Sprintf("%d/%d", r.Found, r.Seeds), seconds(wall)+" "+span(r.Wall), seconds(cpu),
+			ratio(wall, fuzz.Median(ref.Wall)), ratio(cpu, fuzz.Median(ref.CPU)), panics(i, r.Panics))
+	}
+	return t.Render()
+}
+
+func panics(row, n int) string {
+	if row == 0 {
+		return "-" // faultline's walk passes them over (its own NoPanic)
+	}
+	return fmt.Sprint(n)
+}
+
+func seconds(s float64) string {
+	if math.IsInf(s, 1) || math.IsNaN(s) {
+		return "never"
+	}
+	return fmt.Sprintf("%.3f", s)
+}
+
+// span is the range of the finite values, "(a–b)".
+func span(xs []float64) string {
+	var fin []float64
+	for _, x := range xs {
+		if !math.IsInf(x, 1) {
+			fin = append(fin, x)
+		}
+	}
+	if len(fin) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("(%.3f–%.3f)", slices.Min(fin), slices.Max(fin))
+}
