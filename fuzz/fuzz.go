@@ -363,6 +363,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	index := map[string]int{}
 	start := time.Now()
 	lastProgress := start
+	var spare []interpose.Event // a clean run's events, recorded over by the next run
 	report := func() {
 		if opts.Progress != nil {
 			opts.Progress(Progress{Runs: res.Runs, Events: res.Events, Violations: len(res.Violations), Elapsed: time.Since(start)})
@@ -393,7 +394,8 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if opts.OnRun != nil {
 			opts.OnRun(run, res)
 		}
-		s, passed, cover, err := walk(t, target, opts, run)
+		s, passed, cover, err := walk(t, target, opts, run, spare)
+		spare = nil
 		res.Runs++
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
@@ -428,6 +430,8 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			if !opts.KeepGoing && stop {
 				break // a flaky violation is listed, and the search goes on for one that replays
 			}
+		} else {
+			spare = s.Events // nothing keeps a clean run's schedule: the next run records in it
 		}
 		if opts.Progress != nil && time.Since(lastProgress) >= time.Second {
 			lastProgress = time.Now()
@@ -565,7 +569,7 @@ type ClientMaker interface {
 // not a known upstream bug by invariants.Upstream's match, unconfirmed).
 // Runs, Time, KeepGoing, Out and Progress are ignored.
 func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, error) {
-	s, _, _, err := walk(t, target, opts, run)
+	s, _, _, err := walk(t, target, opts, run, nil)
 	return s, err
 }
 
@@ -580,7 +584,7 @@ type runCover struct {
 	checks   map[string]int
 }
 
-func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, []interpose.Violation, runCover, error) {
+func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event) (*interpose.Schedule, []interpose.Violation, runCover, error) {
 	events := opts.Events
 	if events <= 0 {
 		events = 300
@@ -600,6 +604,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 	}
 	ctl := interpose.NewController(sys, check, spec)
 	ctl.CheckEvery, ctl.CheckFrom = opts.CheckEvery, opts.CheckFrom
+	ctl.Reuse(buf)
 	ctl.Reserve(events)
 	depth, _, err := strategyOf(opts, run)
 	if err != nil {

@@ -47,7 +47,10 @@ func TestRandomWalkUnchanged(t *testing.T) {
 	}{
 		{"raft-45", 0, "7ae38c7e38169fdb"},
 		{"raft-45", 7, "16a9c37eed4bf69c"},
-		{"hraft-forgetful", 3, "7dee284cf50e9597"},
+		// Since hraft's specs say reseed=sparse (hraft.ReseedSparse):
+		// schedules recorded before replay as they were (their specs
+		// do not say it), new walks are these.
+		{"hraft-forgetful", 3, "5b226fa30d7e8da9"},
 	}
 	for _, c := range cases {
 		opts := fuzz.Options{Seed: 1, Events: 400, NoLiveness: true} // the walk itself, without a phase

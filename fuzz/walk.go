@@ -71,6 +71,7 @@ type walker struct {
 	step    int             // events chosen after the starts and the prologue
 	pct     *pct            // nil: the random walk
 	fps     []interpose.Msg // scratch
+	slab    []interpose.Msg // the events' fingerprints, allocated in blocks (msg)
 	nodes   []int           // scratch
 }
 
@@ -295,7 +296,7 @@ func (w *walker) deliver(pending []interpose.Message, keep func(interpose.Messag
 		return ev
 	}
 	w.pct.delivered(m, w.step)
-	return interpose.Event{Kind: interpose.Deliver, Msg: &m.Msg}
+	return interpose.Event{Kind: interpose.Deliver, Msg: w.msg(m.Msg)}
 }
 
 // isTimer reports whether the pending messages with fingerprint fp are
@@ -324,8 +325,17 @@ func (w *walker) message(kind interpose.Kind, pending []interpose.Message, keep 
 		}
 		w.fps = append(w.fps, m.Msg)
 	}
-	m := w.fps[w.rng.IntN(len(w.fps))]
-	return interpose.Event{Kind: kind, Msg: &m}
+	return interpose.Event{Kind: kind, Msg: w.msg(w.fps[w.rng.IntN(len(w.fps))])}
+}
+
+// msg returns a pointer to a copy of m, for an event: copies are made in
+// blocks, one allocation for many events.
+func (w *walker) msg(m interpose.Msg) *interpose.Msg {
+	if len(w.slab) == cap(w.slab) {
+		w.slab = make([]interpose.Msg, 0, 64)
+	}
+	w.slab = append(w.slab, m)
+	return &w.slab[len(w.slab)-1]
 }
 
 // node picks a node in state s.

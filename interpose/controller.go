@@ -52,6 +52,14 @@ func (c *Controller) System() System { return c.sys }
 // Len is the number of events recorded so far.
 func (c *Controller) Len() int { return len(c.sched.Events) }
 
+// Reuse records the schedule in buf's storage (its events are cleared):
+// the events of an earlier run the caller no longer needs, so that a run
+// does not allocate its schedule anew. Call it before the first event.
+func (c *Controller) Reuse(buf []Event) {
+	clear(buf[:cap(buf)])
+	c.sched.Events = buf[:0]
+}
+
 // Reserve makes room for n more events, so that a run of known length does
 // not grow the schedule as it goes.
 func (c *Controller) Reserve(n int) { c.sched.Events = slices.Grow(c.sched.Events, n) }

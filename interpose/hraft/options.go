@@ -225,6 +225,7 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"shutdown_on_remove":  strconv.FormatBool(c.ShutdownOnRemove),
 			"pipelining":          "declined",
 			"heartbeat_fast_path": strconv.FormatBool(!t.options.SerialHeartbeats),
+			"reseed":              ReseedSparse,
 		},
 	}
 	if t.options.StaleReads {
