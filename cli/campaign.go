@@ -147,7 +147,7 @@ func (a *app) campaignStartCmd() *cobra.Command {
 	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (default: the target's workload)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (default: the target's workload)")
 	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this")
-	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio or swarm")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio, swarm or guided")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d (d-1 priority change points per run)")
 	faultFlags(f, &opts)
 	f.StringVar(&shard, "shard", "", "run shard I of N (I/N): N machines split the run space without overlap")

@@ -124,7 +124,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
 	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this (others are passed over)")
-	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct (priorities per channel, d-1 changes), portfolio (alternates by run) or swarm (a fault mix of its own per run)")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct (priorities per channel, d-1 changes), portfolio (alternates by run), swarm (a fault mix of its own per run) or guided (runs that reached something new are extended)")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object at the end")
 	f.BoolVar(&minimizeIt, "minimize", false, "minimize each violation found (see faultline minimize)")
@@ -243,9 +243,9 @@ func (a *app) minimizeAll(w *campaign.Workers, study casestudies.Study, res *fuz
 // checkStrategy checks the --strategy and --pct-depth flags.
 func checkStrategy(strategy string, depth int) error {
 	switch strategy {
-	case fuzz.Random, fuzz.PCT, fuzz.Portfolio, fuzz.Swarm:
+	case fuzz.Random, fuzz.PCT, fuzz.Portfolio, fuzz.Swarm, fuzz.Guided:
 	default:
-		return fmt.Errorf("--strategy %q: want random, pct, portfolio or swarm", strategy)
+		return fmt.Errorf("--strategy %q: want random, pct, portfolio, swarm or guided", strategy)
 	}
 	if depth < 1 || depth > 1000 {
 		return fmt.Errorf("--pct-depth %d: want 1..1000", depth)

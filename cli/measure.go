@@ -79,7 +79,7 @@ func (a *app) measureTTFCmd() *cobra.Command {
 	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
 	f.IntVar(&opts.Runs, "runs", 100000, "runs per seed before giving up")
 	f.IntVar(&opts.Events, "events", 300, "events per run")
-	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio or swarm")
+	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio, swarm or guided")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.StringVar(&opts.Want, "want", "", "time to the first violation whose fingerprint starts with this")
 	faultFlags(f, &opts)

@@ -364,6 +364,10 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	start := time.Now()
 	lastProgress := start
 	var spare []interpose.Event // a clean run's events, recorded over by the next run
+	var guided *guide           // Guided's corpus and coverage
+	if opts.Strategy == Guided {
+		guided = newGuide()
+	}
 	report := func() {
 		if opts.Progress != nil {
 			opts.Progress(Progress{Runs: res.Runs, Events: res.Events, Violations: len(res.Violations), Elapsed: time.Since(start)})
@@ -394,13 +398,17 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		if opts.OnRun != nil {
 			opts.OnRun(run, res)
 		}
-		s, passed, cover, err := walk(t, target, opts, run, spare)
+		plan := guided.plan(opts.Seed, run, spec0.Nodes)
+		s, passed, cover, err := walk(t, target, opts, run, spare, plan)
 		spare = nil
 		res.Runs++
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
 		}
 		res.Tally(s)
+		if guided != nil {
+			guided.learn(s, run, s.Target.Seed)
+		}
 		for name, n := range cover.checks {
 			if res.Checks == nil {
 				res.Checks = map[string]int{}
@@ -423,7 +431,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			}
 		}
 		if s.Violation != nil {
-			stop, err := res.record(t, target, s, opts, run, index, time.Since(start))
+			stop, err := res.record(t, target, s, opts, run, plan.String(), index, time.Since(start))
 			if err != nil {
 				return res, err
 			}
@@ -463,7 +471,7 @@ const confirmAttempts = 10
 // the schedule kept for the fingerprint replays, and the fingerprint is not
 // one of Options.Known.
 func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options,
-	run int, index map[string]int, after time.Duration) (stop bool, err error) {
+	run int, mutation string, index map[string]int, after time.Duration) (stop bool, err error) {
 	fp := s.Violation.Fingerprint
 	i, seen := index[fp]
 	if seen {
@@ -489,7 +497,8 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
 	_, strategy, _ := strategyOf(opts, run)
-	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy, Weights: RunMix(opts, run)}
+	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy, Weights: RunMix(opts, run),
+		Mutation: mutation}
 	// A fingerprint's runs can have different causes (a liveness monitor's
 	// is its name): each schedule is matched against the known upstream
 	// bugs, and one that is not a known bug is kept over one that is.
@@ -569,7 +578,7 @@ type ClientMaker interface {
 // not a known upstream bug by invariants.Upstream's match, unconfirmed).
 // Runs, Time, KeepGoing, Out and Progress are ignored.
 func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, error) {
-	s, _, _, err := walk(t, target, opts, run, nil)
+	s, _, _, err := walk(t, target, opts, run, nil, nil)
 	return s, err
 }
 
@@ -584,16 +593,23 @@ type runCover struct {
 	checks   map[string]int
 }
 
-func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event) (*interpose.Schedule, []interpose.Violation, runCover, error) {
+func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event,
+	plan *mutation) (*interpose.Schedule, []interpose.Violation, runCover, error) {
 	events := opts.Events
 	if events <= 0 {
 		events = 300
+	}
+	if plan != nil {
+		events = max(events, plan.cut+events/2) // the corpus run's prefix, then a walk of its own
 	}
 	weights := runWeights(opts, run)
 	live := !opts.NoLiveness
 	check := invariants.CheckerFor(target, opts.Checker, live)
 	seed := RunSeed(opts.Seed, run)
 	spec := target.Spec(opts.Nodes, seed)
+	if plan != nil {
+		spec = target.Spec(opts.Nodes, plan.seed) // the corpus run's cluster, for its prefix to replay
+	}
 	maxDown := opts.MaxDown
 	if maxDown <= 0 {
 		maxDown = (spec.Nodes - 1) / 2
@@ -621,6 +637,9 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []in
 	}
 	w.reads = opts.Reads
 	w.prologue = opts.Prologue
+	if plan != nil {
+		w.prologue = plan.prefix // its prologue included
+	}
 	passOver := func(v interpose.Violation) bool {
 		if !opts.PassOverUpstream {
 			return false

@@ -58,10 +58,10 @@ func strategyOf(opts Options, run int) (depth int, name string, err error) {
 		}
 	case Portfolio:
 		depth = portfolioDepths[run%len(portfolioDepths)]
-	case Swarm:
-		return 0, Swarm, nil
+	case Swarm, Guided:
+		return 0, opts.Strategy, nil
 	default:
-		return 0, "", fmt.Errorf("fuzz: unknown strategy %q (want random, pct, portfolio or swarm)", opts.Strategy)
+		return 0, "", fmt.Errorf("fuzz: unknown strategy %q (want random, pct, portfolio, swarm or guided)", opts.Strategy)
 	}
 	if depth == 0 {
 		return 0, Random, nil

@@ -175,3 +175,45 @@ func TestSwarm(t *testing.T) {
 		t.Errorf("violation of run %d: strategy %q, origin weights %v; want swarm, %v", v.Run, v.Strategy, v.Sched.Origin.Weights, want)
 	}
 }
+
+// TestGuided: a guided campaign is the same every time from the same first
+// run; its runs that start from a corpus run say so in their origin, and
+// their schedules replay alone.
+func TestGuided(t *testing.T) {
+	st, err := casestudies.Lookup("raft-45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := st.Options(fuzz.Options{Seed: 3, Runs: 80, Events: 2000, Strategy: fuzz.Guided, KeepGoing: true, NoLiveness: true, Confirm: -1})
+	a, err := fuzz.Run(t, st.Target, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fuzz.Run(t, st.Target, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Events != b.Events || len(a.Violations) != len(b.Violations) {
+		t.Fatalf("two guided campaigns: %d events, %d violations, then %d, %d", a.Events, len(a.Violations), b.Events, len(b.Violations))
+	}
+	mutated := 0
+	for i, v := range a.Violations {
+		if v.Run != b.Violations[i].Run || v.Fingerprint != b.Violations[i].Fingerprint {
+			t.Errorf("violation %d: run %d %s, then run %d %s", i, v.Run, v.Fingerprint, b.Violations[i].Run, b.Violations[i].Fingerprint)
+		}
+		if v.Strategy != fuzz.Guided {
+			t.Errorf("violation of run %d recorded strategy %q", v.Run, v.Strategy)
+		}
+		if v.Sched.Origin.Mutation == "" {
+			continue
+		}
+		mutated++
+		rep, err := fuzz.Replay(t, st.Target, v.Sched, fuzz.ReplayOptions{Repeat: 3})
+		if err != nil || rep.Reproduced != 3 {
+			t.Errorf("run %d (%s): replayed %d/3 (%v)", v.Run, v.Sched.Origin.Mutation, rep.Reproduced, err)
+		}
+	}
+	if mutated == 0 {
+		t.Errorf("none of %d violations came from a run that started from the corpus", len(a.Violations))
+	}
+}

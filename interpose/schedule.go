@@ -107,6 +107,10 @@ type Origin struct {
 	// Weights are the run's own weights of each kind of event, when its
 	// strategy drew them (swarm testing: the run's fault mix).
 	Weights map[string]int `json:"weights,omitempty"`
+	// Mutation says how a guided run started, when it started from an
+	// earlier run of its campaign ("the first 57 events of run 12, then a
+	// walk of its own").
+	Mutation string `json:"mutation,omitempty"`
 	// Parent is the SHA-256 of the schedule file this one was derived from.
 	Parent string `json:"parent,omitempty"`
 }

@@ -6,7 +6,8 @@
 # minimizing thirty 2,000-event failures, an hour of campaigns, the rest case
 # studies and strategies. `results/regenerate.sh liveness` makes the liveness
 # results alone (about twenty minutes), `results/regenerate.sh clients`
-# the client histories' (about ten minutes).
+# the client histories' (about ten minutes), `results/regenerate.sh speed`
+# swarm testing and the real-clock baseline (about forty minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -42,6 +43,18 @@ liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
 	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
 }
 
+swarm() {
+# Swarm testing against the random walk on every target with a bug: the
+# safety bugs without the stabilization phase, the liveness bugs with it.
+echo "== strategies-swarm.md, strategies-swarm-liveness.md" >&2
+"$bin" measure strategies --targets hraft,hraft-barrier-reads,hraft-forgetful,hraft-fulldisk,hraft-lossy-log,hraft-read-index,hraft-serial,hraft-stale-reads,hraft-verify-reads,pool-error-not-done,pool-no-etag,pool-resume-reallocates,raft-42,raft-45,raft-46,raft-56,raft-58a,raft-58b,raft-66,spark-2294,spark-3150,spark-9256 --strategies random,swarm --seeds 1-5 --time 1m --out "$out/strategies-swarm.md" 2> /dev/null
+"$bin" measure strategies --targets hraft-stuck-apply,pool-cancel-stuck,pool-forgets-delete,pool-scheduler-untold,raft-busy-leader,raft-nobackoff,raft-noretry --strategies random,swarm --seeds 1-5 --time 1m --liveness --out "$out/strategies-swarm-liveness.md" 2> /dev/null
+}
+baseline() {
+# faultline beside the real-clock chaos test (a few minutes; nothing else running).
+echo "== baseline.md" >&2
+"$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --out "$out/baseline.md" 2> /dev/null
+}
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
 for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raft-busy-leader Liveness:Accepts" "raft-nobackoff Liveness:Commit"; do
@@ -97,7 +110,13 @@ if [ "${1:-}" = clients ]; then # what clients see alone (about ten minutes)
 	clients
 	exit 0
 fi
+if [ "${1:-}" = speed ]; then # swarm testing and the real-clock baseline alone (about forty minutes)
+	swarm
+	baseline
+	exit 0
+fi
 clients
+baseline
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
@@ -166,7 +185,9 @@ campaign campaign-hraft-forgetful.txt 10 hraft-forgetful --liveness=false
 liveness
 campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m --liveness=false
 echo "== strategies-pool.md, fuzz-pool-correct.txt" >&2
-"$bin" measure strategies --targets pool-resume-reallocates,pool-no-etag,pool-error-not-done,pool-forgets-delete,pool-cancel-stuck --seeds 1-5 --time 1m --liveness --out "$out/strategies-pool.md" 2> /dev/null
+"$bin" measure strategies --targets pool-resume-reallocates,pool-no-etag,pool-error-not-done,pool-forgets-delete,pool-cancel-stuck,pool-scheduler-untold --seeds 1-5 --time 1m --liveness --out "$out/strategies-pool.md" 2> /dev/null
 liverun fuzz-pool-correct.txt --target pool --runs 10000 --keep-going --seed 1
+liverun fuzz-spark-correct.txt --target spark --runs 10000 --keep-going --seed 1
+swarm
 echo "== strategies.md" >&2
 "$bin" measure strategies --seeds 1-3 --time 2m --out "$out/strategies.md" 2> /dev/null
