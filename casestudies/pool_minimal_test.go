@@ -35,6 +35,15 @@ func (s *script) createWritten() {
 	s.deliver("WriteResult", 2, 1)
 }
 
+// steadyWritten creates p1, makes its deployment and writes its row
+// steady with 2 VMs; the write's answer is not delivered.
+func (s *script) steadyWritten() {
+	s.createWritten()
+	s.deliver("Allocate", 1, 3)
+	s.deliver("Allocated", 3, 1)
+	s.deliver("Write", 1, 2) // p1 steady, 2 VMs
+}
+
 // poolCheck ends a pool script: the violation, the committed file, 20
 // replays that reproduce it, and nothing from the correct pool manager on
 // the same schedule.
@@ -143,10 +152,7 @@ func livePoolScript(t *testing.T, name string) *script {
 // never resumes the delete: p1 stays deleting, its VMs held.
 func TestPoolMinimalForgetsDelete(t *testing.T) {
 	s := livePoolScript(t, "pool-forgets-delete")
-	s.createWritten()
-	s.deliver("Allocate", 1, 3)
-	s.deliver("Allocated", 3, 1)
-	s.deliver("Write", 1, 2) // p1 steady, 2 VMs
+	s.steadyWritten()
 	s.deliver("WriteResult", 2, 1)
 	s.client(1, "delete p1")
 	s.deliver("Write", 1, 2) // p1 deleting
@@ -207,10 +213,7 @@ func TestPoolCancel(t *testing.T) {
 // never learns p1's size.
 func TestPoolMinimalSchedulerUntold(t *testing.T) {
 	s := livePoolScript(t, "pool-scheduler-untold")
-	s.createWritten()
-	s.deliver("Allocate", 1, 3)
-	s.deliver("Allocated", 3, 1)
-	s.deliver("Write", 1, 2) // p1 steady, 2 VMs; its answer is lost in the failover
+	s.steadyWritten() // its answer is lost in the failover
 	s.crashRecover(1)
 	s.deliver("List", 1, 2)
 	s.deliver("Listed", 2, 1)

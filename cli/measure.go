@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -146,16 +147,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 				if err != nil {
 					return err
 				}
-				w := a.stdout
-				if out != "" {
-					f, err := os.Create(out)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					w = f
-				}
-				return measure.WriteBaseline(w, rep, o.Time)
+				return a.writeOut(out, func(w io.Writer) error { return measure.WriteBaseline(w, rep, o.Time) })
 			})
 		},
 	}
@@ -168,6 +160,23 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")
 	_ = c.MarkFlagRequired("target")
 	return c
+}
+
+// writeOut writes a table with write to the file out, or to stdout when out
+// is "".
+func (a *app) writeOut(out string, write func(io.Writer) error) error {
+	if out == "" {
+		return write(a.stdout)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func (a *app) measureReplayCmd() *cobra.Command {
@@ -357,16 +366,7 @@ of the median time and runs to the first violation.`,
 			if err != nil {
 				return err
 			}
-			w := a.stdout
-			if out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			return measure.WriteStrategies(w, a.command(), rows, o.Time)
+			return a.writeOut(out, func(w io.Writer) error { return measure.WriteStrategies(w, a.command(), rows, o.Time) })
 		},
 	}
 	f := c.Flags()
