@@ -286,9 +286,16 @@ func (s *System) Pending() []interpose.Message {
 	for i := range s.msgs {
 		m := &s.msgs[i]
 		m.Timer = s.load[i] == nil
-		m.Deliverable = s.nodes[m.Msg.To].up && (m.Timer || s.net.Passes(m.Msg.From, m.Msg.To))
+		m.Deliverable = s.deliverable(i)
 	}
 	return s.msgs
+}
+
+// deliverable reports whether the i-th message in flight can be delivered:
+// its node is up, and it is a timer or the network passes it.
+func (s *System) deliverable(i int) bool {
+	m := &s.msgs[i].Msg
+	return s.nodes[m.To].up && (s.load[i] == nil || s.net.Passes(m.From, m.To))
 }
 
 func notEnabled(format string, args ...any) error {
@@ -314,7 +321,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 	switch ev.Kind {
 	case interpose.Deliver:
 		i := s.find(ev.Msg)
-		if i < 0 || !s.Pending()[i].Deliverable {
+		if i < 0 || !s.deliverable(i) {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
 		fp, m := s.msgs[i].Msg, s.load[i]
