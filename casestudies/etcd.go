@@ -1,0 +1,26 @@
+package casestudies
+
+import "github.com/faultline-dev/faultline/interpose/etcdraft"
+
+// etcd raft's targets: the library as it is, with the options users set,
+// and with the storage bugs an application can have.
+func init() {
+	v := etcdraft.Version()
+	studies = append(studies,
+		Study{Name: "etcdraft", Nodes: 3, Summary: v + ", unmodified: RawNodes with synchronous storage, default options",
+			Target: etcdraft.NewTarget("etcdraft", "", etcdraft.Options{})},
+		Study{Name: "etcdraft-prevote", Nodes: 3, Summary: "etcdraft with PreVote and CheckQuorum, as etcd runs it",
+			Target: etcdraft.NewTarget("etcdraft-prevote", "", etcdraft.Options{PreVote: true, CheckQuorum: true})},
+		Study{Name: "etcdraft-lease", Nodes: 3, Summary: "etcdraft-prevote with lease-based read-only requests",
+			Target: etcdraft.NewTarget("etcdraft-lease", "", etcdraft.Options{PreVote: true, CheckQuorum: true, LeaseReads: true})},
+		Study{Name: "etcdraft-stay-leader", Nodes: 3, Expect: "LeaderIsVoter (the library's default: etcd-io/raft#83)",
+			Summary: "etcdraft whose leader keeps leading when it is removed or demoted (StepDownOnRemoval off, the library's default)",
+			Target:  etcdraft.NewTarget("etcdraft-stay-leader", "", etcdraft.Options{KeepLeaderOnRemoval: true})},
+		Study{Name: "etcdraft-forgetful", Nodes: 3, Bug: "forgetful-hard-state", Expect: "ElectionSafety",
+			Summary: "etcdraft whose storage loses the hard state's term and vote at a crash",
+			Target:  etcdraft.NewTarget("etcdraft-forgetful", "forgetful-hard-state", etcdraft.Options{ForgetHardState: true})},
+		Study{Name: "etcdraft-lossy", Nodes: 3, Bug: "acks-before-sync", Expect: "LeaderCompleteness or StateMachineSafety",
+			Summary: "etcdraft whose storage makes a Ready's entries durable only at the next Ready, while its acknowledgements go out at once",
+			Target:  etcdraft.NewTarget("etcdraft-lossy", "acks-before-sync", etcdraft.Options{LoseUnsynced: true})},
+	)
+}

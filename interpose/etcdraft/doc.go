@@ -1,0 +1,39 @@
+// Package etcdraft puts etcd's raft library (go.etcd.io/raft/v3,
+// unmodified) under faultline's control: N RawNodes, each a pure state
+// machine that owns no goroutine, clock, network or disk, driven by the
+// events of a schedule.
+//
+// Contract:
+//
+//   - Every message of every Ready is a pending message whose fingerprint is
+//     its type (MsgApp, MsgVote, MsgHeartbeatResp, ...) with its term, index,
+//     log term, commit and reject in its key. A delivery steps the
+//     destination's RawNode with it; a drop of MsgSnap reports the snapshot
+//     failed to its sender, of any other message the peer unreachable, as a
+//     transport would.
+//   - An Advance ticks one node until its Ready holds a message (an
+//     election, a heartbeat), at most four election timeouts of ticks.
+//     etcd raft draws its randomized election timeout from crypto/rand,
+//     which nothing seeds: how many ticks an advance takes may differ from
+//     one execution to the next, what the node sends at its end does not, so
+//     ticks are not part of an event's result and replay is exact.
+//   - Storage is synchronous, as the library requires without
+//     AsyncStorageWrites: each Ready's snapshot, entries and hard state are
+//     written to the node's raft.MemoryStorage, which survives its crashes,
+//     before its messages are sent and its committed entries applied to a
+//     key-value state machine ("k=v" writes), which does not (a recovered
+//     node replays its log from its snapshot). Every few applied entries a
+//     node takes a snapshot and compacts its log, so that MsgSnap happens.
+//     Options.ForgetHardState and Options.LoseUnsynced inject storage bugs.
+//   - External events: client proposals, membership changes
+//     (ProposeConfChange: add a voter or a learner, demote, remove),
+//     leadership transfers, partitions and heals, crashes and recoveries.
+//   - Views publish each node's interpose.RaftState (role, term, vote, log,
+//     commit, applied, snapshot, configuration), leadership claims on the
+//     wire (MsgApp, MsgSnap, MsgHeartbeat), every write to the log and every
+//     entry applied, so that invariants.NewRaft checks it unchanged.
+//
+// Not yet: AsyncStorageWrites, ReadIndex reads and client histories, a
+// user's own state machine and storage, joint configurations
+// (ConfChangeV2).
+package etcdraft

@@ -1,0 +1,818 @@
+package etcdraft
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/faultline-dev/faultline/internal/linked"
+	"github.com/faultline-dev/faultline/interpose"
+)
+
+// Options configure a target: the cluster and the raft.Config flags users
+// set. The zero value is a 3-node cluster with etcd raft's defaults
+// (ElectionTick 10, HeartbeatTick 1, no PreVote, no CheckQuorum,
+// ReadOnlySafe, 256 messages in flight).
+type Options struct {
+	// Nodes is the cluster size (0: 3). A TargetSpec's Nodes overrides it.
+	Nodes int
+	// ElectionTick and HeartbeatTick (0: 10 and 1).
+	ElectionTick, HeartbeatTick int
+	PreVote, CheckQuorum        bool
+	// LeaseReads is ReadOnlyLeaseBased (it needs CheckQuorum); off,
+	// ReadOnlySafe.
+	LeaseReads bool
+	// MaxInflightMsgs (0: 256).
+	MaxInflightMsgs int
+	// KeepLeaderOnRemoval leaves a leader removed from the configuration
+	// or demoted to a learner leading (raft.Config.StepDownOnRemoval
+	// false, the library's default, which etcd-io/raft#83 means to drop):
+	// it then leads a group it is not a voter of, which LeaderIsVoter
+	// reports. Off (the zero value), it steps down.
+	KeepLeaderOnRemoval bool
+	// SnapshotEvery takes a snapshot after that many entries applied
+	// since the last, and compacts the log up to two entries before it
+	// (0: 4).
+	SnapshotEvery uint64
+
+	// ForgetHardState injects a storage bug: at a crash, the node's
+	// storage loses its hard state's term and vote (its commit index and
+	// log stay), as a store that caches them and never syncs would.
+	ForgetHardState bool
+	// LoseUnsynced injects another: each Ready's entries and hard state
+	// are made durable only when the node handles its next Ready, while
+	// its messages, acknowledgements included, go out at once; a crash
+	// loses what was not yet durable.
+	LoseUnsynced bool
+}
+
+// Target builds etcd raft clusters.
+type Target struct {
+	name, bug string
+	opts      Options
+}
+
+// NewTarget returns a target. name is how schedule files and the CLI refer
+// to it; bug, if not empty, names an injected bug for readers.
+func NewTarget(name, bug string, opts Options) *Target {
+	return &Target{name: name, bug: bug, opts: opts}
+}
+
+// Name implements interpose.Target.
+func (t *Target) Name() string { return t.name }
+
+// Options returns the target's options.
+func (t *Target) Options() Options { return t.opts }
+
+func (o Options) withDefaults() Options {
+	if o.Nodes <= 0 {
+		o.Nodes = 3
+	}
+	if o.ElectionTick <= 0 {
+		o.ElectionTick = 10
+	}
+	if o.HeartbeatTick <= 0 {
+		o.HeartbeatTick = 1
+	}
+	if o.MaxInflightMsgs <= 0 {
+		o.MaxInflightMsgs = 256
+	}
+	if o.SnapshotEvery == 0 {
+		o.SnapshotEvery = 4
+	}
+	return o
+}
+
+// Spec implements interpose.Target.
+func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
+	o := t.opts.withDefaults()
+	if nodes <= 0 {
+		nodes = o.Nodes
+	}
+	readOnly := "safe"
+	if o.LeaseReads {
+		readOnly = "lease-based"
+	}
+	return interpose.TargetSpec{
+		Name: t.name, Nodes: nodes, Seed: seed, Bug: t.bug,
+		Config: map[string]string{
+			"raft":                 Version(),
+			"election_tick":        strconv.Itoa(o.ElectionTick),
+			"heartbeat_tick":       strconv.Itoa(o.HeartbeatTick),
+			"prevote":              strconv.FormatBool(o.PreVote),
+			"check_quorum":         strconv.FormatBool(o.CheckQuorum),
+			"read_only":            readOnly,
+			"max_inflight":         strconv.Itoa(o.MaxInflightMsgs),
+			"snapshot_every":       strconv.FormatUint(o.SnapshotEvery, 10),
+			"step_down_on_removal": strconv.FormatBool(!o.KeepLeaderOnRemoval),
+			"storage":              "synchronous",
+			"tick":                 Tick.String(),
+			"election_timeout":     (time.Duration(o.ElectionTick) * Tick).String(),
+		},
+	}
+}
+
+// tagSep separates a client write's payload from the index of the event
+// that proposed it, in its entry.
+const tagSep = "|event "
+
+// Tick is the notional time of a tick: what an advance records it took, so
+// that a stabilization phase measured in election timeouts knows how long
+// its clocks ran.
+const Tick = 100 * time.Millisecond
+
+// Version is the etcd raft linked into the binary ("go.etcd.io/raft/v3
+// v3.7.0").
+func Version() string { return version() }
+
+var version = sync.OnceValue(func() string {
+	m := linked.Lookup("go.etcd.io/raft/v3", raft.NewRawNode)
+	if m == (linked.Module{}) {
+		return "go.etcd.io/raft/v3 (unknown version)"
+	}
+	return "go.etcd.io/raft/v3 " + m.String()
+})
+
+// Open implements interpose.Target.
+func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
+	if spec.Nodes < 1 {
+		return nil, fmt.Errorf("etcdraft: %d nodes; need at least 1", spec.Nodes)
+	}
+	o := t.opts.withDefaults()
+	c := &Cluster{opts: o, nodes: make([]*node, spec.Nodes+1), proposals: map[int]int{}, removed: map[int]bool{}}
+	for id := 1; id <= spec.Nodes; id++ {
+		c.nodes[id] = &node{id: id}
+	}
+	return c, nil
+}
+
+// Cluster is a running etcd raft cluster under control.
+type Cluster struct {
+	opts  Options
+	nodes []*node // 1-based
+	msgs  []interpose.Message
+	load  []*pb.Message
+	seq   uint64
+	net   interpose.Network
+	sent  []interpose.Msg // what an advance's ticks sent
+	// proposals are the client writes not yet applied by the node they
+	// were proposed to: event index → node.
+	proposals map[int]int
+	// removed are the nodes a committed configuration change removed:
+	// etcd raft takes an id once only ("A given ID MUST be used only once
+	// even if the old node has been removed"), so none is added again.
+	removed map[int]bool
+	obs     interpose.View // observed since the last View
+	out     interpose.View
+}
+
+type node struct {
+	id            int
+	started, up   bool
+	gone          bool // it applied its own removal, and stopped for good
+	ms            *raft.MemoryStorage
+	rn            *raft.RawNode
+	kv            map[string]string
+	applied, snap uint64
+	cs            *pb.ConfState
+	// synced is what LoseUnsynced keeps at a crash: the entries up to
+	// lastSynced and the hard state as of the node's previous Ready.
+	lastSynced uint64
+	syncedHS   *pb.HardState
+	facts      interpose.RaftState
+	config     interpose.RaftConfig
+}
+
+var logger = &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}
+
+func id(n uint64) int { return int(n) }
+
+// Nodes implements interpose.System.
+func (c *Cluster) Nodes() int { return len(c.nodes) - 1 }
+
+// State implements interpose.System.
+func (c *Cluster) State(i int) interpose.NodeState {
+	if i < 1 || i >= len(c.nodes) || !c.nodes[i].started {
+		return interpose.NotStarted
+	}
+	if c.nodes[i].up {
+		return interpose.Up
+	}
+	return interpose.Down
+}
+
+// Pending implements interpose.System. The slice is valid until the next
+// event and must not be changed.
+func (c *Cluster) Pending() []interpose.Message {
+	for i := range c.msgs {
+		c.msgs[i].Deliverable = c.deliverable(i)
+	}
+	return c.msgs
+}
+
+func (c *Cluster) deliverable(i int) bool {
+	m := c.msgs[i].Msg
+	return c.nodes[m.To].up && c.net.Passes(m.From, m.To)
+}
+
+func compare(a, b interpose.Message) int {
+	if a.Msg != b.Msg {
+		if a.Msg.Less(b.Msg) {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.Seq, b.Seq)
+}
+
+// requests are the messages a duplicate may copy: those that ask for an
+// answer or carry a leader's word.
+var requests = map[pb.MessageType]bool{pb.MsgApp: true, pb.MsgSnap: true, pb.MsgVote: true, pb.MsgPreVote: true,
+	pb.MsgHeartbeat: true, pb.MsgTimeoutNow: true, pb.MsgProp: true, pb.MsgReadIndex: true}
+
+// fingerprint is a message's type and the fields that tell two of a type
+// apart.
+func fingerprint(m *pb.Message) interpose.Msg {
+	t := m.GetType()
+	var b strings.Builder
+	fmt.Fprintf(&b, "term=%d", m.GetTerm())
+	switch t {
+	case pb.MsgApp:
+		fmt.Fprintf(&b, " index=%d logterm=%d commit=%d entries=%d", m.GetIndex(), m.GetLogTerm(), m.GetCommit(), len(m.GetEntries()))
+	case pb.MsgAppResp:
+		fmt.Fprintf(&b, " index=%d", m.GetIndex())
+		if m.GetReject() {
+			fmt.Fprintf(&b, " reject hint=%d", m.GetRejectHint())
+		}
+	case pb.MsgVote, pb.MsgPreVote:
+		fmt.Fprintf(&b, " index=%d logterm=%d", m.GetIndex(), m.GetLogTerm())
+	case pb.MsgVoteResp, pb.MsgPreVoteResp:
+		if m.GetReject() {
+			b.WriteString(" reject")
+		}
+	case pb.MsgHeartbeat:
+		fmt.Fprintf(&b, " commit=%d", m.GetCommit())
+	case pb.MsgSnap:
+		fmt.Fprintf(&b, " index=%d", m.GetSnapshot().GetMetadata().GetIndex())
+	case pb.MsgProp:
+		fmt.Fprintf(&b, " entries=%d", len(m.GetEntries()))
+	case pb.MsgReadIndex, pb.MsgReadIndexResp:
+		fmt.Fprintf(&b, " index=%d", m.GetIndex())
+	}
+	return interpose.Msg{Type: t.String(), From: id(m.GetFrom()), To: id(m.GetTo()), Key: b.String()}
+}
+
+// send puts a message of n in flight (or steps n with one to itself).
+func (c *Cluster) send(n *node, m *pb.Message) {
+	to := id(m.GetTo())
+	if to == n.id {
+		_ = n.rn.Step(m)
+		return
+	}
+	if to < 1 || to >= len(c.nodes) {
+		return // to a node this cluster does not have
+	}
+	switch m.GetType() {
+	case pb.MsgApp, pb.MsgSnap, pb.MsgHeartbeat:
+		c.obs.Claims = append(c.obs.Claims, interpose.Claim{Node: n.id, Term: m.GetTerm()})
+	}
+	fp := fingerprint(m)
+	c.sent = append(c.sent, fp)
+	c.insert(fp, m)
+}
+
+func (c *Cluster) insert(fp interpose.Msg, m *pb.Message) {
+	c.seq++
+	e := interpose.Message{Seq: c.seq, Msg: fp, Request: requests[m.GetType()]}
+	i, _ := slices.BinarySearchFunc(c.msgs, e, compare)
+	c.msgs = slices.Insert(c.msgs, i, e)
+	c.load = slices.Insert(c.load, i, m)
+}
+
+func (c *Cluster) removeAt(i int) {
+	c.msgs = slices.Delete(c.msgs, i, i+1)
+	c.load = slices.Delete(c.load, i, i+1)
+}
+
+// find returns the oldest message in flight matching fp (a full or
+// type-only fingerprint), or -1.
+func (c *Cluster) find(fp *interpose.Msg) int {
+	lo := interpose.Message{Msg: interpose.Msg{Type: fp.Type, From: fp.From, To: fp.To, Key: fp.Key}}
+	i, _ := slices.BinarySearchFunc(c.msgs, lo, compare)
+	best := -1
+	for ; i < len(c.msgs) && fp.Matches(c.msgs[i].Msg); i++ {
+		if best < 0 || c.msgs[i].Seq < c.msgs[best].Seq {
+			best = i
+		}
+		if fp.Key != "" {
+			break
+		}
+	}
+	return best
+}
+
+func notEnabled(format string, args ...any) error {
+	return fmt.Errorf("etcdraft: %s: %w", fmt.Sprintf(format, args...), interpose.ErrNotEnabled)
+}
+
+// Apply implements interpose.System.
+func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err error) {
+	switch ev.Kind {
+	case interpose.Deliver, interpose.Drop, interpose.Duplicate:
+		if ev.Msg == nil {
+			return ev, fmt.Errorf("etcdraft: %s without a message", ev.Kind)
+		}
+	case interpose.Partition, interpose.Heal:
+	default:
+		if ev.Node < 1 || ev.Node >= len(c.nodes) {
+			return ev, fmt.Errorf("etcdraft: no node n%d", ev.Node)
+		}
+	}
+	// etcd raft panics on what it takes for a corrupted log (a commit index
+	// past the log's end, say): a finding, not faultline's crash.
+	defer func() {
+		if p := recover(); p != nil {
+			node := ev.Node
+			if ev.Msg != nil && ev.Kind == interpose.Deliver {
+				node = ev.Msg.To
+			}
+			c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "NoPanic",
+				Fingerprint: "NoPanic: etcd raft: " + interpose.StableText(fmt.Sprint(p)),
+				Detail:      fmt.Sprintf("n%d: etcd raft panicked: %v", node, p)})
+			if node >= 1 && node < len(c.nodes) {
+				c.nodes[node].up, c.nodes[node].rn = false, nil
+			}
+			out, err = ev, nil
+		}
+	}()
+	ev.Result = ""
+	switch ev.Kind {
+	case interpose.Deliver:
+		i := c.find(ev.Msg)
+		if i < 0 || !c.deliverable(i) {
+			return ev, notEnabled("no deliverable %s", ev.Msg)
+		}
+		fp, m := c.msgs[i].Msg, c.load[i]
+		ev.Msg = &fp
+		c.removeAt(i)
+		n := c.nodes[fp.To]
+		if err := n.rn.Step(m); err != nil {
+			ev.Result = "ignored: " + err.Error()
+		}
+		c.ready(n)
+		if from := c.nodes[fp.From]; m.GetType() == pb.MsgSnap && from.up {
+			// A transport tells the sender its snapshot went through
+			// (etcd's does once it is sent): without it, a leader whose
+			// log was compacted past the snapshot meanwhile waits in
+			// StateSnapshot for ever.
+			from.rn.ReportSnapshot(uint64(fp.To), raft.SnapshotFinish)
+			c.ready(from)
+		}
+	case interpose.Drop:
+		i := c.find(ev.Msg)
+		if i < 0 {
+			return ev, notEnabled("no pending %s", ev.Msg)
+		}
+		fp, m := c.msgs[i].Msg, c.load[i]
+		ev.Msg = &fp
+		c.removeAt(i)
+		if from := c.nodes[fp.From]; from.up {
+			// What a transport tells the sender of a message it lost.
+			if m.GetType() == pb.MsgSnap {
+				from.rn.ReportSnapshot(uint64(fp.To), raft.SnapshotFailure)
+			} else {
+				from.rn.ReportUnreachable(uint64(fp.To))
+			}
+			c.ready(from)
+		}
+	case interpose.Duplicate:
+		i := c.find(ev.Msg)
+		if i < 0 || !c.msgs[i].Request {
+			return ev, notEnabled("no pending request %s", ev.Msg)
+		}
+		fp := c.msgs[i].Msg
+		ev.Msg = &fp
+		c.insert(fp, proto.Clone(c.load[i]).(*pb.Message))
+	case interpose.Advance:
+		n := c.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		// Ticks until the node sends something (what Until names, when
+		// set), as its clock would advance to its next timeout. Took is
+		// the ticks' notional time, for the stabilization phase's
+		// clocks; a replay given one ticks until the same message again,
+		// since how many ticks a follower's election takes is drawn from
+		// crypto/rand.
+		c.sent = c.sent[:0]
+		ticks := 0
+		var until *interpose.Msg
+		for ticks < 4*c.opts.ElectionTick && until == nil && n.up {
+			n.rn.Tick()
+			ticks++
+			c.ready(n)
+			for i := range c.sent {
+				if ev.Until == nil || ev.Until.Matches(c.sent[i]) {
+					u := c.sent[i] // c.sent is reused: the event keeps a copy
+					until = &u
+					break
+				}
+			}
+		}
+		ev.Until, ev.UntilN, ev.Took = until, 0, time.Duration(ticks)*Tick
+	case interpose.Start:
+		n := c.nodes[ev.Node]
+		if n.started {
+			return ev, notEnabled("n%d already started", n.id)
+		}
+		n.started = true
+		n.ms = raft.NewMemoryStorage()
+		voters := make([]uint64, 0, len(c.nodes)-1)
+		for i := 1; i < len(c.nodes); i++ {
+			voters = append(voters, uint64(i))
+		}
+		if err := n.ms.ApplySnapshot(&pb.Snapshot{Metadata: &pb.SnapshotMetadata{ConfState: &pb.ConfState{Voters: voters}}}); err != nil {
+			return ev, fmt.Errorf("etcdraft: bootstrap n%d: %w", n.id, err)
+		}
+		if err := c.boot(n); err != nil {
+			return ev, err
+		}
+	case interpose.Crash:
+		n := c.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		c.crash(n)
+	case interpose.Recover:
+		n := c.nodes[ev.Node]
+		if !n.started || n.up || n.gone {
+			return ev, notEnabled("n%d is not down, or was removed", n.id)
+		}
+		if err := c.boot(n); err != nil {
+			return ev, err
+		}
+	case interpose.Client:
+		n := c.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		// The entry carries the event that proposed it, so that the
+		// client hears when its node applies it (a Completion, "index
+		// N"), wherever the proposal was forwarded.
+		if err := n.rn.Propose([]byte(ev.Data + tagSep + strconv.Itoa(index))); err != nil {
+			ev.Result = "dropped: " + err.Error()
+			break
+		}
+		c.proposals[index] = n.id
+		ev.Result = "pending"
+		c.ready(n)
+	case interpose.Membership:
+		n := c.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		if ev.Peer < 1 || ev.Peer >= len(c.nodes) {
+			return ev, notEnabled("no node n%d to change", ev.Peer)
+		}
+		typ, ok := map[string]pb.ConfChangeType{interpose.AddVoter: pb.ConfChangeAddNode, interpose.AddNonvoter: pb.ConfChangeAddLearnerNode,
+			interpose.DemoteVoter: pb.ConfChangeAddLearnerNode, interpose.RemoveServer: pb.ConfChangeRemoveNode}[ev.Op]
+		if !ok {
+			return ev, fmt.Errorf("etcdraft: unknown membership operation %q", ev.Op)
+		}
+		if c.removed[ev.Peer] {
+			ev.Result = fmt.Sprintf("refused: n%d was removed, and etcd raft never takes an id again", ev.Peer)
+			break
+		}
+		if typ != pb.ConfChangeAddNode && !slices.ContainsFunc(n.cs.GetVoters(), func(v uint64) bool { return v != uint64(ev.Peer) }) {
+			// etcd raft panics applying a change that leaves no voter;
+			// an application checks, as etcd's server does.
+			ev.Result = "refused: it would leave no voter"
+			break
+		}
+		cc := &pb.ConfChange{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}
+		if err := n.rn.ProposeConfChange(cc); err != nil {
+			ev.Result = "dropped: " + err.Error()
+			break
+		}
+		c.ready(n)
+	case interpose.Transfer:
+		n := c.nodes[ev.Node]
+		if !n.up {
+			return ev, notEnabled("n%d is down", n.id)
+		}
+		if ev.Peer < 1 || ev.Peer >= len(c.nodes) {
+			return ev, notEnabled("no node n%d to transfer to", ev.Peer)
+		}
+		n.rn.TransferLeader(uint64(ev.Peer))
+		c.ready(n)
+	case interpose.Partition:
+		c.net.Cut(ev, len(c.nodes)-1)
+	case interpose.Heal:
+		if !c.net.Heal() {
+			return ev, notEnabled("the network is whole")
+		}
+	case interpose.Disk, interpose.Choice:
+		return ev, notEnabled("etcdraft takes no %s events", ev.Kind)
+	default:
+		return ev, fmt.Errorf("etcdraft: unknown event kind %q", ev.Kind)
+	}
+	return ev, nil
+}
+
+// boot starts (or restarts) a node's RawNode over its storage, with its
+// state machine rebuilt from the storage's snapshot.
+func (c *Cluster) boot(n *node) error {
+	snap, err := n.ms.Snapshot()
+	if err != nil {
+		return fmt.Errorf("etcdraft: n%d's snapshot: %w", n.id, err)
+	}
+	n.kv = map[string]string{}
+	if d := snap.GetData(); len(d) > 0 {
+		if err := json.Unmarshal(d, &n.kv); err != nil {
+			return fmt.Errorf("etcdraft: n%d's snapshot: %w", n.id, err)
+		}
+	}
+	n.snap = snap.GetMetadata().GetIndex()
+	n.applied = n.snap
+	n.cs = proto.Clone(pb.EnsureConfState(snap.GetMetadata().GetConfState())).(*pb.ConfState)
+	last, _ := n.ms.LastIndex()
+	n.lastSynced = last
+	hs, _, _ := n.ms.InitialState()
+	n.syncedHS = cloneHS(hs)
+	cfg := &raft.Config{
+		ID: uint64(n.id), ElectionTick: c.opts.ElectionTick, HeartbeatTick: c.opts.HeartbeatTick,
+		Storage: n.ms, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: c.opts.MaxInflightMsgs,
+		CheckQuorum: c.opts.CheckQuorum, PreVote: c.opts.PreVote, Logger: logger,
+		StepDownOnRemoval: !c.opts.KeepLeaderOnRemoval,
+	}
+	if c.opts.LeaseReads {
+		cfg.ReadOnlyOption = raft.ReadOnlyLeaseBased
+	}
+	rn, err := raft.NewRawNode(cfg)
+	if err != nil {
+		return fmt.Errorf("etcdraft: start n%d: %w", n.id, err)
+	}
+	n.rn, n.up = rn, true
+	c.ready(n)
+	return nil
+}
+
+// crash stops a node: its RawNode and state machine are lost, its storage
+// stays, less what an injected bug loses.
+func (c *Cluster) crash(n *node) {
+	n.up, n.rn, n.kv = false, nil, nil
+	if c.opts.LoseUnsynced {
+		last, _ := n.ms.LastIndex()
+		if hs, _, _ := n.ms.InitialState(); hs.GetTerm() != n.syncedHS.GetTerm() || hs.GetVote() != n.syncedHS.GetVote() {
+			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term %d and vote for n%d (back to term %d, vote for n%d) at its crash",
+				n.id, hs.GetTerm(), hs.GetVote(), n.syncedHS.GetTerm(), n.syncedHS.GetVote()))
+		}
+		n.ms = rebuild(n.ms, n.lastSynced, n.syncedHS)
+		if kept, _ := n.ms.LastIndex(); kept < last {
+			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: kept + 1, Hi: last})
+			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost entries %d..%d, which it had acknowledged, at its crash", n.id, kept+1, last))
+		}
+	}
+	if c.opts.ForgetHardState {
+		hs, _, _ := n.ms.InitialState()
+		switch {
+		case hs.GetVote() != 0:
+			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term (%d, now 0) and its vote for n%d at its crash", n.id, hs.GetTerm(), hs.GetVote()))
+		case hs.GetTerm() != 0:
+			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term (%d, now 0) at its crash", n.id, hs.GetTerm()))
+		}
+		_ = n.ms.SetHardState(&pb.HardState{Commit: proto.Uint64(hs.GetCommit())})
+	}
+}
+
+// rebuild returns a storage with ms's snapshot, its entries up to last and
+// hard state hs (its commit no further than last).
+func rebuild(ms *raft.MemoryStorage, last uint64, hs *pb.HardState) *raft.MemoryStorage {
+	out := raft.NewMemoryStorage()
+	snap, _ := ms.Snapshot()
+	if snap.GetMetadata().GetIndex() > 0 {
+		_ = out.ApplySnapshot(snap)
+	} else {
+		_ = out.ApplySnapshot(&pb.Snapshot{Metadata: &pb.SnapshotMetadata{ConfState: snap.GetMetadata().GetConfState()}})
+	}
+	first, _ := ms.FirstIndex()
+	if l, _ := ms.LastIndex(); last > l {
+		last = l // a later Ready replaced the log's end: what is left of it
+	}
+	if last >= first {
+		ents, _ := ms.Entries(first, last+1, 1<<62)
+		_ = out.Append(ents)
+	}
+	hs = cloneHS(hs)
+	// The commit index stays within what was kept: no further than the
+	// log, no nearer than the snapshot (which the application wrote after
+	// applying up to it).
+	snapIndex := snap.GetMetadata().GetIndex()
+	hs.Commit = proto.Uint64(min(max(hs.GetCommit(), snapIndex), max(last, snapIndex)))
+	_ = out.SetHardState(hs)
+	return out
+}
+
+// ready handles the node's Readys until it has none, as etcd raft asks of
+// a synchronous application: the snapshot, entries and hard state to
+// storage, then the messages out, then the committed entries applied. It
+// returns how many messages went out.
+func (c *Cluster) ready(n *node) int {
+	sent := 0
+	for n.up && n.rn.HasReady() {
+		rd := n.rn.Ready()
+		if c.opts.LoseUnsynced {
+			// What the previous Ready wrote is durable now.
+			n.lastSynced, _ = n.ms.LastIndex()
+			hs, _, _ := n.ms.InitialState()
+			n.syncedHS = cloneHS(hs)
+		}
+		leader := n.rn.BasicStatus().RaftState == raft.StateLeader
+		term := n.rn.BasicStatus().HardState.GetTerm()
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			_ = n.ms.ApplySnapshot(rd.Snapshot)
+			md := rd.Snapshot.GetMetadata()
+			n.kv = map[string]string{}
+			_ = json.Unmarshal(rd.Snapshot.GetData(), &n.kv)
+			n.snap, n.applied = md.GetIndex(), md.GetIndex()
+			n.cs = proto.Clone(pb.EnsureConfState(md.GetConfState())).(*pb.ConfState)
+			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogCompact, Hi: md.GetIndex(), Leader: leader, NodeTerm: term})
+		}
+		if len(rd.Entries) > 0 {
+			first := rd.Entries[0].GetIndex()
+			if last, _ := n.ms.LastIndex(); first <= last {
+				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: first, Hi: last, Leader: leader, NodeTerm: term})
+			}
+			_ = n.ms.Append(rd.Entries)
+			for _, e := range rd.Entries {
+				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogStore, Index: e.GetIndex(),
+					Term: e.GetTerm(), Hash: entryHash(e), Leader: leader, NodeTerm: term})
+			}
+		}
+		if !raft.IsEmptyHardState(rd.HardState) {
+			_ = n.ms.SetHardState(rd.HardState)
+		}
+		for _, m := range rd.Messages {
+			c.send(n, m)
+			sent++
+		}
+		for _, e := range rd.CommittedEntries {
+			c.apply(n, e)
+		}
+		n.rn.Advance(rd)
+		c.compact(n)
+		if n.gone {
+			n.up, n.rn, n.kv = false, nil, nil
+		}
+	}
+	return sent
+}
+
+// apply hands a committed entry to the node's state machine.
+func (c *Cluster) apply(n *node, e *pb.Entry) {
+	switch e.GetType() {
+	case pb.EntryNormal:
+		cmd, tag, tagged := strings.Cut(string(e.GetData()), tagSep)
+		if k, v, ok := strings.Cut(cmd, "="); ok {
+			n.kv[k] = v
+		}
+		if at, err := strconv.Atoi(tag); tagged && err == nil && c.proposals[at] == n.id {
+			delete(c.proposals, at)
+			c.obs.Completions = append(c.obs.Completions, interpose.Completion{Index: at, Node: n.id, Result: "index " + strconv.FormatUint(e.GetIndex(), 10)})
+			c.obs.Acked = append(c.obs.Acked, interpose.Ack{Node: n.id, Event: at + 1, Index: e.GetIndex(), Hash: entryHash(e)})
+		}
+	case pb.EntryConfChange:
+		var cc pb.ConfChange
+		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
+			if cc.GetType() != pb.ConfChangeAddNode && !slices.ContainsFunc(n.cs.GetVoters(), func(v uint64) bool { return v != cc.GetNodeId() }) {
+				// It would leave no voter, which etcd raft panics on;
+				// etcd's server applies such a change with no node, as
+				// here: every node decides alike, from the same log.
+				cc.NodeId = proto.Uint64(0)
+			}
+			n.cs = n.rn.ApplyConfChange(&cc)
+			if cc.GetType() == pb.ConfChangeRemoveNode && cc.GetNodeId() != 0 {
+				c.removed[id(cc.GetNodeId())] = true
+				n.gone = n.gone || id(cc.GetNodeId()) == n.id // as etcd's server, it stops
+			}
+		}
+	case pb.EntryConfChangeV2:
+		var cc pb.ConfChangeV2
+		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
+			n.cs = n.rn.ApplyConfChange(&cc)
+		}
+	}
+	n.applied = e.GetIndex()
+	c.obs.Applied = append(c.obs.Applied, interpose.Applied{Node: n.id, Index: e.GetIndex(), Term: e.GetTerm(), Hash: entryHash(e)})
+}
+
+// compact takes a snapshot every SnapshotEvery applied entries and
+// compacts the log up to two entries before it.
+func (c *Cluster) compact(n *node) {
+	if n.applied < n.snap+c.opts.SnapshotEvery {
+		return
+	}
+	if c.opts.LoseUnsynced && n.applied > n.lastSynced {
+		return // a snapshot covers durable entries only: the next Ready makes these durable
+	}
+	data, _ := json.Marshal(n.kv) // maps marshal in key order
+	if _, err := n.ms.CreateSnapshot(n.applied, n.cs, data); err != nil {
+		return
+	}
+	n.snap = n.applied
+	if n.applied > 2 {
+		if first, _ := n.ms.FirstIndex(); n.applied-2 >= first {
+			if err := n.ms.Compact(n.applied - 2); err == nil {
+				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogCompact, Hi: n.applied - 2})
+			}
+		}
+	}
+}
+
+// cloneHS copies a hard state (nil: the empty one).
+func cloneHS(hs *pb.HardState) *pb.HardState {
+	if hs == nil {
+		return &pb.HardState{}
+	}
+	return proto.Clone(hs).(*pb.HardState)
+}
+
+func entryHash(e *pb.Entry) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte{byte(e.GetType())})
+	h.Write(e.GetData())
+	return h.Sum64()
+}
+
+// View implements interpose.System.
+func (c *Cluster) View() *interpose.View {
+	c.out.Reset()
+	c.out.Nodes = c.out.Nodes[:0]
+	for i := 1; i < len(c.nodes); i++ {
+		n := c.nodes[i]
+		v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
+		if n.up {
+			v.Facts = n.state()
+		}
+		c.out.Nodes = append(c.out.Nodes, v)
+	}
+	c.out.Claims = append(c.out.Claims, c.obs.Claims...)
+	c.out.LogOps = append(c.out.LogOps, c.obs.LogOps...)
+	c.out.Applied = append(c.out.Applied, c.obs.Applied...)
+	c.out.Faults = append(c.out.Faults, c.obs.Faults...)
+	c.out.Losses = append(c.out.Losses, c.obs.Losses...)
+	c.out.Completions = append(c.out.Completions, c.obs.Completions...)
+	c.out.Acked = append(c.out.Acked, c.obs.Acked...)
+	c.obs.Reset()
+	return &c.out
+}
+
+// state is the node's Raft facts.
+func (n *node) state() *interpose.RaftState {
+	st := n.rn.BasicStatus()
+	role := interpose.RoleFollower
+	switch st.RaftState {
+	case raft.StateLeader:
+		role = interpose.RoleLeader
+	case raft.StateCandidate:
+		role = interpose.RoleCandidate
+	case raft.StatePreCandidate:
+		role = "pre-candidate"
+	}
+	last, _ := n.ms.LastIndex()
+	n.facts = interpose.RaftState{Role: role, Term: st.HardState.GetTerm(), Vote: id(st.HardState.GetVote()),
+		LastIndex: last, CommitIndex: st.HardState.GetCommit(), AppliedIndex: n.applied, SnapshotIndex: n.snap}
+	if n.facts.Vote != 0 {
+		n.facts.VoteTerm = n.facts.Term
+	}
+	n.config.Voters, n.config.Nonvoters = n.config.Voters[:0], n.config.Nonvoters[:0]
+	for _, v := range n.cs.GetVoters() {
+		n.config.Voters = append(n.config.Voters, id(v))
+	}
+	for _, v := range n.cs.GetLearners() {
+		n.config.Nonvoters = append(n.config.Nonvoters, id(v))
+	}
+	cfg := interpose.RaftConfig{Voters: slices.Clone(n.config.Voters), Nonvoters: slices.Clone(n.config.Nonvoters)}
+	slices.Sort(cfg.Voters)
+	slices.Sort(cfg.Nonvoters)
+	n.facts.Config = &cfg
+	return &n.facts
+}
+
+// Close implements interpose.System.
+func (c *Cluster) Close() error { return nil }
+
+var _ interpose.System = (*Cluster)(nil)
