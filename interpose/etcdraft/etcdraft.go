@@ -643,8 +643,13 @@ func (c *Cluster) ready(n *node) int {
 		leader := n.rn.BasicStatus().RaftState == raft.StateLeader
 		term := n.rn.BasicStatus().HardState.GetTerm()
 		if !raft.IsEmptySnap(rd.Snapshot) {
-			_ = n.ms.ApplySnapshot(rd.Snapshot)
 			md := rd.Snapshot.GetMetadata()
+			if last, _ := n.ms.LastIndex(); last > md.GetIndex() {
+				// The storage keeps the snapshot alone: the entries after
+				// it go too.
+				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: md.GetIndex() + 1, Hi: last, Leader: leader, NodeTerm: term})
+			}
+			_ = n.ms.ApplySnapshot(rd.Snapshot)
 			n.kv = map[string]string{}
 			_ = json.Unmarshal(rd.Snapshot.GetData(), &n.kv)
 			n.snap, n.applied = md.GetIndex(), md.GetIndex()
