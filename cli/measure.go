@@ -91,8 +91,8 @@ func (a *app) measureTTFCmd() *cobra.Command {
 
 func (a *app) measureBaselineCmd() *cobra.Command {
 	var (
-		target, seeds, timers, clusters, out string
-		o                                    measure.BaselineOptions
+		target, seeds, timers, clusters, strategies, out string
+		o                                                measure.BaselineOptions
 	)
 	c := &cobra.Command{
 		Use:   "baseline --target NAME",
@@ -134,6 +134,12 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 					return usageErr("measure baseline: --timers %q: want test, defaults10 or both, comma-separated", name)
 				}
 			}
+			o.Strategies = strings.Split(strategies, ",")
+			for _, s := range o.Strategies {
+				if err := checkStrategy(s, 3); err != nil {
+					return usageErr("measure baseline: %v", err)
+				}
+			}
 			for _, s := range strings.Split(clusters, ",") {
 				n, err := strconv.Atoi(s)
 				if err != nil || n < 1 || n > 1000 {
@@ -156,6 +162,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 	f.StringVar(&seeds, "seeds", "1-10", "seeds, e.g. 1-10 or 1,3,7")
 	f.StringVar(&timers, "timers", "test,defaults10", "the baseline's timer settings: test, defaults10")
 	f.StringVar(&clusters, "clusters", "1", "baseline clusters side by side, e.g. 1,40")
+	f.StringVar(&strategies, "strategies", "random", "faultline's exploration strategies, a row each, e.g. random,swarm")
 	f.DurationVar(&o.Time, "time", time.Minute, "give up on a seed after this long (each way)")
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")
 	_ = c.MarkFlagRequired("target")

@@ -33,6 +33,9 @@ type BaselineOptions struct {
 	// Time bounds each baseline run and each faultline campaign (0: one
 	// minute).
 	Time time.Duration
+	// Strategies are faultline's exploration strategies, a row each (nil:
+	// the random walk).
+	Strategies []string
 	// Progress, if set, receives a line per run.
 	Progress io.Writer
 }
@@ -53,7 +56,8 @@ type BaselineRow struct {
 // target, for the invariant the baseline checks.
 type BaselineReport struct {
 	Command, Target string
-	Rows            []BaselineRow // faultline's first
+	Rows            []BaselineRow // faultline's first, one per strategy
+	Ours            int           // how many rows are faultline's
 }
 
 // Baseline runs, for each seed, faultline's walk on target until its first
@@ -78,8 +82,15 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 	if o.Time <= 0 {
 		o.Time = time.Minute
 	}
+	if o.Strategies == nil {
+		o.Strategies = []string{fuzz.Random}
+	}
 	rep := BaselineReport{Command: command, Target: target.Name()}
-	rows := []*BaselineRow{{Who: "faultline fuzz --want ElectionSafety (one core)"}}
+	var rows []*BaselineRow
+	for _, st := range o.Strategies {
+		rows = append(rows, &BaselineRow{Who: "faultline fuzz --want ElectionSafety --strategy " + st + " (one core)"})
+	}
+	ours := len(rows)
 	type setting struct {
 		timers   baseline.Timers
 		clusters int
@@ -118,35 +129,38 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 		fmt.Fprintf(o.Progress, "seed %d, %s: %s after %.3f s (%.3f CPU-s)\n", seed, who, what, wall.Seconds(), cpu.Seconds())
 	}
 	for _, seed := range o.Seeds {
-		opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: baseline.ElectionSafety, NoLiveness: true,
-			Runs: math.MaxInt32, Time: o.Time, Confirm: -1}) // the baseline replays nothing either
-		cpu0 := cpuSeconds()
-		res, err := fuzz.Run(t, target, opts)
-		if err != nil {
-			return rep, err
+		for k, st := range o.Strategies {
+			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: baseline.ElectionSafety, NoLiveness: true,
+				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: st}) // the baseline replays nothing either
+			cpu0 := cpuSeconds()
+			res, err := fuzz.Run(t, target, opts)
+			if err != nil {
+				return rep, err
+			}
+			cpu := cpuSeconds() - cpu0
+			found := len(res.Violations) > 0
+			wall := time.Duration(res.ElapsedS * float64(time.Second))
+			if found {
+				wall = time.Duration(res.Violations[0].AfterS * float64(time.Second))
+			}
+			record(rows[k], found, baseline.ElectionSafety, wall, cpu)
+			progress("faultline "+st, seed, found, wall, cpu)
 		}
-		cpu := cpuSeconds() - cpu0
-		found := len(res.Violations) > 0
-		wall := time.Duration(res.ElapsedS * float64(time.Second))
-		if found {
-			wall = time.Duration(res.Violations[0].AfterS * float64(time.Second))
-		}
-		record(rows[0], found, baseline.ElectionSafety, wall, cpu)
-		progress("faultline", seed, found, wall, cpu)
 		for i, s := range settings {
 			r, err := baseline.Run(context.Background(), ht.Options(), baseline.Options{Seed: seed, Timers: s.timers,
 				Clusters: s.clusters, Time: o.Time})
 			if err != nil {
 				return rep, err
 			}
-			record(rows[i+1], r.Found, r.Invariant, r.Wall, r.CPU)
-			rows[i+1].Panics += len(r.Panics)
-			progress(rows[i+1].Who, seed, r.Found, r.Wall, r.CPU)
+			record(rows[ours+i], r.Found, r.Invariant, r.Wall, r.CPU)
+			rows[ours+i].Panics += len(r.Panics)
+			progress(rows[ours+i].Who, seed, r.Found, r.Wall, r.CPU)
 		}
 	}
 	for _, r := range rows {
 		rep.Rows = append(rep.Rows, *r)
 	}
+	rep.Ours = ours
 	return rep, nil
 }
 
@@ -166,7 +180,7 @@ func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
 	fmt.Fprintf(w, "# %s: faultline beside the real-clock baseline\n\n", rep.Target)
 	fmt.Fprintf(w, "`%s`\n\n", rep.Command)
 	fmt.Fprintf(w, "%d cores (%s/%s), %s. Medians over the seeds (a seed that found nothing within %s counts as never); "+
-		"range in brackets; \"× faultline\" is the baseline's median over faultline's.\n\n",
+		"range in brackets; \"× faultline\" is a row's median over the first row's.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), limit)
 	t := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("how", "found", "median time to ElectionSafety (s)", "median CPU-s to it", "time × faultline", "CPU × faultline",
@@ -184,13 +198,13 @@ func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
 			return fmt.Sprintf("%.1f", a/b)
 		}
 		t.Append(r.Who, fmt.Sprintf("%d/%d", r.Found, r.Seeds), seconds(wall)+" "+span(r.Wall), seconds(cpu),
-			ratio(wall, fuzz.Median(ref.Wall)), ratio(cpu, fuzz.Median(ref.CPU)), panics(i, r.Panics))
+			ratio(wall, fuzz.Median(ref.Wall)), ratio(cpu, fuzz.Median(ref.CPU)), panics(i < max(rep.Ours, 1), r.Panics))
 	}
 	return t.Render()
 }
 
-func panics(row, n int) string {
-	if row == 0 {
+func panics(ours bool, n int) string {
+	if ours {
 		return "-" // faultline's walk passes them over (its own NoPanic)
 	}
 	return fmt.Sprint(n)

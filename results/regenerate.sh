@@ -7,7 +7,8 @@
 # studies and strategies. `results/regenerate.sh liveness` makes the liveness
 # results alone (about twenty minutes), `results/regenerate.sh clients`
 # the client histories' (about ten minutes), `results/regenerate.sh speed`
-# swarm testing and the real-clock baseline (about forty minutes).
+# swarm testing and the real-clock baseline (about forty minutes),
+# `results/regenerate.sh etcd` etcd's raft library (about six minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -48,12 +49,19 @@ swarm() {
 # safety bugs without the stabilization phase, the liveness bugs with it.
 echo "== strategies-swarm.md, strategies-swarm-liveness.md" >&2
 "$bin" measure strategies --targets hraft,hraft-barrier-reads,hraft-forgetful,hraft-fulldisk,hraft-lossy-log,hraft-read-index,hraft-serial,hraft-stale-reads,hraft-verify-reads,pool-error-not-done,pool-no-etag,pool-resume-reallocates,raft-42,raft-45,raft-46,raft-56,raft-58a,raft-58b,raft-66,spark-2294,spark-3150,spark-9256 --strategies random,swarm,guided --seeds 1-5 --time 1m --out "$out/strategies-swarm.md" 2> /dev/null
-"$bin" measure strategies --targets hraft-stuck-apply,pool-cancel-stuck,pool-forgets-delete,pool-scheduler-untold,raft-busy-leader,raft-nobackoff,raft-noretry --strategies random,swarm,guided --seeds 1-3 --time 30s --liveness --out "$out/strategies-swarm-liveness.md" 2> /dev/null
+"$bin" measure strategies --targets pool-cancel-stuck,pool-forgets-delete,pool-scheduler-untold,raft-busy-leader,raft-nobackoff,raft-noretry --strategies random,swarm,guided --seeds 1-5 --time 30s --liveness --out "$out/strategies-swarm-liveness.md" 2> /dev/null
+}
+etcd() {
+# etcd's raft library: 10,000 runs of each option set, with and without kept faults.
+for t in etcdraft etcdraft-prevote etcdraft-lease; do
+	liverun fuzz-$t-seed1.txt --target $t --runs 10000 --keep-going --seed 1
+	liverun fuzz-$t-permanent-seed1.txt --target $t --runs 10000 --keep-going --seed 1 --permanent
+done
 }
 baseline() {
 # faultline beside the real-clock chaos test (a few minutes; nothing else running).
 echo "== baseline.md" >&2
-"$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --out "$out/baseline.md" 2> /dev/null
+"$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --strategies random,swarm --out "$out/baseline.md" 2> /dev/null
 }
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
@@ -110,12 +118,17 @@ if [ "${1:-}" = clients ]; then # what clients see alone (about ten minutes)
 	clients
 	exit 0
 fi
+if [ "${1:-}" = etcd ]; then # etcd's raft library alone (about six minutes)
+	etcd
+	exit 0
+fi
 if [ "${1:-}" = speed ]; then # swarm testing and the real-clock baseline alone (about forty minutes)
 	swarm
 	baseline
 	exit 0
 fi
 clients
+etcd
 baseline
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
