@@ -51,6 +51,8 @@
 // at the end of a run, asks a Settler checker for the liveness monitors
 // still hot. Finish ends a run: Settle, then a Stopper's nodes stopped and
 // what that found (a node stuck for good: the Stuck invariant) recorded.
+// Inflight is the network's messages as an adapter whose messages are
+// values keeps them, in canonical order with their payloads.
 // Network is a partition as adapters keep it, both ways or one way; Disk
 // events are storage faults, for adapters with disks.
 //

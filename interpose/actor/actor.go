@@ -1,7 +1,6 @@
 package actor
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -172,14 +171,12 @@ type System struct {
 	prog  *Program
 	seed  uint64
 	nodes []node // 1..n; index 0 unused
-	seq   uint64
 	net   interpose.Network
 
-	// msgs holds the messages in flight and the armed timers, always in
-	// canonical order (fingerprint, then arrival); load holds what each
-	// carries. Pending refreshes the Deliverable flags and returns msgs.
-	msgs  []interpose.Message
-	load  []Message      // nil for a timer
+	// fl holds the messages in flight and the armed timers, in canonical
+	// order, with what each carries (nil for a timer). Pending refreshes
+	// the Deliverable flags and returns fl.Msgs.
+	fl    interpose.Inflight[Message]
 	obs   interpose.View // observations since the last View
 	out   interpose.View // View's answer
 	ctx   Context
@@ -208,59 +205,8 @@ type armed struct {
 	seq  uint64
 }
 
-func compare(a, b interpose.Message) int {
-	if a.Msg != b.Msg {
-		if a.Msg.Less(b.Msg) {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(a.Seq, b.Seq)
-}
-
 // insert puts a message (m nil: a timer) in flight.
-func (s *System) insert(fp interpose.Msg, m Message) uint64 {
-	s.seq++
-	e := interpose.Message{Seq: s.seq, Msg: fp, Request: m != nil}
-	i, _ := slices.BinarySearchFunc(s.msgs, e, compare)
-	s.msgs = slices.Insert(s.msgs, i, e)
-	s.load = slices.Insert(s.load, i, m)
-	return s.seq
-}
-
-// removeAt takes the i-th message out of flight.
-func (s *System) removeAt(i int) {
-	s.msgs = slices.Delete(s.msgs, i, i+1)
-	s.load = slices.Delete(s.load, i, i+1)
-}
-
-// find returns the index of the oldest message in flight matching fp (a
-// full or type-only fingerprint), or -1. Messages that match fp are
-// contiguous in canonical order.
-func (s *System) find(fp *interpose.Msg) int {
-	lo := interpose.Message{Msg: interpose.Msg{Type: fp.Type, From: fp.From, To: fp.To, Key: fp.Key}}
-	i, _ := slices.BinarySearchFunc(s.msgs, lo, compare)
-	best := -1
-	for ; i < len(s.msgs) && fp.Matches(s.msgs[i].Msg); i++ {
-		if best < 0 || s.msgs[i].Seq < s.msgs[best].Seq {
-			best = i
-		}
-		if fp.Key != "" {
-			break // one fingerprint: the first is the oldest
-		}
-	}
-	return best
-}
-
-// index returns the position of the message (fp, seq), or -1.
-func (s *System) index(fp interpose.Msg, seq uint64) int {
-	e := interpose.Message{Seq: seq, Msg: fp}
-	i, ok := slices.BinarySearchFunc(s.msgs, e, compare)
-	if !ok {
-		return -1
-	}
-	return i
-}
+func (s *System) insert(fp interpose.Msg, m Message) uint64 { return s.fl.Insert(fp, m, m != nil) }
 
 // Nodes implements interpose.System.
 func (s *System) Nodes() int { return len(s.nodes) - 1 }
@@ -283,19 +229,19 @@ func (s *System) State(i int) interpose.NodeState {
 // Pending implements interpose.System. The slice is valid until the next
 // event and must not be changed.
 func (s *System) Pending() []interpose.Message {
-	for i := range s.msgs {
-		m := &s.msgs[i]
-		m.Timer = s.load[i] == nil
+	for i := range s.fl.Msgs {
+		m := &s.fl.Msgs[i]
+		m.Timer = s.fl.Load[i] == nil
 		m.Deliverable = s.deliverable(i)
 	}
-	return s.msgs
+	return s.fl.Msgs
 }
 
 // deliverable reports whether the i-th message in flight can be delivered:
 // its node is up, and it is a timer or the network passes it.
 func (s *System) deliverable(i int) bool {
-	m := &s.msgs[i].Msg
-	return s.nodes[m.To].up && (s.load[i] == nil || s.net.Passes(m.From, m.To))
+	m := &s.fl.Msgs[i].Msg
+	return s.nodes[m.To].up && (s.fl.Load[i] == nil || s.net.Passes(m.From, m.To))
 }
 
 func notEnabled(format string, args ...any) error {
@@ -320,39 +266,39 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 	ev.Result = ""
 	switch ev.Kind {
 	case interpose.Deliver:
-		i := s.find(ev.Msg)
+		i := s.fl.Find(ev.Msg)
 		if i < 0 || !s.deliverable(i) {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
-		fp, m := s.msgs[i].Msg, s.load[i]
+		fp, m := s.fl.Msgs[i].Msg, s.fl.Load[i]
 		ev.Msg = &fp
 		if m == nil {
 			n := &s.nodes[fp.To]
 			ev.Result = s.fire(n, slices.IndexFunc(n.timers, func(t armed) bool { return t.name == fp.Type }))
 			break
 		}
-		s.removeAt(i)
+		s.fl.RemoveAt(i)
 		ev.Result = s.dispatch(fp.To, fp.From, m)
 	case interpose.Drop:
-		i := s.find(ev.Msg)
+		i := s.fl.Find(ev.Msg)
 		if i < 0 {
 			return ev, notEnabled("no pending %s", ev.Msg)
 		}
-		fp := s.msgs[i].Msg
+		fp := s.fl.Msgs[i].Msg
 		ev.Msg = &fp
-		if s.load[i] == nil { // a dropped timer never fires
+		if s.fl.Load[i] == nil { // a dropped timer never fires
 			n := &s.nodes[fp.To]
 			n.timers = slices.DeleteFunc(n.timers, func(t armed) bool { return t.name == fp.Type })
 		}
-		s.removeAt(i)
+		s.fl.RemoveAt(i)
 	case interpose.Duplicate:
-		i := s.find(ev.Msg)
-		if i < 0 || s.load[i] == nil {
+		i := s.fl.Find(ev.Msg)
+		if i < 0 || s.fl.Load[i] == nil {
 			return ev, notEnabled("no pending message %s (timers are not duplicated)", ev.Msg)
 		}
-		fp := s.msgs[i].Msg
+		fp := s.fl.Msgs[i].Msg
 		ev.Msg = &fp
-		s.insert(fp, s.load[i])
+		s.insert(fp, s.fl.Load[i])
 	case interpose.Advance:
 		n := &s.nodes[ev.Node]
 		if !n.up {
@@ -448,8 +394,8 @@ func timerFP(node int, name string) interpose.Msg {
 func (s *System) fire(n *node, k int) string {
 	t := n.timers[k]
 	n.timers = slices.Delete(n.timers, k, k+1)
-	if i := s.index(timerFP(n.id, t.name), t.seq); i >= 0 {
-		s.removeAt(i)
+	if i := s.fl.Index(timerFP(n.id, t.name), t.seq); i >= 0 {
+		s.fl.RemoveAt(i)
 	}
 	return s.dispatch(n.id, n.id, Timer{Name: t.name})
 }
@@ -488,8 +434,8 @@ func (s *System) ChoicePoints(node int) []interpose.ChoicePoint {
 // disarm cancels every timer of a node.
 func (s *System) disarm(n *node) {
 	for _, t := range n.timers {
-		if i := s.index(timerFP(n.id, t.name), t.seq); i >= 0 {
-			s.removeAt(i)
+		if i := s.fl.Index(timerFP(n.id, t.name), t.seq); i >= 0 {
+			s.fl.RemoveAt(i)
 		}
 	}
 	n.timers = n.timers[:0]
@@ -642,8 +588,8 @@ func (c *Context) SetTimer(name string) {
 func (c *Context) CancelTimer(name string) {
 	n := c.node
 	if k := slices.IndexFunc(n.timers, func(t armed) bool { return t.name == name }); k >= 0 {
-		if i := c.sys.index(timerFP(n.id, name), n.timers[k].seq); i >= 0 {
-			c.sys.removeAt(i)
+		if i := c.sys.fl.Index(timerFP(n.id, name), n.timers[k].seq); i >= 0 {
+			c.sys.fl.RemoveAt(i)
 		}
 		n.timers = slices.Delete(n.timers, k, k+1)
 	}

@@ -1,7 +1,6 @@
 package etcdraft
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -162,10 +161,8 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 // Cluster is a running etcd raft cluster under control.
 type Cluster struct {
 	opts  Options
-	nodes []*node // 1-based
-	msgs  []interpose.Message
-	load  []*pb.Message
-	seq   uint64
+	nodes []*node                         // 1-based
+	fl    interpose.Inflight[*pb.Message] // messages in flight, in canonical order
 	net   interpose.Network
 	sent  []interpose.Msg // what an advance's ticks sent
 	// proposals are the client writes not yet applied by the node they
@@ -217,25 +214,15 @@ func (c *Cluster) State(i int) interpose.NodeState {
 // Pending implements interpose.System. The slice is valid until the next
 // event and must not be changed.
 func (c *Cluster) Pending() []interpose.Message {
-	for i := range c.msgs {
-		c.msgs[i].Deliverable = c.deliverable(i)
+	for i := range c.fl.Msgs {
+		c.fl.Msgs[i].Deliverable = c.deliverable(i)
 	}
-	return c.msgs
+	return c.fl.Msgs
 }
 
 func (c *Cluster) deliverable(i int) bool {
-	m := c.msgs[i].Msg
+	m := c.fl.Msgs[i].Msg
 	return c.nodes[m.To].up && c.net.Passes(m.From, m.To)
-}
-
-func compare(a, b interpose.Message) int {
-	if a.Msg != b.Msg {
-		if a.Msg.Less(b.Msg) {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(a.Seq, b.Seq)
 }
 
 // requests are the messages a duplicate may copy: those that ask for an
@@ -294,35 +281,7 @@ func (c *Cluster) send(n *node, m *pb.Message) {
 	c.insert(fp, m)
 }
 
-func (c *Cluster) insert(fp interpose.Msg, m *pb.Message) {
-	c.seq++
-	e := interpose.Message{Seq: c.seq, Msg: fp, Request: requests[m.GetType()]}
-	i, _ := slices.BinarySearchFunc(c.msgs, e, compare)
-	c.msgs = slices.Insert(c.msgs, i, e)
-	c.load = slices.Insert(c.load, i, m)
-}
-
-func (c *Cluster) removeAt(i int) {
-	c.msgs = slices.Delete(c.msgs, i, i+1)
-	c.load = slices.Delete(c.load, i, i+1)
-}
-
-// find returns the oldest message in flight matching fp (a full or
-// type-only fingerprint), or -1.
-func (c *Cluster) find(fp *interpose.Msg) int {
-	lo := interpose.Message{Msg: interpose.Msg{Type: fp.Type, From: fp.From, To: fp.To, Key: fp.Key}}
-	i, _ := slices.BinarySearchFunc(c.msgs, lo, compare)
-	best := -1
-	for ; i < len(c.msgs) && fp.Matches(c.msgs[i].Msg); i++ {
-		if best < 0 || c.msgs[i].Seq < c.msgs[best].Seq {
-			best = i
-		}
-		if fp.Key != "" {
-			break
-		}
-	}
-	return best
-}
+func (c *Cluster) insert(fp interpose.Msg, m *pb.Message) { c.fl.Insert(fp, m, requests[m.GetType()]) }
 
 func notEnabled(format string, args ...any) error {
 	return fmt.Errorf("etcdraft: %s: %w", fmt.Sprintf(format, args...), interpose.ErrNotEnabled)
@@ -361,13 +320,13 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 	ev.Result = ""
 	switch ev.Kind {
 	case interpose.Deliver:
-		i := c.find(ev.Msg)
+		i := c.fl.Find(ev.Msg)
 		if i < 0 || !c.deliverable(i) {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
-		fp, m := c.msgs[i].Msg, c.load[i]
+		fp, m := c.fl.Msgs[i].Msg, c.fl.Load[i]
 		ev.Msg = &fp
-		c.removeAt(i)
+		c.fl.RemoveAt(i)
 		n := c.nodes[fp.To]
 		if err := n.rn.Step(m); err != nil {
 			ev.Result = "ignored: " + err.Error()
@@ -382,13 +341,13 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			c.ready(from)
 		}
 	case interpose.Drop:
-		i := c.find(ev.Msg)
+		i := c.fl.Find(ev.Msg)
 		if i < 0 {
 			return ev, notEnabled("no pending %s", ev.Msg)
 		}
-		fp, m := c.msgs[i].Msg, c.load[i]
+		fp, m := c.fl.Msgs[i].Msg, c.fl.Load[i]
 		ev.Msg = &fp
-		c.removeAt(i)
+		c.fl.RemoveAt(i)
 		if from := c.nodes[fp.From]; from.up {
 			// What a transport tells the sender of a message it lost.
 			if m.GetType() == pb.MsgSnap {
@@ -399,13 +358,13 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			c.ready(from)
 		}
 	case interpose.Duplicate:
-		i := c.find(ev.Msg)
-		if i < 0 || !c.msgs[i].Request {
+		i := c.fl.Find(ev.Msg)
+		if i < 0 || !c.fl.Msgs[i].Request {
 			return ev, notEnabled("no pending request %s", ev.Msg)
 		}
-		fp := c.msgs[i].Msg
+		fp := c.fl.Msgs[i].Msg
 		ev.Msg = &fp
-		c.insert(fp, proto.Clone(c.load[i]).(*pb.Message))
+		c.insert(fp, proto.Clone(c.fl.Load[i]).(*pb.Message))
 	case interpose.Advance:
 		n := c.nodes[ev.Node]
 		if !n.up {

@@ -1,0 +1,71 @@
+package interpose
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Inflight is the messages in a system's network as an adapter whose
+// messages are values keeps them (interpose/actor, interpose/etcdraft): in
+// canonical order, by fingerprint then by arrival, each with its payload
+// (Load[i] is Msgs[i]'s). The zero value is empty.
+type Inflight[T any] struct {
+	Msgs []Message
+	Load []T
+	seq  uint64
+}
+
+// compareMsgs is canonical order: by fingerprint, then by arrival.
+func compareMsgs(a, b Message) int {
+	if a.Msg != b.Msg {
+		if a.Msg.Less(b.Msg) {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.Seq, b.Seq)
+}
+
+// Insert puts a message with fingerprint fp and payload load in flight and
+// returns its arrival number.
+func (f *Inflight[T]) Insert(fp Msg, load T, request bool) uint64 {
+	f.seq++
+	e := Message{Seq: f.seq, Msg: fp, Request: request}
+	i, _ := slices.BinarySearchFunc(f.Msgs, e, compareMsgs)
+	f.Msgs = slices.Insert(f.Msgs, i, e)
+	f.Load = slices.Insert(f.Load, i, load)
+	return f.seq
+}
+
+// RemoveAt takes the i-th message out of flight.
+func (f *Inflight[T]) RemoveAt(i int) {
+	f.Msgs = slices.Delete(f.Msgs, i, i+1)
+	f.Load = slices.Delete(f.Load, i, i+1)
+}
+
+// Find returns the index of the oldest message in flight matching fp (a
+// full or type-only fingerprint), or -1. Messages that match fp are
+// contiguous in canonical order.
+func (f *Inflight[T]) Find(fp *Msg) int {
+	lo := Message{Msg: Msg{Type: fp.Type, From: fp.From, To: fp.To, Key: fp.Key}}
+	i, _ := slices.BinarySearchFunc(f.Msgs, lo, compareMsgs)
+	best := -1
+	for ; i < len(f.Msgs) && fp.Matches(f.Msgs[i].Msg); i++ {
+		if best < 0 || f.Msgs[i].Seq < f.Msgs[best].Seq {
+			best = i
+		}
+		if fp.Key != "" {
+			break // one fingerprint: the first is the oldest
+		}
+	}
+	return best
+}
+
+// Index returns the position of the message (fp, seq), or -1.
+func (f *Inflight[T]) Index(fp Msg, seq uint64) int {
+	i, ok := slices.BinarySearchFunc(f.Msgs, Message{Seq: seq, Msg: fp}, compareMsgs)
+	if !ok {
+		return -1
+	}
+	return i
+}
