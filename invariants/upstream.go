@@ -14,6 +14,9 @@ import (
 type KnownBug struct {
 	// ID names the bug as upstream does: "hashicorp/raft#695".
 	ID string
+	// Library is the Raft library the bug is in, as a target's
+	// Config["raft"] begins ("": hashicorp/raft).
+	Library string
 	// URL is the upstream issue.
 	URL string
 	// Fingerprint is the violation's fingerprint exactly as faultline
@@ -89,6 +92,32 @@ var upstream = []KnownBug{
 	},
 }
 
+// etcdRaft is how etcd raft's targets name the library in Config["raft"].
+const etcdRaft = "go.etcd.io/raft"
+
+func init() {
+	upstream = append(upstream, KnownBug{
+		ID:          "etcd-io/etcd#12359",
+		Library:     etcdRaft,
+		URL:         "https://github.com/etcd-io/etcd/issues/12359",
+		Fingerprint: "Liveness:Leader",
+		State:       SelfRemovedDeadlock,
+		Affects: "reproduced here on go.etcd.io/raft/v3 v3.7.0 without PreVote and CheckQuorum; problem 1 of the issue " +
+			"(October 2020), closed as stale, not fixed",
+		Summary: "configuration changes take effect when applied: a leader demotes itself to a learner under a " +
+			"configuration whose other voter has not learned the commit; the learner, with the longest log, never " +
+			"campaigns, and refuses its vote to the only voter left: no leader, for ever",
+	})
+}
+
+// library is the Raft library a bug is in.
+func (b KnownBug) library() string {
+	if b.Library == "" {
+		return "hashicorp/raft"
+	}
+	return b.Library
+}
+
 // SelfRemovedDeadlock reports the state of hashicorp/raft#635's deadlock:
 // a live node that is not a voter of its own latest configuration, with a
 // log at least as long as that of a live node that is not leader and still
@@ -117,8 +146,9 @@ func SelfRemovedDeadlock(nodes []interpose.NodeView) bool {
 	return false
 }
 
-// KnownUpstream returns the table of hashicorp/raft bugs faultline
-// reproduces (a copy: callers may keep it).
+// KnownUpstream returns the table of Raft library bugs faultline
+// reproduces, hashicorp/raft's and etcd raft's (a copy: callers may keep
+// it).
 func KnownUpstream() []KnownBug {
 	return append([]KnownBug(nil), upstream...)
 }
@@ -146,7 +176,7 @@ func Upstream(spec interpose.TargetSpec, fp string, final []interpose.NodeView) 
 		return KnownBug{}, false
 	}
 	for _, b := range upstream {
-		if b.Fingerprint != fp {
+		if b.Fingerprint != fp || !strings.HasPrefix(spec.Config["raft"], b.library()) {
 			continue
 		}
 		if b.FastPath && spec.Config["heartbeat_fast_path"] != "true" {
@@ -173,13 +203,17 @@ func UpstreamLabel(spec interpose.TargetSpec, fp string, final []interpose.NodeV
 // UpstreamNeedsState reports whether a violation with fingerprint fp on
 // spec could be a known bug that only the nodes' states tell (KnownBug.State).
 func UpstreamNeedsState(spec interpose.TargetSpec, fp string) bool {
-	return mayBeUpstream(spec) && slices.ContainsFunc(upstream, func(b KnownBug) bool { return b.State != nil && b.Fingerprint == fp })
+	return mayBeUpstream(spec) && slices.ContainsFunc(upstream, func(b KnownBug) bool {
+		return b.State != nil && b.Fingerprint == fp && strings.HasPrefix(spec.Config["raft"], b.library())
+	})
 }
 
 // mayBeUpstream reports whether a violation on spec can be a known bug of
-// hashicorp/raft: the target runs it, and declares no injected bug.
+// a Raft library: the target runs hashicorp/raft or etcd raft, and
+// declares no injected bug.
 func mayBeUpstream(spec interpose.TargetSpec) bool {
-	return spec.Bug == "" && strings.HasPrefix(spec.Config["raft"], "hashicorp/raft")
+	raft := spec.Config["raft"]
+	return spec.Bug == "" && (strings.HasPrefix(raft, "hashicorp/raft") || strings.HasPrefix(raft, etcdRaft))
 }
 
 // UpstreamByID returns the table's entry with the given ID
