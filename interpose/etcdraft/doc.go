@@ -21,7 +21,8 @@
 //     AsyncStorageWrites: each Ready's snapshot, entries and hard state are
 //     written to the node's raft.MemoryStorage, which survives its crashes,
 //     before its messages are sent and its committed entries applied to a
-//     key-value state machine ("k=v" writes), which does not (a recovered
+//     state machine (a key-value store of "k=v" writes unless
+//     Options.NewStateMachine says otherwise), which does not (a recovered
 //     node replays its log from its snapshot). Every few applied entries a
 //     node takes a snapshot and compacts its log, so that MsgSnap happens.
 //     Options.ForgetHardState and Options.LoseUnsynced inject storage bugs.
@@ -33,7 +34,10 @@
 //     wire (MsgApp, MsgSnap, MsgHeartbeat), every write to the log and every
 //     entry applied, so that invariants.NewRaft checks it unchanged.
 //
+// A user's state machine replaces the key-value store through
+// Options.NewStateMachine; a panic or error in it is a violation, never a
+// crash of the run.
+//
 // Not yet: AsyncStorageWrites, ReadIndex reads and client histories, a
-// user's own state machine and storage, joint configurations
-// (ConfChangeV2).
+// user's own storage, joint configurations (ConfChangeV2).
 package etcdraft

@@ -42,6 +42,9 @@ type Options struct {
 	// it then leads a group it is not a voter of, which LeaderIsVoter
 	// reports. Off (the zero value), it steps down.
 	KeepLeaderOnRemoval bool
+	// NewStateMachine returns a node's state machine at each start and
+	// recovery (nil: a key-value store of "k=v" writes).
+	NewStateMachine func(node int) StateMachine
 	// SnapshotEvery takes a snapshot after that many entries applied
 	// since the last, and compacts the log up to two entries before it
 	// (0: 4).
@@ -56,6 +59,41 @@ type Options struct {
 	// its messages, acknowledgements included, go out at once; a crash
 	// loses what was not yet durable.
 	LoseUnsynced bool
+}
+
+// StateMachine is a node's replicated state machine, what the application
+// applies committed entries to: yours through Options.NewStateMachine. It
+// does not survive a crash: a recovered node gets a new one, restored from
+// its storage's snapshot, and replays the log after it. A panic in any of
+// its methods is a violation (NoPanic: state machine), and its node stops.
+type StateMachine interface {
+	// Apply applies a committed client command, as the client sent it,
+	// and returns the answer the client gets ("" for none).
+	Apply(cmd []byte) string
+	// Snapshot returns the state, for a snapshot of the log up to the
+	// last command applied; Restore replaces the state with a snapshot's.
+	Snapshot() ([]byte, error)
+	Restore(snapshot []byte) error
+}
+
+// kv is the default state machine: a key-value store of "k=v" writes.
+type kv map[string]string
+
+func (m kv) Apply(cmd []byte) string {
+	if k, v, ok := strings.Cut(string(cmd), "="); ok {
+		m[k] = v
+	}
+	return ""
+}
+
+func (m kv) Snapshot() ([]byte, error) { return json.Marshal(map[string]string(m)) } // in key order
+
+func (m kv) Restore(data []byte) error {
+	clear(m)
+	if len(data) == 0 {
+		return nil
+	}
+	return json.Unmarshal(data, (*map[string]string)(&m))
 }
 
 // Target builds etcd raft clusters.
@@ -117,6 +155,7 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"max_inflight":         strconv.Itoa(o.MaxInflightMsgs),
 			"snapshot_every":       strconv.FormatUint(o.SnapshotEvery, 10),
 			"step_down_on_removal": strconv.FormatBool(!o.KeepLeaderOnRemoval),
+			"state_machine":        stateMachine(o),
 			"storage":              "synchronous",
 			"tick":                 Tick.String(),
 			"election_timeout":     (time.Duration(o.ElectionTick) * Tick).String(),
@@ -132,6 +171,13 @@ const tagSep = "|event "
 // that a stabilization phase measured in election timeouts knows how long
 // its clocks ran.
 const Tick = 100 * time.Millisecond
+
+func stateMachine(o Options) string {
+	if o.NewStateMachine != nil {
+		return "the target's own"
+	}
+	return "key-value (k=v writes)"
+}
 
 // Version is the etcd raft linked into the binary ("go.etcd.io/raft/v3
 // v3.7.0").
@@ -182,7 +228,7 @@ type node struct {
 	gone          bool // it applied its own removal, and stopped for good
 	ms            *raft.MemoryStorage
 	rn            *raft.RawNode
-	kv            map[string]string
+	sm            StateMachine
 	applied, snap uint64
 	cs            *pb.ConfState
 	// synced is what LoseUnsynced keeps at a crash: the entries up to
@@ -498,11 +544,9 @@ func (c *Cluster) boot(n *node) error {
 	if err != nil {
 		return fmt.Errorf("etcdraft: n%d's snapshot: %w", n.id, err)
 	}
-	n.kv = map[string]string{}
-	if d := snap.GetData(); len(d) > 0 {
-		if err := json.Unmarshal(d, &n.kv); err != nil {
-			return fmt.Errorf("etcdraft: n%d's snapshot: %w", n.id, err)
-		}
+	n.sm = c.newStateMachine(n.id)
+	if !c.guard(n, "Restore", func() error { return n.sm.Restore(snap.GetData()) }) {
+		return nil // the state machine failed: the node stays down, the violation says why
 	}
 	n.snap = snap.GetMetadata().GetIndex()
 	n.applied = n.snap
@@ -532,7 +576,7 @@ func (c *Cluster) boot(n *node) error {
 // crash stops a node: its RawNode and state machine are lost, its storage
 // stays, less what an injected bug loses.
 func (c *Cluster) crash(n *node) {
-	n.up, n.rn, n.kv = false, nil, nil
+	n.up, n.rn, n.sm = false, nil, nil
 	if c.opts.LoseUnsynced {
 		last, _ := n.ms.LastIndex()
 		if hs, _, _ := n.ms.InitialState(); hs.GetTerm() != n.syncedHS.GetTerm() || hs.GetVote() != n.syncedHS.GetVote() {
@@ -555,6 +599,35 @@ func (c *Cluster) crash(n *node) {
 		}
 		_ = n.ms.SetHardState(&pb.HardState{Commit: proto.Uint64(hs.GetCommit())})
 	}
+}
+
+func (c *Cluster) newStateMachine(node int) StateMachine {
+	if c.opts.NewStateMachine != nil {
+		return c.opts.NewStateMachine(node)
+	}
+	return kv{}
+}
+
+// guard runs a call into the node's state machine: a panic or an error is
+// a violation, and the node stops (as a process whose state machine failed
+// would); guard reports whether the call went well.
+func (c *Cluster) guard(n *node, method string, call func() error) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "NoPanic",
+				Fingerprint: "NoPanic: state machine " + method + ": " + interpose.StableText(fmt.Sprint(p)),
+				Detail:      fmt.Sprintf("n%d: the state machine's %s panicked: %v", n.id, method, p)})
+			n.up, n.rn, n.sm, ok = false, nil, nil, false
+		}
+	}()
+	if err := call(); err != nil {
+		c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "StateMachine",
+			Fingerprint: "StateMachine: " + method + " failed",
+			Detail:      fmt.Sprintf("n%d: the state machine's %s failed: %v", n.id, method, err)})
+		n.up, n.rn, n.sm = false, nil, nil
+		return false
+	}
+	return true
 }
 
 // rebuild returns a storage with ms's snapshot, its entries up to last and
@@ -609,8 +682,9 @@ func (c *Cluster) ready(n *node) int {
 				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: md.GetIndex() + 1, Hi: last, Leader: leader, NodeTerm: term})
 			}
 			_ = n.ms.ApplySnapshot(rd.Snapshot)
-			n.kv = map[string]string{}
-			_ = json.Unmarshal(rd.Snapshot.GetData(), &n.kv)
+			if !c.guard(n, "Restore", func() error { return n.sm.Restore(rd.Snapshot.GetData()) }) {
+				return sent
+			}
 			n.snap, n.applied = md.GetIndex(), md.GetIndex()
 			n.cs = proto.Clone(pb.EnsureConfState(md.GetConfState())).(*pb.ConfState)
 			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogCompact, Hi: md.GetIndex(), Leader: leader, NodeTerm: term})
@@ -634,12 +708,16 @@ func (c *Cluster) ready(n *node) int {
 			sent++
 		}
 		for _, e := range rd.CommittedEntries {
-			c.apply(n, e)
+			if c.apply(n, e); !n.up {
+				return sent // its state machine failed: the node stopped
+			}
 		}
 		n.rn.Advance(rd)
-		c.compact(n)
+		if c.compact(n); !n.up {
+			return sent
+		}
 		if n.gone {
-			n.up, n.rn, n.kv = false, nil, nil
+			n.up, n.rn, n.sm = false, nil, nil
 		}
 	}
 	return sent
@@ -650,12 +728,17 @@ func (c *Cluster) apply(n *node, e *pb.Entry) {
 	switch e.GetType() {
 	case pb.EntryNormal:
 		cmd, tag, tagged := strings.Cut(string(e.GetData()), tagSep)
-		if k, v, ok := strings.Cut(cmd, "="); ok {
-			n.kv[k] = v
+		answer := ""
+		if len(cmd) > 0 && !c.guard(n, "Apply", func() error { answer = n.sm.Apply([]byte(cmd)); return nil }) {
+			return
 		}
 		if at, err := strconv.Atoi(tag); tagged && err == nil && c.proposals[at] == n.id {
 			delete(c.proposals, at)
-			c.obs.Completions = append(c.obs.Completions, interpose.Completion{Index: at, Node: n.id, Result: "index " + strconv.FormatUint(e.GetIndex(), 10)})
+			result := "index " + strconv.FormatUint(e.GetIndex(), 10)
+			if answer != "" {
+				result += ": " + answer
+			}
+			c.obs.Completions = append(c.obs.Completions, interpose.Completion{Index: at, Node: n.id, Result: result})
 			c.obs.Acked = append(c.obs.Acked, interpose.Ack{Node: n.id, Event: at + 1, Index: e.GetIndex(), Hash: entryHash(e)})
 		}
 	case pb.EntryConfChange:
@@ -692,7 +775,10 @@ func (c *Cluster) compact(n *node) {
 	if c.opts.LoseUnsynced && n.applied > n.lastSynced {
 		return // a snapshot covers durable entries only: the next Ready makes these durable
 	}
-	data, _ := json.Marshal(n.kv) // maps marshal in key order
+	var data []byte
+	if !c.guard(n, "Snapshot", func() (err error) { data, err = n.sm.Snapshot(); return err }) {
+		return
+	}
 	if _, err := n.ms.CreateSnapshot(n.applied, n.cs, data); err != nil {
 		return
 	}

@@ -1,7 +1,9 @@
 package etcdraft_test
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/fuzz"
@@ -96,5 +98,64 @@ func TestSnapshotTruncationObserved(t *testing.T) {
 	}
 	if rep.Seen[""] != 3 {
 		t.Errorf("replays ended with %v; want no violation", rep.Seen)
+	}
+}
+
+// ledger is a state machine of your own: transfers between accounts, an
+// answer per command; with bug set, a transfer from an empty account
+// panics.
+type ledger struct {
+	balances map[string]int
+	bug      bool
+}
+
+func (l *ledger) Apply(cmd []byte) string {
+	from, to, ok := strings.Cut(string(cmd), ">")
+	if !ok {
+		return "bad command"
+	}
+	if l.balances[from] == 0 {
+		if l.bug {
+			panic("transfer from empty account " + from)
+		}
+		return "refused"
+	}
+	l.balances[from]--
+	l.balances[to]++
+	return "ok"
+}
+
+func (l *ledger) Snapshot() ([]byte, error) { return json.Marshal(l.balances) }
+
+func (l *ledger) Restore(data []byte) error {
+	l.balances = map[string]int{"a": 3, "b": 3}
+	if len(data) == 0 {
+		return nil
+	}
+	return json.Unmarshal(data, &l.balances)
+}
+
+// TestOwnStateMachine: a state machine of your own runs under control
+// (its answers reach the clients' completions), and one that panics is a
+// recorded violation of its own, not faultline's crash.
+func TestOwnStateMachine(t *testing.T) {
+	clients := []string{"a>b", "b>a", "a>c", "c>b"}
+	for _, bug := range []bool{false, true} {
+		tg := etcdraft.NewTarget("ledger", "", etcdraft.Options{NewStateMachine: func(int) etcdraft.StateMachine { return &ledger{bug: bug} }})
+		res, err := fuzz.Run(t, tg, fuzz.Options{Seed: 1, Runs: 200, Events: 300, Clients: clients, KeepGoing: true, NoLiveness: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fps []string
+		for _, v := range res.Violations {
+			fps = append(fps, v.Fingerprint)
+		}
+		want := !bug
+		if bug {
+			want = slices.Contains(fps, "NoPanic: state machine Apply: transfer from empty account c")
+		}
+		if !want || !bug && len(fps) > 0 {
+			t.Errorf("bug %v: violations %v", bug, fps)
+		}
 	}
 }
