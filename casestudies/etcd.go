@@ -1,6 +1,9 @@
 package casestudies
 
-import "github.com/faultline-dev/faultline/interpose/etcdraft"
+import (
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose/etcdraft"
+)
 
 // etcd raft's targets: the library as it is, with the options users set,
 // and with the storage bugs an application can have.
@@ -11,8 +14,11 @@ func init() {
 			Target: etcdraft.NewTarget("etcdraft", "", etcdraft.Options{})},
 		Study{Name: "etcdraft-prevote", Nodes: 3, Summary: "etcdraft with PreVote and CheckQuorum, as etcd runs it",
 			Target: etcdraft.NewTarget("etcdraft-prevote", "", etcdraft.Options{PreVote: true, CheckQuorum: true})},
-		Study{Name: "etcdraft-lease", Nodes: 3, Summary: "etcdraft-prevote with lease-based read-only requests",
-			Target: etcdraft.NewTarget("etcdraft-lease", "", etcdraft.Options{PreVote: true, CheckQuorum: true, LeaseReads: true})},
+		Study{Name: "etcdraft-lease", Nodes: 3, Expect: "Linearizability (lease reads need bounded clock drift, as the library documents)",
+			Summary: "etcdraft-prevote with lease-based read-only requests; half the client operations are ReadIndex reads",
+			Target:  etcdraft.NewTarget("etcdraft-lease", "", etcdraft.Options{PreVote: true, CheckQuorum: true, LeaseReads: true}),
+			// Reads are what the option is about.
+			Workload: &fuzz.Workload{Reads: 50}},
 		Study{Name: "etcdraft-stay-leader", Nodes: 3, Expect: "LeaderIsVoter (the library's default: etcd-io/raft#83)",
 			Summary: "etcdraft whose leader keeps leading when it is removed or demoted (StepDownOnRemoval off, the library's default)",
 			Target:  etcdraft.NewTarget("etcdraft-stay-leader", "", etcdraft.Options{KeepLeaderOnRemoval: true})},
