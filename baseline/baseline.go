@@ -91,7 +91,7 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Time)
 	defer cancel()
 	found := make(chan string, o.Clusters)
-	cpu0 := cpuTime()
+	cpu0 := CPUTime()
 	start := time.Now()
 	clusters := make([]*cluster, o.Clusters)
 	for i := range clusters {
@@ -114,7 +114,7 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 		res = Result{Found: true, Invariant: ElectionSafety, Detail: detail}
 	case <-ctx.Done():
 	}
-	res.Wall, res.CPU = time.Since(start), cpuTime()-cpu0
+	res.Wall, res.CPU = time.Since(start), CPUTime()-cpu0
 	cancel()
 	wg.Wait()
 	var errs []error
@@ -126,8 +126,8 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
+// CPUTime is the process's user and system CPU time so far.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -154,18 +154,17 @@ type cluster struct {
 
 // node is a member: its stores survive its restarts.
 type node struct {
-	id            int
-	addr          raft.ServerAddress
-	logs          raft.LogStore
-	stable        raft.StableStore
-	snaps         raft.SnapshotStore
-	trans         *raft.InmemTransport
-	r             *raft.Raft
-	obs           *raft.Observer
-	dead          bool // its restart panicked: down for good
-	stop          chan struct{}
-	watching      sync.WaitGroup
-	configuration raft.Configuration
+	id       int
+	addr     raft.ServerAddress
+	logs     raft.LogStore
+	stable   raft.StableStore
+	snaps    raft.SnapshotStore
+	trans    *raft.InmemTransport
+	r        *raft.Raft
+	obs      *raft.Observer
+	dead     bool // its restart panicked: down for good
+	stop     chan struct{}
+	watching sync.WaitGroup
 }
 
 func newCluster(opts hraft.Options, o Options, seed uint64, found chan<- string) (*cluster, error) {
@@ -182,8 +181,7 @@ func newCluster(opts hraft.Options, o Options, seed uint64, found chan<- string)
 		c.nodes = append(c.nodes, n)
 	}
 	for _, n := range c.nodes {
-		n.configuration = raft.Configuration{Servers: servers}
-		if err := raft.BootstrapCluster(c.config(n.id), n.logs, n.stable, n.snaps, transport(n.addr), n.configuration); err != nil {
+		if err := raft.BootstrapCluster(c.config(n.id), n.logs, n.stable, n.snaps, transport(n.addr), raft.Configuration{Servers: servers}); err != nil {
 			return nil, fmt.Errorf("baseline: bootstrap n%d: %w", n.id, err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -132,12 +131,12 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 		for k, st := range o.Strategies {
 			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: baseline.ElectionSafety, NoLiveness: true,
 				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: st}) // the baseline replays nothing either
-			cpu0 := cpuSeconds()
+			cpu0 := baseline.CPUTime()
 			res, err := fuzz.Run(t, target, opts)
 			if err != nil {
 				return rep, err
 			}
-			cpu := cpuSeconds() - cpu0
+			cpu := baseline.CPUTime() - cpu0
 			found := len(res.Violations) > 0
 			wall := time.Duration(res.ElapsedS * float64(time.Second))
 			if found {
@@ -162,15 +161,6 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 	}
 	rep.Ours = ours
 	return rep, nil
-}
-
-// cpuSeconds is the process's user and system CPU time so far.
-func cpuSeconds() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // WriteBaseline writes the report as results/baseline.md holds it: each

@@ -88,9 +88,7 @@ func (s *Storage) Receive(ctx *actor.Context, from int, m actor.Message) {
 			p := strings.TrimPrefix(k, "row/")
 			out = append(out, PoolRow{Pool: p, Row: s.rows[p].Row, ETag: s.rows[p].ETag})
 		}
-		asOf, _ := ctx.Load("etag")
-		n, _ := asOf.(int)
-		ctx.Send(from, Listed{Req: m.Req, Rows: out, AsOf: n})
+		ctx.Send(from, Listed{Req: m.Req, Rows: out, AsOf: lastETag(ctx)})
 	case Read:
 		r, ok := s.rows[m.Pool]
 		ctx.Send(from, ReadResult{Req: m.Req, Pool: m.Pool, Row: r.Row, ETag: r.ETag, Found: ok})
@@ -105,10 +103,7 @@ func (s *Storage) Receive(ctx *actor.Context, from int, m actor.Message) {
 			ctx.Send(from, WriteResult{Req: m.Req, Pool: m.Pool, Err: "error"})
 			return
 		}
-		etag := 1
-		if e, ok := ctx.Load("etag"); ok {
-			etag = e.(int) + 1
-		}
+		etag := lastETag(ctx) + 1
 		ctx.Store("etag", etag)
 		if m.Remove {
 			delete(s.rows, m.Pool)
@@ -125,6 +120,13 @@ func (s *Storage) Receive(ctx *actor.Context, from int, m actor.Message) {
 		}
 		ctx.Send(from, res)
 	}
+}
+
+// lastETag is the ETag of the storage's last write (0: none yet).
+func lastETag(ctx *actor.Context) int {
+	e, _ := ctx.Load("etag")
+	n, _ := e.(int)
+	return n
 }
 
 // Facts implements actor.Publisher.

@@ -253,7 +253,11 @@ type node struct {
 	syncedHS   *pb.HardState
 	readWait   []readState // ReadIndex answers waiting for the node to apply up to their index
 	facts      interpose.RaftState
-	config     interpose.RaftConfig
+	// config is cs as its facts publish it, made again only when cs
+	// changes (a configuration applied, a snapshot installed, a restart):
+	// a published one is never changed.
+	config   *interpose.RaftConfig
+	configOf *pb.ConfState
 }
 
 var logger = &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}
@@ -351,6 +355,20 @@ func (c *Cluster) send(n *node, m *pb.Message) {
 
 func (c *Cluster) insert(fp interpose.Msg, m *pb.Message) { c.fl.Insert(fp, m, requests[m.GetType()]) }
 
+// up returns node id when it is up.
+func (c *Cluster) up(id int) (*node, error) {
+	if n := c.nodes[id]; n.up {
+		return n, nil
+	}
+	return nil, notEnabled("n%d is down", id)
+}
+
+// leavesNoVoter reports whether a change of type typ to node peer would
+// leave configuration cs without a voter, which etcd raft panics applying.
+func leavesNoVoter(cs *pb.ConfState, typ pb.ConfChangeType, peer uint64) bool {
+	return typ != pb.ConfChangeAddNode && !slices.ContainsFunc(cs.GetVoters(), func(v uint64) bool { return v != peer })
+}
+
 func notEnabled(format string, args ...any) error {
 	return fmt.Errorf("etcdraft: %s: %w", fmt.Sprintf(format, args...), interpose.ErrNotEnabled)
 }
@@ -435,9 +453,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		ev.Msg = &fp
 		c.insert(fp, proto.Clone(c.fl.Load[i]).(*pb.Message))
 	case interpose.Advance:
-		n := c.nodes[ev.Node]
-		if !n.up {
-			return ev, notEnabled("n%d is down", n.id)
+		n, err := c.up(ev.Node)
+		if err != nil {
+			return ev, err
 		}
 		// Ticks until the node sends something (what Until names, when
 		// set), as its clock would advance to its next timeout. Took is
@@ -479,9 +497,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, err
 		}
 	case interpose.Crash:
-		n := c.nodes[ev.Node]
-		if !n.up {
-			return ev, notEnabled("n%d is down", n.id)
+		n, err := c.up(ev.Node)
+		if err != nil {
+			return ev, err
 		}
 		c.crash(n)
 	case interpose.Recover:
@@ -493,9 +511,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, err
 		}
 	case interpose.Client:
-		n := c.nodes[ev.Node]
-		if !n.up {
-			return ev, notEnabled("n%d is down", n.id)
+		n, err := c.up(ev.Node)
+		if err != nil {
+			return ev, err
 		}
 		// Operations of the built-in key-value store are a history,
 		// checked for linearizability: reads ("?k") by ReadIndex, answered
@@ -527,9 +545,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		ev.Result = "pending"
 		c.ready(n)
 	case interpose.Membership:
-		n := c.nodes[ev.Node]
-		if !n.up {
-			return ev, notEnabled("n%d is down", n.id)
+		n, err := c.up(ev.Node)
+		if err != nil {
+			return ev, err
 		}
 		if ev.Peer < 1 || ev.Peer >= len(c.nodes) {
 			return ev, notEnabled("no node n%d to change", ev.Peer)
@@ -543,7 +561,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			ev.Result = fmt.Sprintf("refused: n%d was removed, and etcd raft never takes an id again", ev.Peer)
 			break
 		}
-		if typ != pb.ConfChangeAddNode && !slices.ContainsFunc(n.cs.GetVoters(), func(v uint64) bool { return v != uint64(ev.Peer) }) {
+		if leavesNoVoter(n.cs, typ, uint64(ev.Peer)) {
 			// etcd raft panics applying a change that leaves no voter;
 			// an application checks, as etcd's server does.
 			ev.Result = "refused: it would leave no voter"
@@ -556,9 +574,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		}
 		c.ready(n)
 	case interpose.Transfer:
-		n := c.nodes[ev.Node]
-		if !n.up {
-			return ev, notEnabled("n%d is down", n.id)
+		n, err := c.up(ev.Node)
+		if err != nil {
+			return ev, err
 		}
 		if ev.Peer < 1 || ev.Peer >= len(c.nodes) {
 			return ev, notEnabled("no node n%d to transfer to", ev.Peer)
@@ -702,10 +720,8 @@ func rebuild(ms *raft.MemoryStorage, last uint64, hs *pb.HardState) *raft.Memory
 
 // ready handles the node's Readys until it has none, as etcd raft asks of
 // a synchronous application: the snapshot, entries and hard state to
-// storage, then the messages out, then the committed entries applied. It
-// returns how many messages went out.
-func (c *Cluster) ready(n *node) int {
-	sent := 0
+// storage, then the messages out, then the committed entries applied.
+func (c *Cluster) ready(n *node) {
 	for n.up && n.rn.HasReady() {
 		rd := n.rn.Ready()
 		if c.opts.LoseUnsynced {
@@ -714,8 +730,8 @@ func (c *Cluster) ready(n *node) int {
 			hs, _, _ := n.ms.InitialState()
 			n.syncedHS = cloneHS(hs)
 		}
-		leader := n.rn.BasicStatus().RaftState == raft.StateLeader
-		term := n.rn.BasicStatus().HardState.GetTerm()
+		st := n.rn.BasicStatus()
+		leader, term := st.RaftState == raft.StateLeader, st.HardState.GetTerm()
 		if !raft.IsEmptySnap(rd.Snapshot) {
 			md := rd.Snapshot.GetMetadata()
 			if last, _ := n.ms.LastIndex(); last > md.GetIndex() {
@@ -725,7 +741,7 @@ func (c *Cluster) ready(n *node) int {
 			}
 			_ = n.ms.ApplySnapshot(rd.Snapshot)
 			if !c.guard(n, "Restore", func() error { return n.sm.Restore(rd.Snapshot.GetData()) }) {
-				return sent
+				return
 			}
 			n.snap, n.applied = md.GetIndex(), md.GetIndex()
 			n.cs = proto.Clone(pb.EnsureConfState(md.GetConfState())).(*pb.ConfState)
@@ -747,7 +763,6 @@ func (c *Cluster) ready(n *node) int {
 		}
 		for _, m := range rd.Messages {
 			c.send(n, m)
-			sent++
 		}
 		for _, rs := range rd.ReadStates {
 			if at, err := strconv.Atoi(string(rs.RequestCtx)); err == nil {
@@ -756,19 +771,18 @@ func (c *Cluster) ready(n *node) int {
 		}
 		for _, e := range rd.CommittedEntries {
 			if c.apply(n, e); !n.up {
-				return sent // its state machine failed: the node stopped
+				return // its state machine failed: the node stopped
 			}
 		}
 		c.answerReads(n)
 		n.rn.Advance(rd)
 		if c.compact(n); !n.up {
-			return sent
+			return
 		}
 		if n.gone {
 			n.up, n.rn, n.sm = false, nil, nil
 		}
 	}
-	return sent
 }
 
 // answerReads answers the node's reads whose index it has applied, from
@@ -825,7 +839,7 @@ func (c *Cluster) apply(n *node, e *pb.Entry) {
 	case pb.EntryConfChange:
 		var cc pb.ConfChange
 		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
-			if cc.GetType() != pb.ConfChangeAddNode && !slices.ContainsFunc(n.cs.GetVoters(), func(v uint64) bool { return v != cc.GetNodeId() }) {
+			if leavesNoVoter(n.cs, cc.GetType(), cc.GetNodeId()) {
 				// It would leave no voter, which etcd raft panics on;
 				// etcd's server applies such a change with no node, as
 				// here: every node decides alike, from the same log.
@@ -930,18 +944,21 @@ func (n *node) state() *interpose.RaftState {
 	if n.facts.Vote != 0 {
 		n.facts.VoteTerm = n.facts.Term
 	}
-	n.config.Voters, n.config.Nonvoters = n.config.Voters[:0], n.config.Nonvoters[:0]
-	for _, v := range n.cs.GetVoters() {
-		n.config.Voters = append(n.config.Voters, id(v))
+	if n.configOf != n.cs {
+		n.config, n.configOf = &interpose.RaftConfig{Voters: ids(n.cs.GetVoters()), Nonvoters: ids(n.cs.GetLearners())}, n.cs
 	}
-	for _, v := range n.cs.GetLearners() {
-		n.config.Nonvoters = append(n.config.Nonvoters, id(v))
-	}
-	cfg := interpose.RaftConfig{Voters: slices.Clone(n.config.Voters), Nonvoters: slices.Clone(n.config.Nonvoters)}
-	slices.Sort(cfg.Voters)
-	slices.Sort(cfg.Nonvoters)
-	n.facts.Config = &cfg
+	n.facts.Config = n.config
 	return &n.facts
+}
+
+// ids are raft ids as node numbers, ascending.
+func ids(xs []uint64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Close implements interpose.System.

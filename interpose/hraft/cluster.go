@@ -665,10 +665,14 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	c.mu.Lock()
 	c.applyingIndex = index
 	c.mu.Unlock()
-	key := ev.Key()
-	occ := c.occ[key]
-	if c.reseedAll || reseeds(ev) {
-		rand.Seed(eventSeed(c.spec.Seed, key, occ)) //nolint:staticcheck // raft's timeouts use the global source
+	// Whether an event reseeds depends on its kind and message type, both
+	// part of its key: the occurrences of a key that never reseeds are
+	// never needed, and neither is its key.
+	reseed := c.reseedAll || reseeds(ev)
+	var key string
+	if reseed {
+		key = ev.Key()
+		rand.Seed(eventSeed(c.spec.Seed, key, c.occ[key])) //nolint:staticcheck // raft's timeouts use the global source
 	}
 	res, err := c.apply(index, &ev, m)
 	if err != nil {
@@ -681,7 +685,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 		// quiescent and nothing it does can reorder a goroutine.
 		runtime.GC()
 	}
-	c.occ[key] = occ + 1
+	if reseed {
+		c.occ[key]++
+	}
 	ev.Result = res
 	return ev, nil
 }
