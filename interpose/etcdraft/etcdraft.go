@@ -462,11 +462,21 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		// the ticks' notional time, for the stabilization phase's
 		// clocks; a replay given one ticks until the same message again,
 		// since how many ticks a follower's election takes is drawn from
-		// crypto/rand.
+		// crypto/rand. A walk's advance stops at the first message, or
+		// after four election timeouts (a node that never campaigns); a
+		// replay's may have to go through several elections to reach the
+		// message it names (a minimized schedule whose earlier elections
+		// were removed), each 1 to 2 election timeouts long at random:
+		// its bound is far above what any such run needs, so that the
+		// draws never decide where it stops.
 		c.sent = c.sent[:0]
+		limit := 4 * c.opts.ElectionTick
+		if ev.Until != nil {
+			limit = 100 * c.opts.ElectionTick
+		}
 		ticks := 0
 		var until *interpose.Msg
-		for ticks < 4*c.opts.ElectionTick && until == nil && n.up {
+		for ticks < limit && until == nil && n.up {
 			n.rn.Tick()
 			ticks++
 			c.ready(n)

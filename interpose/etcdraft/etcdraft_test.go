@@ -222,3 +222,28 @@ func TestProposalsNotDuplicated(t *testing.T) {
 		t.Errorf("replays ended with %v (%v); want no violation", rep.Seen, err)
 	}
 }
+
+// TestAdvanceReachesItsMessage: an advance that names a message several
+// elections away (a minimized schedule whose earlier elections were
+// removed) ticks until it is sent, however the randomized election
+// timeouts fall: before, a bound of four election timeouts made 3 of 20
+// replays of such a schedule miss it.
+func TestAdvanceReachesItsMessage(t *testing.T) {
+	tg := etcdraft.NewTarget("etcdraft", "", etcdraft.Options{})
+	want := interpose.Msg{Type: "MsgVote", From: 2, To: 3, Key: "term=3 index=0 logterm=0"}
+	for range 20 {
+		sys, err := tg.Open(t, tg.Spec(3, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 3; i++ {
+			if _, err := sys.Apply(i-1, interpose.Event{Kind: interpose.Start, Node: i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev, err := sys.Apply(3, interpose.Event{Kind: interpose.Advance, Node: 2, Until: &want})
+		if err != nil || ev.Until == nil || *ev.Until != want {
+			t.Fatalf("advance ended with %v (%v); want it to reach %v", ev.Until, err, want)
+		}
+	}
+}
