@@ -265,10 +265,16 @@ func (c *cluster) start(n *node) (err error) {
 	n.watching.Go(func() {
 		for {
 			select {
-			case ob := <-ch:
+			case <-ch:
 				// raft waits in its observe until this is read (a
-				// blocking observer): its term is the one it leads.
-				c.leader(n, ob.Raft.CurrentTerm())
+				// blocking observer): its term is the one it leads,
+				// which it stored before taking it (the stable store
+				// rather than Raft.CurrentTerm, which releases before
+				// v1.7.2 lack).
+				term, err := n.stable.GetUint64(keyCurrentTerm)
+				if err == nil {
+					c.leader(n, term)
+				}
 			case <-n.stop:
 				return
 			}
@@ -276,6 +282,9 @@ func (c *cluster) start(n *node) (err error) {
 	})
 	return nil
 }
+
+// keyCurrentTerm is the stable store's key of raft's current term.
+var keyCurrentTerm = []byte("CurrentTerm")
 
 // leader records that n leads term, and reports a second leader of a term.
 func (c *cluster) leader(n *node, term uint64) {

@@ -154,7 +154,7 @@ to a file.`,
 		return usageErr("%s: %v (see %s --help)", path(c), err, c.CommandPath())
 	})
 	root.AddCommand(a.targetsCmd(), a.fuzzCmd(), a.replayCmd(), a.showCmd(), a.minimizeCmd(), a.measureCmd(),
-		a.casestudyCmd(), a.reportCmd(), a.campaignCmd(), a.workerCmd())
+		a.casestudyCmd(), a.reportCmd(), a.campaignCmd(), a.bisectCmd(), a.workerCmd())
 	for _, c := range root.Commands() {
 		strict(c)
 	}

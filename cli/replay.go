@@ -17,6 +17,7 @@ func (a *app) replayCmd() *cobra.Command {
 		repeat   int
 		attempts int
 		asJSON   bool
+		wildcard bool
 	)
 	c := &cobra.Command{
 		Use:   "replay FILE",
@@ -57,7 +58,7 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 					// processes, one execution each.
 					rep, err = a.workers(t).ReplayCrash(args[0], s, repeat)
 				} else {
-					rep, err = fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat, Attempts: attempts})
+					rep, err = fuzz.Replay(t, study.Target, s, fuzz.ReplayOptions{Repeat: repeat, Attempts: attempts, Wildcard: wildcard})
 				}
 				if err != nil {
 					return err
@@ -69,6 +70,7 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 	c.Flags().IntVar(&repeat, "repeat", 1, "number of replays")
 	c.Flags().IntVar(&attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&wildcard, "wildcard", false, "deliver a recorded message that never appears as another of its type between the same nodes, as the minimizer does (how faultline bisect carries a schedule to another release)")
 	return c
 }
 

@@ -25,6 +25,11 @@ type ReplayOptions struct {
 	CheckEvery, CheckFrom int
 	// Checker returns the checker of one replay (nil: invariants.NewRaft).
 	Checker func() interpose.Checker
+	// Wildcard matches a recorded message the replay cannot find by type,
+	// source and destination (interpose.ReplayOptions.Wildcard): how a
+	// schedule is carried over to another release of the library, whose
+	// messages may carry other values.
+	Wildcard bool
 }
 
 // ReplayReport summarizes repeated replays of one schedule.
@@ -107,7 +112,7 @@ func replayOnce(t *testing.T, target interpose.Target, s *interpose.Schedule, ch
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
-	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Expect: expect, Timed: true})
+	r, err := interpose.Replay(sys, check, s, interpose.ReplayOptions{CheckEvery: opts.CheckEvery, CheckFrom: opts.CheckFrom, Expect: expect, Timed: true, Wildcard: opts.Wildcard})
 	cerr := sys.Close()
 	if err != nil {
 		return nil, err

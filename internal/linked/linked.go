@@ -13,7 +13,8 @@ type Module struct {
 	// a module replaced by another module, the replacement's version.
 	Version string
 	// Replacement is the path of the module or directory that go.mod's
-	// replace directive put in its place ("" when it is not replaced).
+	// replace directive put in its place ("" when it is not replaced, or
+	// replaced by another release of itself, as faultline bisect does).
 	Replacement string
 }
 
@@ -47,6 +48,10 @@ func From(bi *debug.BuildInfo, ok bool, path, file string) Module {
 		for _, d := range bi.Deps {
 			if d.Path != path {
 				continue
+			}
+			if r := d.Replace; r != nil && r.Path == path {
+				// Another release of the same module (faultline bisect).
+				return Module{Version: r.Version}
 			}
 			if r := d.Replace; r != nil {
 				return Module{Version: r.Version, Replacement: r.Path}

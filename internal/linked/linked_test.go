@@ -32,6 +32,8 @@ func TestFrom(t *testing.T) {
 			linked.Module{Version: "v1.7.3"}, "v1.7.3"},
 		{"replaced by a module", info(head + "dep\tgithub.com/hashicorp/raft\tv1.8.0\t\n=>\tgithub.com/me/raft\tv1.8.1-fix\th1:y=\n"), true, cache,
 			linked.Module{Version: "v1.8.1-fix", Replacement: "github.com/me/raft"}, "v1.8.1-fix (replaced by github.com/me/raft)"},
+		{"replaced by another release of itself", info(head + "dep\tgithub.com/hashicorp/raft\tv1.8.0\t\n=>\tgithub.com/hashicorp/raft\tv1.3.10\th1:z=\n"), true, cache,
+			linked.Module{Version: "v1.3.10"}, "v1.3.10"},
 		{"replaced by a directory", info(head + "dep\tgithub.com/hashicorp/raft\tv1.8.0\t\n=>\t../raft\t\t\n"), true, "/home/me/raft/api.go",
 			linked.Module{Replacement: "../raft"}, "(replaced by ../raft)"},
 		{"test binary: no deps, module cache path", info(head), true, cache, linked.Module{Version: "v1.8.0"}, "v1.8.0"},

@@ -467,7 +467,7 @@ func (c *Cluster) leaderRead(n *node, index int, op interpose.ClientOp) string {
 // it still leads (VerifyLeader). A term that changed under the check fails
 // the read.
 func (n *node) readIndex(r *raft.Raft) error {
-	term := r.CurrentTerm()
+	term := n.currentTerm(r)
 	if m := n.readReady.Load(); m == nil || m.r != r || m.term != term {
 		if err := r.Barrier(0).Error(); err != nil {
 			return err
@@ -477,7 +477,7 @@ func (n *node) readIndex(r *raft.Raft) error {
 	if err := r.VerifyLeader().Error(); err != nil {
 		return err
 	}
-	if t := r.CurrentTerm(); t != term {
+	if t := n.currentTerm(r); t != term {
 		return fmt.Errorf("term changed from %d to %d during the read", term, t)
 	}
 	return nil
@@ -1086,8 +1086,7 @@ func (c *Cluster) nodeStates() []NodeState {
 			out[i].Raft = *st
 		}
 		if r := n.raft.Load(); r != nil && n.up {
-			_, id := r.LeaderWithID()
-			out[i].Leader, _ = nodeOf(string(id))
+			out[i].Leader, _ = nodeOf(leaderID(r))
 		}
 	}
 	return out

@@ -48,33 +48,6 @@ func (f *fsm) Restore(rc io.ReadCloser) (err error) {
 	return f.user.Restore(rc)
 }
 
-// batchingFSM is fsm for a user FSM that implements raft.BatchingFSM, so that
-// raft sees the same interfaces it would see without faultline.
-type batchingFSM struct {
-	fsm
-	batch raft.BatchingFSM
-}
-
-func (f *batchingFSM) ApplyBatch(logs []*raft.Log) (res []any) {
-	for _, l := range logs {
-		f.observe(l)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			f.n.fault("FSM.ApplyBatch", r)
-			res = make([]any, len(logs))
-		}
-	}()
-	return f.batch.ApplyBatch(logs)
-}
-
-func wrapFSM(n *node, user raft.FSM) raft.FSM {
-	if b, ok := user.(raft.BatchingFSM); ok {
-		return &batchingFSM{fsm: fsm{n: n, user: user}, batch: b}
-	}
-	return &fsm{n: n, user: user}
-}
-
 type fsmSnapshot struct {
 	n    *node
 	user raft.FSMSnapshot

@@ -49,10 +49,7 @@ type reply struct {
 // isHeartbeat is the test NetworkTransport applies before handing an
 // AppendEntries to the heartbeat fast path.
 func isHeartbeat(r *raft.AppendEntriesRequest) bool {
-	leader := r.Addr
-	if len(leader) == 0 {
-		leader = r.Leader
-	}
+	leader := leaderAddr(r)
 	return r.Term != 0 && leader != nil && r.PrevLogEntry == 0 && r.PrevLogTerm == 0 &&
 		len(r.Entries) == 0 && r.LeaderCommitIndex == 0
 }
@@ -101,14 +98,14 @@ func requestPrint(req any) (typ, key string, heartbeat bool) {
 			k = append(k, " transfer"...)
 		}
 		return "RequestVote", string(k), false
-	case *raft.RequestPreVoteRequest:
-		k = k.u("term", r.Term).pair("last", r.LastLogIndex, r.LastLogTerm)
-		return "RequestPreVote", string(k), false
 	case *raft.InstallSnapshotRequest:
 		k = k.u("term", r.Term).pair("last", r.LastLogIndex, r.LastLogTerm)
 		return "InstallSnapshot", string(k), false
 	case *raft.TimeoutNowRequest:
 		return "TimeoutNow", "", false
+	}
+	if key, ok := preVoteRequest(req, k); ok {
+		return "RequestPreVote", key, false
 	}
 	return fmt.Sprintf("%T", req), "", false
 }
@@ -126,10 +123,12 @@ func responsePrint(reqType string, resp raft.RPCResponse) (typ, key string) {
 		k = k.u("term", r.Term).b("ok", r.Success).u("last", r.LastLog)
 	case *raft.RequestVoteResponse:
 		k = k.u("term", r.Term).b("granted", r.Granted)
-	case *raft.RequestPreVoteResponse:
-		k = k.u("term", r.Term).b("granted", r.Granted)
 	case *raft.InstallSnapshotResponse:
 		k = k.u("term", r.Term).b("ok", r.Success)
+	default:
+		if key, ok := preVoteResponse(resp.Response, k); ok {
+			return typ, key
+		}
 	}
 	return typ, string(k)
 }
@@ -145,15 +144,12 @@ func cloneRequest(req any) any {
 			for i, l := range r.Entries {
 				lc := *l
 				lc.Data = slices.Clone(l.Data)
-				lc.Extensions = slices.Clone(l.Extensions)
+				cloneExtensions(&lc, l)
 				c.Entries[i] = &lc
 			}
 		}
 		return &c
 	case *raft.RequestVoteRequest:
-		c := *r
-		return &c
-	case *raft.RequestPreVoteRequest:
 		c := *r
 		return &c
 	case *raft.InstallSnapshotRequest:
@@ -164,6 +160,9 @@ func cloneRequest(req any) any {
 	case *raft.TimeoutNowRequest:
 		c := *r
 		return &c
+	}
+	if c, ok := clonePreVote(req); ok {
+		return c
 	}
 	return req
 }

@@ -260,7 +260,7 @@ func (n *node) role() (bool, uint64) {
 	if r == nil {
 		return false, 0
 	}
-	return r.State() == raft.Leader, r.CurrentTerm()
+	return r.State() == raft.Leader, n.currentTerm(r)
 }
 
 // start starts the node for the first time, bootstrapping it with a
@@ -520,9 +520,9 @@ func (n *node) fill(st *interpose.RaftState) {
 		}
 	default:
 		st.Role = roleName(r.State())
-		st.Term = r.CurrentTerm()
+		st.Term = n.currentTerm(r)
 		st.LastIndex = r.LastIndex()
-		st.CommitIndex = r.CommitIndex()
+		st.CommitIndex = commitIndex(r)
 		st.AppliedIndex = r.AppliedIndex()
 		st.SnapshotIndex = n.snaps.index.Load()
 		st.Config = n.configuration(r)
@@ -549,11 +549,13 @@ func roleName(s raft.RaftState) string {
 // raft keeps a copy of it that GetConfiguration reads without its main
 // loop (raft.go, getLatestConfiguration), but the call still allocates a
 // future: it is made again only when raft may have changed the
-// configuration since (mayReconfigure), which is rare.
+// configuration since (mayReconfigure), which is rare. A configuration
+// that cannot be read is an empty one, as raft's own answer then is.
 func (n *node) configuration(r *raft.Raft) *interpose.RaftConfig {
 	if g := n.confGen.Load(); g != n.confSeen || n.members == nil {
 		n.confSeen = g
-		n.members = raftConfig(r.GetConfiguration().Configuration())
+		c, _ := n.latestConfiguration(r)
+		n.members = raftConfig(c)
 	}
 	return n.members
 }

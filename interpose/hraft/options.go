@@ -160,7 +160,7 @@ func DefaultConfig(node int) *raft.Config {
 	c.SnapshotThreshold = 4
 	c.SnapshotInterval = time.Second
 	c.TrailingLogs = 2
-	c.NoLegacyTelemetry = true
+	quietTelemetry(c)
 	return c
 }
 
@@ -221,7 +221,7 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"snapshot_threshold":  strconv.FormatUint(c.SnapshotThreshold, 10),
 			"snapshot_interval":   c.SnapshotInterval.String(),
 			"trailing_logs":       strconv.FormatUint(c.TrailingLogs, 10),
-			"prevote":             strconv.FormatBool(!c.PreVoteDisabled),
+			"prevote":             strconv.FormatBool(preVoteOn(c)),
 			"shutdown_on_remove":  strconv.FormatBool(c.ShutdownOnRemove),
 			"pipelining":          "declined",
 			"heartbeat_fast_path": strconv.FormatBool(!t.options.SerialHeartbeats),

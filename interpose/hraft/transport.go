@@ -34,9 +34,8 @@ type transport struct {
 }
 
 var (
-	_ raft.Transport   = (*transport)(nil)
-	_ raft.WithPreVote = (*transport)(nil)
-	_ raft.WithClose   = (*transport)(nil)
+	_ raft.Transport = (*transport)(nil)
+	_ raft.WithClose = (*transport)(nil)
 )
 
 func newTransport(n *node, inc int) *transport {
@@ -58,10 +57,6 @@ func (t *transport) AppendEntries(id raft.ServerID, target raft.ServerAddress, a
 }
 
 func (t *transport) RequestVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestVoteRequest, resp *raft.RequestVoteResponse) error {
-	return callInto(t, target, args, nil, resp)
-}
-
-func (t *transport) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
 	return callInto(t, target, args, nil, resp)
 }
 
