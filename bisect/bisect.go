@@ -76,6 +76,10 @@ type Row struct {
 	Runs       int            `json:"runs,omitempty"`
 	Reproduced int            `json:"reproduced,omitempty"`
 	Seen       map[string]int `json:"seen,omitempty"`
+	// Skipped and Wildcards are the last replay's events that found
+	// nothing to act on, and its deliveries matched by type only.
+	Skipped   int `json:"skipped,omitempty"`
+	Wildcards int `json:"wildcards,omitempty"`
 	// FuzzRuns is the number of runs the fuzzer made, FoundAfter the time
 	// it took to find the violation (Options.Fuzz).
 	FuzzRuns   int     `json:"fuzz_runs,omitempty"`
@@ -354,12 +358,18 @@ func (t *tester) replay(ctx context.Context, bin string, row *Row) error {
 		Runs       int            `json:"runs"`
 		Reproduced int            `json:"reproduced"`
 		Seen       map[string]int `json:"seen"`
+		Skipped    int            `json:"skipped"`
+		Wildcards  int            `json:"wildcards"`
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
 		return fmt.Errorf("reading the replay's report: %w", err)
 	}
 	row.Runs, row.Reproduced, row.Seen = r.Runs, r.Reproduced, r.Seen
+	row.Skipped, row.Wildcards = r.Skipped, r.Wildcards
 	row.Shows = r.Reproduced > 0
+	if !row.Shows && r.Skipped > 0 && row.Note == "" {
+		row.Note = fmt.Sprintf("the schedule did not carry over: %d of its %d events found nothing to act on", r.Skipped, len(t.sched.Events))
+	}
 	return nil
 }
 
@@ -408,9 +418,21 @@ func (t *tester) run(ctx context.Context, bin string, args ...string) ([]byte, e
 		err = nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w: %s", filepath.Base(bin), args[0], err, lastLines(stderr.String(), 2))
+		return nil, fmt.Errorf("%s %s: %w: %s", filepath.Base(bin), args[0], err, cause(stderr.String()))
 	}
 	return out, nil
+}
+
+// cause is what a failed command's stderr says went wrong: the line of a
+// panic or fatal error when there is one (not the trace after it), else
+// its last line.
+func cause(stderr string) string {
+	for l := range strings.SplitSeq(stderr, "\n") {
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return lastLines(stderr, 1)
 }
 
 // Verdict is a tested row's answer in words.

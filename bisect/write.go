@@ -98,7 +98,11 @@ func Summary(rep *Report) []string {
 		}
 		out = append(out, s)
 	}
-	if rep.FirstShows != "" {
+	switch rep.FirstShows {
+	case "":
+	case oldest:
+		out = append(out, "first release that shows it: "+oldest+", the oldest tested (it may be older)")
+	default:
 		out = append(out, "first release that shows it: "+rep.FirstShows)
 	}
 	if rep.FirstFixed != "" {

@@ -26,6 +26,10 @@ func TestBadInputCorpus(t *testing.T) {
 	}
 	defer f.Close()
 	long := strings.Repeat("x", 10000)
+	module, err := filepath.Abs("..") // faultline's own module, for bisect
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -51,6 +55,7 @@ func TestBadInputCorpus(t *testing.T) {
 			for _, a := range strings.Fields(args) {
 				a = strings.ReplaceAll(a, "{long}", long)
 				a = strings.ReplaceAll(a, "{fifo}", "pipe.json")
+				a = strings.ReplaceAll(a, "{module}", module)
 				argv = append(argv, a)
 			}
 			before := tree(t, dir)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,4 +104,26 @@ func TestUserMain(t *testing.T) {
 	if code, out, stderr := run("report", minimized, "--format", "svg", "--out", "r.svg"); code != 0 {
 		t.Fatalf("report --format svg: exit %d\n%s\n%s", code, out, stderr)
 	}
+	// bisect rebuilds the user's own command against another release.
+	code, out, stderr = run("bisect", minimized, "--releases", "v1.7.3..v1.8.0", "--repeat", "2", "--module", mod, "--json")
+	if code != 0 {
+		t.Fatalf("bisect: exit %d\n%s\n%s", code, out, stderr)
+	}
+	var rep struct {
+		Target string
+		Rows   []struct {
+			Release string
+			Tested  bool
+			Error   string
+			Shows   bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bisect --json: %v\n%s", err, out)
+	}
+	if rep.Target != "bank" || len(rep.Rows) != 3 || rep.Rows[0].Release != "v1.8.0" || !rep.Rows[0].Shows ||
+		!rep.Rows[2].Tested || rep.Rows[2].Error != "" {
+		t.Fatalf("bisect of the bank on v1.7.3..v1.8.0: %+v\n%s", rep, stderr)
+	}
+	t.Logf("bisect: %+v", rep.Rows)
 }

@@ -44,6 +44,12 @@ type ReplayReport struct {
 	FirstReproduced int `json:"first_reproduced"`
 	// Seen counts the fingerprints the replays ended with ("" for none).
 	Seen map[string]int `json:"seen"`
+	// Applied, Skipped and Wildcards are the last execution's counts of
+	// events applied, skipped, and delivered by type only (Wildcard): how
+	// much of the schedule carried over.
+	Applied   int `json:"applied"`
+	Skipped   int `json:"skipped"`
+	Wildcards int `json:"wildcards"`
 	// Last is the last execution's result; First is the first execution's
 	// result of the last run.
 	Last  *interpose.ReplayResult `json:"-"`
@@ -86,6 +92,7 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 			}
 			rep.Executions++
 			rep.Last = r
+			rep.Applied, rep.Skipped, rep.Wildcards = r.Applied, r.Skipped, r.Wildcards
 			fp := fingerprint(r.Violation)
 			ok := fp == rep.Expected
 			if attempt == 0 {

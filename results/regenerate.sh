@@ -8,7 +8,8 @@
 # results alone (about twenty minutes), `results/regenerate.sh clients`
 # the client histories' (about ten minutes), `results/regenerate.sh speed`
 # swarm testing and the real-clock baseline (about forty minutes),
-# `results/regenerate.sh etcd` etcd's raft library (about six minutes).
+# `results/regenerate.sh etcd` etcd's raft library (about six minutes),
+# `results/regenerate.sh bisect` the findings across hashicorp/raft releases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/faultline
@@ -115,6 +116,36 @@ liverun fuzz-hraft-read-index-seed1.txt --target hraft-read-index --runs 2000 --
 liverun fuzz-hraft-read-index-all-faults-seed1.txt --target hraft-read-index --runs 2000 --events 300 --keep-going --permanent --disk 3 --seed 1
 bench bench-reads.txt BenchmarkWalkReads
 }
+bisects() {
+# Each hashicorp/raft finding across every release since v1.1.0: its schedule
+# replayed on each (--all), and where a schedule does not carry over, each
+# release fuzzed afresh (bisected). Run from the repository, which it builds.
+bis() { # file, schedule, flags...
+	local file=$1; shift
+	echo "== $file" >&2
+	"$bin" bisect "$@" --out "$out/$file" > /dev/null 2>&1 || true
+}
+bis bisect-hraft-695-logmatching.md casestudies/testdata/hraft.min.json --all
+bis bisect-hraft-695-logmatching-fuzz.md casestudies/testdata/hraft.min.json --fuzz 1m
+bis bisect-hraft-695-candidate.md casestudies/testdata/found/hraft-candidate-late-vote.json --all
+bis bisect-hraft-85.md results/found/hraft-NoPanic-raft-NewRaft-log-not-found-seed1-run434.json --all
+bis bisect-hraft-85-fuzz.md results/found/hraft-NoPanic-raft-NewRaft-log-not-found-seed1-run434.json --fuzz 2m
+bis bisect-hraft-635.md casestudies/testdata/found/hraft-serial-remove-self-no-election.min.json --all
+bis bisect-hraft-forgetful.md casestudies/testdata/hraft-forgetful.min.json --all
+bis bisect-hraft-forgetful-fuzz.md casestudies/testdata/hraft-forgetful.min.json --fuzz 20s --all
+( cd "$tmp" && "$bin" fuzz --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out fulldisk > /dev/null 2>&1 ) || true
+mkdir -p results/found
+cp "$(ls "$tmp"/fulldisk/*.json | head -1)" results/found/hraft-fulldisk-NoPanic.json
+bis bisect-hraft-fulldisk.md results/found/hraft-fulldisk-NoPanic.json --all
+# A LeadershipTransfer future that never resolves, as v1.1.2 shows it without
+# any storage fault (recorded by faultline built against v1.1.2, seed 2 run 6
+# of hraft).
+bis bisect-hraft-transfer-stuck.md results/found/hraft-v1.1.2-transfer-future-never-resolves.json --all
+}
+if [ "${1:-}" = bisect ]; then # every finding across hashicorp/raft releases (about an hour)
+	bisects
+	exit 0
+fi
 if [ "${1:-}" = clients ]; then # what clients see alone (about ten minutes)
 	clients
 	exit 0
@@ -131,6 +162,7 @@ fi
 clients
 etcd
 baseline
+bisects
 run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
