@@ -273,7 +273,7 @@ type node struct {
 	// is in flight when busy says so.
 	appendQ, applyQ []*pb.Message
 	busy            [2]bool
-	facts      interpose.RaftState
+	facts           interpose.RaftState
 	// config is cs as its facts publish it, made again only when cs
 	// changes (a configuration applied, a snapshot installed, a restart):
 	// a published one is never changed.
