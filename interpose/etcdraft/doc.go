@@ -36,7 +36,10 @@
 //     log, and a commit index no further than the storage agrees with
 //     raft's log.
 //   - External events: client proposals, membership changes
-//     (ProposeConfChange: add a voter or a learner, demote, remove),
+//     (ProposeConfChange: add a voter or a learner, demote, remove; with
+//     Options.JointConsensus a ConfChangeV2 through a joint configuration,
+//     which the leader leaves on its own, and views count both halves'
+//     voters),
 //     leadership transfers, partitions and heals, crashes and recoveries.
 //     With the built-in store, reads ("?k") go through ReadIndex and are
 //     answered once the node applied up to the read's index: the run's
@@ -50,5 +53,6 @@
 // Options.NewStateMachine; a panic or error in it is a violation, never a
 // crash of the run.
 //
-// Not yet: a user's own storage, joint configurations (ConfChangeV2).
+// Not yet: a user's own storage; a joint change of several nodes at once
+// (each change is one node's).
 package etcdraft

@@ -54,6 +54,13 @@ type Options struct {
 	// storage loses its hard state's term and vote (its commit index and
 	// log stay), as a store that caches them and never syncs would.
 	ForgetHardState bool
+	// JointConsensus proposes each membership change as a ConfChangeV2
+	// that goes through a joint configuration (ConfChangeTransitionJoint
+	// Implicit: raft enters the joint configuration when the change
+	// applies, and its leader proposes leaving it on its own) instead of a
+	// one-step ConfChange.
+	JointConsensus bool
+
 	// AsyncStorageWrites is raft.Config's: the storage writes and the
 	// applying of each Ready are messages to the node's append and apply
 	// threads, each thread's oldest pending as a message from the node to
@@ -166,6 +173,7 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"step_down_on_removal": strconv.FormatBool(!o.KeepLeaderOnRemoval),
 			"state_machine":        stateMachine(o),
 			"storage":              storage(o),
+			"conf_change":          confChange(o),
 			"tick":                 Tick.String(),
 			"election_timeout":     (time.Duration(o.ElectionTick) * Tick).String(),
 		},
@@ -193,6 +201,13 @@ const tagSep = "|event "
 // that a stabilization phase measured in election timeouts knows how long
 // its clocks ran.
 const Tick = 100 * time.Millisecond
+
+func confChange(o Options) string {
+	if o.JointConsensus {
+		return "v2-joint-implicit"
+	}
+	return "v1"
+}
 
 func storage(o Options) string {
 	if o.AsyncStorageWrites {
@@ -605,7 +620,11 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			ev.Result = "refused: it would leave no voter"
 			break
 		}
-		cc := &pb.ConfChange{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}
+		var cc pb.ConfChangeI = &pb.ConfChange{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}
+		if c.opts.JointConsensus {
+			cc = &pb.ConfChangeV2{Transition: pb.ConfChangeTransitionJointImplicit.Enum(),
+				Changes: []*pb.ConfChangeSingle{{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}}}
+		}
 		if err := n.rn.ProposeConfChange(cc); err != nil {
 			ev.Result = "dropped: " + err.Error()
 			break
@@ -1058,7 +1077,18 @@ func (c *Cluster) apply(n *node, e *pb.Entry) {
 	case pb.EntryConfChangeV2:
 		var cc pb.ConfChangeV2
 		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
+			for _, ch := range cc.GetChanges() {
+				if leavesNoVoter(n.cs, ch.GetType(), ch.GetNodeId()) {
+					ch.NodeId = proto.Uint64(0) // as for a ConfChange: no node
+				}
+			}
 			n.cs = n.rn.ApplyConfChange(&cc)
+			for _, ch := range cc.GetChanges() {
+				if ch.GetType() == pb.ConfChangeRemoveNode && ch.GetNodeId() != 0 {
+					c.removed[id(ch.GetNodeId())] = true
+					n.gone = n.gone || id(ch.GetNodeId()) == n.id
+				}
+			}
 		}
 	}
 	n.applied = e.GetIndex()
@@ -1166,7 +1196,17 @@ func (n *node) state() *interpose.RaftState {
 		n.facts.VoteTerm = n.facts.Term
 	}
 	if n.configOf != n.cs {
-		n.config, n.configOf = &interpose.RaftConfig{Voters: ids(n.cs.GetVoters()), Nonvoters: ids(n.cs.GetLearners())}, n.cs
+		// A joint configuration's voters are both halves' (a leader can
+		// be in the outgoing one only); its nonvoters the learners, and
+		// those it makes learners when it is left.
+		voters := slices.Concat(n.cs.GetVoters(), n.cs.GetVotersOutgoing())
+		slices.Sort(voters)
+		learners := slices.DeleteFunc(slices.Concat(n.cs.GetLearners(), n.cs.GetLearnersNext()), func(l uint64) bool {
+			_, found := slices.BinarySearch(voters, l)
+			return found // a voter being demoted: a voter still
+		})
+		slices.Sort(learners)
+		n.config, n.configOf = &interpose.RaftConfig{Voters: ids(slices.Compact(voters)), Nonvoters: ids(slices.Compact(learners))}, n.cs
 	}
 	n.facts.Config = n.config
 	return &n.facts
