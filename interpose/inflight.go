@@ -43,6 +43,16 @@ func (f *Inflight[T]) RemoveAt(i int) {
 	f.Load = slices.Delete(f.Load, i, i+1)
 }
 
+// RemoveFunc takes every message whose fingerprint del accepts out of
+// flight.
+func (f *Inflight[T]) RemoveFunc(del func(Msg) bool) {
+	for i := len(f.Msgs) - 1; i >= 0; i-- {
+		if del(f.Msgs[i].Msg) {
+			f.RemoveAt(i)
+		}
+	}
+}
+
 // Find returns the index of the oldest message in flight matching fp (a
 // full or type-only fingerprint), or -1. Messages that match fp are
 // contiguous in canonical order.

@@ -26,9 +26,24 @@
 //     node replays its log from its snapshot). Every few applied entries a
 //     node takes a snapshot and compacts its log, so that MsgSnap happens.
 //     Options.ForgetHardState and Options.LoseUnsynced inject storage bugs.
+//   - With Options.AsyncStorageWrites, raft hands the storage writes and
+//     the applying to the node's append and apply threads as messages
+//     (MsgStorageAppend, MsgStorageApply). Each thread's oldest write is a
+//     pending message from the node to itself, never dropped or
+//     duplicated, which a delivery carries out before it sends the
+//     write's responses (acknowledgements to other nodes wait for it); a
+//     crash loses the writes not yet done. Views publish the storage's
+//     log, and a commit index no further than the storage agrees with
+//     raft's log.
 //   - External events: client proposals, membership changes
-//     (ProposeConfChange: add a voter or a learner, demote, remove),
+//     (ProposeConfChange: add a voter or a learner, demote, remove; with
+//     Options.JointConsensus a ConfChangeV2 through a joint configuration,
+//     which the leader leaves on its own, and views count both halves'
+//     voters),
 //     leadership transfers, partitions and heals, crashes and recoveries.
+//     With the built-in store, reads ("?k") go through ReadIndex and are
+//     answered once the node applied up to the read's index: the run's
+//     client history is checked for linearizability.
 //   - Views publish each node's interpose.RaftState (role, term, vote, log,
 //     commit, applied, snapshot, configuration), leadership claims on the
 //     wire (MsgApp, MsgSnap, MsgHeartbeat), every write to the log and every
@@ -38,6 +53,6 @@
 // Options.NewStateMachine; a panic or error in it is a violation, never a
 // crash of the run.
 //
-// Not yet: AsyncStorageWrites, ReadIndex reads and client histories, a
-// user's own storage, joint configurations (ConfChangeV2).
+// Not yet: a user's own storage; a joint change of several nodes at once
+// (each change is one node's).
 package etcdraft

@@ -54,6 +54,22 @@ type Options struct {
 	// storage loses its hard state's term and vote (its commit index and
 	// log stay), as a store that caches them and never syncs would.
 	ForgetHardState bool
+	// JointConsensus proposes each membership change as a ConfChangeV2
+	// that goes through a joint configuration (ConfChangeTransitionJoint
+	// Implicit: raft enters the joint configuration when the change
+	// applies, and its leader proposes leaving it on its own) instead of a
+	// one-step ConfChange.
+	JointConsensus bool
+
+	// AsyncStorageWrites is raft.Config's: the storage writes and the
+	// applying of each Ready are messages to the node's append and apply
+	// threads, each thread's oldest pending as a message from the node to
+	// itself (MsgStorageAppend, MsgStorageApply), which a delivery carries
+	// out before it sends its responses: acknowledgements wait for the
+	// write, and the fuzzer orders writes against the network. A crash
+	// loses the writes not yet done. LoseUnsynced does not apply.
+	AsyncStorageWrites bool
+
 	// LoseUnsynced injects another: each Ready's entries and hard state
 	// are made durable only when the node handles its next Ready, while
 	// its messages, acknowledgements included, go out at once; a crash
@@ -156,7 +172,8 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"snapshot_every":       strconv.FormatUint(o.SnapshotEvery, 10),
 			"step_down_on_removal": strconv.FormatBool(!o.KeepLeaderOnRemoval),
 			"state_machine":        stateMachine(o),
-			"storage":              "synchronous",
+			"storage":              storage(o),
+			"conf_change":          confChange(o),
 			"tick":                 Tick.String(),
 			"election_timeout":     (time.Duration(o.ElectionTick) * Tick).String(),
 		},
@@ -184,6 +201,20 @@ const tagSep = "|event "
 // that a stabilization phase measured in election timeouts knows how long
 // its clocks ran.
 const Tick = 100 * time.Millisecond
+
+func confChange(o Options) string {
+	if o.JointConsensus {
+		return "v2-joint-implicit"
+	}
+	return "v1"
+}
+
+func storage(o Options) string {
+	if o.AsyncStorageWrites {
+		return "asynchronous"
+	}
+	return "synchronous"
+}
 
 func stateMachine(o Options) string {
 	if o.NewStateMachine != nil {
@@ -252,7 +283,12 @@ type node struct {
 	lastSynced uint64
 	syncedHS   *pb.HardState
 	readWait   []readState // ReadIndex answers waiting for the node to apply up to their index
-	facts      interpose.RaftState
+	// appendQ and applyQ are the writes queued to the node's append and
+	// apply threads (AsyncStorageWrites), oldest first; the first of each
+	// is in flight when busy says so.
+	appendQ, applyQ []*pb.Message
+	busy            [2]bool
+	facts           interpose.RaftState
 	// config is cs as its facts publish it, made again only when cs
 	// changes (a configuration applied, a snapshot installed, a restart):
 	// a published one is never changed.
@@ -398,7 +434,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 				Fingerprint: "NoPanic: etcd raft: " + interpose.StableText(fmt.Sprint(p)),
 				Detail:      fmt.Sprintf("n%d: etcd raft panicked: %v", node, p)})
 			if node >= 1 && node < len(c.nodes) {
-				c.nodes[node].up, c.nodes[node].rn = false, nil
+				c.stop(c.nodes[node])
 			}
 			out, err = ev, nil
 		}
@@ -415,6 +451,10 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		ev.Msg = &fp
 		c.fl.RemoveAt(i)
 		n := c.nodes[fp.To]
+		if localTypes[fp.Type] {
+			c.threadDone(n, m)
+			break
+		}
 		if err := n.rn.Step(m); err != nil {
 			ev.Result = "ignored: " + err.Error()
 		}
@@ -431,6 +471,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		i := c.fl.Find(ev.Msg)
 		if i < 0 {
 			return ev, notEnabled("no pending %s", ev.Msg)
+		}
+		if localTypes[c.fl.Msgs[i].Msg.Type] {
+			return ev, notEnabled("a node's own storage write is not the network's to lose")
 		}
 		fp, m := c.fl.Msgs[i].Msg, c.fl.Load[i]
 		ev.Msg = &fp
@@ -577,7 +620,11 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			ev.Result = "refused: it would leave no voter"
 			break
 		}
-		cc := &pb.ConfChange{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}
+		var cc pb.ConfChangeI = &pb.ConfChange{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}
+		if c.opts.JointConsensus {
+			cc = &pb.ConfChangeV2{Transition: pb.ConfChangeTransitionJointImplicit.Enum(),
+				Changes: []*pb.ConfChangeSingle{{Type: typ.Enum(), NodeId: proto.Uint64(uint64(ev.Peer))}}}
+		}
 		if err := n.rn.ProposeConfChange(cc); err != nil {
 			ev.Result = "dropped: " + err.Error()
 			break
@@ -629,7 +676,7 @@ func (c *Cluster) boot(n *node) error {
 		ID: uint64(n.id), ElectionTick: c.opts.ElectionTick, HeartbeatTick: c.opts.HeartbeatTick,
 		Storage: n.ms, Applied: n.applied, MaxSizePerMsg: 1 << 20, MaxInflightMsgs: c.opts.MaxInflightMsgs,
 		CheckQuorum: c.opts.CheckQuorum, PreVote: c.opts.PreVote, Logger: logger,
-		StepDownOnRemoval: !c.opts.KeepLeaderOnRemoval,
+		StepDownOnRemoval: !c.opts.KeepLeaderOnRemoval, AsyncStorageWrites: c.opts.AsyncStorageWrites,
 	}
 	if c.opts.LeaseReads {
 		cfg.ReadOnlyOption = raft.ReadOnlyLeaseBased
@@ -646,7 +693,8 @@ func (c *Cluster) boot(n *node) error {
 // crash stops a node: its RawNode and state machine are lost, its storage
 // stays, less what an injected bug loses.
 func (c *Cluster) crash(n *node) {
-	n.up, n.rn, n.sm, n.readWait = false, nil, nil, nil // its reads go unanswered: they stay pending
+	c.stop(n)
+	n.readWait = nil // its reads go unanswered: they stay pending
 	if c.opts.LoseUnsynced {
 		last, _ := n.ms.LastIndex()
 		if hs, _, _ := n.ms.InitialState(); hs.GetTerm() != n.syncedHS.GetTerm() || hs.GetVote() != n.syncedHS.GetVote() {
@@ -687,14 +735,15 @@ func (c *Cluster) guard(n *node, method string, call func() error) (ok bool) {
 			c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "NoPanic",
 				Fingerprint: "NoPanic: state machine " + method + ": " + interpose.StableText(fmt.Sprint(p)),
 				Detail:      fmt.Sprintf("n%d: the state machine's %s panicked: %v", n.id, method, p)})
-			n.up, n.rn, n.sm, ok = false, nil, nil, false
+			c.stop(n)
+			ok = false
 		}
 	}()
 	if err := call(); err != nil {
 		c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "StateMachine",
 			Fingerprint: "StateMachine: " + method + " failed",
 			Detail:      fmt.Sprintf("n%d: the state machine's %s failed: %v", n.id, method, err)})
-		n.up, n.rn, n.sm = false, nil, nil
+		c.stop(n)
 		return false
 	}
 	return true
@@ -730,8 +779,14 @@ func rebuild(ms *raft.MemoryStorage, last uint64, hs *pb.HardState) *raft.Memory
 
 // ready handles the node's Readys until it has none, as etcd raft asks of
 // a synchronous application: the snapshot, entries and hard state to
-// storage, then the messages out, then the committed entries applied.
+// storage, then the messages out, then the committed entries applied. With
+// AsyncStorageWrites the storage writes and the applying are messages to
+// the node's append and apply threads instead (readyAsync).
 func (c *Cluster) ready(n *node) {
+	if c.opts.AsyncStorageWrites {
+		c.readyAsync(n)
+		return
+	}
 	for n.up && n.rn.HasReady() {
 		rd := n.rn.Ready()
 		if c.opts.LoseUnsynced {
@@ -740,59 +795,217 @@ func (c *Cluster) ready(n *node) {
 			hs, _, _ := n.ms.InitialState()
 			n.syncedHS = cloneHS(hs)
 		}
-		st := n.rn.BasicStatus()
-		leader, term := st.RaftState == raft.StateLeader, st.HardState.GetTerm()
-		if !raft.IsEmptySnap(rd.Snapshot) {
-			md := rd.Snapshot.GetMetadata()
-			if last, _ := n.ms.LastIndex(); last > md.GetIndex() {
-				// The storage keeps the snapshot alone: the entries after
-				// it go too.
-				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: md.GetIndex() + 1, Hi: last, Leader: leader, NodeTerm: term})
-			}
-			_ = n.ms.ApplySnapshot(rd.Snapshot)
-			if !c.guard(n, "Restore", func() error { return n.sm.Restore(rd.Snapshot.GetData()) }) {
-				return
-			}
-			n.snap, n.applied = md.GetIndex(), md.GetIndex()
-			n.cs = proto.Clone(pb.EnsureConfState(md.GetConfState())).(*pb.ConfState)
-			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogCompact, Hi: md.GetIndex(), Leader: leader, NodeTerm: term})
-		}
-		if len(rd.Entries) > 0 {
-			first := rd.Entries[0].GetIndex()
-			if last, _ := n.ms.LastIndex(); first <= last {
-				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: first, Hi: last, Leader: leader, NodeTerm: term})
-			}
-			_ = n.ms.Append(rd.Entries)
-			for _, e := range rd.Entries {
-				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogStore, Index: e.GetIndex(),
-					Term: e.GetTerm(), Hash: entryHash(e), Leader: leader, NodeTerm: term})
-			}
-		}
-		if !raft.IsEmptyHardState(rd.HardState) {
-			_ = n.ms.SetHardState(rd.HardState)
+		if !c.persist(n, rd.Snapshot, rd.Entries, rd.HardState) {
+			return
 		}
 		for _, m := range rd.Messages {
 			c.send(n, m)
 		}
-		for _, rs := range rd.ReadStates {
-			if at, err := strconv.Atoi(string(rs.RequestCtx)); err == nil {
-				n.readWait = append(n.readWait, readState{event: at, index: rs.Index})
-			}
-		}
-		for _, e := range rd.CommittedEntries {
-			if c.apply(n, e); !n.up {
-				return // its state machine failed: the node stopped
-			}
-		}
-		c.answerReads(n)
-		n.rn.Advance(rd)
-		if c.compact(n); !n.up {
+		c.readStates(n, rd.ReadStates)
+		if !c.applyEntries(n, rd.CommittedEntries) {
 			return
 		}
-		if n.gone {
-			n.up, n.rn, n.sm = false, nil, nil
+		n.rn.Advance(rd)
+		if c.afterApply(n); !n.up {
+			return
 		}
 	}
+}
+
+// persist writes a Ready's (or a MsgStorageAppend's) snapshot, entries and
+// hard state to the node's storage, in that order, and restores its state
+// machine from the snapshot; false when the state machine failed and the
+// node stopped.
+func (c *Cluster) persist(n *node, snap *pb.Snapshot, ents []*pb.Entry, hs *pb.HardState) bool {
+	st := n.rn.BasicStatus()
+	leader, term := st.RaftState == raft.StateLeader, st.HardState.GetTerm()
+	if snap != nil && !raft.IsEmptySnap(snap) {
+		md := snap.GetMetadata()
+		if last, _ := n.ms.LastIndex(); last > md.GetIndex() {
+			// The storage keeps the snapshot alone: the entries after
+			// it go too.
+			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: md.GetIndex() + 1, Hi: last, Leader: leader, NodeTerm: term})
+		}
+		_ = n.ms.ApplySnapshot(snap)
+		if !c.guard(n, "Restore", func() error { return n.sm.Restore(snap.GetData()) }) {
+			return false
+		}
+		n.snap, n.applied = md.GetIndex(), md.GetIndex()
+		n.cs = proto.Clone(pb.EnsureConfState(md.GetConfState())).(*pb.ConfState)
+		c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogCompact, Hi: md.GetIndex(), Leader: leader, NodeTerm: term})
+	}
+	if len(ents) > 0 {
+		first := ents[0].GetIndex()
+		if last, _ := n.ms.LastIndex(); first <= last {
+			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: first, Hi: last, Leader: leader, NodeTerm: term})
+		}
+		_ = n.ms.Append(ents)
+		for _, e := range ents {
+			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogStore, Index: e.GetIndex(),
+				Term: e.GetTerm(), Hash: entryHash(e), Leader: leader, NodeTerm: term})
+		}
+	}
+	if hs != nil && !raft.IsEmptyHardState(hs) {
+		if old, _, _ := n.ms.InitialState(); old.GetCommit() > hs.GetCommit() {
+			// A snapshot stored a later commit meanwhile (compact): a
+			// commit index never goes back.
+			hs = cloneHS(hs)
+			hs.Commit = proto.Uint64(old.GetCommit())
+		}
+		_ = n.ms.SetHardState(hs)
+	}
+	return true
+}
+
+// readStates queues the leader's answers to the node's ReadIndex reads.
+func (c *Cluster) readStates(n *node, rss []raft.ReadState) {
+	for _, rs := range rss {
+		if at, err := strconv.Atoi(string(rs.RequestCtx)); err == nil {
+			n.readWait = append(n.readWait, readState{event: at, index: rs.Index})
+		}
+	}
+}
+
+// applyEntries applies committed entries to the node's state machine;
+// false when it failed and the node stopped.
+func (c *Cluster) applyEntries(n *node, ents []*pb.Entry) bool {
+	for _, e := range ents {
+		if c.apply(n, e); !n.up {
+			return false
+		}
+	}
+	c.answerReads(n)
+	return true
+}
+
+// afterApply takes a snapshot when it is time, and stops a node that
+// applied its own removal.
+func (c *Cluster) afterApply(n *node) {
+	if c.compact(n); !n.up {
+		return
+	}
+	if n.gone {
+		c.stop(n)
+	}
+}
+
+// stop takes a node down: its RawNode and state machine go, and with them
+// the writes its storage threads had not done (AsyncStorageWrites).
+func (c *Cluster) stop(n *node) {
+	n.up, n.rn, n.sm = false, nil, nil
+	n.appendQ, n.applyQ, n.busy = nil, nil, [2]bool{}
+	c.fl.RemoveFunc(func(m interpose.Msg) bool { return m.From == n.id && m.To == n.id })
+}
+
+// readyAsync handles the node's Readys under AsyncStorageWrites: messages
+// to other nodes go out at once; those to the node's append and apply
+// threads are queued, each thread's oldest pending (a message from the
+// node to itself, which a delivery carries out: threadDone). A crash loses
+// what they had not done.
+func (c *Cluster) readyAsync(n *node) {
+	for n.up && n.rn.HasReady() {
+		rd := n.rn.Ready()
+		for _, m := range rd.Messages {
+			switch m.GetTo() {
+			case raft.LocalAppendThread:
+				n.appendQ = append(n.appendQ, m)
+			case raft.LocalApplyThread:
+				n.applyQ = append(n.applyQ, m)
+			default:
+				c.send(n, m)
+			}
+		}
+		c.readStates(n, rd.ReadStates)
+		c.nextLocal(n)
+	}
+}
+
+// Local storage work is pending as messages of these types, from a node
+// to itself: each thread's oldest write, in order.
+var localTypes = map[string]bool{pb.MsgStorageAppend.String(): true, pb.MsgStorageApply.String(): true}
+
+// nextLocal puts each thread's oldest queued write in flight unless one of
+// it already is.
+func (c *Cluster) nextLocal(n *node) {
+	for i, q := range [2][]*pb.Message{n.appendQ, n.applyQ} {
+		if len(q) > 0 && !n.busy[i] {
+			n.busy[i] = true
+			c.fl.Insert(localPrint(n.id, q[0]), q[0], false)
+		}
+	}
+}
+
+// unpersisted is the lowest index of the node's log that a write queued
+// to its append thread will change (0: none): raft holds that part of its
+// log in memory only, and the storage may still hold older entries there.
+func (n *node) unpersisted() uint64 {
+	lo := uint64(0)
+	for _, m := range n.appendQ {
+		switch {
+		case m.GetSnapshot() != nil && !raft.IsEmptySnap(m.GetSnapshot()):
+			return 1
+		case len(m.GetEntries()) > 0:
+			if i := m.GetEntries()[0].GetIndex(); lo == 0 || i < lo {
+				lo = i
+			}
+		}
+	}
+	return lo
+}
+
+// localPrint is the fingerprint of a write to a node's append or apply
+// thread.
+func localPrint(node int, m *pb.Message) interpose.Msg {
+	var b strings.Builder
+	ents := m.GetEntries()
+	switch m.GetType() {
+	case pb.MsgStorageAppend:
+		fmt.Fprintf(&b, "term=%d vote=%d commit=%d", m.GetTerm(), m.GetVote(), m.GetCommit())
+		if s := m.GetSnapshot(); s != nil && !raft.IsEmptySnap(s) {
+			fmt.Fprintf(&b, " snapshot=%d", s.GetMetadata().GetIndex())
+		}
+	default:
+		b.WriteString("term=0")
+	}
+	if len(ents) > 0 {
+		fmt.Fprintf(&b, " index=%d entries=%d", ents[0].GetIndex(), len(ents))
+	}
+	return interpose.Msg{Type: m.GetType().String(), From: node, To: node, Key: b.String()}
+}
+
+// threadDone carries out a write of the node's append or apply thread (m,
+// delivered): the storage write or the entries applied, then its responses
+// (to the node itself, stepped at once; to others, sent).
+func (c *Cluster) threadDone(n *node, m *pb.Message) {
+	if m.GetType() == pb.MsgStorageAppend {
+		n.appendQ, n.busy[0] = n.appendQ[1:], false
+	} else {
+		n.applyQ, n.busy[1] = n.applyQ[1:], false
+	}
+	var ok bool
+	if m.GetType() == pb.MsgStorageAppend {
+		hs := &pb.HardState{Term: proto.Uint64(m.GetTerm()), Vote: proto.Uint64(m.GetVote()), Commit: proto.Uint64(m.GetCommit())}
+		ok = c.persist(n, m.GetSnapshot(), m.GetEntries(), hs)
+	} else {
+		ok = c.applyEntries(n, m.GetEntries())
+	}
+	if !ok {
+		return
+	}
+	for _, r := range m.GetResponses() {
+		if r.GetTo() == uint64(n.id) {
+			_ = n.rn.Step(r)
+		} else {
+			c.send(n, r)
+		}
+	}
+	if m.GetType() == pb.MsgStorageApply {
+		if c.afterApply(n); !n.up {
+			return
+		}
+	}
+	c.nextLocal(n)
+	c.ready(n)
 }
 
 // answerReads answers the node's reads whose index it has applied, from
@@ -864,7 +1077,18 @@ func (c *Cluster) apply(n *node, e *pb.Entry) {
 	case pb.EntryConfChangeV2:
 		var cc pb.ConfChangeV2
 		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
+			for _, ch := range cc.GetChanges() {
+				if leavesNoVoter(n.cs, ch.GetType(), ch.GetNodeId()) {
+					ch.NodeId = proto.Uint64(0) // as for a ConfChange: no node
+				}
+			}
 			n.cs = n.rn.ApplyConfChange(&cc)
+			for _, ch := range cc.GetChanges() {
+				if ch.GetType() == pb.ConfChangeRemoveNode && ch.GetNodeId() != 0 {
+					c.removed[id(ch.GetNodeId())] = true
+					n.gone = n.gone || id(ch.GetNodeId()) == n.id
+				}
+			}
 		}
 	}
 	n.applied = e.GetIndex()
@@ -886,6 +1110,15 @@ func (c *Cluster) compact(n *node) {
 	}
 	if _, err := n.ms.CreateSnapshot(n.applied, n.cs, data); err != nil {
 		return
+	}
+	if hs, _, _ := n.ms.InitialState(); hs.GetCommit() < n.applied {
+		// Under AsyncStorageWrites the apply thread can be ahead of the
+		// commit index the append thread stored: the snapshot stores
+		// that its entries are committed (raft refuses to restart from a
+		// snapshot past its hard state's commit).
+		hs = cloneHS(hs)
+		hs.Commit = proto.Uint64(n.applied)
+		_ = n.ms.SetHardState(hs)
 	}
 	n.snap = n.applied
 	if n.applied > 2 {
@@ -949,13 +1182,31 @@ func (n *node) state() *interpose.RaftState {
 		role = "pre-candidate"
 	}
 	last, _ := n.ms.LastIndex()
+	// The log the views publish is the storage's. Under AsyncStorageWrites
+	// raft knows entries as committed before its append thread wrote them,
+	// where the storage may still hold entries a leader overwrote: the
+	// commit index published is no further than the storage agrees with.
+	commit := min(st.HardState.GetCommit(), last)
+	if lo := n.unpersisted(); lo > 0 {
+		commit = min(commit, lo-1)
+	}
 	n.facts = interpose.RaftState{Role: role, Term: st.HardState.GetTerm(), Vote: id(st.HardState.GetVote()),
-		LastIndex: last, CommitIndex: st.HardState.GetCommit(), AppliedIndex: n.applied, SnapshotIndex: n.snap}
+		LastIndex: last, CommitIndex: commit, AppliedIndex: n.applied, SnapshotIndex: n.snap}
 	if n.facts.Vote != 0 {
 		n.facts.VoteTerm = n.facts.Term
 	}
 	if n.configOf != n.cs {
-		n.config, n.configOf = &interpose.RaftConfig{Voters: ids(n.cs.GetVoters()), Nonvoters: ids(n.cs.GetLearners())}, n.cs
+		// A joint configuration's voters are both halves' (a leader can
+		// be in the outgoing one only); its nonvoters the learners, and
+		// those it makes learners when it is left.
+		voters := slices.Concat(n.cs.GetVoters(), n.cs.GetVotersOutgoing())
+		slices.Sort(voters)
+		learners := slices.DeleteFunc(slices.Concat(n.cs.GetLearners(), n.cs.GetLearnersNext()), func(l uint64) bool {
+			_, found := slices.BinarySearch(voters, l)
+			return found // a voter being demoted: a voter still
+		})
+		slices.Sort(learners)
+		n.config, n.configOf = &interpose.RaftConfig{Voters: ids(slices.Compact(voters)), Nonvoters: ids(slices.Compact(learners))}, n.cs
 	}
 	n.facts.Config = n.config
 	return &n.facts
