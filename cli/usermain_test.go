@@ -121,8 +121,8 @@ func TestUserMain(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("bisect --json: %v\n%s", err, out)
 	}
-	if rep.Target != "bank" || len(rep.Rows) != 3 || rep.Rows[0].Release != "v1.8.0" || !rep.Rows[0].Shows ||
-		!rep.Rows[2].Tested || rep.Rows[2].Error != "" {
+	if rep.Target != "bank" || len(rep.Rows) != 2 || rep.Rows[0].Release != "v1.8.0" || !rep.Rows[0].Shows ||
+		rep.Rows[1].Release != "v1.7.3" || !rep.Rows[1].Tested || rep.Rows[1].Error != "" {
 		t.Fatalf("bisect of the bank on v1.7.3..v1.8.0: %+v\n%s", rep, stderr)
 	}
 	t.Logf("bisect: %+v", rep.Rows)

@@ -218,6 +218,7 @@ func TestParseRaftState(t *testing.T) {
 		{Role: RoleLeader, Term: 7, Vote: 2, VoteTerm: 7, LastIndex: 12, CommitIndex: 10, AppliedIndex: 9, SnapshotIndex: 4,
 			Config: &RaftConfig{Voters: []int{1, 2}, Nonvoters: []int{3}}},
 		{Role: "shutdown", Term: 3, Config: &RaftConfig{Voters: []int{2}}},
+		{Role: RoleLeader, Term: 2, LastIndex: 3, CommitIndex: 1, Unpersisted: 2},
 	} {
 		got, ok := ParseRaftState(s.AppendFacts(nil))
 		if !ok || !reflect.DeepEqual(*got, s) {

@@ -46,6 +46,11 @@ type RaftState struct {
 	// not publish one. It is shared between views: never change one that
 	// was published.
 	Config *RaftConfig
+	// Unpersisted is the lowest index of the node's log that it holds in
+	// memory only, waiting for its storage (etcd raft's
+	// AsyncStorageWrites), 0 when none: the log the adapter publishes (its
+	// storage's) may lack entries from there on, or hold older ones.
+	Unpersisted uint64
 }
 
 // RaftConfig is a Raft configuration: its voters and non-voters by node
@@ -89,6 +94,7 @@ const (
 	FactAppliedIndex  = "applied index"
 	FactSnapshotIndex = "snapshot index"
 	FactConfiguration = "configuration"
+	FactUnpersisted   = "unpersisted from"
 )
 
 // AppendFacts implements Facts: role, term, vote ("n1 in term 2", left out
@@ -108,6 +114,9 @@ func (s *RaftState) AppendFacts(dst []Fact) []Fact {
 	}
 	if s.Config != nil {
 		dst = append(dst, Fact{FactConfiguration, s.Config.String()})
+	}
+	if s.Unpersisted != 0 {
+		dst = append(dst, Fact{FactUnpersisted, u(s.Unpersisted)})
 	}
 	return dst
 }
@@ -179,6 +188,8 @@ func ParseRaftState(facts []Fact) (*RaftState, bool) {
 			ok = num(f.Value, &s.SnapshotIndex)
 		case FactConfiguration:
 			s.Config, ok = parseRaftConfig(f.Value)
+		case FactUnpersisted:
+			ok = num(f.Value, &s.Unpersisted)
 		}
 		if !ok {
 			return nil, false

@@ -403,10 +403,17 @@ func (r *Raft) commit(n raftNode) {
 // earlier term: all of them the first time the leader is seen, then those
 // whose commit was first seen in this check.
 func (r *Raft) complete(n raftNode) {
+	k := [2]uint64{uint64(n.id), n.Term}
+	if n.Unpersisted != 0 {
+		// Part of its log is in memory only (AsyncStorageWrites): the
+		// log published is its storage's, which may lack what it holds.
+		// It is checked in full once its writes land.
+		delete(r.checked, k)
+		return
+	}
 	if len(r.committed) > 1 { // index 0 is never an entry
 		r.ex[exCompleteness]++
 	}
-	k := [2]uint64{uint64(n.id), n.Term}
 	if !r.checked[k] {
 		r.checked[k] = true
 		for i := range r.committed {

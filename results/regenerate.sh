@@ -59,6 +59,11 @@ for t in etcdraft etcdraft-prevote etcdraft-lease; do
 	liverun fuzz-$t-permanent-seed1.txt --target $t --runs 10000 --keep-going --seed 1 --permanent
 done
 liverun fuzz-etcdraft-prevote-reads-seed1.txt --target etcdraft-prevote --reads 50 --runs 10000 --keep-going --seed 1
+# AsyncStorageWrites and joint configurations, every fault kind kept too.
+for t in etcdraft-async etcdraft-joint; do
+	liverun fuzz-$t-seed1.txt --target $t --runs 10000 --keep-going --seed 1
+	liverun fuzz-$t-permanent-seed1.txt --target $t --runs 10000 --keep-going --seed 1 --permanent
+done
 }
 baseline() {
 # faultline beside the real-clock chaos test (a few minutes; nothing else running).

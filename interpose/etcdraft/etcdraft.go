@@ -1186,12 +1186,15 @@ func (n *node) state() *interpose.RaftState {
 	// raft knows entries as committed before its append thread wrote them,
 	// where the storage may still hold entries a leader overwrote: the
 	// commit index published is no further than the storage agrees with.
+	// A leader's log is checked for completeness once its writes land
+	// (RaftState.Unpersisted).
 	commit := min(st.HardState.GetCommit(), last)
-	if lo := n.unpersisted(); lo > 0 {
+	lo := n.unpersisted()
+	if lo > 0 {
 		commit = min(commit, lo-1)
 	}
 	n.facts = interpose.RaftState{Role: role, Term: st.HardState.GetTerm(), Vote: id(st.HardState.GetVote()),
-		LastIndex: last, CommitIndex: commit, AppliedIndex: n.applied, SnapshotIndex: n.snap}
+		LastIndex: last, CommitIndex: commit, AppliedIndex: n.applied, SnapshotIndex: n.snap, Unpersisted: lo}
 	if n.facts.Vote != 0 {
 		n.facts.VoteTerm = n.facts.Term
 	}
