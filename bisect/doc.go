@@ -7,9 +7,12 @@
 // tests, in a temporary module file that replaces the library with that
 // release (go build -modfile, with the build tag of the release's API
 // generation, hraft.Generations), and runs the built command on the
-// schedule: `replay --wildcard` Repeat times (a release's messages may carry
-// other values than the recording's, so deliveries are matched by type
-// where they must be, as the minimizer does), or, with Options.Fuzz, `fuzz
+// schedule: `replay` Repeat times (each delivery matched by its whole
+// fingerprint, a schedule with storage faults replayed timed), and unless
+// every replay showed the violation, `replay --wildcard` Repeat times more
+// (a release's messages may carry other values than the recording's, so
+// deliveries are matched by type where they must be, as the minimizer
+// does), the better of the two the answer; or, with Options.Fuzz, `fuzz
 // --want` for that long on the schedule's target, for a bug whose schedule
 // does not carry over. A release shows the violation when one replay (or
 // the fuzzer) shows the schedule's fingerprint.

@@ -56,7 +56,7 @@ func how(rep *Report) string {
 	if rep.Mode == "fuzz" {
 		return fmt.Sprintf("each release fuzzed for %s on the schedule's target, looking for the fingerprint", rep.Fuzz)
 	}
-	return fmt.Sprintf("each release replays the schedule %d times (wildcard replay: a delivery is matched by type where the message differs)", rep.Repeat)
+	return fmt.Sprintf("each release replays the schedule %d times, and %d more with deliveries matched by type unless all showed it (\"by type\": those did better)", rep.Repeat, rep.Repeat)
 }
 
 // Summary says in sentences which releases show the violation.

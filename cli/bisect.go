@@ -28,8 +28,10 @@ func (a *app) bisectCmd() *cobra.Command {
 		Long: `bisect builds this command once for each hashicorp/raft release it tests (a
 temporary module file that replaces the library with the release, and the
 build tag of the release's API generation), and replays the schedule there
---repeat times with wildcard replay (a release's messages may carry other
-values, so a delivery is matched by type where it must be). It tests the
+--repeat times as replay does, then, unless every replay showed the
+violation, --repeat times with --wildcard (a release's messages may carry
+other values, so a delivery is matched by type where it must be); the
+better of the two is the release's answer. It tests the
 newest and the oldest release of --releases, then bisects where their
 answers differ; --all tests every release. --fuzz D fuzzes each release for
 D on the schedule's target, looking for the same fingerprint, for a bug

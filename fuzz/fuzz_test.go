@@ -168,20 +168,25 @@ func baseline() (goroutines int, heap uint64) {
 
 // BenchmarkWalk measures events per second of 300-event walks on 3 nodes,
 // with invariants checked after every event and cluster setup included.
-func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, false, 0) }
+func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, "hraft", false, 0) }
+
+// BenchmarkEtcdWalk is BenchmarkWalk on etcd's raft library (target
+// etcdraft): the same 300-event walks on 3 nodes, every invariant after
+// every event. Run both in one invocation to compare the two adapters.
+func BenchmarkEtcdWalk(b *testing.B) { benchmarkWalk(b, "etcdraft", false, 0) }
 
 // BenchmarkWalkLiveness is BenchmarkWalk with a stabilization phase after
 // each walk (the phase's events count as events).
-func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, true, 0) }
+func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, "hraft", true, 0) }
 
 // BenchmarkWalkReads is BenchmarkWalk with half of the client operations
 // reads through the log (Options.Reads 50): a history of reads and writes
 // recorded on the way and checked for linearizability at the end of each
 // walk. Its walks are other walks than BenchmarkWalk's: compare events/s.
-func BenchmarkWalkReads(b *testing.B) { benchmarkWalk(b, false, 50) }
+func BenchmarkWalkReads(b *testing.B) { benchmarkWalk(b, "hraft", false, 50) }
 
-func benchmarkWalk(b *testing.B, liveness bool, reads int) {
-	tg := target(b, "hraft")
+func benchmarkWalk(b *testing.B, name string, liveness bool, reads int) {
+	tg := target(b, name)
 	ok := hraft.UnderTest(b.Name(), func(t *testing.T) {
 		events := 0
 		b.ResetTimer()

@@ -146,6 +146,14 @@ bis bisect-hraft-fulldisk.md results/found/hraft-fulldisk-NoPanic.json --all
 # any storage fault (recorded by faultline built against v1.1.2, seed 2 run 6
 # of hraft).
 bis bisect-hraft-transfer-stuck.md results/found/hraft-v1.1.2-transfer-future-never-resolves.json --all
+# The other upstream findings the README describes, minimized where a
+# minimized schedule is kept.
+bis bisect-hraft-transfer-stuck-slow-disk.md casestudies/testdata/found/hraft-serial-transfer-future-never-resolves.min.json --all
+bis bisect-hraft-verify-after-shutdown.md casestudies/testdata/found/hraft-read-index-verify-after-shutdown-never-returns.min.json --all
+bis bisect-hraft-stale-leader.md casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json --all
+bis bisect-hraft-697.md casestudies/testdata/found/hraft-serial-follower-rejects-compacted.min.json --all
+bis bisect-hraft-85-serial.md casestudies/testdata/found/hraft-serial-stale-snapshot.json --all
+bis bisect-hraft-verify-reads.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --all
 }
 if [ "${1:-}" = bisect ]; then # every finding across hashicorp/raft releases (about an hour)
 	bisects
