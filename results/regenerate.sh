@@ -154,6 +154,7 @@ bis bisect-hraft-stale-leader.md casestudies/testdata/found/hraft-serial-candida
 bis bisect-hraft-697.md casestudies/testdata/found/hraft-serial-follower-rejects-compacted.min.json --all
 bis bisect-hraft-85-serial.md casestudies/testdata/found/hraft-serial-stale-snapshot.json --all
 bis bisect-hraft-verify-reads.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --all
+bis bisect-hraft-verify-reads-fuzz.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --fuzz 1m
 }
 if [ "${1:-}" = bisect ]; then # every finding across hashicorp/raft releases (about an hour)
 	bisects
