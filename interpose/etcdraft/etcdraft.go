@@ -358,6 +358,17 @@ func (c *Cluster) deliverable(i int) bool {
 var requests = map[pb.MessageType]bool{pb.MsgApp: true, pb.MsgSnap: true, pb.MsgVote: true, pb.MsgPreVote: true,
 	pb.MsgHeartbeat: true, pb.MsgTimeoutNow: true, pb.MsgReadIndex: true}
 
+// keyTerm reads the term a fingerprint's key begins with ("term=3 ...").
+func keyTerm(key string) (uint64, bool) {
+	v, ok := strings.CutPrefix(key, "term=")
+	if !ok {
+		return 0, false
+	}
+	v, _, _ = strings.Cut(v, " ")
+	t, err := strconv.ParseUint(v, 10, 64)
+	return t, err == nil
+}
+
 // fingerprint is a message's type and the fields that tell two of a type
 // apart.
 func fingerprint(m *pb.Message) interpose.Msg {
@@ -544,10 +555,23 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		// were removed), each 1 to 2 election timeouts long at random:
 		// its bound is far above what any such run needs, so that the
 		// draws never decide where it stops.
+		//
+		// A replay's advance whose message can no longer come (the node
+		// is past its term: a minimizer's candidate without the events
+		// that led there) stops at once, not after its long bound: each
+		// message carries its sender's term, and terms only grow.
 		c.sent = c.sent[:0]
 		limit := 4 * c.opts.ElectionTick
-		if ev.Until != nil {
+		past := func() bool { return false }
+		if ev.Until != nil && ev.Until.Key != "" {
 			limit = 100 * c.opts.ElectionTick
+			if term, ok := keyTerm(ev.Until.Key); ok {
+				campaign := ev.Until.Type == pb.MsgVote.String() || ev.Until.Type == pb.MsgPreVote.String()
+				past = func() bool {
+					t := n.rn.BasicStatus().HardState.GetTerm()
+					return t > term || campaign && t >= term
+				}
+			}
 		}
 		ticks := 0
 		var until *interpose.Msg
@@ -561,6 +585,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 					until = &u
 					break
 				}
+			}
+			if until == nil && n.up && past() {
+				break
 			}
 		}
 		ev.Until, ev.UntilN, ev.Took = until, 0, time.Duration(ticks)*Tick
