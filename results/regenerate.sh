@@ -59,6 +59,8 @@ for t in etcdraft etcdraft-prevote etcdraft-lease; do
 	liverun fuzz-$t-permanent-seed1.txt --target $t --runs 10000 --keep-going --seed 1 --permanent
 done
 liverun fuzz-etcdraft-prevote-reads-seed1.txt --target etcdraft-prevote --reads 50 --runs 10000 --keep-going --seed 1
+# Events/s beside hashicorp/raft's, interleaved.
+bench bench-etcd.txt BenchmarkEtcdWalk
 # Replay: 200 violating schedules of etcdraft-forgetful, 10 replays each.
 run replay-etcdraft-forgetful.txt measure replay --target etcdraft-forgetful --violating --schedules 200 --repeat 10 --seed 1
 # Minimization of 2,000-event failures of each injected bug.
