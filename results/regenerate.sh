@@ -66,6 +66,22 @@ run replay-etcdraft-forgetful.txt measure replay --target etcdraft-forgetful --v
 # Minimization of 2,000-event failures of each injected bug.
 run minimize-etcdraft-forgetful.md measure minimize --target etcdraft-forgetful --seeds 1-5 --budget 1m
 run minimize-etcdraft-lossy.md measure minimize --target etcdraft-lossy --seeds 1-5 --budget 1m
+# Campaigns: 30 minutes each, two side by side (one worker each).
+ecampaign() { # file, target
+	local file=$1 target=$2 dir="$tmp/ecampaign-$2"
+	{ echo "\$ faultline campaign start --target $target --dir DIR --workers 1 --time 30m"; echo
+	  "$bin" campaign start --target "$target" --dir "$dir" --workers 1 --time 30m 2>/dev/null | sed "s|$dir|DIR|g" || true
+	  echo; echo "\$ faultline campaign status --dir DIR --json"
+	  "$bin" campaign status --dir "$dir" --json | sed "s|$dir|DIR|g"
+	  for id in $("$bin" campaign list --dir "$dir" | sed -n 's/^│ \([0-9a-f]\{10\}\) .*/\1/p'); do
+		echo; echo "\$ faultline campaign show --dir DIR $id"
+		"$bin" campaign show --dir "$dir" "$id" | sed "s|$dir|DIR|g"
+	  done
+	} > "$out/$file"
+}
+ecampaign campaign-etcdraft-prevote.txt etcdraft-prevote &
+ecampaign campaign-etcdraft-async.txt etcdraft-async &
+wait
 # AsyncStorageWrites and joint configurations, every fault kind kept too.
 for t in etcdraft-async etcdraft-joint; do
 	liverun fuzz-$t-seed1.txt --target $t --runs 10000 --keep-going --seed 1

@@ -335,3 +335,27 @@ func TestJointConsensus(t *testing.T) {
 		}
 	}
 }
+
+// TestAsyncVoteBeforeTermDurable replays a finding of etcd raft's own (a
+// 30-minute campaign on etcdraft-async, minimized to 43 events): with
+// AsyncStorageWrites a candidate sends its MsgVote at once, before the
+// append thread has stored its new term, and with it the last entry of a
+// log it has not stored either. n1 campaigns in term 2 claiming entry 1,
+// crashes before either is stored, restarts in term 1 with an empty log,
+// campaigns in term 2 again, and counts the vote n2 granted its first
+// campaign: it leads term 2 without entry 1, which n2 and n3 committed in
+// term 1 (LeaderCompleteness).
+func TestAsyncVoteBeforeTermDurable(t *testing.T) {
+	s, err := interpose.ReadFile(filepath.Join("testdata", "async-vote-before-term-durable.min.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := etcdraft.NewTarget("etcdraft-async", "", etcdraft.Options{PreVote: true, CheckQuorum: true, AsyncStorageWrites: true})
+	rep, err := fuzz.Replay(t, tg, s, fuzz.ReplayOptions{Repeat: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reproduced != 20 || rep.Expected != "LeaderCompleteness" {
+		t.Errorf("replayed %d/20 (%v); want LeaderCompleteness every time", rep.Reproduced, rep.Seen)
+	}
+}
