@@ -268,9 +268,12 @@ type Cluster struct {
 }
 
 type node struct {
-	id            int
-	started, up   bool
-	gone          bool // it applied its own removal, and stopped for good
+	id          int
+	started, up bool
+	gone        bool // it applied its own removal, and stopped for good
+	// removed are the ids whose removal the node applied (or its snapshot
+	// holds): a change that adds one back is applied with no node.
+	removed       map[int]bool
 	ms            *raft.MemoryStorage
 	rn            *raft.RawNode
 	sm            StateMachine
@@ -721,7 +724,7 @@ func (c *Cluster) boot(n *node) error {
 		return fmt.Errorf("etcdraft: n%d's snapshot: %w", n.id, err)
 	}
 	n.sm = c.newStateMachine(n.id)
-	if !c.guard(n, "Restore", func() error { return n.sm.Restore(snap.GetData()) }) {
+	if !c.restore(n, snap.GetData()) {
 		return nil // the state machine failed: the node stays down, the violation says why
 	}
 	n.snap = snap.GetMetadata().GetIndex()
@@ -886,7 +889,7 @@ func (c *Cluster) persist(n *node, snap *pb.Snapshot, ents []*pb.Entry, hs *pb.H
 			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: md.GetIndex() + 1, Hi: last, Leader: leader, NodeTerm: term})
 		}
 		_ = n.ms.ApplySnapshot(snap)
-		if !c.guard(n, "Restore", func() error { return n.sm.Restore(snap.GetData()) }) {
+		if !c.restore(n, snap.GetData()) {
 			return false
 		}
 		n.snap, n.applied = md.GetIndex(), md.GetIndex()
@@ -1121,37 +1124,104 @@ func (c *Cluster) apply(n *node, e *pb.Entry) {
 	case pb.EntryConfChange:
 		var cc pb.ConfChange
 		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
-			if leavesNoVoter(n.cs, cc.GetType(), cc.GetNodeId()) {
-				// It would leave no voter, which etcd raft panics on;
-				// etcd's server applies such a change with no node, as
-				// here: every node decides alike, from the same log.
+			if leavesNoVoter(n.cs, cc.GetType(), cc.GetNodeId()) || readds(n, cc.GetType(), cc.GetNodeId()) {
+				// It would leave no voter, which etcd raft panics on, or
+				// take a removed id back, which it forbids; etcd's server
+				// applies such a change with no node, as here: every node
+				// decides alike, from the same log.
 				cc.NodeId = proto.Uint64(0)
 			}
 			n.cs = n.rn.ApplyConfChange(&cc)
-			if cc.GetType() == pb.ConfChangeRemoveNode && cc.GetNodeId() != 0 {
-				c.removed[id(cc.GetNodeId())] = true
-				n.gone = n.gone || id(cc.GetNodeId()) == n.id // as etcd's server, it stops
-			}
+			c.applyRemoval(n, cc.GetType(), cc.GetNodeId())
 		}
 	case pb.EntryConfChangeV2:
 		var cc pb.ConfChangeV2
 		if err := proto.Unmarshal(e.GetData(), &cc); err == nil {
 			for _, ch := range cc.GetChanges() {
-				if leavesNoVoter(n.cs, ch.GetType(), ch.GetNodeId()) {
+				if leavesNoVoter(n.cs, ch.GetType(), ch.GetNodeId()) || readds(n, ch.GetType(), ch.GetNodeId()) {
 					ch.NodeId = proto.Uint64(0) // as for a ConfChange: no node
 				}
 			}
 			n.cs = n.rn.ApplyConfChange(&cc)
 			for _, ch := range cc.GetChanges() {
-				if ch.GetType() == pb.ConfChangeRemoveNode && ch.GetNodeId() != 0 {
-					c.removed[id(ch.GetNodeId())] = true
-					n.gone = n.gone || id(ch.GetNodeId()) == n.id
-				}
+				c.applyRemoval(n, ch.GetType(), ch.GetNodeId())
 			}
 		}
 	}
 	n.applied = e.GetIndex()
 	c.obs.Applied = append(c.obs.Applied, interpose.Applied{Node: n.id, Index: e.GetIndex(), Term: e.GetTerm(), Hash: entryHash(e)})
+}
+
+// readds reports whether a change of type typ to node peer would take back
+// an id the node has applied the removal of. etcd raft forbids it ("A
+// given ID MUST be used only once even if the old node has been
+// removed"), and refusing it when it is proposed is not enough: a change
+// proposed before the removal applied can be appended after it (a
+// campaign on etcdraft-prevote found one: a promotion of n2 appended after
+// n2's removal, whose node then refused every snapshot without it).
+func readds(n *node, typ pb.ConfChangeType, peer uint64) bool {
+	return typ != pb.ConfChangeRemoveNode && n.removed[id(peer)]
+}
+
+// applyRemoval notes a removal the node applied; a node that applies its
+// own stops, as etcd's server does.
+func (c *Cluster) applyRemoval(n *node, typ pb.ConfChangeType, peer uint64) {
+	if typ != pb.ConfChangeRemoveNode || peer == 0 {
+		return
+	}
+	if n.removed == nil {
+		n.removed = map[int]bool{}
+	}
+	n.removed[id(peer)] = true
+	c.removed[id(peer)] = true
+	n.gone = n.gone || id(peer) == n.id
+}
+
+// removedHeader begins a snapshot's data when the node has applied
+// removals: the ids, then the state machine's own snapshot. The set of
+// removed ids is part of the replicated state, as etcd keeps its members
+// in its backend: a node that installs a leader's snapshot learns of
+// removals it never applied.
+const removedHeader = "faultline-removed:"
+
+// wrapSnapshot returns a snapshot's data: the removed ids, if any, before
+// the state machine's.
+func wrapSnapshot(removed map[int]bool, data []byte) []byte {
+	if len(removed) == 0 {
+		return data
+	}
+	ids := make([]int, 0, len(removed))
+	for i := range removed {
+		ids = append(ids, i)
+	}
+	slices.Sort(ids)
+	b := []byte(removedHeader)
+	for i, x := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	b = append(b, '\n')
+	return append(b, data...)
+}
+
+// restore restores the node's state machine and removed ids from a
+// snapshot's data; false when the state machine failed and the node
+// stopped.
+func (c *Cluster) restore(n *node, data []byte) bool {
+	n.removed = nil
+	if rest, ok := strings.CutPrefix(string(data), removedHeader); ok {
+		ids, sm, _ := strings.Cut(rest, "\n")
+		n.removed = map[int]bool{}
+		for f := range strings.SplitSeq(ids, ",") {
+			if x, err := strconv.Atoi(f); err == nil {
+				n.removed[x] = true
+			}
+		}
+		data = []byte(sm)
+	}
+	return c.guard(n, "Restore", func() error { return n.sm.Restore(data) })
 }
 
 // compact takes a snapshot every SnapshotEvery applied entries and
@@ -1167,7 +1237,7 @@ func (c *Cluster) compact(n *node) {
 	if !c.guard(n, "Snapshot", func() (err error) { data, err = n.sm.Snapshot(); return err }) {
 		return
 	}
-	if _, err := n.ms.CreateSnapshot(n.applied, n.cs, data); err != nil {
+	if _, err := n.ms.CreateSnapshot(n.applied, n.cs, wrapSnapshot(n.removed, data)); err != nil {
 		return
 	}
 	if hs, _, _ := n.ms.InitialState(); hs.GetCommit() < n.applied {

@@ -359,3 +359,26 @@ func TestAsyncVoteBeforeTermDurable(t *testing.T) {
 		t.Errorf("replayed %d/20 (%v); want LeaderCompleteness every time", rep.Reproduced, rep.Seen)
 	}
 }
+
+// TestRemovedIDNotReadded replays a schedule a campaign on etcdraft-prevote
+// found (Liveness:Commit, minimized to 31 events before its phase): a
+// promotion of n2, proposed before n2's removal applied, was appended after
+// it; the adapter refused re-adding a removed id only when proposed, so n2
+// came back, and every snapshot the leader sent it (whose configuration
+// lacks it) was refused, for ever. A change that takes a removed id back is
+// now applied with no node, as etcd's server does, and the replay ends
+// without a violation.
+func TestRemovedIDNotReadded(t *testing.T) {
+	s, err := interpose.ReadFile(filepath.Join("testdata", "readded-id-after-removal.min.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := etcdraft.NewTarget("etcdraft-prevote", "", etcdraft.Options{PreVote: true, CheckQuorum: true})
+	rep, err := fuzz.Replay(t, tg, s, fuzz.ReplayOptions{Repeat: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seen[""] != 1 {
+		t.Errorf("replay ended with %v; want no violation", rep.Seen)
+	}
+}
