@@ -2,6 +2,7 @@ package bisect
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/hraft"
 )
@@ -161,10 +163,7 @@ func Run(ctx context.Context, path string, opts Options) (*Report, error) {
 		Fingerprint: s.Violation.Fingerprint,
 		Recorded:    strings.TrimSpace(strings.TrimPrefix(s.Target.Config["raft"], "hashicorp/raft")),
 		Mode:        "replay",
-		Repeat:      max(opts.Repeat, 1),
-	}
-	if opts.Repeat == 0 {
-		rep.Repeat = 5
+		Repeat:      max(cmp.Or(opts.Repeat, 5), 1),
 	}
 	if opts.Fuzz > 0 {
 		rep.Mode, rep.Repeat, rep.Fuzz = "fuzz", 0, opts.Fuzz.String()
@@ -366,13 +365,7 @@ func (t *tester) replay(ctx context.Context, bin string, row *Row) error {
 		if err != nil {
 			return err
 		}
-		var r struct {
-			Runs       int            `json:"runs"`
-			Reproduced int            `json:"reproduced"`
-			Seen       map[string]int `json:"seen"`
-			Skipped    int            `json:"skipped"`
-			Wildcards  int            `json:"wildcards"`
-		}
+		var r fuzz.ReplayReport // what `replay --json` prints
 		if err := json.Unmarshal(out, &r); err != nil {
 			return fmt.Errorf("reading the replay's report: %w", err)
 		}
@@ -394,30 +387,20 @@ func (t *tester) replay(ctx context.Context, bin string, row *Row) error {
 // fuzz runs `fuzz --want FINGERPRINT --json` for Options.Fuzz and reads
 // whether it found the violation.
 func (t *tester) fuzz(ctx context.Context, bin string, row *Row) error {
-	seed := t.opts.Seed
-	if seed == 0 {
-		seed = 1
-	}
 	out, err := t.run(ctx, bin, "fuzz", "--target", t.sched.Target.Name, "--nodes", strconv.Itoa(t.sched.Target.Nodes),
-		"--want", t.rep.Fingerprint, "--time", t.opts.Fuzz.String(), "--seed", strconv.FormatUint(seed, 10),
+		"--want", t.rep.Fingerprint, "--time", t.opts.Fuzz.String(), "--seed", strconv.FormatUint(cmp.Or(t.opts.Seed, 1), 10),
 		"--json", "--out", filepath.Join(filepath.Dir(bin), "found"))
 	if err != nil {
 		return err
 	}
-	var r struct {
-		Runs       int `json:"runs"`
-		Violations []struct {
-			Fingerprint string  `json:"fingerprint"`
-			After       float64 `json:"after_s"`
-		} `json:"violations"`
-	}
+	var r fuzz.Result // what `fuzz --json` prints, embedded
 	if err := json.Unmarshal(out, &r); err != nil {
 		return fmt.Errorf("reading the fuzzer's report: %w", err)
 	}
 	row.FuzzRuns = r.Runs
 	for _, v := range r.Violations {
 		if v.Fingerprint == t.rep.Fingerprint {
-			row.Shows, row.FoundAfter = true, v.After
+			row.Shows, row.FoundAfter = true, v.AfterS
 			break
 		}
 	}

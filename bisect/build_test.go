@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/hraft"
 )
@@ -53,10 +54,7 @@ func TestGenerations(t *testing.T) {
 			if ee := (*exec.ExitError)(nil); err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
 				t.Fatalf("fuzz: %v: %s", err, stderrOf(err))
 			}
-			var rep struct {
-				Runs       int
-				Violations []struct{ Fingerprint, Schedule string }
-			}
+			var rep fuzz.Result
 			if err := json.Unmarshal(stdout, &rep); err != nil {
 				t.Fatalf("fuzz report: %v", err)
 			}

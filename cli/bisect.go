@@ -104,11 +104,11 @@ run hashicorp/raft).`,
 }
 
 // mainPackage is the import path of this command's main package, which
-// bisect rebuilds against each release (./cmd/faultline when the binary
-// does not say, as a test binary does not).
+// bisect rebuilds against each release ("" when the binary does not say,
+// as a test binary does not: bisect's default, ./cmd/faultline).
 func mainPackage() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Path != "" && !strings.HasSuffix(bi.Path, ".test") && bi.Path != "command-line-arguments" {
+	if bi, ok := debug.ReadBuildInfo(); ok && !strings.HasSuffix(bi.Path, ".test") && bi.Path != "command-line-arguments" {
 		return bi.Path
 	}
-	return "./cmd/faultline"
+	return ""
 }

@@ -45,6 +45,27 @@ liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
 	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
 }
 
+campaign() { # file, minutes, target, flags... (workers=N before it: 2 unless said)
+	local file=$1 minutes=$2 target=$3 workers=${workers:-2}; shift 3
+	echo "== $file" >&2
+	local dir="$tmp/campaign-$target"
+	{ echo "\$ faultline campaign start --target $target --dir DIR --workers $workers --time ${minutes}m $*"; echo
+	  "$bin" campaign start --target "$target" --dir "$dir" --workers "$workers" --time "${minutes}m" "$@" 2>/dev/null | sed "s|$dir|DIR|g" || true
+	  echo; echo "\$ faultline campaign status --dir DIR --json"
+	  "$bin" campaign status --dir "$dir" --json | sed "s|$dir|DIR|g"
+	  for id in $("$bin" campaign list --dir "$dir" | sed -n 's/^│ \([0-9a-f]\{10\}\) .*/\1/p'); do
+		echo; echo "\$ faultline campaign show --dir DIR $id"
+		"$bin" campaign show --dir "$dir" "$id" | sed "s|$dir|DIR|g"
+	  done
+	} > "$out/$file"
+	mkdir -p "$out/campaign-$target"
+	rm -f "$out/campaign-$target"/*
+	for v in "$dir"/violations/*/; do
+		id=$(basename "$v")
+		[ -f "$v/report.md" ] && cp "$v/report.md" "$out/campaign-$target/$id.md"
+		[ -f "$v/minimized.json" ] && cp "$v/minimized.json" "$out/campaign-$target/$id.min.json"
+	done
+}
 swarm() {
 # Swarm testing and guided search against the random walk on every target with a bug: the
 # safety bugs without the stabilization phase, the liveness bugs with it.
@@ -67,20 +88,8 @@ run replay-etcdraft-forgetful.txt measure replay --target etcdraft-forgetful --v
 run minimize-etcdraft-forgetful.md measure minimize --target etcdraft-forgetful --seeds 1-5 --budget 1m
 run minimize-etcdraft-lossy.md measure minimize --target etcdraft-lossy --seeds 1-5 --budget 1m
 # Campaigns: 30 minutes each, two side by side (one worker each).
-ecampaign() { # file, target
-	local file=$1 target=$2 dir="$tmp/ecampaign-$2"
-	{ echo "\$ faultline campaign start --target $target --dir DIR --workers 1 --time 30m"; echo
-	  "$bin" campaign start --target "$target" --dir "$dir" --workers 1 --time 30m 2>/dev/null | sed "s|$dir|DIR|g" || true
-	  echo; echo "\$ faultline campaign status --dir DIR --json"
-	  "$bin" campaign status --dir "$dir" --json | sed "s|$dir|DIR|g"
-	  for id in $("$bin" campaign list --dir "$dir" | sed -n 's/^│ \([0-9a-f]\{10\}\) .*/\1/p'); do
-		echo; echo "\$ faultline campaign show --dir DIR $id"
-		"$bin" campaign show --dir "$dir" "$id" | sed "s|$dir|DIR|g"
-	  done
-	} > "$out/$file"
-}
-ecampaign campaign-etcdraft-prevote.txt etcdraft-prevote &
-ecampaign campaign-etcdraft-async.txt etcdraft-async &
+workers=1 campaign campaign-etcdraft-prevote.txt 30 etcdraft-prevote &
+workers=1 campaign campaign-etcdraft-async.txt 30 etcdraft-async &
 wait
 # AsyncStorageWrites and joint configurations, every fault kind kept too.
 for t in etcdraft-async etcdraft-joint; do
@@ -243,27 +252,6 @@ crashfile=$(ls "$tmp"/crash/*NoPanic-crash*.json | head -1)
 # to the first violation of each strategy on every target with a bug.
 run campaign-scaling-raft.txt measure scaling --target raft --time 30s --repeat 3
 run campaign-scaling-hraft-forgetful.txt measure scaling --target hraft-forgetful --time 30s --repeat 3
-campaign() { # file, minutes, target, flags...
-	local file=$1 minutes=$2 target=$3; shift 3
-	echo "== $file" >&2
-	local dir="$tmp/campaign-$target"
-	{ echo "\$ faultline campaign start --target $target --dir DIR --workers 2 --time ${minutes}m $*"; echo
-	  "$bin" campaign start --target "$target" --dir "$dir" --workers 2 --time "${minutes}m" "$@" 2>/dev/null | sed "s|$dir|DIR|g" || true
-	  echo; echo "\$ faultline campaign status --dir DIR --json"
-	  "$bin" campaign status --dir "$dir" --json | sed "s|$dir|DIR|g"
-	  for id in $("$bin" campaign list --dir "$dir" | sed -n 's/^│ \([0-9a-f]\{10\}\) .*/\1/p'); do
-		echo; echo "\$ faultline campaign show --dir DIR $id"
-		"$bin" campaign show --dir "$dir" "$id" | sed "s|$dir|DIR|g"
-	  done
-	} > "$out/$file"
-	mkdir -p "$out/campaign-$target"
-	rm -f "$out/campaign-$target"/*
-	for v in "$dir"/violations/*/; do
-		id=$(basename "$v")
-		[ -f "$v/report.md" ] && cp "$v/report.md" "$out/campaign-$target/$id.md"
-		[ -f "$v/minimized.json" ] && cp "$v/minimized.json" "$out/campaign-$target/$id.min.json"
-	done
-}
 campaign campaign-hraft-forgetful.txt 10 hraft-forgetful --liveness=false
 liveness
 campaign campaign-hraft-30m.txt 30 hraft --minimize-budget 5m --liveness=false

@@ -1,6 +1,7 @@
 package etcdraft
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -1211,15 +1212,15 @@ func wrapSnapshot(removed map[int]bool, data []byte) []byte {
 // stopped.
 func (c *Cluster) restore(n *node, data []byte) bool {
 	n.removed = nil
-	if rest, ok := strings.CutPrefix(string(data), removedHeader); ok {
-		ids, sm, _ := strings.Cut(rest, "\n")
+	if rest, ok := bytes.CutPrefix(data, []byte(removedHeader)); ok {
+		var ids []byte
+		ids, data, _ = bytes.Cut(rest, []byte("\n"))
 		n.removed = map[int]bool{}
-		for f := range strings.SplitSeq(ids, ",") {
+		for f := range strings.SplitSeq(string(ids), ",") {
 			if x, err := strconv.Atoi(f); err == nil {
 				n.removed[x] = true
 			}
 		}
-		data = []byte(sm)
 	}
 	return c.guard(n, "Restore", func() error { return n.sm.Restore(data) })
 }
