@@ -158,10 +158,16 @@ func init() {
 	for _, bug := range pool.LivenessBugs {
 		studies = append(studies, poolStudy(bug, string(bug), "the pool manager with a liveness bug: "+pool.Describe(bug), pool.Expect(bug)))
 	}
-	// A study's target carries its workload, so that whoever resolves it
-	// by name (a campaign's workers) fuzzes it the same way.
+	carryWorkloads()
+}
+
+// carryWorkloads gives each study's target its workload, so that whoever
+// resolves it by name (a campaign's workers) fuzzes it the same way. Every
+// file's init that adds studies calls it: Go runs them one after another,
+// and a loop in the first saw none of the later ones' studies.
+func carryWorkloads() {
 	for i, s := range studies {
-		if s.Workload != nil {
+		if s.Workload != nil && fuzz.WorkloadOf(s.Target) != s.Workload {
 			studies[i].Target = fuzz.WithWorkload(s.Target, s.Workload)
 		}
 	}

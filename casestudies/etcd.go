@@ -37,4 +37,5 @@ func init() {
 			Summary: "etcdraft whose storage makes a Ready's entries durable only at the next Ready, while its acknowledgements go out at once",
 			Target:  etcdraft.NewTarget("etcdraft-lossy", "acks-before-sync", etcdraft.Options{LoseUnsynced: true})},
 	)
+	carryWorkloads()
 }

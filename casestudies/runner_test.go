@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/faultline-dev/faultline/casestudies"
+	"github.com/faultline-dev/faultline/fuzz"
 )
 
 func TestCasestudyMarkdown(t *testing.T) {
@@ -22,6 +23,25 @@ func TestCasestudyMarkdown(t *testing.T) {
 	for _, want := range []string{"| raft-45", "| 780", "1.09×", "| 2160", "1.05×", "2.8 min", "no violation in 5 runs", "DEMi minimized"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestTargetsCarryWorkloads: a study's target resolved by name (as a
+// campaign's workers resolve it) has the study's workload, whichever file
+// registered the study. The etcd studies once did not: a campaign on
+// etcdraft-async made no reads.
+func TestTargetsCarryWorkloads(t *testing.T) {
+	for _, s := range casestudies.All() {
+		if s.Workload == nil {
+			continue
+		}
+		got, err := casestudies.Lookup(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fuzz.WorkloadOf(got.Target) != s.Workload {
+			t.Errorf("%s: its target does not carry its workload", s.Name)
 		}
 	}
 }
