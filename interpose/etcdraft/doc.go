@@ -50,9 +50,13 @@
 //     entry applied, so that invariants.NewRaft checks it unchanged.
 //
 // A user's state machine replaces the key-value store through
-// Options.NewStateMachine; a panic or error in it is a violation, never a
-// crash of the run.
+// Options.NewStateMachine, and a user's storage the MemoryStorage through
+// Options.NewStorage (a Storage: raft.Storage and the writes an
+// application makes); a panic or error in either is a violation, never a
+// crash of the run. A storage that implements Crasher is told of each
+// crash of its node and loses what it had not made durable; what it lost
+// is reported and the views follow it.
 //
-// Not yet: a user's own storage; a joint change of several nodes at once
-// (each change is one node's).
+// Not yet: a joint change of several nodes at once (each change is one
+// node's).
 package etcdraft

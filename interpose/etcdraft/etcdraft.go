@@ -3,6 +3,7 @@ package etcdraft
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -44,6 +45,11 @@ type Options struct {
 	// NewStateMachine returns a node's state machine at each start and
 	// recovery (nil: a key-value store of "k=v" writes).
 	NewStateMachine func(node int) StateMachine
+	// NewStorage returns a node's durable storage, once per node per run:
+	// it survives the node's crashes (nil: a raft.MemoryStorage, which
+	// loses nothing). One that implements Crasher loses, at each crash,
+	// what it had not made durable.
+	NewStorage func(node int) Storage
 	// SnapshotEvery takes a snapshot after that many entries applied
 	// since the last, and compacts the log up to two entries before it
 	// (0: 4).
@@ -89,6 +95,33 @@ type StateMachine interface {
 	// last command applied; Restore replaces the state with a snapshot's.
 	Snapshot() ([]byte, error)
 	Restore(snapshot []byte) error
+}
+
+// Storage is a node's durable raft storage: what etcd raft reads
+// (raft.Storage) and what the application writes to it, with
+// raft.MemoryStorage's methods (*raft.MemoryStorage is one). The adapter
+// writes a Ready's snapshot, entries and hard state through it before the
+// Ready's messages go out, as the library requires; a write that returns
+// it takes for durable. An error from a write (other than
+// raft.ErrCompacted and raft.ErrSnapOutOfDate, which MemoryStorage returns
+// for writes already covered) is a violation (Storage), as is a panic
+// (NoPanic), and the node stops, as a process whose disk failed would.
+type Storage interface {
+	raft.Storage
+	Append(entries []*pb.Entry) error
+	SetHardState(st *pb.HardState) error
+	ApplySnapshot(snap *pb.Snapshot) error
+	CreateSnapshot(i uint64, cs *pb.ConfState, data []byte) (*pb.Snapshot, error)
+	Compact(compactIndex uint64) error
+}
+
+// Crasher is implemented by a Storage that loses state in a crash (a
+// write-back cache, a file not yet synced). Crash is called once per crash
+// of the node that owns the storage, after its RawNode is gone and before
+// it is recovered. What it lost is reported (the entries from its log's
+// end, its hard state's term and vote) and the views follow it.
+type Crasher interface {
+	Crash()
 }
 
 // kv is the default state machine: a key-value store of "k=v" writes.
@@ -209,10 +242,14 @@ func confChange(o Options) string {
 }
 
 func storage(o Options) string {
+	s := "synchronous"
 	if o.AsyncStorageWrites {
-		return "asynchronous"
+		s = "asynchronous"
 	}
-	return "synchronous"
+	if o.NewStorage != nil {
+		s += ", the target's own"
+	}
+	return s
 }
 
 func stateMachine(o Options) string {
@@ -240,6 +277,9 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 		return nil, fmt.Errorf("etcdraft: %d nodes; need at least 1", spec.Nodes)
 	}
 	o := t.opts.withDefaults()
+	if o.NewStorage != nil && o.LoseUnsynced {
+		return nil, errors.New("etcdraft: LoseUnsynced injects its bug into the built-in storage, not into Options.NewStorage's")
+	}
 	c := &Cluster{opts: o, nodes: make([]*node, spec.Nodes+1), proposals: map[int]proposal{}, reads: map[int]interpose.ClientOp{}, removed: map[int]bool{}}
 	for id := 1; id <= spec.Nodes; id++ {
 		c.nodes[id] = &node{id: id}
@@ -275,7 +315,7 @@ type node struct {
 	// removed are the ids whose removal the node applied (or its snapshot
 	// holds): a change that adds one back is applied with no node.
 	removed       map[int]bool
-	ms            *raft.MemoryStorage
+	ms            Storage
 	rn            *raft.RawNode
 	sm            StateMachine
 	applied, snap uint64
@@ -601,13 +641,14 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, notEnabled("n%d already started", n.id)
 		}
 		n.started = true
-		n.ms = raft.NewMemoryStorage()
+		n.ms = c.newStorage(n.id)
 		voters := make([]uint64, 0, len(c.nodes)-1)
 		for i := 1; i < len(c.nodes); i++ {
 			voters = append(voters, uint64(i))
 		}
-		if err := n.ms.ApplySnapshot(&pb.Snapshot{Metadata: &pb.SnapshotMetadata{ConfState: &pb.ConfState{Voters: voters}}}); err != nil {
-			return ev, fmt.Errorf("etcdraft: bootstrap n%d: %w", n.id, err)
+		bootstrap := &pb.Snapshot{Metadata: &pb.SnapshotMetadata{ConfState: &pb.ConfState{Voters: voters}}}
+		if !c.store(n, "ApplySnapshot", func() error { return n.ms.ApplySnapshot(bootstrap) }) {
+			break // the storage failed: the node stays down, the violation says why
 		}
 		if err := c.boot(n); err != nil {
 			return ev, err
@@ -720,9 +761,9 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 // boot starts (or restarts) a node's RawNode over its storage, with its
 // state machine rebuilt from the storage's snapshot.
 func (c *Cluster) boot(n *node) error {
-	snap, err := n.ms.Snapshot()
-	if err != nil {
-		return fmt.Errorf("etcdraft: n%d's snapshot: %w", n.id, err)
+	var snap *pb.Snapshot
+	if !c.store(n, "Snapshot", func() (err error) { snap, err = n.ms.Snapshot(); return err }) {
+		return nil // the storage failed: the node stays down, the violation says why
 	}
 	n.sm = c.newStateMachine(n.id)
 	if !c.restore(n, snap.GetData()) {
@@ -754,17 +795,20 @@ func (c *Cluster) boot(n *node) error {
 }
 
 // crash stops a node: its RawNode and state machine are lost, its storage
-// stays, less what an injected bug loses.
+// stays, less what an injected bug or a Crasher loses.
 func (c *Cluster) crash(n *node) {
 	c.stop(n)
 	n.readWait = nil // its reads go unanswered: they stay pending
+	if cr, ok := n.ms.(Crasher); ok {
+		c.crashStorage(n, cr)
+	}
 	if c.opts.LoseUnsynced {
 		last, _ := n.ms.LastIndex()
 		if hs, _, _ := n.ms.InitialState(); hs.GetTerm() != n.syncedHS.GetTerm() || hs.GetVote() != n.syncedHS.GetVote() {
 			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term %d and vote for n%d (back to term %d, vote for n%d) at its crash",
 				n.id, hs.GetTerm(), hs.GetVote(), n.syncedHS.GetTerm(), n.syncedHS.GetVote()))
 		}
-		n.ms = rebuild(n.ms, n.lastSynced, n.syncedHS)
+		n.ms = rebuild(n.ms.(*raft.MemoryStorage), n.lastSynced, n.syncedHS)
 		if kept, _ := n.ms.LastIndex(); kept < last {
 			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: kept + 1, Hi: last})
 			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost entries %d..%d, which it had acknowledged, at its crash", n.id, kept+1, last))
@@ -780,6 +824,59 @@ func (c *Cluster) crash(n *node) {
 		}
 		_ = n.ms.SetHardState(&pb.HardState{Commit: proto.Uint64(hs.GetCommit())})
 	}
+}
+
+// crashStorage tells a storage that can lose writes that its node crashed,
+// and reports what it lost: the entries at its log's end (a truncation,
+// which the views' logs follow) and its hard state's term and vote.
+func (c *Cluster) crashStorage(n *node, cr Crasher) {
+	last, _ := n.ms.LastIndex()
+	hs, _, _ := n.ms.InitialState()
+	hs = cloneHS(hs)
+	if !c.store(n, "Crash", func() error { cr.Crash(); return nil }) {
+		return
+	}
+	kept, _ := n.ms.LastIndex()
+	if kept < last {
+		c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: kept + 1, Hi: last})
+		c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost entries %d..%d at its crash", n.id, kept+1, last))
+	}
+	if now, _, _ := n.ms.InitialState(); now.GetTerm() != hs.GetTerm() || now.GetVote() != hs.GetVote() {
+		c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term %d and vote for n%d (back to term %d, vote for n%d) at its crash",
+			n.id, hs.GetTerm(), hs.GetVote(), now.GetTerm(), now.GetVote()))
+	}
+}
+
+// newStorage returns a node's storage: the target's own, or a
+// MemoryStorage.
+func (c *Cluster) newStorage(node int) Storage {
+	if c.opts.NewStorage != nil {
+		return c.opts.NewStorage(node)
+	}
+	return raft.NewMemoryStorage()
+}
+
+// store runs a call into the node's storage: an error (other than those
+// MemoryStorage returns for a write already covered) or a panic is a
+// violation and the node stops; store reports whether the call went well.
+func (c *Cluster) store(n *node, method string, call func() error) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "NoPanic",
+				Fingerprint: "NoPanic: storage " + method + ": " + interpose.StableText(fmt.Sprint(p)),
+				Detail:      fmt.Sprintf("n%d: the storage's %s panicked: %v", n.id, method, p)})
+			c.stop(n)
+			ok = false
+		}
+	}()
+	if err := call(); err != nil && !errors.Is(err, raft.ErrCompacted) && !errors.Is(err, raft.ErrSnapOutOfDate) {
+		c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "Storage",
+			Fingerprint: "Storage: " + method + " failed",
+			Detail:      fmt.Sprintf("n%d: the storage's %s failed: %v", n.id, method, err)})
+		c.stop(n)
+		return false
+	}
+	return true
 }
 
 func (c *Cluster) newStateMachine(node int) StateMachine {
@@ -889,8 +986,7 @@ func (c *Cluster) persist(n *node, snap *pb.Snapshot, ents []*pb.Entry, hs *pb.H
 			// it go too.
 			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: md.GetIndex() + 1, Hi: last, Leader: leader, NodeTerm: term})
 		}
-		_ = n.ms.ApplySnapshot(snap)
-		if !c.restore(n, snap.GetData()) {
+		if !c.store(n, "ApplySnapshot", func() error { return n.ms.ApplySnapshot(snap) }) || !c.restore(n, snap.GetData()) {
 			return false
 		}
 		n.snap, n.applied = md.GetIndex(), md.GetIndex()
@@ -902,7 +998,9 @@ func (c *Cluster) persist(n *node, snap *pb.Snapshot, ents []*pb.Entry, hs *pb.H
 		if last, _ := n.ms.LastIndex(); first <= last {
 			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: first, Hi: last, Leader: leader, NodeTerm: term})
 		}
-		_ = n.ms.Append(ents)
+		if !c.store(n, "Append", func() error { return n.ms.Append(ents) }) {
+			return false
+		}
 		for _, e := range ents {
 			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogStore, Index: e.GetIndex(),
 				Term: e.GetTerm(), Hash: entryHash(e), Leader: leader, NodeTerm: term})
@@ -915,7 +1013,9 @@ func (c *Cluster) persist(n *node, snap *pb.Snapshot, ents []*pb.Entry, hs *pb.H
 			hs = cloneHS(hs)
 			hs.Commit = proto.Uint64(old.GetCommit())
 		}
-		_ = n.ms.SetHardState(hs)
+		if !c.store(n, "SetHardState", func() error { return n.ms.SetHardState(hs) }) {
+			return false
+		}
 	}
 	return true
 }
@@ -1238,7 +1338,12 @@ func (c *Cluster) compact(n *node) {
 	if !c.guard(n, "Snapshot", func() (err error) { data, err = n.sm.Snapshot(); return err }) {
 		return
 	}
-	if _, err := n.ms.CreateSnapshot(n.applied, n.cs, wrapSnapshot(n.removed, data)); err != nil {
+	created := false
+	if !c.store(n, "CreateSnapshot", func() error {
+		_, err := n.ms.CreateSnapshot(n.applied, n.cs, wrapSnapshot(n.removed, data))
+		created = err == nil
+		return err
+	}) || !created {
 		return
 	}
 	if hs, _, _ := n.ms.InitialState(); hs.GetCommit() < n.applied {
@@ -1248,12 +1353,18 @@ func (c *Cluster) compact(n *node) {
 		// snapshot past its hard state's commit).
 		hs = cloneHS(hs)
 		hs.Commit = proto.Uint64(n.applied)
-		_ = n.ms.SetHardState(hs)
+		if !c.store(n, "SetHardState", func() error { return n.ms.SetHardState(hs) }) {
+			return
+		}
 	}
 	n.snap = n.applied
 	if n.applied > 2 {
 		if first, _ := n.ms.FirstIndex(); n.applied-2 >= first {
-			if err := n.ms.Compact(n.applied - 2); err == nil {
+			compacted := false
+			if !c.store(n, "Compact", func() error { err := n.ms.Compact(n.applied - 2); compacted = err == nil; return err }) {
+				return
+			}
+			if compacted {
 				c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogCompact, Hi: n.applied - 2})
 			}
 		}
