@@ -338,8 +338,8 @@ func (c *Controller) Replay(events []Event, opts ReplayOptions) (*ReplayResult, 
 	res := &ReplayResult{}
 	for i, ev := range events {
 		ev.Result = ""
-		if !opts.Timed || opts.Wildcard {
-			ev.Took = 0
+		if (!opts.Timed || opts.Wildcard) && ev.UntilN >= 0 {
+			ev.Took = 0 // an advance to its cap keeps its own: the cap
 		}
 		if opts.Wildcard {
 			ev = WildAdvance(c.sys.Pending(), ev)

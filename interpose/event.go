@@ -187,7 +187,9 @@ type Event struct {
 	// UntilN is how many messages with fingerprint Until the node had
 	// pending when the advance ended; a replay stops once that many are
 	// pending (at once, if the node sent it earlier this time). -1 records
-	// an advance that reached its cap: a replay moves the clock by the cap.
+	// an advance that reached its cap: a replay moves the clock by the cap
+	// (Took, timed or not, for a target whose cap varies: etcdraft's
+	// advance whose message did not come ticks as long as it did).
 	UntilN int `json:"until_n,omitempty"`
 	// Took is, for an advance, how far the node's clock moved (its fake
 	// clock: the same in every execution that went the same way). A timed

@@ -13,10 +13,14 @@
 //     transport would.
 //   - An Advance ticks one node until its Ready holds a message (an
 //     election, a heartbeat), at most four election timeouts of ticks.
-//     etcd raft draws its randomized election timeout from crypto/rand,
-//     which nothing seeds: how many ticks an advance takes may differ from
-//     one execution to the next, what the node sends at its end does not, so
-//     ticks are not part of an event's result and replay is exact.
+//     etcd raft draws its randomized election timeout from
+//     crypto/rand.Reader, which the cluster points at a stream seeded by
+//     the spec's seed while it applies an event (package-wide, so clusters
+//     of one process take turns). Ticks are not part of an event's result
+//     (a minimizer's candidate draws in another order): a replay advances
+//     until the message the event names. One whose message no longer
+//     comes (the node is past its term) is recorded as an advance to its
+//     cap of the ticks it took (UntilN -1), which a replay ticks exactly.
 //   - Storage is synchronous, as the library requires without
 //     AsyncStorageWrites: each Ready's snapshot, entries and hard state are
 //     written to the node's raft.MemoryStorage, which survives its crashes,

@@ -2,10 +2,14 @@ package etcdraft
 
 import (
 	"bytes"
+	cryptorand "crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
+	mathrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -280,7 +284,8 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 	if o.NewStorage != nil && o.LoseUnsynced {
 		return nil, errors.New("etcdraft: LoseUnsynced injects its bug into the built-in storage, not into Options.NewStorage's")
 	}
-	c := &Cluster{opts: o, nodes: make([]*node, spec.Nodes+1), proposals: map[int]proposal{}, reads: map[int]interpose.ClientOp{}, removed: map[int]bool{}}
+	c := &Cluster{opts: o, nodes: make([]*node, spec.Nodes+1), proposals: map[int]proposal{}, reads: map[int]interpose.ClientOp{}, removed: map[int]bool{},
+		rand: seeded(spec.Seed)}
 	for id := 1; id <= spec.Nodes; id++ {
 		c.nodes[id] = &node{id: id}
 	}
@@ -306,6 +311,35 @@ type Cluster struct {
 	removed map[int]bool
 	obs     interpose.View // observed since the last View
 	out     interpose.View
+	// rand is etcd raft's randomness (its randomized election timeouts),
+	// seeded by the spec's seed: raft draws it from crypto/rand.Reader,
+	// which Apply points at it while it runs.
+	rand io.Reader
+}
+
+// seeded returns a deterministic stream of random bytes from seed.
+func seeded(seed uint64) io.Reader {
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	return mathrand.NewChaCha8(key)
+}
+
+// randMu serializes the clusters' use of crypto/rand.Reader: raft reads
+// the package variable, so a cluster's events run with it pointed at the
+// cluster's own stream (two clusters of one process, in tests, take
+// turns).
+var randMu sync.Mutex
+
+// withRand points crypto/rand.Reader at the cluster's stream until the
+// returned function is called.
+func (c *Cluster) withRand() func() {
+	randMu.Lock()
+	prev := cryptorand.Reader
+	cryptorand.Reader = c.rand
+	return func() {
+		cryptorand.Reader = prev
+		randMu.Unlock()
+	}
 }
 
 type node struct {
@@ -413,6 +447,29 @@ func keyTerm(key string) (uint64, bool) {
 	return t, err == nil
 }
 
+// typeNames are the message types' names: protobuf's String looks each
+// up through reflection, 8% of a minimizer's time.
+var typeNames = func() []string {
+	var names []string
+	for v := range pb.MessageType_name {
+		if v >= 0 && int(v) < 1<<10 {
+			for len(names) <= int(v) {
+				names = append(names, "")
+			}
+			names[v] = pb.MessageType(v).String()
+		}
+	}
+	return names
+}()
+
+// typeName is t.String().
+func typeName(t pb.MessageType) string {
+	if t >= 0 && int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
+	return t.String()
+}
+
 // fingerprint is a message's type and the fields that tell two of a type
 // apart.
 func fingerprint(m *pb.Message) interpose.Msg {
@@ -454,7 +511,7 @@ func fingerprint(m *pb.Message) interpose.Msg {
 	case pb.MsgReadIndex, pb.MsgReadIndexResp:
 		field("index", m.GetIndex())
 	}
-	return interpose.Msg{Type: t.String(), From: id(m.GetFrom()), To: id(m.GetTo()), Key: string(b)}
+	return interpose.Msg{Type: typeName(t), From: id(m.GetFrom()), To: id(m.GetTo()), Key: string(b)}
 }
 
 // send puts a message of n in flight (or steps n with one to itself).
@@ -509,6 +566,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, fmt.Errorf("etcdraft: no node n%d", ev.Node)
 		}
 	}
+	defer c.withRand()()
 	// etcd raft panics on what it takes for a corrupted log (a commit index
 	// past the log's end, say): a finding, not faultline's crash.
 	defer func() {
@@ -590,9 +648,10 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		// Ticks until the node sends something (what Until names, when
 		// set), as its clock would advance to its next timeout. Took is
 		// the ticks' notional time, for the stabilization phase's
-		// clocks; a replay given one ticks until the same message again,
-		// since how many ticks a follower's election takes is drawn from
-		// crypto/rand. A walk's advance stops at the first message, or
+		// clocks; a replay given one ticks until the same message again:
+		// how many ticks a follower's election takes is drawn at random
+		// (seeded, but a minimizer's candidate draws in another order). A
+		// walk's advance stops at the first message, or
 		// after four election timeouts (a node that never campaigns); a
 		// replay's may have to go through several elections to reach the
 		// message it names (a minimized schedule whose earlier elections
@@ -603,21 +662,67 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		// A replay's advance whose message can no longer come (the node
 		// is past its term: a minimizer's candidate without the events
 		// that led there) stops at once, not after its long bound: each
-		// message carries its sender's term, and terms only grow.
+		// message carries its sender's term, and terms only grow. It is
+		// recorded as an advance to its cap (UntilN -1) of the ticks it
+		// took, which a replay of the recorded schedule ticks exactly, as
+		// the candidate did, whatever the node sends on the way.
 		c.sent = c.sent[:0]
-		limit := 4 * c.opts.ElectionTick
+		if ev.Until == nil && ev.UntilN < 0 {
+			ticks := int(ev.Took / Tick)
+			if ticks <= 0 {
+				ticks = 4 * c.opts.ElectionTick
+			}
+			for i := 0; i < ticks && n.up; i++ {
+				n.rn.Tick()
+				c.ready(n)
+			}
+			ev.Took = time.Duration(ticks) * Tick
+			break
+		}
+		limit, ticks := 4*c.opts.ElectionTick, 0
 		past := func() bool { return false }
 		if ev.Until != nil && ev.Until.Key != "" {
 			limit = 100 * c.opts.ElectionTick
 			if term, ok := keyTerm(ev.Until.Key); ok {
-				campaign := ev.Until.Type == pb.MsgVote.String() || ev.Until.Type == pb.MsgPreVote.String()
+				want := *ev.Until
+				campaign := want.Type == pb.MsgVote.String() || want.Type == pb.MsgPreVote.String()
 				past = func() bool {
-					t := n.rn.BasicStatus().HardState.GetTerm()
-					return t > term || campaign && t >= term
+					st := n.rn.BasicStatus()
+					t := st.HardState.GetTerm()
+					if t > term || campaign && t >= term {
+						return true
+					}
+					if term > t+1 && int(term-t-1)*c.opts.ElectionTick > limit-ticks {
+						// Each election its clock starts moves its term
+						// by one at most, and takes an election timeout
+						// at least: the term is out of the bound's reach.
+						return true
+					}
+					if st.RaftState == raft.StateFollower && !slices.Contains(n.cs.GetVoters(), uint64(n.id)) &&
+						!slices.Contains(n.cs.GetVotersOutgoing(), uint64(n.id)) {
+						return true // a follower that is no voter sends nothing by its clock
+					}
+					if campaign && st.RaftState == raft.StateLeader && !c.opts.CheckQuorum {
+						// A leader that does not check its quorum
+						// never campaigns by its clock: it would send
+						// heartbeats until the bound, thousands of them.
+						return true
+					}
+					for _, m := range c.sent {
+						if mt, _ := keyTerm(m.Key); mt > term {
+							return true // campaigning past it (a pre-vote does not store its term)
+						}
+						if want.Type == pb.MsgHeartbeat.String() && m.Type == want.Type && m.To == want.To {
+							// A leader's heartbeats carry its commit
+							// index, which ticks alone do not move: one
+							// with another is all it will send.
+							return true
+						}
+					}
+					return false
 				}
 			}
 		}
-		ticks := 0
 		var until *interpose.Msg
 		for ticks < limit && until == nil && n.up {
 			n.rn.Tick()
@@ -634,7 +739,11 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 				break
 			}
 		}
-		ev.Until, ev.UntilN, ev.Took = until, 0, time.Duration(ticks)*Tick
+		untilN := 0
+		if until == nil && ev.Until != nil {
+			untilN = -1 // its message did not come: an advance to its cap
+		}
+		ev.Until, ev.UntilN, ev.Took = until, untilN, time.Duration(ticks)*Tick
 	case interpose.Start:
 		n := c.nodes[ev.Node]
 		if n.started {
@@ -1133,7 +1242,7 @@ func localPrint(node int, m *pb.Message) interpose.Msg {
 	if len(ents) > 0 {
 		fmt.Fprintf(&b, " index=%d entries=%d", ents[0].GetIndex(), len(ents))
 	}
-	return interpose.Msg{Type: m.GetType().String(), From: node, To: node, Key: b.String()}
+	return interpose.Msg{Type: typeName(m.GetType()), From: node, To: node, Key: b.String()}
 }
 
 // threadDone carries out a write of the node's append or apply thread (m,

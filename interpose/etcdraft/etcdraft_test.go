@@ -10,6 +10,7 @@ import (
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/etcdraft"
+	"github.com/faultline-dev/faultline/invariants"
 )
 
 // TestCorrect: etcd raft, unmodified, breaks no invariant, safety or
@@ -380,5 +381,46 @@ func TestRemovedIDNotReadded(t *testing.T) {
 	}
 	if rep.Seen[""] != 1 {
 		t.Errorf("replay ended with %v; want no violation", rep.Seen)
+	}
+}
+
+// TestUnreachedAdvanceReplays: a replayed advance whose message cannot
+// come (here a vote of term 500, out of reach of the advance's bound) is
+// recorded as an advance to its cap of the ticks it took, and the
+// recorded schedule replays exactly as the first replay went, untimed.
+// It was recorded as an advance with no message, which a replay ran
+// until the node's next message: the minimizer's results of a forgetful
+// seed replayed 0/20.
+func TestUnreachedAdvanceReplays(t *testing.T) {
+	tg := etcdraft.NewTarget("etcdraft", "", etcdraft.Options{})
+	s := &interpose.Schedule{Target: tg.Spec(3, 1)}
+	for n := 1; n <= 3; n++ {
+		s.Events = append(s.Events, interpose.Event{Kind: interpose.Start, Node: n})
+	}
+	s.Events = append(s.Events,
+		interpose.Event{Kind: interpose.Advance, Node: 1, Until: &interpose.Msg{Type: "MsgVote", From: 1, To: 2, Key: "term=500 index=0 logterm=0"}},
+		interpose.Event{Kind: interpose.Advance, Node: 2})
+	replay := func(s *interpose.Schedule) *interpose.Schedule {
+		sys, err := tg.Open(t, s.Target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sys.Close()
+		r, err := interpose.Replay(sys, invariants.NewRaft(), s, interpose.ReplayOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Schedule
+	}
+	first := replay(s)
+	adv := first.Events[3]
+	if adv.Until != nil || adv.UntilN != -1 || adv.Took <= 0 {
+		t.Fatalf("the unreached advance was recorded as %+v; want an advance to its cap with its ticks", adv)
+	}
+	second := replay(first)
+	a, _ := json.Marshal(first.Events)
+	b, _ := json.Marshal(second.Events)
+	if string(a) != string(b) {
+		t.Errorf("the recorded schedule replays otherwise:\n%s\n%s", a, b)
 	}
 }
