@@ -76,13 +76,15 @@ type Options struct {
 	// itself (MsgStorageAppend, MsgStorageApply), which a delivery carries
 	// out before it sends its responses: acknowledgements wait for the
 	// write, and the fuzzer orders writes against the network. A crash
-	// loses the writes not yet done. LoseUnsynced does not apply.
+	// loses the writes not yet done.
 	AsyncStorageWrites bool
 
 	// LoseUnsynced injects another: each Ready's entries and hard state
 	// are made durable only when the node handles its next Ready, while
 	// its messages, acknowledgements included, go out at once; a crash
-	// loses what was not yet durable.
+	// loses what was not yet durable. With AsyncStorageWrites it is the
+	// append thread's bug: each write is durable only when the thread
+	// does its next, while its responses go out at once.
 	LoseUnsynced bool
 }
 
@@ -1058,12 +1060,7 @@ func (c *Cluster) ready(n *node) {
 	}
 	for n.up && n.rn.HasReady() {
 		rd := n.rn.Ready()
-		if c.opts.LoseUnsynced {
-			// What the previous Ready wrote is durable now.
-			n.lastSynced, _ = n.ms.LastIndex()
-			hs, _, _ := n.ms.InitialState()
-			n.syncedHS = cloneHS(hs)
-		}
+		c.synced(n) // what the previous Ready wrote
 		if !c.persist(n, rd.Snapshot, rd.Entries, rd.HardState) {
 			return
 		}
@@ -1079,6 +1076,17 @@ func (c *Cluster) ready(n *node) {
 			return
 		}
 	}
+}
+
+// synced makes what the node's storage holds durable, for LoseUnsynced:
+// what a crash keeps.
+func (c *Cluster) synced(n *node) {
+	if !c.opts.LoseUnsynced {
+		return
+	}
+	n.lastSynced, _ = n.ms.LastIndex()
+	hs, _, _ := n.ms.InitialState()
+	n.syncedHS = cloneHS(hs)
 }
 
 // persist writes a Ready's (or a MsgStorageAppend's) snapshot, entries and
@@ -1256,6 +1264,7 @@ func (c *Cluster) threadDone(n *node, m *pb.Message) {
 	}
 	var ok bool
 	if m.GetType() == pb.MsgStorageAppend {
+		c.synced(n) // what the thread's previous write wrote
 		hs := &pb.HardState{Term: proto.Uint64(m.GetTerm()), Vote: proto.Uint64(m.GetVote()), Commit: proto.Uint64(m.GetCommit())}
 		ok = c.persist(n, m.GetSnapshot(), m.GetEntries(), hs)
 	} else {

@@ -44,8 +44,10 @@ func TestCorrect(t *testing.T) {
 }
 
 // TestInjectedBugsFound: a storage that forgets its term and vote at a
-// crash, and one that acknowledges entries before they are durable, are
-// found within 2,000 runs, and their schedules replay 20/20.
+// crash, one that acknowledges entries before they are durable (through
+// the Ready or through the append thread of AsyncStorageWrites), and a
+// leader kept after its removal are found within 2,000 runs, and their
+// schedules replay 20/20.
 func TestInjectedBugsFound(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -54,6 +56,8 @@ func TestInjectedBugsFound(t *testing.T) {
 	}{
 		{"forgetful", etcdraft.Options{ForgetHardState: true}, []string{"ElectionSafety", "LeaderCompleteness", "LeaderAppendOnly"}},
 		{"lossy", etcdraft.Options{LoseUnsynced: true}, []string{"StateMachineSafety", "LeaderCompleteness", "ElectionSafety", "LogMatching"}},
+		{"async-lossy", etcdraft.Options{PreVote: true, CheckQuorum: true, AsyncStorageWrites: true, LoseUnsynced: true},
+			[]string{"NoPanic", "StateMachineSafety", "LeaderCompleteness", "ElectionSafety", "LogMatching"}},
 		{"stay-leader", etcdraft.Options{KeepLeaderOnRemoval: true}, []string{"LeaderIsVoter"}},
 	} {
 		tg := etcdraft.NewTarget("etcdraft-"+c.name, c.name, c.o)
