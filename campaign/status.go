@@ -195,7 +195,7 @@ func WriteViolations(w io.Writer, vs []Violation) error {
 	}
 	for _, id := range known {
 		if b, ok := invariants.UpstreamByID(id); ok {
-			fmt.Fprintf(w, "%s: a bug of hashicorp/raft itself, not of the target: %s\n", b.Label(), b.Summary)
+			fmt.Fprintf(w, "%s: a bug of %s itself, not of the target: %s\n", b.Label(), b.Of(), b.Summary)
 		}
 	}
 	return nil

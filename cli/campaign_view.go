@@ -106,7 +106,7 @@ prints what the campaign's last status says.`,
 			fmt.Fprintf(w, "%s %s\n  %s\n", v.ID, v.Invariant, v.Detail)
 			fmt.Fprintf(w, "  fingerprint: %s\n", v.Fingerprint)
 			if b, ok := invariants.UpstreamByID(v.Upstream); ok {
-				fmt.Fprintf(w, "  %s: a bug of hashicorp/raft itself\n", b.Label())
+				fmt.Fprintf(w, "  %s: a bug of %s itself\n", b.Label(), b.Of())
 			}
 			fmt.Fprintf(w, "  hits: %d; first: run %d of seed %d (strategy %s), after %s, %d events\n",
 				v.Hits, v.Run, sn.Config.Seed, orDash(v.Strategy), campaign.FormatElapsed(v.AfterS), v.Events)

@@ -171,7 +171,7 @@ func (a *app) printFuzz(res *fuzz.Result) {
 		}
 		fmt.Fprintf(w, ")\n  %s\n", v.Detail)
 		if b, ok := invariants.UpstreamByID(v.Upstream); ok {
-			fmt.Fprintf(w, "  %s: a bug of hashicorp/raft itself\n", b.Label())
+			fmt.Fprintf(w, "  %s: a bug of %s itself\n", b.Label(), b.Of())
 		}
 		if v.Schedule != "" {
 			fmt.Fprintf(w, "  schedule: %s\n  show:     %s show %s\n  replay:   %s replay %s\n", v.Schedule, a.name(), v.Schedule, a.name(), v.Schedule)

@@ -205,33 +205,33 @@ func (s *session) replay(path string) {
 		s.errorf("faultline: %s: %s", path, oneLine(err.Error()))
 		return
 	}
-	if known != "" && s.opts.PassOverUpstream {
+	if known != nil && s.opts.PassOverUpstream {
 		s.out.passed++
 		s.r.Logf("faultline: %s still shows %s (%d of %d replays), %s: passed over (PassOverUpstream)",
-			path, v.Invariant, rep.Reproduced, rep.Runs, known)
+			path, v.Invariant, rep.Reproduced, rep.Runs, known.Label())
 		return
 	}
 	s.errorf("faultline: %s still shows %s (%d of %d replays)%s: %s%s\n  report:   %s\n  replay:   %s",
 		path, v.Invariant, rep.Reproduced, rep.Runs, flakyNote(sched), oneLine(detail), upstreamLine(known), reportOf(path), s.command)
 }
 
-// upstream is the label of the known hashicorp/raft bug sched's violation
-// is, confirmed by fuzz.Upstream, or "".
-func (s *session) upstream(sched *interpose.Schedule) (string, error) {
+// upstream is the known upstream bug (of hashicorp/raft, of etcd's raft
+// library) sched's violation is, confirmed by fuzz.Upstream, or nil.
+func (s *session) upstream(sched *interpose.Schedule) (*invariants.KnownBug, error) {
 	bug, ok, err := fuzz.Upstream(s.t, s.target, sched, fuzz.ReplayOptions{Checker: s.checker})
 	if err != nil || !ok {
-		return "", err
+		return nil, err
 	}
-	return bug.Label(), nil
+	return &bug, nil
 }
 
 // upstreamLine is the line a failure gives a known upstream bug ("" for
 // none).
-func upstreamLine(label string) string {
-	if label == "" {
+func upstreamLine(b *invariants.KnownBug) string {
+	if b == nil {
 		return ""
 	}
-	return "\n  " + label + ": a bug of hashicorp/raft itself, not of your service; Options.PassOverUpstream passes over it"
+	return "\n  " + b.Label() + ": a bug of " + b.Of() + " itself, not of your service; Options.PassOverUpstream passes over it"
 }
 
 // fuzz runs the campaign and handles what it found.
@@ -274,8 +274,12 @@ func (s *session) fuzz() {
 		if p.Count == 1 {
 			hits = "hit"
 		}
-		s.r.Logf("faultline: passed over %d %s of %s (%s, first in run %d): a bug of hashicorp/raft itself (PassOverUpstream)",
-			p.Count, hits, p.Label, p.Fingerprint, p.Run)
+		of := "hashicorp/raft"
+		if b, ok := invariants.UpstreamByID(p.Upstream); ok {
+			of = b.Of()
+		}
+		s.r.Logf("faultline: passed over %d %s of %s (%s, first in run %d): a bug of %s itself (PassOverUpstream)",
+			p.Count, hits, p.Label, p.Fingerprint, p.Run, of)
 	}
 	failed := 0
 	for _, v := range res.Violations {
@@ -312,9 +316,9 @@ func (s *session) found(v fuzz.Found) {
 	if err != nil {
 		md = "not written: " + oneLine(err.Error())
 	}
-	known := ""
-	if v.Upstream != "" {
-		known = invariants.UpstreamLabel(v.Sched.Target, v.Fingerprint, v.Sched.Final)
+	var known *invariants.KnownBug
+	if b, ok := invariants.Upstream(v.Sched.Target, v.Fingerprint, v.Sched.Final); ok && v.Upstream != "" {
+		known = &b
 	}
 	s.errorf("faultline: %s: %s%s\n  schedule: %s (%d events; %s)\n  report:   %s\n  replay:   %s",
 		v.Invariant, oneLine(sched.Violation.Detail), upstreamLine(known), path, len(sched.Events), how, md, s.command)

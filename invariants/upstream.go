@@ -7,8 +7,8 @@ import (
 	"github.com/faultline-dev/faultline/interpose"
 )
 
-// KnownBug is a bug of hashicorp/raft itself that faultline reproduces on an
-// unmodified raft. A correct service fuzzed on raft meets these within
+// KnownBug is a bug of a Raft library itself (hashicorp/raft, etcd's) that
+// faultline reproduces on the unmodified library. A correct service fuzzed on raft meets these within
 // seconds; telling the user that the violation is known upstream, with the
 // issue to follow, saves a day of looking for it in their own code.
 type KnownBug struct {
@@ -38,6 +38,15 @@ type KnownBug struct {
 	Affects string
 	// Summary is the bug on one line.
 	Summary string
+}
+
+// Of names the library the bug is in, for a sentence: "hashicorp/raft" or
+// "etcd's raft library".
+func (b KnownBug) Of() string {
+	if strings.HasPrefix(b.Library, "go.etcd.io/raft") {
+		return "etcd's raft library"
+	}
+	return "hashicorp/raft"
 }
 
 // Label is how faultline prints the bug beside a violation: "known upstream:

@@ -122,3 +122,14 @@ func TestKnownBugLabel(t *testing.T) {
 		t.Error("KnownUpstream returns the table itself")
 	}
 }
+
+// TestKnownBugOf: a known bug names its own library, so that a campaign on
+// etcd raft does not call etcd-io/etcd#12359 a bug of hashicorp/raft.
+func TestKnownBugOf(t *testing.T) {
+	for id, want := range map[string]string{"hashicorp/raft#695": "hashicorp/raft", "etcd-io/etcd#12359": "etcd's raft library"} {
+		b, ok := invariants.UpstreamByID(id)
+		if !ok || b.Of() != want {
+			t.Errorf("%s: Of() = %q (%v), want %q", id, b.Of(), ok, want)
+		}
+	}
+}
