@@ -83,11 +83,16 @@ done
 liverun fuzz-etcdraft-prevote-reads-seed1.txt --target etcdraft-prevote --reads 50 --runs 10000 --keep-going --seed 1
 # Events/s beside hashicorp/raft's, interleaved.
 bench bench-etcd.txt BenchmarkEtcdWalk
-# Replay: 200 violating schedules of etcdraft-forgetful, 10 replays each.
+# Replay: 200 violating schedules of etcdraft-forgetful and of etcdraft-async-lossy, 10
+# replays each.
 run replay-etcdraft-forgetful.txt measure replay --target etcdraft-forgetful --violating --schedules 200 --repeat 10 --seed 1
-# Minimization of 2,000-event failures of each injected bug.
-run minimize-etcdraft-forgetful.md measure minimize --target etcdraft-forgetful --seeds 1-5 --budget 1m
-run minimize-etcdraft-lossy.md measure minimize --target etcdraft-lossy --seeds 1-5 --budget 1m
+run replay-etcdraft-async-lossy.txt measure replay --target etcdraft-async-lossy --violating --schedules 200 --repeat 10 --seed 1
+# Each injected bug: time to the first violation over ten seeds, and the
+# minimization of 2,000-event failures.
+for t in etcdraft-forgetful etcdraft-lossy etcdraft-async-lossy; do
+	run ttf-$t.txt measure ttf --target $t --seeds 1-10
+	run minimize-$t.md measure minimize --target $t --seeds 1-5 --budget 1m
+done
 etcdcampaigns
 # AsyncStorageWrites and joint configurations, every fault kind kept too.
 for t in etcdraft-async etcdraft-joint; do

@@ -970,20 +970,33 @@ func (c *Cluster) newStorage(node int) Storage {
 // store runs a call into the node's storage: an error (other than those
 // MemoryStorage returns for a write already covered) or a panic is a
 // violation and the node stops; store reports whether the call went well.
-func (c *Cluster) store(n *node, method string, call func() error) (ok bool) {
+func (c *Cluster) store(n *node, method string, call func() error) bool {
+	return c.call(n, "storage", "Storage", method, func() error {
+		if err := call(); !errors.Is(err, raft.ErrCompacted) && !errors.Is(err, raft.ErrSnapOutOfDate) {
+			return err
+		}
+		return nil
+	})
+}
+
+// call runs a call into a part of the user's (the state machine, the
+// storage): a panic is NoPanic, an error a violation of invariant, and
+// either stops the node, as a process whose part failed would; call
+// reports whether it went well.
+func (c *Cluster) call(n *node, part, invariant, method string, f func() error) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "NoPanic",
-				Fingerprint: "NoPanic: storage " + method + ": " + interpose.StableText(fmt.Sprint(p)),
-				Detail:      fmt.Sprintf("n%d: the storage's %s panicked: %v", n.id, method, p)})
+				Fingerprint: "NoPanic: " + part + " " + method + ": " + interpose.StableText(fmt.Sprint(p)),
+				Detail:      fmt.Sprintf("n%d: the %s's %s panicked: %v", n.id, part, method, p)})
 			c.stop(n)
 			ok = false
 		}
 	}()
-	if err := call(); err != nil && !errors.Is(err, raft.ErrCompacted) && !errors.Is(err, raft.ErrSnapOutOfDate) {
-		c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "Storage",
-			Fingerprint: "Storage: " + method + " failed",
-			Detail:      fmt.Sprintf("n%d: the storage's %s failed: %v", n.id, method, err)})
+	if err := f(); err != nil {
+		c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: invariant,
+			Fingerprint: invariant + ": " + method + " failed",
+			Detail:      fmt.Sprintf("n%d: the %s's %s failed: %v", n.id, part, method, err)})
 		c.stop(n)
 		return false
 	}
@@ -1000,24 +1013,8 @@ func (c *Cluster) newStateMachine(node int) StateMachine {
 // guard runs a call into the node's state machine: a panic or an error is
 // a violation, and the node stops (as a process whose state machine failed
 // would); guard reports whether the call went well.
-func (c *Cluster) guard(n *node, method string, call func() error) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "NoPanic",
-				Fingerprint: "NoPanic: state machine " + method + ": " + interpose.StableText(fmt.Sprint(p)),
-				Detail:      fmt.Sprintf("n%d: the state machine's %s panicked: %v", n.id, method, p)})
-			c.stop(n)
-			ok = false
-		}
-	}()
-	if err := call(); err != nil {
-		c.obs.Faults = append(c.obs.Faults, interpose.Violation{Invariant: "StateMachine",
-			Fingerprint: "StateMachine: " + method + " failed",
-			Detail:      fmt.Sprintf("n%d: the state machine's %s failed: %v", n.id, method, err)})
-		c.stop(n)
-		return false
-	}
-	return true
+func (c *Cluster) guard(n *node, method string, f func() error) bool {
+	return c.call(n, "state machine", "StateMachine", method, f)
 }
 
 // rebuild returns a storage with ms's snapshot, its entries up to last and
