@@ -70,8 +70,9 @@ campaign() { # file, minutes, target, flags... (workers=N before it: 2 unless sa
 swarm() {
 # Swarm testing and guided search against the random walk on every target with a bug: the
 # safety bugs without the stabilization phase, the liveness bugs with it.
-echo "== strategies-swarm.md, strategies-swarm-liveness.md" >&2
+echo "== strategies-swarm.md, strategies-etcd.md, strategies-swarm-liveness.md" >&2
 "$bin" measure strategies --targets hraft,hraft-barrier-reads,hraft-forgetful,hraft-fulldisk,hraft-lossy-log,hraft-read-index,hraft-serial,hraft-stale-reads,hraft-verify-reads,pool-error-not-done,pool-no-etag,pool-resume-reallocates,raft-42,raft-45,raft-46,raft-56,raft-58a,raft-58b,raft-66,spark-2294,spark-3150,spark-9256 --strategies random,swarm,guided --seeds 1-5 --time 1m --out "$out/strategies-swarm.md" 2> /dev/null
+"$bin" measure strategies --targets etcdraft-forgetful,etcdraft-lossy,etcdraft-async-lossy,etcdraft-lease,etcdraft-stay-leader,etcdraft-async --strategies random,swarm,guided --seeds 1-5 --time 1m --out "$out/strategies-etcd.md" 2> /dev/null
 "$bin" measure strategies --targets pool-cancel-stuck,pool-forgets-delete,pool-scheduler-untold,raft-busy-leader,raft-nobackoff,raft-noretry --strategies random,swarm,guided --seeds 1-5 --time 30s --liveness --out "$out/strategies-swarm-liveness.md" 2> /dev/null
 }
 etcd() {
