@@ -687,7 +687,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			limit = 100 * c.opts.ElectionTick
 			if term, ok := keyTerm(ev.Until.Key); ok {
 				want := *ev.Until
-				campaign := want.Type == pb.MsgVote.String() || want.Type == pb.MsgPreVote.String()
+				campaign := want.Type == typeName(pb.MsgVote) || want.Type == typeName(pb.MsgPreVote)
 				past = func() bool {
 					st := n.rn.BasicStatus()
 					t := st.HardState.GetTerm()
@@ -714,7 +714,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 						if mt, _ := keyTerm(m.Key); mt > term {
 							return true // campaigning past it (a pre-vote does not store its term)
 						}
-						if want.Type == pb.MsgHeartbeat.String() && m.Type == want.Type && m.To == want.To {
+						if want.Type == typeName(pb.MsgHeartbeat) && m.Type == want.Type && m.To == want.To {
 							// A leader's heartbeats carry its commit
 							// index, which ticks alone do not move: one
 							// with another is all it will send.
