@@ -329,19 +329,23 @@ func seeded(seed uint64) io.Reader {
 // randMu serializes the clusters' use of crypto/rand.Reader: raft reads
 // the package variable, so a cluster's events run with it pointed at the
 // cluster's own stream (two clusters of one process, in tests, take
-// turns).
-var randMu sync.Mutex
+// turns). randPrev, held under it, is the reader to put back.
+var (
+	randMu   sync.Mutex
+	randPrev io.Reader
+)
 
-// withRand points crypto/rand.Reader at the cluster's stream until the
-// returned function is called.
-func (c *Cluster) withRand() func() {
+// useRand points crypto/rand.Reader at the cluster's stream until
+// restoreRand: a pair rather than a returned closure, which would be an
+// allocation on every event.
+func (c *Cluster) useRand() {
 	randMu.Lock()
-	prev := cryptorand.Reader
-	cryptorand.Reader = c.rand
-	return func() {
-		cryptorand.Reader = prev
-		randMu.Unlock()
-	}
+	randPrev, cryptorand.Reader = cryptorand.Reader, c.rand
+}
+
+func restoreRand() {
+	cryptorand.Reader, randPrev = randPrev, nil
+	randMu.Unlock()
 }
 
 type node struct {
@@ -568,7 +572,8 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, fmt.Errorf("etcdraft: no node n%d", ev.Node)
 		}
 	}
-	defer c.withRand()()
+	c.useRand()
+	defer restoreRand()
 	// etcd raft panics on what it takes for a corrupted log (a commit index
 	// past the log's end, say): a finding, not faultline's crash.
 	defer func() {
@@ -911,19 +916,13 @@ func (c *Cluster) crash(n *node) {
 	c.stop(n)
 	n.readWait = nil // its reads go unanswered: they stay pending
 	if cr, ok := n.ms.(Crasher); ok {
-		c.crashStorage(n, cr)
+		c.lose(n, "", func() bool { return c.store(n, "Crash", func() error { cr.Crash(); return nil }) })
 	}
 	if c.opts.LoseUnsynced {
-		last, _ := n.ms.LastIndex()
-		if hs, _, _ := n.ms.InitialState(); hs.GetTerm() != n.syncedHS.GetTerm() || hs.GetVote() != n.syncedHS.GetVote() {
-			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term %d and vote for n%d (back to term %d, vote for n%d) at its crash",
-				n.id, hs.GetTerm(), hs.GetVote(), n.syncedHS.GetTerm(), n.syncedHS.GetVote()))
-		}
-		n.ms = rebuild(n.ms.(*raft.MemoryStorage), n.lastSynced, n.syncedHS)
-		if kept, _ := n.ms.LastIndex(); kept < last {
-			c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: kept + 1, Hi: last})
-			c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost entries %d..%d, which it had acknowledged, at its crash", n.id, kept+1, last))
-		}
+		c.lose(n, ", which it had acknowledged", func() bool {
+			n.ms = rebuild(n.ms.(*raft.MemoryStorage), n.lastSynced, n.syncedHS)
+			return true
+		})
 	}
 	if c.opts.ForgetHardState {
 		hs, _, _ := n.ms.InitialState()
@@ -937,24 +936,24 @@ func (c *Cluster) crash(n *node) {
 	}
 }
 
-// crashStorage tells a storage that can lose writes that its node crashed,
-// and reports what it lost: the entries at its log's end (a truncation,
-// which the views' logs follow) and its hard state's term and vote.
-func (c *Cluster) crashStorage(n *node, cr Crasher) {
+// lose runs a crash's loss of the node's storage (a Crasher's, an
+// injected bug's; false when it failed) and reports what went: its hard
+// state's term and vote, and the entries at its log's end (a truncation,
+// which the views' logs follow), those said with what.
+func (c *Cluster) lose(n *node, what string, loss func() bool) {
 	last, _ := n.ms.LastIndex()
 	hs, _, _ := n.ms.InitialState()
 	hs = cloneHS(hs)
-	if !c.store(n, "Crash", func() error { cr.Crash(); return nil }) {
+	if !loss() {
 		return
-	}
-	kept, _ := n.ms.LastIndex()
-	if kept < last {
-		c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: kept + 1, Hi: last})
-		c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost entries %d..%d at its crash", n.id, kept+1, last))
 	}
 	if now, _, _ := n.ms.InitialState(); now.GetTerm() != hs.GetTerm() || now.GetVote() != hs.GetVote() {
 		c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost its term %d and vote for n%d (back to term %d, vote for n%d) at its crash",
 			n.id, hs.GetTerm(), hs.GetVote(), now.GetTerm(), now.GetVote()))
+	}
+	if kept, _ := n.ms.LastIndex(); kept < last {
+		c.obs.LogOps = append(c.obs.LogOps, interpose.LogOp{Node: n.id, Kind: interpose.LogTruncate, Index: kept + 1, Hi: last})
+		c.obs.Losses = append(c.obs.Losses, fmt.Sprintf("n%d's storage lost entries %d..%d%s at its crash", n.id, kept+1, last, what))
 	}
 }
 

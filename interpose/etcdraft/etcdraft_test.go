@@ -2,6 +2,7 @@ package etcdraft_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,20 +14,28 @@ import (
 	"github.com/faultline-dev/faultline/invariants"
 )
 
+// clean fuzzes tg with opts, going on past violations, and fails the
+// test (saying what) for each it finds.
+func clean(t *testing.T, what string, tg interpose.Target, opts fuzz.Options) *fuzz.Result {
+	t.Helper()
+	opts.KeepGoing = true
+	res, err := fuzz.Run(t, tg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Violations {
+		t.Errorf("%s: run %d: %s: %s", what, v.Run, v.Fingerprint, v.Detail)
+	}
+	return res
+}
+
 // TestCorrect: etcd raft, unmodified, breaks no invariant, safety or
 // liveness, in 300 runs of every fault kind, with and without PreVote and
 // CheckQuorum; and every kind of message and fault happened.
 func TestCorrect(t *testing.T) {
 	for _, o := range []etcdraft.Options{{}, {PreVote: true, CheckQuorum: true}, {PreVote: true, CheckQuorum: true, AsyncStorageWrites: true},
 		{PreVote: true, CheckQuorum: true, JointConsensus: true}} {
-		tg := etcdraft.NewTarget("etcdraft", "", o)
-		res, err := fuzz.Run(t, tg, fuzz.Options{Seed: 1, Runs: 300, Events: 300, KeepGoing: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range res.Violations {
-			t.Errorf("%+v: run %d: %s: %s", o, v.Run, v.Fingerprint, v.Detail)
-		}
+		res := clean(t, fmt.Sprintf("%+v", o), etcdraft.NewTarget("etcdraft", "", o), fuzz.Options{Seed: 1, Runs: 300, Events: 300})
 		for _, m := range []string{"MsgApp", "MsgAppResp", "MsgHeartbeat", "MsgHeartbeatResp", "MsgSnap", "MsgProp", "MsgTimeoutNow"} {
 			if res.Delivered[m] == 0 {
 				t.Errorf("%+v: no %s delivered: %v", o, m, res.Delivered)
@@ -232,13 +241,7 @@ func TestLeaseReadStale(t *testing.T) {
 // checked.
 func TestReadsLinearizable(t *testing.T) {
 	tg := etcdraft.NewTarget("etcdraft-prevote", "", etcdraft.Options{PreVote: true, CheckQuorum: true})
-	res, err := fuzz.Run(t, tg, fuzz.Options{Seed: 1, Runs: 300, Events: 300, Reads: 50, KeepGoing: true, NoLiveness: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range res.Violations {
-		t.Errorf("run %d: %s: %s", v.Run, v.Fingerprint, v.Detail)
-	}
+	res := clean(t, "reads", tg, fuzz.Options{Seed: 1, Runs: 300, Events: 300, Reads: 50, NoLiveness: true})
 	if res.Checks["Linearizability"] == 0 {
 		t.Errorf("no history checked: %v", res.Checks)
 	}
