@@ -108,15 +108,16 @@ func (p *pct) priority(m interpose.Message) float64 {
 
 // pick returns the oldest message that passes keep on the channel of
 // highest priority; ok is false when none passes.
-func (p *pct) pick(pending []interpose.Message, keep func(interpose.Message) bool) (best interpose.Message, ok bool) {
+func (p *pct) pick(pending []interpose.Message, keep func(*interpose.Message) bool) (best interpose.Message, ok bool) {
 	var bestPrio float64
-	for _, m := range pending {
+	for i := range pending {
+		m := &pending[i]
 		if !keep(m) {
 			continue
 		}
-		pr := p.priority(m)
+		pr := p.priority(*m)
 		if !ok || pr > bestPrio || pr == bestPrio && m.Seq < best.Seq {
-			best, bestPrio, ok = m, pr, true
+			best, bestPrio, ok = *m, pr, true
 		}
 	}
 	return best, ok

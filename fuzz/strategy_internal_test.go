@@ -20,7 +20,7 @@ func TestPCTPicksOldestOfTopChannel(t *testing.T) {
 		msg(9, 1, 2, "AppendEntries"), msg(4, 1, 2, "AppendEntries"), msg(6, 2, 3, "RequestVote"),
 		msg(2, 3, 1, "VoteCandidate"), msg(7, 2, 3, "AppendEntries"),
 	}
-	all := func(interpose.Message) bool { return true }
+	all := func(*interpose.Message) bool { return true }
 	first, ok := p.pick(pending, all)
 	if !ok {
 		t.Fatal("nothing picked")
@@ -53,7 +53,7 @@ func TestPCTPicksOldestOfTopChannel(t *testing.T) {
 		t.Errorf("the first demoted channel should outrank the second: picked %v", third.Msg)
 	}
 	// keep filters.
-	if _, ok := p.pick(pending, func(interpose.Message) bool { return false }); ok {
+	if _, ok := p.pick(pending, func(*interpose.Message) bool { return false }); ok {
 		t.Error("picked a message keep refused")
 	}
 }

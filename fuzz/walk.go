@@ -70,9 +70,9 @@ type walker struct {
 	started int
 	step    int             // events chosen after the starts and the prologue
 	pct     *pct            // nil: the random walk
-	fps     []interpose.Msg // scratch
 	slab    []interpose.Msg // the events' fingerprints, allocated in blocks (msg)
 	nodes   []int           // scratch
+	firsts  []int32         // scratch: where distinct fingerprints start in pending
 }
 
 func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walker {
@@ -163,18 +163,18 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	switch kind {
 	case interpose.Deliver:
-		return w.deliver(pending, func(m interpose.Message) bool {
+		return w.deliver(pending, func(m *interpose.Message) bool {
 			return m.Deliverable && (!m.Timer || w.w.Timer == 0)
 		}), true
 	case timerKind:
-		return w.deliver(pending, func(m interpose.Message) bool { return m.Deliverable && m.Timer }), true
+		return w.deliver(pending, func(m *interpose.Message) bool { return m.Deliverable && m.Timer }), true
 	case interpose.Drop:
 		// The network loses messages, not a node's own timers: a timer
 		// that never fires is no fault a running node has (a crash takes
 		// them all), and a liveness verdict after one would be unfair.
-		return w.message(kind, pending, func(m interpose.Message) bool { return !m.Timer }), true
+		return w.message(kind, pending, func(m *interpose.Message) bool { return !m.Timer }), true
 	case interpose.Duplicate:
-		return w.message(kind, pending, func(m interpose.Message) bool { return m.Request }), true
+		return w.message(kind, pending, func(m *interpose.Message) bool { return m.Request }), true
 	case interpose.Advance, interpose.Crash, interpose.Client, interpose.Membership, interpose.Transfer:
 		ev := interpose.Event{Kind: kind, Node: w.node(interpose.Up)}
 		switch kind {
@@ -286,12 +286,12 @@ func when(ok bool, weight int) int {
 // fire forever and starve every message. So the walk's own pick decides
 // whether a timer fires; when it picks a message, PCT's priorities choose
 // which.
-func (w *walker) deliver(pending []interpose.Message, keep func(interpose.Message) bool) interpose.Event {
+func (w *walker) deliver(pending []interpose.Message, keep func(*interpose.Message) bool) interpose.Event {
 	ev := w.message(interpose.Deliver, pending, keep)
 	if w.pct == nil || w.isTimer(pending, *ev.Msg) {
 		return ev
 	}
-	m, ok := w.pct.pick(pending, func(m interpose.Message) bool { return !m.Timer && keep(m) })
+	m, ok := w.pct.pick(pending, func(m *interpose.Message) bool { return !m.Timer && keep(m) })
 	if !ok {
 		return ev
 	}
@@ -313,23 +313,22 @@ func (w *walker) isTimer(pending []interpose.Message, fp interpose.Msg) bool {
 // message picks one of the distinct fingerprints among the pending messages
 // that pass keep. Identical fingerprints count once: the system delivers the
 // oldest message with the chosen fingerprint.
-func (w *walker) message(kind interpose.Kind, pending []interpose.Message, keep func(interpose.Message) bool) interpose.Event {
-	w.fps = w.fps[:0]
-	for _, m := range pending {
-		if !keep(m) {
+func (w *walker) message(kind interpose.Kind, pending []interpose.Message, keep func(*interpose.Message) bool) interpose.Event {
+	// Note where each distinct fingerprint first is (pending is sorted by
+	// fingerprint: duplicates are adjacent), then draw one of them.
+	w.firsts = w.firsts[:0]
+	var last *interpose.Msg
+	for i := range pending {
+		m := &pending[i]
+		if !keep(m) || last != nil && sameMsg(last, &m.Msg) {
 			continue
 		}
-		// pending is sorted by fingerprint: duplicates are adjacent.
-		if len(w.fps) > 0 && sameMsg(&w.fps[len(w.fps)-1], &m.Msg) {
-			continue
-		}
-		w.fps = append(w.fps, m.Msg)
+		last = &m.Msg
+		w.firsts = append(w.firsts, int32(i))
 	}
-	return interpose.Event{Kind: kind, Msg: w.msg(w.fps[w.rng.IntN(len(w.fps))])}
+	return interpose.Event{Kind: kind, Msg: w.msg(pending[w.firsts[w.rng.IntN(len(w.firsts))]].Msg)}
 }
 
-// sameMsg is a == b, the numbers compared first (neighbours in canonical
-// order mostly share their type and differ in their nodes).
 func sameMsg(a, b *interpose.Msg) bool {
 	return a.From == b.From && a.To == b.To && a.Type == b.Type && a.Key == b.Key
 }

@@ -134,6 +134,22 @@ func TestMsgLess(t *testing.T) {
 		if tt.a.Less(tt.b) && tt.b.Less(tt.a) {
 			t.Errorf("%+v and %+v are each less than the other", tt.a, tt.b)
 		}
+		// CompareMessages orders messages as Less orders their
+		// fingerprints, and by arrival between equal ones.
+		a, b := Message{Seq: 2, Msg: tt.a}, Message{Seq: 1, Msg: tt.b}
+		want := 1
+		switch {
+		case tt.a.Less(tt.b):
+			want = -1
+		case tt.a == tt.b:
+			want = 1 // a arrived later
+		}
+		if got := CompareMessages(&a, &b); got != want {
+			t.Errorf("CompareMessages(%+v, %+v) = %d, want %d", a, b, got, want)
+		}
+		if got := CompareMessages(&b, &b); got != 0 {
+			t.Errorf("CompareMessages(%+v, itself) = %d, want 0", b, got)
+		}
 	}
 
 	// Sorting with Less gives the canonical order.

@@ -3,6 +3,7 @@ package interpose
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Inflight is the messages in a system's network as an adapter whose
@@ -15,15 +16,44 @@ type Inflight[T any] struct {
 	seq  uint64
 }
 
-// compareMsgs is canonical order: by fingerprint, then by arrival.
-func compareMsgs(a, b Message) int {
-	if a.Msg != b.Msg {
-		if a.Msg.Less(b.Msg) {
-			return -1
-		}
-		return 1
+// CompareMessages is the canonical order of pending messages: by
+// fingerprint (as Msg.Less orders them), then by arrival. It takes
+// pointers and compares each field once: adapters sort and search pending
+// messages at every event.
+func CompareMessages(a, b *Message) int {
+	if c := compareMsg(&a.Msg, &b.Msg); c != 0 {
+		return c
 	}
 	return cmp.Compare(a.Seq, b.Seq)
+}
+
+// compareMsg is Msg.Less as a three-way comparison.
+func compareMsg(a, b *Msg) int {
+	if c := strings.Compare(a.Type, b.Type); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.From, b.From); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.To, b.To); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Key, b.Key)
+}
+
+// search returns where e is or would be in f.Msgs, and whether it is there.
+// (slices.BinarySearchFunc would copy both messages at every comparison.)
+func (f *Inflight[T]) search(e *Message) (int, bool) {
+	lo, hi := 0, len(f.Msgs)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if CompareMessages(&f.Msgs[h], e) < 0 {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo, lo < len(f.Msgs) && CompareMessages(&f.Msgs[lo], e) == 0
 }
 
 // Insert puts a message with fingerprint fp and payload load in flight and
@@ -31,7 +61,7 @@ func compareMsgs(a, b Message) int {
 func (f *Inflight[T]) Insert(fp Msg, load T, request bool) uint64 {
 	f.seq++
 	e := Message{Seq: f.seq, Msg: fp, Request: request}
-	i, _ := slices.BinarySearchFunc(f.Msgs, e, compareMsgs)
+	i, _ := f.search(&e)
 	f.Msgs = slices.Insert(f.Msgs, i, e)
 	f.Load = slices.Insert(f.Load, i, load)
 	return f.seq
@@ -58,7 +88,7 @@ func (f *Inflight[T]) RemoveFunc(del func(Msg) bool) {
 // contiguous in canonical order.
 func (f *Inflight[T]) Find(fp *Msg) int {
 	lo := Message{Msg: Msg{Type: fp.Type, From: fp.From, To: fp.To, Key: fp.Key}}
-	i, _ := slices.BinarySearchFunc(f.Msgs, lo, compareMsgs)
+	i, _ := f.search(&lo)
 	best := -1
 	for ; i < len(f.Msgs) && fp.Matches(f.Msgs[i].Msg); i++ {
 		if best < 0 || f.Msgs[i].Seq < f.Msgs[best].Seq {
@@ -73,7 +103,7 @@ func (f *Inflight[T]) Find(fp *Msg) int {
 
 // Index returns the position of the message (fp, seq), or -1.
 func (f *Inflight[T]) Index(fp Msg, seq uint64) int {
-	i, ok := slices.BinarySearchFunc(f.Msgs, Message{Seq: seq, Msg: fp}, compareMsgs)
+	i, ok := f.search(&Message{Seq: seq, Msg: fp})
 	if !ok {
 		return -1
 	}
