@@ -14,6 +14,7 @@ type Inflight[T any] struct {
 	Msgs []Message
 	Load []T
 	seq  uint64
+	last int // where Insert put its message
 }
 
 // CompareMessages is the canonical order of pending messages: by
@@ -64,7 +65,26 @@ func (f *Inflight[T]) Insert(fp Msg, load T, request bool) uint64 {
 	i, _ := f.search(&e)
 	f.Msgs = slices.Insert(f.Msgs, i, e)
 	f.Load = slices.Insert(f.Load, i, load)
+	f.last = i
 	return f.seq
+}
+
+// Last is the index at which the latest Insert put its message (valid
+// until the messages change again).
+func (f *Inflight[T]) Last() int { return f.last }
+
+// Renew gives the i-th message a new arrival number, as if it were taken
+// out of flight and put back, and returns it; ok is false (and nothing
+// changes) when that would move it: another message with its fingerprint
+// follows it. Re-arming a timer, the only message of its fingerprint, is
+// then one step instead of two searches and two moves.
+func (f *Inflight[T]) Renew(i int) (seq uint64, ok bool) {
+	if i+1 < len(f.Msgs) && f.Msgs[i+1].Msg == f.Msgs[i].Msg {
+		return 0, false
+	}
+	f.seq++
+	f.Msgs[i].Seq = f.seq
+	return f.seq, true
 }
 
 // RemoveAt takes the i-th message out of flight.

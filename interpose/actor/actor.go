@@ -174,13 +174,16 @@ type System struct {
 	net   interpose.Network
 
 	// fl holds the messages in flight and the armed timers, in canonical
-	// order, with what each carries (nil for a timer). Pending refreshes
-	// the Deliverable flags and returns fl.Msgs.
-	fl    interpose.Inflight[Message]
-	obs   interpose.View // observations since the last View
-	out   interpose.View // View's answer
-	ctx   Context
-	procs []Process // scratch: the processes the program's checks read
+	// order, with what each carries (nil for a timer), each with its Timer
+	// and Deliverable flags: set as it is put in flight, and all of them
+	// again (by Pending) after a node goes up or down or the network
+	// changes, which flagsStale says.
+	fl         interpose.Inflight[Message]
+	flagsStale bool
+	obs        interpose.View // observations since the last View
+	out        interpose.View // View's answer
+	ctx        Context
+	procs      []Process // scratch: the processes the program's checks read
 }
 
 type node struct {
@@ -206,7 +209,18 @@ type armed struct {
 }
 
 // insert puts a message (m nil: a timer) in flight.
-func (s *System) insert(fp interpose.Msg, m Message) uint64 { return s.fl.Insert(fp, m, m != nil) }
+func (s *System) insert(fp interpose.Msg, m Message) uint64 {
+	seq := s.fl.Insert(fp, m, m != nil)
+	s.setFlags(s.fl.Last())
+	return seq
+}
+
+// setFlags sets the i-th message's Timer and Deliverable flags.
+func (s *System) setFlags(i int) {
+	m := &s.fl.Msgs[i]
+	m.Timer = s.fl.Load[i] == nil
+	m.Deliverable = s.deliverable(i)
+}
 
 // Nodes implements interpose.System.
 func (s *System) Nodes() int { return len(s.nodes) - 1 }
@@ -229,10 +243,11 @@ func (s *System) State(i int) interpose.NodeState {
 // Pending implements interpose.System. The slice is valid until the next
 // event and must not be changed.
 func (s *System) Pending() []interpose.Message {
-	for i := range s.fl.Msgs {
-		m := &s.fl.Msgs[i]
-		m.Timer = s.fl.Load[i] == nil
-		m.Deliverable = s.deliverable(i)
+	if s.flagsStale {
+		for i := range s.fl.Msgs {
+			s.setFlags(i)
+		}
+		s.flagsStale = false
 	}
 	return s.fl.Msgs
 }
@@ -376,10 +391,12 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		ev.Result = "next " + ev.Data + ": " + ev.Op
 	case interpose.Partition:
 		s.net.Cut(ev, len(s.nodes)-1)
+		s.flagsStale = true
 	case interpose.Heal:
 		if !s.net.Heal() {
 			return ev, notEnabled("the network is whole")
 		}
+		s.flagsStale = true
 	default:
 		return ev, fmt.Errorf("actor: unknown event kind %q", ev.Kind)
 	}
@@ -402,7 +419,7 @@ func (s *System) fire(n *node, k int) string {
 
 // boot creates a node's process and runs its Init.
 func (s *System) boot(n *node) string {
-	n.up = true
+	n.up, s.flagsStale = true, true
 	n.incarnation++
 	s.disarm(n)
 	n.rng = rand.New(rand.NewPCG(s.seed, uint64(n.id)<<32|n.incarnation))
@@ -416,7 +433,7 @@ func (s *System) boot(n *node) string {
 // crash takes a node down: its process, timers and settled choices go,
 // its store stays.
 func (s *System) crash(n *node) {
-	n.up = false
+	n.up, s.flagsStale = false, true
 	n.proc, n.pub = nil, nil
 	clear(n.preset)
 	s.disarm(n)
@@ -579,9 +596,20 @@ func (c *Context) Send(to int, m Message) {
 // SetTimer arms the timer name; an armed timer is re-armed, last in order.
 // The scheduler decides when it fires.
 func (c *Context) SetTimer(name string) {
+	n := c.node
+	if k := slices.IndexFunc(n.timers, func(t armed) bool { return t.name == name }); k >= 0 {
+		// Re-armed in place when it can be: the same as cancelling it
+		// and arming it anew.
+		if i := c.sys.fl.Index(timerFP(n.id, name), n.timers[k].seq); i >= 0 {
+			if seq, ok := c.sys.fl.Renew(i); ok {
+				n.timers = append(slices.Delete(n.timers, k, k+1), armed{name: name, seq: seq})
+				return
+			}
+		}
+	}
 	c.CancelTimer(name)
-	seq := c.sys.insert(timerFP(c.node.id, name), nil)
-	c.node.timers = append(c.node.timers, armed{name: name, seq: seq})
+	seq := c.sys.insert(timerFP(n.id, name), nil)
+	n.timers = append(n.timers, armed{name: name, seq: seq})
 }
 
 // CancelTimer disarms the timer name, if armed.
