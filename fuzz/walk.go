@@ -73,6 +73,9 @@ type walker struct {
 	slab    []interpose.Msg // the events' fingerprints, allocated in blocks (msg)
 	nodes   []int           // scratch
 	firsts  []int32         // scratch: where distinct fingerprints start in pending
+	// timerFirsts is firsts for the timers a timer event fires, when they
+	// have a weight of their own.
+	timerFirsts []int32
 }
 
 func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walker {
@@ -110,21 +113,35 @@ func (w *walker) next() (interpose.Event, bool) {
 			down++
 		}
 	}
-	deliverable, requests, timers, own := 0, 0, 0, 0
-	for _, m := range pending {
+	// One pass notes where the distinct fingerprints a delivery and a
+	// timer's firing choose among first are (as message does for the
+	// other kinds).
+	requests, own := 0, 0
+	w.firsts, w.timerFirsts = w.firsts[:0], w.timerFirsts[:0]
+	var lastD, lastT *interpose.Msg
+	for i := range pending {
+		m := &pending[i]
 		if m.Timer {
 			own++
-		}
-		switch {
-		case m.Deliverable && m.Timer && w.w.Timer > 0:
-			timers++
-		case m.Deliverable:
-			deliverable++
 		}
 		if m.Request {
 			requests++
 		}
+		switch {
+		case !m.Deliverable:
+		case m.Timer && w.w.Timer > 0:
+			if lastT == nil || !sameMsg(lastT, &m.Msg) {
+				lastT = &m.Msg
+				w.timerFirsts = append(w.timerFirsts, int32(i))
+			}
+		default:
+			if lastD == nil || !sameMsg(lastD, &m.Msg) {
+				lastD = &m.Msg
+				w.firsts = append(w.firsts, int32(i))
+			}
+		}
 	}
+	deliverable, timers := len(w.firsts), len(w.timerFirsts)
 	type choice struct {
 		kind   interpose.Kind
 		weight int
@@ -163,11 +180,11 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	switch kind {
 	case interpose.Deliver:
-		return w.deliver(pending, func(m *interpose.Message) bool {
+		return w.deliver(pending, w.firsts, func(m *interpose.Message) bool {
 			return m.Deliverable && (!m.Timer || w.w.Timer == 0)
 		}), true
 	case timerKind:
-		return w.deliver(pending, func(m *interpose.Message) bool { return m.Deliverable && m.Timer }), true
+		return w.deliver(pending, w.timerFirsts, func(m *interpose.Message) bool { return m.Deliverable && m.Timer }), true
 	case interpose.Drop:
 		// The network loses messages, not a node's own timers: a timer
 		// that never fires is no fault a running node has (a crash takes
@@ -286,8 +303,11 @@ func when(ok bool, weight int) int {
 // fire forever and starve every message. So the walk's own pick decides
 // whether a timer fires; when it picks a message, PCT's priorities choose
 // which.
-func (w *walker) deliver(pending []interpose.Message, keep func(*interpose.Message) bool) interpose.Event {
-	ev := w.message(interpose.Deliver, pending, keep)
+//
+// firsts are where the distinct fingerprints of the messages that pass keep
+// first are in pending.
+func (w *walker) deliver(pending []interpose.Message, firsts []int32, keep func(*interpose.Message) bool) interpose.Event {
+	ev := w.pick(interpose.Deliver, pending, firsts)
 	if w.pct == nil || w.isTimer(pending, *ev.Msg) {
 		return ev
 	}
@@ -326,7 +346,12 @@ func (w *walker) message(kind interpose.Kind, pending []interpose.Message, keep 
 		last = &m.Msg
 		w.firsts = append(w.firsts, int32(i))
 	}
-	return interpose.Event{Kind: kind, Msg: w.msg(pending[w.firsts[w.rng.IntN(len(w.firsts))]].Msg)}
+	return w.pick(kind, pending, w.firsts)
+}
+
+// pick draws one of the fingerprints that start at firsts in pending.
+func (w *walker) pick(kind interpose.Kind, pending []interpose.Message, firsts []int32) interpose.Event {
+	return interpose.Event{Kind: kind, Msg: w.msg(pending[firsts[w.rng.IntN(len(firsts))]].Msg)}
 }
 
 func sameMsg(a, b *interpose.Msg) bool {
