@@ -68,11 +68,11 @@ type walker struct {
 	prologue   []interpose.Event
 
 	started int
-	step    int             // events chosen after the starts and the prologue
-	pct     *pct            // nil: the random walk
-	slab    []interpose.Msg // the events' fingerprints, allocated in blocks (msg)
-	nodes   []int           // scratch
-	firsts  []int32         // scratch: where distinct fingerprints start in pending
+	step    int                // events chosen after the starts and the prologue
+	pct     *pct               // nil: the random walk
+	msgs    interpose.MsgBlock // the events' fingerprints
+	nodes   []int              // scratch
+	firsts  []int32            // scratch: where distinct fingerprints start in pending
 	// timerFirsts is firsts for the timers a timer event fires, when they
 	// have a weight of their own.
 	timerFirsts []int32
@@ -358,15 +358,8 @@ func sameMsg(a, b *interpose.Msg) bool {
 	return a.From == b.From && a.To == b.To && a.Type == b.Type && a.Key == b.Key
 }
 
-// msg returns a pointer to a copy of m, for an event: copies are made in
-// blocks, one allocation for many events.
-func (w *walker) msg(m interpose.Msg) *interpose.Msg {
-	if len(w.slab) == cap(w.slab) {
-		w.slab = make([]interpose.Msg, 0, 64)
-	}
-	w.slab = append(w.slab, m)
-	return &w.slab[len(w.slab)-1]
-}
+// msg returns a pointer to a copy of m, for an event.
+func (w *walker) msg(m interpose.Msg) *interpose.Msg { return w.msgs.Copy(m) }
 
 // node picks a node in state s.
 func (w *walker) node(s interpose.NodeState) int {

@@ -110,6 +110,32 @@ type Msg struct {
 	Key  string `json:"key,omitempty"`
 }
 
+// Named returns the fingerprint an adapter names an event by once it has
+// found the message the event acts on (fp): the event's own when that is
+// the same (the usual case, and no allocation), else a copy of fp.
+// Fingerprints are values: nothing changes one through a pointer.
+func Named(given, fp *Msg) *Msg {
+	if given != nil && *given == *fp {
+		return given
+	}
+	c := *fp
+	return &c
+}
+
+// MsgBlock hands out fingerprints for events (Event.Msg) that stay put,
+// allocated in blocks of 64: one allocation for many events. The zero value
+// is ready.
+type MsgBlock struct{ free []Msg }
+
+// Copy returns a pointer to a copy of m.
+func (b *MsgBlock) Copy(m Msg) *Msg {
+	if len(b.free) == cap(b.free) {
+		b.free = make([]Msg, 0, 64)
+	}
+	b.free = append(b.free, m)
+	return &b.free[len(b.free)-1]
+}
+
 // TypeOnly returns the type-only fingerprint of m.
 func (m Msg) TypeOnly() Msg { return Msg{Type: m.Type, From: m.From, To: m.To} }
 

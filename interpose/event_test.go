@@ -362,3 +362,33 @@ func TestViolationString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestNamedAndMsgBlock: an event keeps its own fingerprint when the message
+// it acts on has that one, and gets a copy of the message's otherwise (a
+// type-only event names the message it matched); a MsgBlock's copies stay
+// put as more are made.
+func TestNamedAndMsgBlock(t *testing.T) {
+	full := Msg{Type: "AppendEntries", From: 1, To: 2, Key: "term=3"}
+	given := full
+	if got := Named(&given, &full); got != &given {
+		t.Errorf("Named(same) = %p, want the event's own %p", got, &given)
+	}
+	typeOnly := full.TypeOnly()
+	got := Named(&typeOnly, &full)
+	if got == &typeOnly || got == &full || *got != full {
+		t.Errorf("Named(type-only) = %p %+v, want a copy of %+v", got, *got, full)
+	}
+	if got := Named(nil, &full); got == &full || *got != full {
+		t.Errorf("Named(nil) = %+v, want a copy of %+v", *got, full)
+	}
+	var b MsgBlock
+	var ptrs []*Msg
+	for i := range 200 {
+		ptrs = append(ptrs, b.Copy(Msg{Type: "T", From: i}))
+	}
+	for i, p := range ptrs {
+		if p.From != i || p.Type != "T" {
+			t.Fatalf("copy %d = %+v after 200 copies", i, *p)
+		}
+	}
+}

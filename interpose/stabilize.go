@@ -91,6 +91,7 @@ type stabilizer struct {
 	c       *Controller
 	o       StabilizeOptions
 	buf     []Message
+	msgs    MsgBlock // the phase's events' fingerprints
 	writes  int
 	elapsed time.Duration // the phase's virtual time so far (see tick)
 	clock   map[int]time.Duration
@@ -234,11 +235,11 @@ func (s *stabilizer) quiet() error {
 			return nil
 		}
 		fairOrder(s.buf)
-		for _, m := range s.buf {
+		for i := range s.buf {
 			if budget--; budget < 0 {
 				return nil
 			}
-			if err := s.step(Event{Kind: Deliver, Msg: &m.Msg}); err != nil {
+			if err := s.step(Event{Kind: Deliver, Msg: s.msgs.Copy(s.buf[i].Msg)}); err != nil {
 				return err
 			}
 		}
@@ -274,7 +275,7 @@ func (s *stabilizer) lose() error {
 	fairOrder(s.buf)
 	for _, m := range s.buf {
 		if !m.Deliverable && !m.Timer {
-			if err := s.step(Event{Kind: Drop, Msg: &m.Msg}); err != nil {
+			if err := s.step(Event{Kind: Drop, Msg: s.msgs.Copy(m.Msg)}); err != nil {
 				return err
 			}
 		}

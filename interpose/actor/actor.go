@@ -286,7 +286,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
 		fp, m := s.fl.Msgs[i].Msg, s.fl.Load[i]
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &s.fl.Msgs[i].Msg)
 		if m == nil {
 			n := &s.nodes[fp.To]
 			ev.Result = s.fire(n, slices.IndexFunc(n.timers, func(t armed) bool { return t.name == fp.Type }))
@@ -300,7 +300,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 			return ev, notEnabled("no pending %s", ev.Msg)
 		}
 		fp := s.fl.Msgs[i].Msg
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &s.fl.Msgs[i].Msg)
 		if s.fl.Load[i] == nil { // a dropped timer never fires
 			n := &s.nodes[fp.To]
 			n.timers = slices.DeleteFunc(n.timers, func(t armed) bool { return t.name == fp.Type })
@@ -312,7 +312,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 			return ev, notEnabled("no pending message %s (timers are not duplicated)", ev.Msg)
 		}
 		fp := s.fl.Msgs[i].Msg
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &s.fl.Msgs[i].Msg)
 		s.insert(fp, s.fl.Load[i])
 	case interpose.Advance:
 		n := &s.nodes[ev.Node]

@@ -600,7 +600,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
 		fp, m := c.fl.Msgs[i].Msg, c.fl.Load[i]
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &c.fl.Msgs[i].Msg)
 		c.fl.RemoveAt(i)
 		n := c.nodes[fp.To]
 		if localTypes[fp.Type] {
@@ -628,7 +628,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, notEnabled("a node's own storage write is not the network's to lose")
 		}
 		fp, m := c.fl.Msgs[i].Msg, c.fl.Load[i]
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &c.fl.Msgs[i].Msg)
 		c.fl.RemoveAt(i)
 		if from := c.nodes[fp.From]; from.up {
 			// What a transport tells the sender of a message it lost.
@@ -645,7 +645,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			return ev, notEnabled("no pending request %s", ev.Msg)
 		}
 		fp := c.fl.Msgs[i].Msg
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &c.fl.Msgs[i].Msg)
 		c.insert(fp, proto.Clone(c.fl.Load[i]).(*pb.Message))
 	case interpose.Advance:
 		n, err := c.up(ev.Node)

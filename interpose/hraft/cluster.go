@@ -656,8 +656,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (interpose.Event, error) 
 	// the same whether it was recorded exactly or matched by type.
 	m := c.resolve(ev)
 	if m != nil {
-		fp := m.fp
-		ev.Msg = &fp
+		ev.Msg = interpose.Named(ev.Msg, &m.fp)
 	}
 	if err := c.stuckOn(ev, m); err != nil {
 		return ev, err
