@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -42,12 +44,16 @@ type Options struct {
 	// Seed, Seed+1, ...; the first violation of any ends them all (0: 1).
 	Clusters int
 	Seed     uint64
+	// Invariant is what the run looks for (zero: ElectionSafety): one of
+	// Invariants. The run ends at its first violation; the others'
+	// detectors stay quiet.
+	Invariant string
 }
 
 // Result is what a run found.
 type Result struct {
 	Found     bool
-	Invariant string // ElectionSafety
+	Invariant string // Options.Invariant
 	Detail    string
 	// Wall and CPU are the time to the violation (to the end of the run
 	// when none was found): wall-clock time, and the process's user and
@@ -59,10 +65,27 @@ type Result struct {
 	// #85: a restart over a log with a gap); the node then stays down and
 	// the run goes on without it.
 	Panics []string
+	// Refused are the restarts raft.NewRaft refused with an error (a log
+	// store that lost what it had acknowledged can leave it none to start
+	// from); the node then stays down too.
+	Refused []string
 }
 
-// ElectionSafety is the one invariant the baseline checks.
-const ElectionSafety = "ElectionSafety"
+// The invariants the baseline checks, one per run, as a Go engineer's
+// test would: two leaders of one term, seen in raft's leadership
+// observations; two nodes' state machines applying different commands at
+// one index, seen by wrapping each node's FSM; a restart whose
+// raft.NewRaft panics (hashicorp/raft#85 and any store that leaves raft
+// an inconsistent log), caught by the restart itself. A panic in raft's
+// own goroutines kills the test process, and is not among them.
+const (
+	ElectionSafety     = "ElectionSafety"
+	StateMachineSafety = "StateMachineSafety"
+	NoPanic            = "NoPanic"
+)
+
+// Invariants lists them.
+var Invariants = []string{ElectionSafety, StateMachineSafety, NoPanic}
 
 // Run runs the baseline on a cluster built from opts until the first
 // violation, o.Time or ctx's end.
@@ -88,6 +111,12 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	if o.Clusters <= 0 {
 		o.Clusters = 1
 	}
+	if o.Invariant == "" {
+		o.Invariant = ElectionSafety
+	}
+	if !slices.Contains(Invariants, o.Invariant) {
+		return Result{}, fmt.Errorf("baseline: invariant %q: want one of %s", o.Invariant, strings.Join(Invariants, ", "))
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Time)
 	defer cancel()
 	found := make(chan string, o.Clusters)
@@ -111,7 +140,7 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	res := Result{}
 	select {
 	case detail := <-found:
-		res = Result{Found: true, Invariant: ElectionSafety, Detail: detail}
+		res = Result{Found: true, Invariant: o.Invariant, Detail: detail}
 	case <-ctx.Done():
 	}
 	res.Wall, res.CPU = time.Since(start), CPUTime()-cpu0
@@ -121,6 +150,7 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	for _, c := range clusters {
 		res.Actions += c.actions
 		res.Panics = append(res.Panics, c.panics...)
+		res.Refused = append(res.Refused, c.refused...)
 		errs = append(errs, c.close())
 	}
 	return res, errors.Join(errs...)
@@ -146,10 +176,20 @@ type cluster struct {
 	actions int
 	writes  int
 	panics  []string
+	refused []string
 
 	mu      sync.Mutex
 	leaders map[uint64]raft.ServerID // leader of each term, as observed
+	applied map[uint64]appliedEntry  // what a state machine applied at each index
 	done    bool
+}
+
+// appliedEntry is the first command a node's state machine applied at an
+// index.
+type appliedEntry struct {
+	node int
+	term uint64
+	data string
 }
 
 // node is a member: its stores survive its restarts.
@@ -169,7 +209,7 @@ type node struct {
 
 func newCluster(opts hraft.Options, o Options, seed uint64, found chan<- string) (*cluster, error) {
 	c := &cluster{opts: opts, o: o, rng: rand.New(rand.NewPCG(seed, 0x6261736531696e65)), found: found,
-		leaders: map[uint64]raft.ServerID{}}
+		leaders: map[uint64]raft.ServerID{}, applied: map[uint64]appliedEntry{}}
 	var servers []raft.Server
 	for id := 1; id <= o.Nodes; id++ {
 		n := &node{id: id, addr: raft.ServerAddress("n" + strconv.Itoa(id))}
@@ -247,10 +287,13 @@ func (c *cluster) start(n *node) (err error) {
 	if c.opts.NewFSM != nil {
 		fsm = c.opts.NewFSM(n.id)
 	}
+	fsm = recording(fsm, func(l *raft.Log) { c.apply(n, l) })
 	defer func() {
 		if p := recover(); p != nil {
 			n.dead = true
-			c.panics = append(c.panics, fmt.Sprintf("n%d: raft.NewRaft panicked: %v", n.id, p))
+			detail := fmt.Sprintf("n%d: raft.NewRaft panicked: %v", n.id, p)
+			c.panics = append(c.panics, detail)
+			c.report(NoPanic, detail)
 			err = nil
 		}
 	}()
@@ -296,10 +339,71 @@ func (c *cluster) leader(n *node, term uint64) {
 		c.leaders[term] = id
 		return
 	}
-	if prev != id && !c.done {
-		c.done = true
-		c.found <- fmt.Sprintf("%s and %s both lead term %d", prev, id, term)
+	if prev != id {
+		c.reportLocked(ElectionSafety, fmt.Sprintf("%s and %s both lead term %d", prev, id, term))
 	}
+}
+
+// apply records that n's state machine applied l, and reports another
+// command applied at its index before.
+func (c *cluster) apply(n *node, l *raft.Log) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev, ok := c.applied[l.Index]
+	if !ok {
+		c.applied[l.Index] = appliedEntry{node: n.id, term: l.Term, data: string(l.Data)}
+		return
+	}
+	if prev.term != l.Term || prev.data != string(l.Data) {
+		c.reportLocked(StateMachineSafety, fmt.Sprintf("n%d applied %q (term %d) at index %d; n%d applied %q (term %d)",
+			prev.node, prev.data, prev.term, l.Index, n.id, l.Data, l.Term))
+	}
+}
+
+// report ends the run with a violation of inv, if inv is what it looks for.
+func (c *cluster) report(inv, detail string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reportLocked(inv, detail)
+}
+
+func (c *cluster) reportLocked(inv, detail string) {
+	if inv == c.o.Invariant && !c.done {
+		c.done = true
+		c.found <- detail
+	}
+}
+
+// recording wraps a state machine so that every log it applies is told to
+// seen first (a BatchingFSM stays one).
+func recording(fsm raft.FSM, seen func(*raft.Log)) raft.FSM {
+	r := recorder{FSM: fsm, seen: seen}
+	if b, ok := fsm.(raft.BatchingFSM); ok {
+		return batchRecorder{r, b}
+	}
+	return r
+}
+
+type recorder struct {
+	raft.FSM
+	seen func(*raft.Log)
+}
+
+func (r recorder) Apply(l *raft.Log) any {
+	r.seen(l)
+	return r.FSM.Apply(l)
+}
+
+type batchRecorder struct {
+	recorder
+	b raft.BatchingFSM
+}
+
+func (r batchRecorder) ApplyBatch(logs []*raft.Log) []any {
+	for _, l := range logs {
+		r.seen(l)
+	}
+	return r.b.ApplyBatch(logs)
 }
 
 // connect wires every pair of nodes but the one cut off.
@@ -317,12 +421,14 @@ func (c *cluster) connect() {
 	}
 }
 
-// stopNode shuts a node's raft down and stops its watcher.
+// stopNode shuts a node's raft down and stops its watcher; a node stopped
+// has no raft until it starts again.
 func stopNode(n *node) error {
 	err := n.r.Shutdown().Error()
 	n.r.DeregisterObserver(n.obs)
 	close(n.stop)
 	n.watching.Wait()
+	n.r = nil
 	return err
 }
 
@@ -347,7 +453,7 @@ func (c *cluster) chaos(ctx context.Context) {
 			if n.dead {
 				continue
 			}
-			if stopNode(n) != nil {
+			if n.r == nil || stopNode(n) != nil {
 				return
 			}
 			for _, s := range []any{n.logs, n.stable, n.snaps} {
@@ -355,8 +461,11 @@ func (c *cluster) chaos(ctx context.Context) {
 					cr.Crash() // what it had not made durable is lost
 				}
 			}
-			if c.start(n) != nil {
-				return
+			if err := c.start(n); err != nil {
+				// raft refused to start over the stores: the test
+				// would fail here; the node stays down.
+				n.dead = true
+				c.refused = append(c.refused, err.Error())
 			}
 			c.connect()
 		case 1:
@@ -386,7 +495,6 @@ func (c *cluster) close() error {
 			if err := stopNode(n); err != nil && !errors.Is(err, raft.ErrRaftShutdown) {
 				errs = append(errs, fmt.Errorf("baseline: n%d: %w", n.id, err))
 			}
-			n.r = nil
 		}
 	}
 	return errors.Join(errs...)

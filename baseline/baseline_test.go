@@ -49,3 +49,12 @@ func TestCorrectQuiet(t *testing.T) {
 		t.Errorf("%d actions in 2 s; want at least 5 (one every 10-50 ms, restarts slower)", res.Actions)
 	}
 }
+
+// TestUnknownInvariant: a run asked for an invariant the baseline does not
+// check is refused.
+func TestUnknownInvariant(t *testing.T) {
+	_, err := baseline.Run(context.Background(), hraft.Options{}, baseline.Options{Invariant: "LeaderCompleteness"})
+	if err == nil {
+		t.Fatal("no error for LeaderCompleteness")
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,15 +97,17 @@ func (a *app) measureBaselineCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "baseline --target NAME",
-		Short: "faultline beside a real-clock chaos test of the same hashicorp/raft cluster: time and CPU to ElectionSafety",
-		Long: `baseline runs, for each seed, faultline's walk until its first ElectionSafety
-violation (one core, as every faultline run), then the test a Go engineer
+		Short: "faultline beside a real-clock chaos test of the same hashicorp/raft cluster: time and CPU to a violation",
+		Long: `baseline runs, for each seed, faultline's walk until its first violation of
+--invariant (one core, as every faultline run), then the test a Go engineer
 writes without faultline: the same hashicorp/raft cluster (state machine,
 stores, configuration) on raft's InmemTransport with real timers, a seeded
 chaos loop that every 10-50 ms restarts a node over its stores, partitions or
-heals, or applies a write, and an ElectionSafety detector fed by raft's
-leadership observations. It prints each one's median time and CPU time to the
-violation and the baseline's over faultline's.
+heals, or applies a write, and a detector of the invariant: ElectionSafety
+(two leaders of a term, from raft's leadership observations),
+StateMachineSafety (two state machines applying different commands at an
+index) or NoPanic (a restart whose raft.NewRaft panics). It prints each one's
+median time and CPU time to the violation and the baseline's over faultline's.
 
 --timers test is raft's own test settings (50 ms heartbeat and election
 timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
@@ -123,6 +126,9 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 			}
 			if o.Time <= 0 {
 				return usageErr("measure baseline: --time %s: want a positive duration", o.Time)
+			}
+			if !slices.Contains(baseline.Invariants, o.Invariant) {
+				return usageErr("measure baseline: --invariant %q: want one of %s", o.Invariant, strings.Join(baseline.Invariants, ", "))
 			}
 			for _, name := range strings.Split(timers, ",") {
 				switch name {
@@ -165,6 +171,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 	f.StringVar(&strategies, "strategies", "random", "faultline's exploration strategies, a row each, e.g. random,swarm")
 	f.DurationVar(&o.Time, "time", time.Minute, "give up on a seed after this long (each way)")
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")
+	f.StringVar(&o.Invariant, "invariant", baseline.ElectionSafety, "what both look for: "+strings.Join(baseline.Invariants, ", "))
 	_ = c.MarkFlagRequired("target")
 	return c
 }

@@ -1,12 +1,14 @@
 package measure
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +37,9 @@ type BaselineOptions struct {
 	// Strategies are faultline's exploration strategies, a row each (nil:
 	// the random walk).
 	Strategies []string
+	// Invariant is what both look for (zero: ElectionSafety): one the
+	// baseline checks (baseline.Invariants).
+	Invariant string
 	// Progress, if set, receives a line per run.
 	Progress io.Writer
 }
@@ -47,20 +52,22 @@ type BaselineRow struct {
 	Wall, CPU  []float64 // seconds to the violation, one per seed (+Inf: none)
 	Violations map[string]int
 	// Panics counts the baseline's restarts whose raft.NewRaft panicked
-	// (hashicorp/raft#85), over the seeds.
-	Panics int
+	// (hashicorp/raft#85), over the seeds; Refused those it refused with
+	// an error.
+	Panics, Refused int
 }
 
 // BaselineReport is faultline's walk beside the real-clock baseline on one
 // target, for the invariant the baseline checks.
 type BaselineReport struct {
 	Command, Target string
+	Invariant       string
 	Rows            []BaselineRow // faultline's first, one per strategy
 	Ours            int           // how many rows are faultline's
 }
 
 // Baseline runs, for each seed, faultline's walk on target until its first
-// ElectionSafety violation (in this process, on one core, as every
+// violation of o.Invariant (in this process, on one core, as every
 // faultline run), then the real-clock baseline over the same options with
 // each timer setting and number of clusters, and reports the time and CPU
 // time of each to the violation.
@@ -84,10 +91,16 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 	if o.Strategies == nil {
 		o.Strategies = []string{fuzz.Random}
 	}
-	rep := BaselineReport{Command: command, Target: target.Name()}
+	if o.Invariant == "" {
+		o.Invariant = baseline.ElectionSafety
+	}
+	if !slices.Contains(baseline.Invariants, o.Invariant) {
+		return BaselineReport{}, fmt.Errorf("measure baseline: invariant %q: the baseline checks %s", o.Invariant, strings.Join(baseline.Invariants, ", "))
+	}
+	rep := BaselineReport{Command: command, Target: target.Name(), Invariant: o.Invariant}
 	var rows []*BaselineRow
 	for _, st := range o.Strategies {
-		rows = append(rows, &BaselineRow{Who: "faultline fuzz --want ElectionSafety --strategy " + st + " (one core)"})
+		rows = append(rows, &BaselineRow{Who: "faultline fuzz --want " + o.Invariant + " --strategy " + st + " (one core)"})
 	}
 	ours := len(rows)
 	type setting struct {
@@ -123,13 +136,13 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 		}
 		what := "nothing"
 		if found {
-			what = "ElectionSafety"
+			what = o.Invariant
 		}
 		fmt.Fprintf(o.Progress, "seed %d, %s: %s after %.3f s (%.3f CPU-s)\n", seed, who, what, wall.Seconds(), cpu.Seconds())
 	}
 	for _, seed := range o.Seeds {
 		for k, st := range o.Strategies {
-			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: baseline.ElectionSafety, NoLiveness: true,
+			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: o.Invariant, NoLiveness: true,
 				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: st}) // the baseline replays nothing either
 			cpu0 := baseline.CPUTime()
 			res, err := fuzz.Run(t, target, opts)
@@ -142,17 +155,18 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 			if found {
 				wall = time.Duration(res.Violations[0].AfterS * float64(time.Second))
 			}
-			record(rows[k], found, baseline.ElectionSafety, wall, cpu)
+			record(rows[k], found, o.Invariant, wall, cpu)
 			progress("faultline "+st, seed, found, wall, cpu)
 		}
 		for i, s := range settings {
 			r, err := baseline.Run(context.Background(), ht.Options(), baseline.Options{Seed: seed, Timers: s.timers,
-				Clusters: s.clusters, Time: o.Time})
+				Clusters: s.clusters, Time: o.Time, Invariant: o.Invariant})
 			if err != nil {
 				return rep, err
 			}
 			record(rows[ours+i], r.Found, r.Invariant, r.Wall, r.CPU)
 			rows[ours+i].Panics += len(r.Panics)
+			rows[ours+i].Refused += len(r.Refused)
 			progress(rows[ours+i].Who, seed, r.Found, r.Wall, r.CPU)
 		}
 	}
@@ -173,8 +187,9 @@ func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
 		"range in brackets; \"× faultline\" is a row's median over the first row's.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), limit)
 	t := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("how", "found", "median time to ElectionSafety (s)", "median CPU-s to it", "time × faultline", "CPU × faultline",
-		"restarts that panicked (#85)")
+	inv := cmp.Or(rep.Invariant, baseline.ElectionSafety)
+	t.Header("how", "found", "median time to "+inv+" (s)", "median CPU-s to it", "time × faultline", "CPU × faultline",
+		"restarts that panicked (#85)", "restarts refused")
 	ref := rep.Rows[0]
 	for i, r := range rep.Rows {
 		wall, cpu := fuzz.Median(r.Wall), fuzz.Median(r.CPU)
@@ -188,7 +203,8 @@ func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
 			return fmt.Sprintf("%.1f", a/b)
 		}
 		t.Append(r.Who, fmt.Sprintf("%d/%d", r.Found, r.Seeds), seconds(wall)+" "+span(r.Wall), seconds(cpu),
-			ratio(wall, fuzz.Median(ref.Wall)), ratio(cpu, fuzz.Median(ref.CPU)), panics(i < max(rep.Ours, 1), r.Panics))
+			ratio(wall, fuzz.Median(ref.Wall)), ratio(cpu, fuzz.Median(ref.CPU)), panics(i < max(rep.Ours, 1), r.Panics),
+			panics(i < max(rep.Ours, 1), r.Refused))
 	}
 	return t.Render()
 }
