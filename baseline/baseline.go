@@ -76,16 +76,19 @@ type Result struct {
 // observations; two nodes' state machines applying different commands at
 // one index, seen by wrapping each node's FSM; a restart whose
 // raft.NewRaft panics (hashicorp/raft#85 and any store that leaves raft
-// an inconsistent log), caught by the restart itself. A panic in raft's
-// own goroutines kills the test process, and is not among them.
+// an inconsistent log), caught by the restart itself; a restart raft
+// refuses with an error (a store whose last index names an entry it lost).
+// A panic in raft's own goroutines kills the test process, and is not
+// among them. Each has the name of faultline's invariant for the same.
 const (
 	ElectionSafety     = "ElectionSafety"
 	StateMachineSafety = "StateMachineSafety"
 	NoPanic            = "NoPanic"
+	NodeStarts         = "NodeStarts"
 )
 
 // Invariants lists them.
-var Invariants = []string{ElectionSafety, StateMachineSafety, NoPanic}
+var Invariants = []string{ElectionSafety, StateMachineSafety, NoPanic, NodeStarts}
 
 // Run runs the baseline on a cluster built from opts until the first
 // violation, o.Time or ctx's end.
@@ -466,6 +469,7 @@ func (c *cluster) chaos(ctx context.Context) {
 				// would fail here; the node stays down.
 				n.dead = true
 				c.refused = append(c.refused, err.Error())
+				c.report(NodeStarts, err.Error())
 			}
 			c.connect()
 		case 1:

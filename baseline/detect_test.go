@@ -38,6 +38,7 @@ func TestDetectors(t *testing.T) {
 			c.leader(n2, 2)
 		}, ElectionSafety},
 		{"a restart that panicked", func(c *cluster) { c.report(NoPanic, "n1: raft.NewRaft panicked") }, NoPanic},
+		{"a restart refused", func(c *cluster) { c.report(NodeStarts, "start n1: failed to get last log") }, NodeStarts},
 	}
 	for _, tt := range tests {
 		for _, looking := range Invariants {

@@ -6,7 +6,8 @@
 // looks for: ElectionSafety (two leaders of one term, from raft's
 // leadership observations), StateMachineSafety (two state machines that
 // applied different commands at one index, from a wrapper of each node's
-// FSM) or NoPanic (a restart whose raft.NewRaft panics).
+// FSM), NoPanic (a restart whose raft.NewRaft panics) or NodeStarts (a
+// restart raft.NewRaft refuses with an error).
 //
 // Contract: Run builds its cluster from the same hraft.Options a faultline
 // target has (its state machine and stores, a Crasher's losses at each

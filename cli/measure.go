@@ -106,7 +106,8 @@ chaos loop that every 10-50 ms restarts a node over its stores, partitions or
 heals, or applies a write, and a detector of the invariant: ElectionSafety
 (two leaders of a term, from raft's leadership observations),
 StateMachineSafety (two state machines applying different commands at an
-index) or NoPanic (a restart whose raft.NewRaft panics). It prints each one's
+index), NoPanic (a restart whose raft.NewRaft panics) or NodeStarts (a restart
+raft.NewRaft refuses with an error). It prints each one's
 median time and CPU time to the violation and the baseline's over faultline's.
 
 --timers test is raft's own test settings (50 ms heartbeat and election

@@ -407,7 +407,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 		}
 		res.Tally(s)
 		if guided != nil {
-			guided.learn(s, run, s.Target.Seed)
+			guided.learn(s, run, s.Target.Seed, cover.bypassed)
 		}
 		for name, n := range cover.checks {
 			if res.Checks == nil {
@@ -591,6 +591,9 @@ func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interp
 type runCover struct {
 	monitors map[string]bool
 	checks   map[string]int
+	// bypassed are the violations of other invariants than the one
+	// wanted (Options.Want) the run went past, each at its step.
+	bypassed []interpose.Violation
 }
 
 func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event,
@@ -725,6 +728,13 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []in
 	for _, p := range ctl.Violations() {
 		if passOver(p) {
 			passed = append(passed, p)
+		}
+	}
+	if opts.Want != "" {
+		for _, o := range ctl.Violations() {
+			if o.Invariant != opts.Want {
+				cover.bypassed = append(cover.bypassed, o)
+			}
 		}
 	}
 	s := ctl.Take()

@@ -16,6 +16,11 @@ import (
 // from a corpus run: they replay its first events (a prefix cut at random,
 // on its cluster, whose seed they take) and go on with a random walk of
 // their own, extending what was new; the fourth is a fresh random walk.
+// A campaign that wants one invariant (Options.Want) also keeps the runs
+// that broke another on the way as stepping stones: a store that lost what
+// it acknowledged, say, on the way to two state machines that disagree.
+// Once there are some, half the runs that start from the corpus start from
+// a stepping stone instead, replaying it past that violation.
 // The corpus is the campaign's own, built as its runs go, so a run is the
 // same walk every time its campaign is run from the same first run; a
 // finding records the run it started from and the cut in its origin
@@ -30,6 +35,7 @@ const corpusMax = 256
 type guide struct {
 	seen   map[string]bool
 	corpus []corpusRun
+	stones []corpusRun // runs past a violation not wanted; novel is its event
 }
 
 // corpusRun is a run of the corpus: its cluster's seed and its walk's
@@ -38,7 +44,8 @@ type corpusRun struct {
 	run    int
 	seed   uint64
 	events []interpose.Event
-	novel  int // the index of the event that covered something new first
+	novel  int    // the index of the event that covered something new first
+	past   string // a stepping stone's: the invariant broken at novel
 }
 
 // mutation is how a guided run starts: from a corpus run's first events.
@@ -46,12 +53,16 @@ type mutation struct {
 	from   int    // the corpus run's index in the campaign
 	seed   uint64 // its cluster's seed, which this run takes
 	prefix []interpose.Event
-	cut    int // events of the corpus run replayed, its nodes' starts included
+	cut    int    // events of the corpus run replayed, its nodes' starts included
+	past   string // a stepping stone's violation, which the prefix replays
 }
 
 func (m *mutation) String() string {
 	if m == nil {
 		return ""
+	}
+	if m.past != "" {
+		return fmt.Sprintf("the first %d events of run %d (past its %s), then a walk of its own", m.cut, m.from, m.past)
 	}
 	return fmt.Sprintf("the first %d events of run %d, then a walk of its own", m.cut, m.from)
 }
@@ -68,21 +79,37 @@ func (g *guide) plan(seed uint64, run, nodes int) *mutation {
 		return nil
 	}
 	c := g.corpus[rng.IntN(len(g.corpus))]
+	if len(g.stones) > 0 && rng.IntN(2) == 0 {
+		c = g.stones[rng.IntN(len(g.stones))]
+	}
 	if len(c.events) <= nodes || c.novel < nodes {
 		return nil
 	}
 	// From the new event on: the corpus run as far as it reached
 	// something new, and a few of its events after.
 	cut := c.novel + 1 + rng.IntN((len(c.events)-c.novel)/4+1)
-	return &mutation{from: c.run, seed: c.seed, prefix: c.events[nodes:cut], cut: cut}
+	return &mutation{from: c.run, seed: c.seed, prefix: c.events[nodes:cut], cut: cut, past: c.past}
 }
 
 // learn records what s covered and reports whether it was new; a run that
 // was joins the corpus (its events copied up to its stabilization phase).
-func (g *guide) learn(s *interpose.Schedule, run int, seed uint64) bool {
+//
+// A run that went past a violation of another invariant than the one
+// wanted (bypassed, each at its step) before its stabilization phase also
+// becomes a stepping stone, from the event of the first.
+func (g *guide) learn(s *interpose.Schedule, run int, seed uint64, bypassed []interpose.Violation) bool {
 	events := s.Events
 	if pre, _, ok := interpose.PhaseOf(s); ok {
 		events = pre
+	}
+	if len(bypassed) > 0 && bypassed[0].Step >= 1 && bypassed[0].Step <= len(events) {
+		stone := corpusRun{run: run, seed: seed, events: append([]interpose.Event(nil), events...), novel: bypassed[0].Step - 1,
+			past: bypassed[0].Invariant}
+		if len(g.stones) < corpusMax {
+			g.stones = append(g.stones, stone)
+		} else {
+			g.stones[rand.New(rand.NewPCG(seed, uint64(run)^0x73746f6e65)).IntN(corpusMax)] = stone
+		}
 	}
 	novel := -1
 	last := map[int][2]string{}

@@ -217,3 +217,40 @@ func TestGuided(t *testing.T) {
 		t.Errorf("none of %d violations came from a run that started from the corpus", len(a.Violations))
 	}
 }
+
+// TestGuidedSteppingStones: a guided campaign that wants one invariant
+// starts runs from those that broke another on the way (raft-58b's
+// followers append past their log's end, LogMatching, before two state
+// machines disagree), says so in their origin, and is the same campaign
+// every time.
+func TestGuidedSteppingStones(t *testing.T) {
+	st, err := casestudies.Lookup("raft-58b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := st.Options(fuzz.Options{Seed: 1, Runs: 60, Events: 400, Strategy: fuzz.Guided, KeepGoing: true, NoLiveness: true,
+		Confirm: -1, Want: "StateMachineSafety"})
+	a, err := fuzz.Run(t, st.Target, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fuzz.Run(t, st.Target, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Events != b.Events || len(a.Violations) != len(b.Violations) {
+		t.Fatalf("two guided campaigns: %d events, %d violations, then %d, %d", a.Events, len(a.Violations), b.Events, len(b.Violations))
+	}
+	stones := 0
+	for _, v := range a.Violations {
+		if v.Invariant != "StateMachineSafety" {
+			t.Errorf("run %d recorded %s; want only StateMachineSafety", v.Run, v.Invariant)
+		}
+		if strings.Contains(v.Sched.Origin.Mutation, "(past its LogMatching)") {
+			stones++
+		}
+	}
+	if stones == 0 {
+		t.Fatalf("none of %d violations started past a LogMatching: %+v", len(a.Violations), a.Violations)
+	}
+}
