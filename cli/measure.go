@@ -391,6 +391,7 @@ of the median time and runs to the first violation.`,
 	f.DurationVar(&o.Time, "time", 2*time.Minute, "give up on a campaign after this long")
 	f.IntVar(&o.Events, "events", 0, "events per run (0: each target's workload)")
 	f.BoolVar(&o.Liveness, "liveness", false, "end each run with a stabilization phase and check the liveness monitors")
+	f.StringVar(&o.Want, "want", "", "hunt this violation only (an invariant or fingerprint prefix): the others are passed over")
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")
 	return c
 }

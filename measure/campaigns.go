@@ -126,6 +126,9 @@ type StrategiesOptions struct {
 	// liveness monitors, for targets whose bug is a liveness bug (off:
 	// safety only, as the tables made before it).
 	Liveness bool
+	// Want, if set, is the violation every campaign hunts (fuzz's
+	// Options.Want): others are passed over.
+	Want string
 	// Progress, if set, receives a line per campaign.
 	Progress io.Writer
 }
@@ -156,7 +159,8 @@ func Strategies(w *campaign.Workers, targets []interpose.Target, o StrategiesOpt
 		for _, strategy := range o.Strategies {
 			r := StrategyRow{Target: target.Name(), Strategy: strategy, Seeds: len(o.Seeds), Invariants: map[string]int{}}
 			for _, seed := range o.Seeds {
-				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events, NoLiveness: !o.Liveness}, 1, o.Time, 1)
+				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events, NoLiveness: !o.Liveness,
+					Want: o.Want}, 1, o.Time, 1)
 				if err != nil {
 					return nil, err
 				}
