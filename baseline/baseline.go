@@ -159,13 +159,18 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// CPUTime is the process's user and system CPU time so far.
+// CPUTime is the user and system CPU time so far of the process and of
+// its children that have ended (a faultline worker process, once waited
+// for).
 func CPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return total
 }
 
 // cluster is one cluster of the baseline and its chaos loop.

@@ -64,7 +64,7 @@ func (a *app) measureTTFCmd() *cobra.Command {
 				return usageErr("measure ttf: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
 			}
 			return a.withT(func(t *testing.T) error {
-				rep, err := measure.TTF(t, study.Target, opts, list, a.command())
+				rep, err := measure.TTF(t, a.workers(t), study.Target, opts, list, a.command())
 				if err != nil {
 					return err
 				}
@@ -156,7 +156,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 			}
 			o.Progress = a.stderr
 			return a.withT(func(t *testing.T) error {
-				rep, err := measure.Baseline(t, study.Target, o, a.command())
+				rep, err := measure.Baseline(t, a.workers(t), study.Target, o, a.command())
 				if err != nil {
 					return err
 				}

@@ -180,22 +180,7 @@ func TestSwarm(t *testing.T) {
 // run; its runs that start from a corpus run say so in their origin, and
 // their schedules replay alone.
 func TestGuided(t *testing.T) {
-	st, err := casestudies.Lookup("raft-45")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := st.Options(fuzz.Options{Seed: 3, Runs: 80, Events: 2000, Strategy: fuzz.Guided, KeepGoing: true, NoLiveness: true, Confirm: -1})
-	a, err := fuzz.Run(t, st.Target, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := fuzz.Run(t, st.Target, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Events != b.Events || len(a.Violations) != len(b.Violations) {
-		t.Fatalf("two guided campaigns: %d events, %d violations, then %d, %d", a.Events, len(a.Violations), b.Events, len(b.Violations))
-	}
+	st, a, b := guidedTwice(t, "raft-45", fuzz.Options{Seed: 3, Runs: 80, Events: 2000})
 	mutated := 0
 	for i, v := range a.Violations {
 		if v.Run != b.Violations[i].Run || v.Fingerprint != b.Violations[i].Fingerprint {
@@ -224,23 +209,7 @@ func TestGuided(t *testing.T) {
 // machines disagree), says so in their origin, and is the same campaign
 // every time.
 func TestGuidedSteppingStones(t *testing.T) {
-	st, err := casestudies.Lookup("raft-58b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := st.Options(fuzz.Options{Seed: 1, Runs: 60, Events: 400, Strategy: fuzz.Guided, KeepGoing: true, NoLiveness: true,
-		Confirm: -1, Want: "StateMachineSafety"})
-	a, err := fuzz.Run(t, st.Target, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := fuzz.Run(t, st.Target, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Events != b.Events || len(a.Violations) != len(b.Violations) {
-		t.Fatalf("two guided campaigns: %d events, %d violations, then %d, %d", a.Events, len(a.Violations), b.Events, len(b.Violations))
-	}
+	_, a, _ := guidedTwice(t, "raft-58b", fuzz.Options{Seed: 1, Runs: 60, Events: 400, Want: "StateMachineSafety"})
 	stones := 0
 	for _, v := range a.Violations {
 		if v.Invariant != "StateMachineSafety" {
@@ -253,4 +222,28 @@ func TestGuidedSteppingStones(t *testing.T) {
 	if stones == 0 {
 		t.Fatalf("none of %d violations started past a LogMatching: %+v", len(a.Violations), a.Violations)
 	}
+}
+
+// guidedTwice runs the same guided campaign (o, with the guided strategy,
+// keep-going, safety only, no confirmation) on a study twice, and fails
+// unless both ran as many events and found as many violations.
+func guidedTwice(t *testing.T, study string, o fuzz.Options) (casestudies.Study, *fuzz.Result, *fuzz.Result) {
+	t.Helper()
+	st, err := casestudies.Lookup(study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Strategy, o.KeepGoing, o.NoLiveness, o.Confirm = fuzz.Guided, true, true, -1
+	opts := st.Options(o)
+	var res [2]*fuzz.Result
+	for i := range res {
+		if res[i], err = fuzz.Run(t, st.Target, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := res[0], res[1]
+	if a.Events != b.Events || len(a.Violations) != len(b.Violations) {
+		t.Fatalf("two guided campaigns: %d events, %d violations, then %d, %d", a.Events, len(a.Violations), b.Events, len(b.Violations))
+	}
+	return st, a, b
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/faultline-dev/faultline/baseline"
+	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/hraft"
@@ -71,7 +72,12 @@ type BaselineReport struct {
 // faultline run), then the real-clock baseline over the same options with
 // each timer setting and number of clusters, and reports the time and CPU
 // time of each to the violation.
-func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command string) (BaselineReport, error) {
+//
+// faultline's walk runs in worker processes when w has a command (a panic
+// in raft's own goroutines ends a worker, not the measurement), its CPU
+// time then counted with theirs; in this process otherwise (w nil, or
+// without a command, as under tests).
+func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o BaselineOptions, command string) (BaselineReport, error) {
 	ht, ok := interpose.Unwrap(target).(*hraft.Target)
 	if !ok {
 		return BaselineReport{}, fmt.Errorf("measure baseline: %s is not a hashicorp/raft target: the baseline runs hashicorp/raft only", target.Name())
@@ -145,7 +151,10 @@ func Baseline(t *testing.T, target interpose.Target, o BaselineOptions, command 
 			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: o.Invariant, NoLiveness: true,
 				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: st}) // the baseline replays nothing either
 			cpu0 := baseline.CPUTime()
-			res, err := fuzz.Run(t, target, opts)
+			if w == nil {
+				w = &campaign.Workers{T: t}
+			}
+			res, err := w.Fuzz(target, opts)
 			if err != nil {
 				return rep, err
 			}

@@ -54,7 +54,7 @@ func target(t *testing.T, name string) interpose.Target {
 // TestTTF: raft-46's bug shows within a few runs of every seed; the report
 // counts every seed, and its table names each.
 func TestTTF(t *testing.T) {
-	rep, err := measure.TTF(t, target(t, "raft-46"), fuzz.Options{Runs: 200, Events: 2000, CheckEvery: 20}, []uint64{1, 2, 3}, "faultline measure ttf")
+	rep, err := measure.TTF(t, nil, target(t, "raft-46"), fuzz.Options{Runs: 200, Events: 2000, CheckEvery: 20}, []uint64{1, 2, 3}, "faultline measure ttf")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/faultline-dev/faultline/campaign"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -38,17 +39,22 @@ type TTFReport struct {
 	EventsPerSec float64  `json:"events_per_s"`
 }
 
-// TTF runs a campaign per seed in this process until its first violation
-// (opts, with the target's workload applied, and each seed in turn) and
-// reports how long each took.
-func TTF(t *testing.T, target interpose.Target, opts fuzz.Options, seeds []uint64, command string) (TTFReport, error) {
+// TTF runs a campaign per seed until its first violation (opts, with the
+// target's workload applied, and each seed in turn) and reports how long
+// each took. The campaigns run in worker processes when w has a command (a
+// panic in raft's own goroutines ends a worker, not the measurement), in
+// this process otherwise (w nil, or without a command).
+func TTF(t *testing.T, w *campaign.Workers, target interpose.Target, opts fuzz.Options, seeds []uint64, command string) (TTFReport, error) {
+	if w == nil {
+		w = &campaign.Workers{T: t}
+	}
 	rep := TTFReport{Command: command, Target: target.Name(), Seeds: len(seeds)}
 	var times []float64
 	events, elapsed := 0, 0.0
 	for _, seed := range seeds {
 		o := fuzz.ApplyWorkload(target, opts)
 		o.Seed = seed
-		res, err := fuzz.Run(t, target, o)
+		res, err := w.Fuzz(target, o)
 		if err != nil {
 			return rep, err
 		}

@@ -74,6 +74,9 @@ echo "== strategies-swarm.md, strategies-etcd.md, strategies-swarm-liveness.md" 
 "$bin" measure strategies --targets hraft,hraft-barrier-reads,hraft-forgetful,hraft-fulldisk,hraft-lossy-log,hraft-read-index,hraft-serial,hraft-stale-reads,hraft-verify-reads,pool-error-not-done,pool-no-etag,pool-resume-reallocates,raft-42,raft-45,raft-46,raft-56,raft-58a,raft-58b,raft-66,spark-2294,spark-3150,spark-9256 --strategies random,swarm,guided --seeds 1-5 --time 1m --out "$out/strategies-swarm.md" 2> /dev/null
 "$bin" measure strategies --targets etcdraft-forgetful,etcdraft-lossy,etcdraft-async-lossy,etcdraft-lease,etcdraft-stay-leader,etcdraft-async --strategies random,swarm,guided --seeds 1-5 --time 1m --out "$out/strategies-etcd.md" 2> /dev/null
 "$bin" measure strategies --targets pool-cancel-stuck,pool-forgets-delete,pool-scheduler-untold,raft-busy-leader,raft-nobackoff,raft-noretry --strategies random,swarm,guided --seeds 1-5 --time 30s --liveness --out "$out/strategies-swarm-liveness.md" 2> /dev/null
+# Guided search's stepping stones: campaigns that want StateMachineSafety on the bugs that
+# break another invariant first.
+"$bin" measure strategies --targets raft-42,raft-58b,raft-66,hraft-lossy-log --strategies random,guided --want StateMachineSafety --seeds 1-5 --time 1m --out "$out/strategies-want.md" 2> /dev/null
 }
 etcd() {
 # etcd's raft library: 10,000 runs of each option set, with and without kept faults.
@@ -115,6 +118,13 @@ baseline() {
 # faultline beside the real-clock chaos test (a few minutes; nothing else running).
 echo "== baseline.md" >&2
 "$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --strategies random,swarm --out "$out/baseline.md" 2> /dev/null
+# The other hashicorp/raft bugs the baseline can see: a log store that loses an acknowledged
+# batch (two state machines disagree; a restart raft refuses), and hashicorp/raft#85 (a
+# restart whose NewRaft panics).
+echo "== baseline-hraft-lossy-log*.md, baseline-hraft-serial.md" >&2
+"$bin" measure baseline --target hraft-lossy-log --invariant StateMachineSafety --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log.md" 2> /dev/null
+"$bin" measure baseline --target hraft-lossy-log --invariant NodeStarts --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log-nodestarts.md" 2> /dev/null
+"$bin" measure baseline --target hraft-serial --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-serial.md" 2> /dev/null
 }
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
