@@ -69,6 +69,11 @@ type Result struct {
 	// store that lost what it had acknowledged can leave it none to start
 	// from); the node then stays down too.
 	Refused []string
+	// Crashed, set by a caller that ran the baseline in a process of its
+	// own (campaign.Workers.Baseline), is the panic that ended that
+	// process: raft panicking in one of its own goroutines, which no test
+	// can recover from.
+	Crashed string `json:",omitempty"`
 }
 
 // The invariants the baseline checks, one per run, as a Go engineer's

@@ -72,6 +72,8 @@ func Work(env Env, dir string) error {
 		return err
 	case JobMinimize:
 		return minimizeJob(env, target, job, dir)
+	case JobBaseline:
+		return baselineJob(target, job, dir)
 	}
 	return fmt.Errorf("worker: unknown job %q", job.Kind)
 }

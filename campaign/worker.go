@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/baseline"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -34,6 +35,10 @@ const (
 	// JobMinimize minimizes Job.Schedule within Job.Minimize.Budget,
 	// checkpointing in the worker's directory.
 	JobMinimize = "minimize"
+	// JobBaseline runs the real-clock baseline (Job.Baseline) on the
+	// target's hashicorp/raft options: raft on real goroutines can panic in
+	// its own, which ends the process.
+	JobBaseline = "baseline"
 )
 
 // Job is what a worker process is asked to do. The parent writes it as
@@ -49,6 +54,8 @@ type Job struct {
 	Schedule string `json:"schedule,omitempty"`
 	// Minimize configures a minimization.
 	Minimize *MinimizeJob `json:"minimize,omitempty"`
+	// Baseline configures a baseline run.
+	Baseline *baseline.Options `json:"baseline,omitempty"`
 }
 
 // MinimizeJob configures a minimization in worker processes. Its zero value

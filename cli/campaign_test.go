@@ -329,3 +329,33 @@ func TestCampaignMonitorCoverage(t *testing.T) {
 		t.Errorf("coverage: checks %v\n%s", st.Checks, out)
 	}
 }
+
+// TestBaselineSurvivesACrash: on hraft-fulldisk, raft panics in one of its
+// own goroutines on the real clock, which kills a test process; `measure
+// baseline` runs the baseline in a worker process, counts that crash, and
+// prints its table, with no panic trace (eight clusters: the first to
+// crash ends the run; one alone may lose its nodes to restarts that panic
+// first and never crash).
+func TestBaselineSurvivesACrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real clock")
+	}
+	code, stdout, stderr := runBin(t, "measure", "baseline", "--target", "hraft-fulldisk", "--invariant", "ElectionSafety",
+		"--seeds", "1", "--timers", "test", "--clusters", "8", "--time", "30s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if all := stdout + stderr; strings.Contains(all, "goroutine ") {
+		t.Fatalf("a panic trace reached the user:\n%s", all)
+	}
+	var row string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "| real-clock chaos") {
+			row = l
+		}
+	}
+	cells := strings.Split(row, "|")
+	if len(cells) < 10 || strings.TrimSpace(cells[len(cells)-2]) != "1" {
+		t.Fatalf("want the baseline's row to count one crashed process:\n%s", stdout)
+	}
+}

@@ -2,7 +2,6 @@ package measure
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"io"
 	"math"
@@ -54,8 +53,9 @@ type BaselineRow struct {
 	Violations map[string]int
 	// Panics counts the baseline's restarts whose raft.NewRaft panicked
 	// (hashicorp/raft#85), over the seeds; Refused those it refused with
-	// an error.
-	Panics, Refused int
+	// an error; Crashed the runs whose process raft's own goroutines
+	// killed with a panic.
+	Panics, Refused, Crashed int
 }
 
 // BaselineReport is faultline's walk beside the real-clock baseline on one
@@ -73,14 +73,17 @@ type BaselineReport struct {
 // each timer setting and number of clusters, and reports the time and CPU
 // time of each to the violation.
 //
-// faultline's walk runs in worker processes when w has a command (a panic
-// in raft's own goroutines ends a worker, not the measurement), its CPU
-// time then counted with theirs; in this process otherwise (w nil, or
-// without a command, as under tests).
+// Both run in worker processes when w has a command (a panic in raft's own
+// goroutines ends a worker, not the measurement; for the baseline it is
+// what its test process would have died of), their CPU time then counted
+// with the workers'; in this process otherwise (w nil, or without a
+// command, as under tests).
 func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o BaselineOptions, command string) (BaselineReport, error) {
-	ht, ok := interpose.Unwrap(target).(*hraft.Target)
-	if !ok {
+	if _, ok := interpose.Unwrap(target).(*hraft.Target); !ok {
 		return BaselineReport{}, fmt.Errorf("measure baseline: %s is not a hashicorp/raft target: the baseline runs hashicorp/raft only", target.Name())
+	}
+	if w == nil {
+		w = &campaign.Workers{T: t}
 	}
 	if o.Seeds == nil {
 		o.Seeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
@@ -151,9 +154,6 @@ func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o Base
 			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: o.Invariant, NoLiveness: true,
 				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: st}) // the baseline replays nothing either
 			cpu0 := baseline.CPUTime()
-			if w == nil {
-				w = &campaign.Workers{T: t}
-			}
 			res, err := w.Fuzz(target, opts)
 			if err != nil {
 				return rep, err
@@ -168,10 +168,13 @@ func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o Base
 			progress("faultline "+st, seed, found, wall, cpu)
 		}
 		for i, s := range settings {
-			r, err := baseline.Run(context.Background(), ht.Options(), baseline.Options{Seed: seed, Timers: s.timers,
+			r, err := w.Baseline(target, baseline.Options{Seed: seed, Timers: s.timers,
 				Clusters: s.clusters, Time: o.Time, Invariant: o.Invariant})
 			if err != nil {
 				return rep, err
+			}
+			if r.Crashed != "" {
+				rows[ours+i].Crashed++
 			}
 			record(rows[ours+i], r.Found, r.Invariant, r.Wall, r.CPU)
 			rows[ours+i].Panics += len(r.Panics)
@@ -198,7 +201,7 @@ func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
 	t := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()), tablewriter.WithHeaderAutoFormat(tw.Off))
 	inv := cmp.Or(rep.Invariant, baseline.ElectionSafety)
 	t.Header("how", "found", "median time to "+inv+" (s)", "median CPU-s to it", "time × faultline", "CPU × faultline",
-		"restarts that panicked (#85)", "restarts refused")
+		"restarts that panicked (#85)", "restarts refused", "processes crashed")
 	ref := rep.Rows[0]
 	for i, r := range rep.Rows {
 		wall, cpu := fuzz.Median(r.Wall), fuzz.Median(r.CPU)
@@ -213,7 +216,7 @@ func WriteBaseline(w io.Writer, rep BaselineReport, limit time.Duration) error {
 		}
 		t.Append(r.Who, fmt.Sprintf("%d/%d", r.Found, r.Seeds), seconds(wall)+" "+span(r.Wall), seconds(cpu),
 			ratio(wall, fuzz.Median(ref.Wall)), ratio(cpu, fuzz.Median(ref.CPU)), panics(i < max(rep.Ours, 1), r.Panics),
-			panics(i < max(rep.Ours, 1), r.Refused))
+			panics(i < max(rep.Ours, 1), r.Refused), panics(i < max(rep.Ours, 1), r.Crashed))
 	}
 	return t.Render()
 }
