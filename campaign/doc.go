@@ -50,7 +50,10 @@
 //     (Workers.ReplayCrash counts the workers that crashed its way);
 //   - minimize: a minimization checkpointed in the directory, so that a
 //     candidate that crashes its worker is skipped by the next one
-//     (Workers.Minimize).
+//     (Workers.Minimize);
+//   - baseline: a run of the real-clock baseline (package baseline), whose
+//     raft may panic in its own goroutines as a test process's would
+//     (Workers.Baseline reports that crash).
 //
 // A worker's death is parsed from its stderr: a panic or fatal error is a
 // NoPanic finding whose fingerprint is the message with its numbers masked
