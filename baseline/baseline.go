@@ -388,13 +388,20 @@ func (c *cluster) reportLocked(inv, detail string) {
 }
 
 // recording wraps a state machine so that every log it applies is told to
-// seen first (a BatchingFSM stays one).
+// seen first (a raft.BatchingFSM stays one).
 func recording(fsm raft.FSM, seen func(*raft.Log)) raft.FSM {
 	r := recorder{FSM: fsm, seen: seen}
-	if b, ok := fsm.(raft.BatchingFSM); ok {
+	if b, ok := fsm.(batchApplier); ok {
 		return batchRecorder{r, b}
 	}
 	return r
+}
+
+// batchApplier is what raft.BatchingFSM adds to an FSM, named here because
+// the hashicorp/raft releases faultline bisects over include some without
+// that type.
+type batchApplier interface {
+	ApplyBatch([]*raft.Log) []any
 }
 
 type recorder struct {
@@ -409,7 +416,7 @@ func (r recorder) Apply(l *raft.Log) any {
 
 type batchRecorder struct {
 	recorder
-	b raft.BatchingFSM
+	b batchApplier
 }
 
 func (r batchRecorder) ApplyBatch(logs []*raft.Log) []any {

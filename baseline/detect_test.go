@@ -69,7 +69,7 @@ func TestDetectors(t *testing.T) {
 func TestRecordingKeepsBatching(t *testing.T) {
 	var seen []uint64
 	fsm := recording(batching{}, func(l *raft.Log) { seen = append(seen, l.Index) })
-	b, ok := fsm.(raft.BatchingFSM)
+	b, ok := fsm.(batchApplier)
 	if !ok {
 		t.Fatal("a BatchingFSM wrapped is no longer one")
 	}
