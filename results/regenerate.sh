@@ -119,12 +119,13 @@ baseline() {
 echo "== baseline.md" >&2
 "$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --strategies random,swarm --out "$out/baseline.md" 2> /dev/null
 # The other hashicorp/raft bugs the baseline can see: a log store that loses an acknowledged
-# batch (two state machines disagree; a restart raft refuses), and hashicorp/raft#85 (a
-# restart whose NewRaft panics).
-echo "== baseline-hraft-lossy-log*.md, baseline-hraft-serial.md" >&2
+# batch (two state machines disagree; a restart raft refuses), hashicorp/raft#85 (a
+# restart whose NewRaft panics), a full disk (raft panics).
+echo "== baseline-hraft-lossy-log*.md, baseline-hraft-serial.md, baseline-hraft-fulldisk.md" >&2
 "$bin" measure baseline --target hraft-lossy-log --invariant StateMachineSafety --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log.md" 2> /dev/null
 "$bin" measure baseline --target hraft-lossy-log --invariant NodeStarts --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log-nodestarts.md" 2> /dev/null
 "$bin" measure baseline --target hraft-serial --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-serial.md" 2> /dev/null
+"$bin" measure baseline --target hraft-fulldisk --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-fulldisk.md" 2> /dev/null
 }
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
