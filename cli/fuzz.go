@@ -261,7 +261,29 @@ func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
 	f.BoolVar(&opts.Permanent, "permanent", false, "keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
 	f.IntVar(&opts.Reads, "reads", 0, "percent of the built-in key-value store's client operations that are reads; the run's client history is then checked for linearizability (0: the target's own, none for most)")
 	f.IntVar(&opts.Disk, "disk", 0, "weight of storage faults in the walk (a stall, a slow disk, a failed log write, their end; hashicorp/raft targets); 0: none, 3 is about as often as a crash")
+	f.Var(weightsValue{opts}, "weights", "the walk's weights of event kinds, e.g. crash=15,recover=30 (the others keep their defaults: deliver 100, advance 20, crash 3, recover 6, client 6, drop 3, duplicate 2, heal 3, partition 1, membership 1, transfer 1, choice 6)")
 }
+
+// weightsValue is --weights: fuzz.ParseWeights over the defaults.
+type weightsValue struct{ opts *fuzz.Options }
+
+func (v weightsValue) String() string {
+	if v.opts == nil || v.opts.Weights == nil {
+		return ""
+	}
+	return fmt.Sprint(v.opts.Weights.Mix())
+}
+
+func (v weightsValue) Set(s string) error {
+	w, err := fuzz.ParseWeights(s, fuzz.DefaultWeights())
+	if err != nil {
+		return err
+	}
+	v.opts.Weights = &w
+	return nil
+}
+
+func (weightsValue) Type() string { return "kind=N,..." }
 
 // checkFaults refuses what faultFlags cannot mean: a negative bound or
 // weight, or faults kept for good without a phase to keep them in.

@@ -2,8 +2,11 @@ package fuzz
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/faultline-dev/faultline/interpose"
 )
@@ -205,4 +208,28 @@ func RunMix(opts Options, run int) map[string]int {
 		return nil
 	}
 	return runWeights(opts, run).Mix()
+}
+
+// ParseWeights reads weights as "kind=N,kind=N" (the kinds as Mix names
+// them: deliver, timer, drop, duplicate, advance, crash, recover, client,
+// partition, heal, membership, transfer, disk, choice) over base: the kinds
+// it names take their N, the others keep base's.
+func ParseWeights(s string, base Weights) (Weights, error) {
+	w := base
+	fields := map[string]*int{"deliver": &w.Deliver, "timer": &w.Timer, "drop": &w.Drop, "duplicate": &w.Duplicate,
+		"advance": &w.Advance, "crash": &w.Crash, "recover": &w.Recover, "client": &w.Client, "partition": &w.Partition,
+		"heal": &w.Heal, "membership": &w.Membership, "transfer": &w.Transfer, "disk": &w.Disk, "choice": &w.Choice}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		p := fields[k]
+		n, err := strconv.Atoi(v)
+		switch {
+		case !ok || p == nil:
+			return base, fmt.Errorf("weight %q: want kind=N with a kind of %s", kv, strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
+		case err != nil || n < 0 || n > 1_000_000:
+			return base, fmt.Errorf("weight %q: want a whole number 0..1000000", kv)
+		}
+		*p = n
+	}
+	return w, nil
 }

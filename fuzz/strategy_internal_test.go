@@ -71,3 +71,24 @@ func TestNewPCTChangePoints(t *testing.T) {
 		}
 	}
 }
+
+// TestParseWeights: named kinds take their weight, the others keep the
+// base's; an unknown kind, a missing "=" or a bad number is an error that
+// leaves nothing changed.
+func TestParseWeights(t *testing.T) {
+	base := DefaultWeights()
+	w, err := ParseWeights("crash=15, recover=30,disk=2", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := base
+	want.Crash, want.Recover, want.Disk = 15, 30, 2
+	if w != want {
+		t.Errorf("got %+v\nwant %+v", w, want)
+	}
+	for _, bad := range []string{"frob=3", "crash", "crash=x", "crash=-1", "crash=2000000", ""} {
+		if got, err := ParseWeights(bad, base); err == nil || got != base {
+			t.Errorf("ParseWeights(%q) = %+v, %v; want an error and the base", bad, got, err)
+		}
+	}
+}
