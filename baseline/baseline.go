@@ -95,6 +95,14 @@ const (
 // Invariants lists them.
 var Invariants = []string{ElectionSafety, StateMachineSafety, NoPanic, NodeStarts}
 
+// CheckInvariant refuses a name that is not one of Invariants.
+func CheckInvariant(inv string) error {
+	if !slices.Contains(Invariants, inv) {
+		return fmt.Errorf("invariant %q: the baseline checks %s", inv, strings.Join(Invariants, ", "))
+	}
+	return nil
+}
+
 // Run runs the baseline on a cluster built from opts until the first
 // violation, o.Time or ctx's end.
 func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
@@ -122,8 +130,8 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 	if o.Invariant == "" {
 		o.Invariant = ElectionSafety
 	}
-	if !slices.Contains(Invariants, o.Invariant) {
-		return Result{}, fmt.Errorf("baseline: invariant %q: want one of %s", o.Invariant, strings.Join(Invariants, ", "))
+	if err := CheckInvariant(o.Invariant); err != nil {
+		return Result{}, fmt.Errorf("baseline: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Time)
 	defer cancel()
@@ -473,7 +481,7 @@ func (c *cluster) chaos(ctx context.Context) {
 			if n.dead {
 				continue
 			}
-			if n.r == nil || stopNode(n) != nil {
+			if stopNode(n) != nil {
 				return
 			}
 			for _, s := range []any{n.logs, n.stable, n.snaps} {

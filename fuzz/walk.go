@@ -130,15 +130,9 @@ func (w *walker) next() (interpose.Event, bool) {
 		switch {
 		case !m.Deliverable:
 		case m.Timer && w.w.Timer > 0:
-			if lastT == nil || !sameMsg(lastT, &m.Msg) {
-				lastT = &m.Msg
-				w.timerFirsts = append(w.timerFirsts, int32(i))
-			}
+			w.timerFirsts = noteFirst(w.timerFirsts, &lastT, pending, i)
 		default:
-			if lastD == nil || !sameMsg(lastD, &m.Msg) {
-				lastD = &m.Msg
-				w.firsts = append(w.firsts, int32(i))
-			}
+			w.firsts = noteFirst(w.firsts, &lastD, pending, i)
 		}
 	}
 	deliverable, timers := len(w.firsts), len(w.timerFirsts)
@@ -339,14 +333,22 @@ func (w *walker) message(kind interpose.Kind, pending []interpose.Message, keep 
 	w.firsts = w.firsts[:0]
 	var last *interpose.Msg
 	for i := range pending {
-		m := &pending[i]
-		if !keep(m) || last != nil && sameMsg(last, &m.Msg) {
-			continue
+		if keep(&pending[i]) {
+			w.firsts = noteFirst(w.firsts, &last, pending, i)
 		}
-		last = &m.Msg
-		w.firsts = append(w.firsts, int32(i))
 	}
 	return w.pick(kind, pending, w.firsts)
+}
+
+// noteFirst appends i to firsts when pending[i]'s fingerprint differs from
+// *last, the last one noted, and makes it the last one noted.
+func noteFirst(firsts []int32, last **interpose.Msg, pending []interpose.Message, i int) []int32 {
+	m := &pending[i].Msg
+	if *last != nil && sameMsg(*last, m) {
+		return firsts
+	}
+	*last = m
+	return append(firsts, int32(i))
 }
 
 // pick draws one of the fingerprints that start at firsts in pending.
@@ -354,6 +356,8 @@ func (w *walker) pick(kind interpose.Kind, pending []interpose.Message, firsts [
 	return interpose.Event{Kind: kind, Msg: w.msg(pending[firsts[w.rng.IntN(len(firsts))]].Msg)}
 }
 
+// sameMsg is *a == *b, the numbers compared first (neighbours in canonical
+// order mostly share their type and differ in their nodes).
 func sameMsg(a, b *interpose.Msg) bool {
 	return a.From == b.From && a.To == b.To && a.Type == b.Type && a.Key == b.Key
 }

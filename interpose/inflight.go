@@ -14,7 +14,6 @@ type Inflight[T any] struct {
 	Msgs []Message
 	Load []T
 	seq  uint64
-	last int // where Insert put its message
 }
 
 // CompareMessages is the canonical order of pending messages: by
@@ -58,20 +57,15 @@ func (f *Inflight[T]) search(e *Message) (int, bool) {
 }
 
 // Insert puts a message with fingerprint fp and payload load in flight and
-// returns its arrival number.
-func (f *Inflight[T]) Insert(fp Msg, load T, request bool) uint64 {
+// returns its arrival number and where it now is in Msgs.
+func (f *Inflight[T]) Insert(fp Msg, load T, request bool) (seq uint64, at int) {
 	f.seq++
 	e := Message{Seq: f.seq, Msg: fp, Request: request}
 	i, _ := f.search(&e)
 	f.Msgs = slices.Insert(f.Msgs, i, e)
 	f.Load = slices.Insert(f.Load, i, load)
-	f.last = i
-	return f.seq
+	return f.seq, i
 }
-
-// Last is the index at which the latest Insert put its message (valid
-// until the messages change again).
-func (f *Inflight[T]) Last() int { return f.last }
 
 // Renew gives the i-th message a new arrival number, as if it were taken
 // out of flight and put back, and returns it; ok is false (and nothing

@@ -210,8 +210,8 @@ type armed struct {
 
 // insert puts a message (m nil: a timer) in flight.
 func (s *System) insert(fp interpose.Msg, m Message) uint64 {
-	seq := s.fl.Insert(fp, m, m != nil)
-	s.setFlags(s.fl.Last())
+	seq, at := s.fl.Insert(fp, m, m != nil)
+	s.setFlags(at)
 	return seq
 }
 
