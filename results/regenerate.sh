@@ -126,6 +126,14 @@ echo "== baseline-hraft-lossy-log*.md, baseline-hraft-serial.md, baseline-hraft-
 "$bin" measure baseline --target hraft-lossy-log --invariant NodeStarts --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log-nodestarts.md" 2> /dev/null
 "$bin" measure baseline --target hraft-serial --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-serial.md" 2> /dev/null
 "$bin" measure baseline --target hraft-fulldisk --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-fulldisk.md" 2> /dev/null
+# Five times the crash and recover weights on hraft-serial's #85: not sooner.
+echo "== fuzz-hraft-serial-restart-heavy.txt" >&2
+for s in 1 2 3 4 5; do
+	echo "\$ faultline fuzz --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s --weights crash=15,recover=30"
+	( cd "$tmp" && "$bin" fuzz --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s --weights crash=15,recover=30 --out heavy 2>&1 ) |
+		grep -E "runs,|^NoPanic|^no violation|^  [a-z0-9]" | grep -v "schedule:\|show:\|replay:" || true
+	echo
+done > "$out/fuzz-hraft-serial-restart-heavy.txt"
 }
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
