@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/raft"
 
+	"github.com/faultline-dev/faultline/internal/cputime"
 	"github.com/faultline-dev/faultline/interpose/hraft"
 )
 
@@ -175,16 +175,7 @@ func Run(ctx context.Context, opts hraft.Options, o Options) (Result, error) {
 // CPUTime is the user and system CPU time so far of the process and of
 // its children that have ended (a faultline worker process, once waited
 // for).
-func CPUTime() time.Duration {
-	var total time.Duration
-	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(who, &ru); err == nil {
-			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		}
-	}
-	return total
-}
+func CPUTime() time.Duration { return cputime.WithChildren() }
 
 // cluster is one cluster of the baseline and its chaos loop.
 type cluster struct {

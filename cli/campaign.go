@@ -71,6 +71,7 @@ func (f *campaignFlags) check() error {
 
 func (a *app) campaignStartCmd() *cobra.Command {
 	var (
+		weights        *weightsFlag
 		cf             campaignFlags
 		target, shard  string
 		opts           fuzz.Options
@@ -89,6 +90,7 @@ func (a *app) campaignStartCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("campaign start: %v", err)
 			}
+			weights.apply(&opts, study.Target)
 			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
 				return usageErr("campaign start: %v", err)
 			}
@@ -149,7 +151,7 @@ func (a *app) campaignStartCmd() *cobra.Command {
 	f.StringVar(&opts.Want, "want", "", "hunt only violations whose fingerprint starts with this")
 	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio, swarm or guided")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d (d-1 priority change points per run)")
-	faultFlags(f, &opts)
+	weights = faultFlags(f, &opts)
 	f.StringVar(&shard, "shard", "", "run shard I of N (I/N): N machines split the run space without overlap")
 	f.IntVar(&chunk, "chunk", 0, "runs per chunk, the unit handed to a worker (0: about 50,000 events)")
 	f.DurationVar(&minimizeBudget, "minimize-budget", 2*time.Minute, "time budget of each background minimization (0: do not minimize)")

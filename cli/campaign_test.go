@@ -341,7 +341,7 @@ func TestBaselineSurvivesACrash(t *testing.T) {
 		t.Skip("real clock")
 	}
 	code, stdout, stderr := runBin(t, "measure", "baseline", "--target", "hraft-fulldisk", "--invariant", "ElectionSafety",
-		"--seeds", "1", "--timers", "test", "--clusters", "8", "--time", "30s")
+		"--seeds", "1", "--timers", "test", "--clusters", "8", "--time", "30s", "--weights", "", "--weights", "crash=15,recover=30")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -357,5 +357,12 @@ func TestBaselineSurvivesACrash(t *testing.T) {
 	cells := strings.Split(row, "|")
 	if len(cells) < 10 || strings.TrimSpace(cells[len(cells)-2]) != "1" {
 		t.Fatalf("want the baseline's row to count one crashed process:\n%s", stdout)
+	}
+	// A row of faultline's for each --weights, the defaults ("") first.
+	for _, want := range []string{"| faultline fuzz --want ElectionSafety --strategy random (one core)",
+		"| faultline fuzz --want ElectionSafety --strategy random --weights crash=15,recover=30 (one core)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no row %q:\n%s", want, stdout)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 func (a *app) fuzzCmd() *cobra.Command {
 	var (
+		weights    *weightsFlag
 		target     string
 		opts       fuzz.Options
 		asJSON     bool
@@ -46,6 +47,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			if err != nil {
 				return usageErr("fuzz: %v", err)
 			}
+			weights.apply(&opts, study.Target)
 			if opts.Nodes < 0 || opts.Nodes > 64 || cmd.Flags().Changed("nodes") && opts.Nodes == 0 {
 				return usageErr("fuzz: --nodes %d: want 1..64", opts.Nodes)
 			}
@@ -119,7 +121,7 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 	f.IntVar(&opts.Events, "events", 300, "events per run")
 	f.BoolVar(&opts.KeepGoing, "keep-going", false, "go on after a violation, collecting distinct ones")
 	f.BoolVar(&opts.PassOverUpstream, "pass-over-upstream", false, "pass over known bugs of hashicorp/raft itself (counted, not reported)")
-	faultFlags(f, &opts)
+	weights = faultFlags(f, &opts)
 	f.StringVar(&opts.Out, "out", "faultline-out", "directory for violating schedules")
 	f.IntVar(&opts.CheckEvery, "check-every", 0, "check invariants every N events only (0: every event)")
 	f.IntVar(&opts.CheckFrom, "check-from", 0, "check no invariant before event N (what happened is checked then)")
@@ -253,37 +255,46 @@ func checkStrategy(strategy string, depth int) error {
 	return nil
 }
 
-// faultFlags are --liveness, --stabilize, --permanent, --disk and --reads, for every
-// command that walks.
-func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) {
+// faultFlags are --liveness, --stabilize, --permanent, --disk, --reads and
+// --weights, for every command that walks. --weights is read once the
+// target is known (weightsFlag.apply): it changes the target's own
+// weights.
+func faultFlags(f *pflag.FlagSet, opts *fuzz.Options) *weightsFlag {
 	campaign.LivenessFlag(f, &opts.NoLiveness, "after each walk, a stabilization phase; a liveness monitor still hot at its end is a violation (Liveness:Leader, Liveness:Accepts, Liveness:Commit); on unless --liveness=false")
 	f.IntVar(&opts.Stabilize, "stabilize", 0, "the stabilization phase's bound (0: 20): election timeouts of virtual time, or turns of each node on a target whose timers are messages")
 	f.BoolVar(&opts.Permanent, "permanent", false, "keep one fault for good through each phase (a node cut off, muted by a one-way partition, or down), drawn per run")
 	f.IntVar(&opts.Reads, "reads", 0, "percent of the built-in key-value store's client operations that are reads; the run's client history is then checked for linearizability (0: the target's own, none for most)")
 	f.IntVar(&opts.Disk, "disk", 0, "weight of storage faults in the walk (a stall, a slow disk, a failed log write, their end; hashicorp/raft targets); 0: none, 3 is about as often as a crash")
-	f.Var(weightsValue{opts}, "weights", "the walk's weights of event kinds, e.g. crash=15,recover=30 (the others keep their defaults: deliver 100, advance 20, crash 3, recover 6, client 6, drop 3, duplicate 2, heal 3, partition 1, membership 1, transfer 1, choice 6)")
+	wf := &weightsFlag{}
+	f.Var(wf, "weights", "the walk's weights of event kinds, e.g. crash=15,recover=30; the others keep the target's own (its workload's, else deliver 100, advance 20, crash 3, recover 6, client 6, drop 3, duplicate 2, heal 3, partition 1, membership 1, transfer 1, choice 6)")
+	return wf
 }
 
-// weightsValue is --weights: fuzz.ParseWeights over the defaults.
-type weightsValue struct{ opts *fuzz.Options }
+// weightsFlag is --weights: checked when set, read over the target's own
+// weights (fuzz.TargetWeights) by apply.
+type weightsFlag struct{ raw string }
 
-func (v weightsValue) String() string {
-	if v.opts == nil || v.opts.Weights == nil {
-		return ""
-	}
-	return fmt.Sprint(v.opts.Weights.Mix())
-}
+func (w *weightsFlag) String() string { return w.raw }
 
-func (v weightsValue) Set(s string) error {
-	w, err := fuzz.ParseWeights(s, fuzz.DefaultWeights())
-	if err != nil {
+func (w *weightsFlag) Set(s string) error {
+	if _, err := fuzz.ParseWeights(s, fuzz.DefaultWeights()); err != nil {
 		return err
 	}
-	v.opts.Weights = &w
+	w.raw = s
 	return nil
 }
 
-func (weightsValue) Type() string { return "kind=N,..." }
+func (*weightsFlag) Type() string { return "kind=N,..." }
+
+// apply sets opts.Weights to target's weights changed by --weights, if it
+// was given.
+func (w *weightsFlag) apply(opts *fuzz.Options, target interpose.Target) {
+	if w.raw == "" {
+		return
+	}
+	ws, _ := fuzz.ParseWeights(w.raw, fuzz.TargetWeights(target)) // checked by Set
+	opts.Weights = &ws
+}
 
 // checkFaults refuses what faultFlags cannot mean: a negative bound or
 // weight, or faults kept for good without a phase to keep them in.

@@ -36,6 +36,7 @@ Each prints the command line that made it, so a reader can rerun it.`,
 
 func (a *app) measureTTFCmd() *cobra.Command {
 	var (
+		weights       *weightsFlag
 		target, seeds string
 		opts          fuzz.Options
 		asJSON        bool
@@ -49,6 +50,7 @@ func (a *app) measureTTFCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("measure ttf: %v", err)
 			}
+			weights.apply(&opts, study.Target)
 			list, err := measure.ParseSeeds(seeds)
 			if err != nil {
 				return usageErr("measure ttf: %v", err)
@@ -83,7 +85,7 @@ func (a *app) measureTTFCmd() *cobra.Command {
 	f.StringVar(&opts.Strategy, "strategy", "random", "exploration: random, pct, portfolio, swarm or guided")
 	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
 	f.StringVar(&opts.Want, "want", "", "time to the first violation whose fingerprint starts with this")
-	faultFlags(f, &opts)
+	weights = faultFlags(f, &opts)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
 	return c
@@ -146,6 +148,14 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 					return usageErr("measure baseline: %v", err)
 				}
 			}
+			for _, ws := range o.Weights {
+				if ws == "" {
+					continue
+				}
+				if _, err := fuzz.ParseWeights(ws, fuzz.DefaultWeights()); err != nil {
+					return usageErr("measure baseline: --weights %q: %v", ws, err)
+				}
+			}
 			for _, s := range strings.Split(clusters, ",") {
 				n, err := strconv.Atoi(s)
 				if err != nil || n < 1 || n > 1000 {
@@ -169,6 +179,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 	f.StringVar(&timers, "timers", "test,defaults10", "the baseline's timer settings: test, defaults10")
 	f.StringVar(&clusters, "clusters", "1", "baseline clusters side by side, e.g. 1,40")
 	f.StringVar(&strategies, "strategies", "random", "faultline's exploration strategies, a row each, e.g. random,swarm")
+	f.StringArrayVar(&o.Weights, "weights", nil, "faultline's weights of event kinds (as fuzz --weights), a row each per strategy; repeat the flag for more rows, \"\" for the target's own (default: the target's own)")
 	f.DurationVar(&o.Time, "time", time.Minute, "give up on a seed after this long (each way)")
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")
 	f.StringVar(&o.Invariant, "invariant", baseline.ElectionSafety, "what both look for: "+strings.Join(baseline.Invariants, ", "))
@@ -195,6 +206,7 @@ func (a *app) writeOut(out string, write func(io.Writer) error) error {
 
 func (a *app) measureReplayCmd() *cobra.Command {
 	var (
+		weights       *weightsFlag
 		target, seeds string
 		opts          fuzz.ReplayRateOptions
 		asJSON        bool
@@ -208,6 +220,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 			if err != nil {
 				return usageErr("measure replay: %v", err)
 			}
+			weights.apply(&opts.Campaign, study.Target)
 			if opts.Schedules < 1 || opts.Repeat < 1 || opts.Attempts < 1 || opts.Campaign.Events < 1 || opts.Campaign.Nodes < 0 || opts.Campaign.Nodes > 64 {
 				return usageErr("measure replay: --schedules, --repeat, --attempts and --events want at least 1, --nodes 1..64")
 			}
@@ -246,7 +259,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 	f.IntVar(&opts.Repeat, "repeat", 10, "replays of each schedule")
 	f.IntVar(&opts.Attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
 	f.BoolVar(&opts.Violating, "violating", false, "record only schedules that end in a violation")
-	faultFlags(f, &opts.Campaign)
+	weights = faultFlags(f, &opts.Campaign)
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("target")
 	return c
@@ -360,6 +373,11 @@ of the median time and runs to the first violation.`,
 					return usageErr("measure strategies: %v", err)
 				}
 			}
+			if o.Weights != "" {
+				if _, err := fuzz.ParseWeights(o.Weights, fuzz.DefaultWeights()); err != nil {
+					return usageErr("measure strategies: --weights: %v", err)
+				}
+			}
 			var list []interpose.Target
 			for _, s := range a.catalog.studies {
 				if targets == "" && s.Expect != "" {
@@ -389,6 +407,7 @@ of the median time and runs to the first violation.`,
 	f.StringVar(&seeds, "seeds", "1-3", "campaign seeds")
 	f.DurationVar(&o.Time, "time", 2*time.Minute, "give up on a campaign after this long")
 	f.IntVar(&o.Events, "events", 0, "events per run (0: each target's workload)")
+	f.StringVar(&o.Weights, "weights", "", "change some of each target's weights of event kinds, as fuzz --weights, e.g. crash=15,recover=30")
 	f.BoolVar(&o.Liveness, "liveness", false, "end each run with a stabilization phase and check the liveness monitors")
 	f.StringVar(&o.Want, "want", "", "hunt this violation only (an invariant or fingerprint prefix): the others are passed over")
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")

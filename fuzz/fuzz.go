@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/faultline-dev/faultline/internal/cputime"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/invariants"
 )
@@ -196,6 +197,10 @@ type Found struct {
 	After time.Duration `json:"-"`
 	// AfterS is After in seconds, for JSON.
 	AfterS float64 `json:"after_s"`
+	// CPUS is the CPU time, in seconds, the process had spent since the
+	// campaign started when it was first found (all its goroutines: the
+	// walk's and the system's): a measurement, as After is.
+	CPUS float64 `json:"cpu_s,omitempty"`
 
 	Sched *interpose.Schedule `json:"-"`
 }
@@ -361,7 +366,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	res := &Result{Target: target.Name(), Nodes: spec0.Nodes, Seed: opts.Seed, Violations: []Found{},
 		Kinds: map[string]int{}, Delivered: map[string]int{}, Faults: map[string]int{}}
 	index := map[string]int{}
-	start := time.Now()
+	start, cpu0 := time.Now(), cputime.Self()
 	lastProgress := start
 	var spare []interpose.Event // a clean run's events, recorded over by the next run
 	var guided *guide           // Guided's corpus and coverage
@@ -431,7 +436,7 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			}
 		}
 		if s.Violation != nil {
-			stop, err := res.record(t, target, s, opts, run, plan.String(), index, time.Since(start))
+			stop, err := res.record(t, target, s, opts, run, plan.String(), index, time.Since(start), cputime.Self()-cpu0)
 			if err != nil {
 				return res, err
 			}
@@ -471,7 +476,7 @@ const confirmAttempts = 10
 // the schedule kept for the fingerprint replays, and the fingerprint is not
 // one of Options.Known.
 func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options,
-	run int, mutation string, index map[string]int, after time.Duration) (stop bool, err error) {
+	run int, mutation string, index map[string]int, after, cpu time.Duration) (stop bool, err error) {
 	fp := s.Violation.Fingerprint
 	i, seen := index[fp]
 	if seen {
@@ -489,7 +494,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		_, strategy, _ := strategyOf(opts, run)
 		res.Violations = append(res.Violations, Found{Invariant: s.Violation.Invariant, Fingerprint: fp,
 			Detail: s.Violation.Detail, Run: run, First: run, Count: 1, Events: len(s.Events), After: after, AfterS: after.Seconds(),
-			Strategy: strategy})
+			CPUS: cpu.Seconds(), Strategy: strategy})
 		return false, nil
 	}
 	s, flaky, err := Confirm(t, target, s, opts)
@@ -519,7 +524,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		return !flaky, save(g, s, opts.Out, target.Name(), opts.Seed, run)
 	}
 	f := Found{Invariant: s.Violation.Invariant, Fingerprint: fp, Detail: s.Violation.Detail, Run: run, First: run, Count: 1,
-		Flaky: flaky, After: after, AfterS: after.Seconds(), Strategy: strategy, Upstream: upstream}
+		Flaky: flaky, After: after, AfterS: after.Seconds(), CPUS: cpu.Seconds(), Strategy: strategy, Upstream: upstream}
 	if err := save(&f, s, opts.Out, target.Name(), opts.Seed, run); err != nil {
 		return false, err
 	}

@@ -49,6 +49,11 @@ func TestFindsTheForgetfulStore(t *testing.T) {
 	if len(s.Final) != 3 {
 		t.Errorf("final states: %d; want 3", len(s.Final))
 	}
+	// The walk ran on this process's CPU from the campaign's start to the
+	// finding: measure baseline puts that beside the baseline's.
+	if v.CPUS <= 0 || v.CPUS > res.ElapsedS*float64(runtime.NumCPU())+0.1 {
+		t.Errorf("CPU to the finding %.3f s; want more than 0 and at most the campaign's %.3f s on %d cores", v.CPUS, res.ElapsedS, runtime.NumCPU())
+	}
 }
 
 // TestWalksAreDeterministic records each of ten walks three times: run i of

@@ -95,6 +95,16 @@ func WorkloadOf(target interpose.Target) *Workload {
 	return nil
 }
 
+// TargetWeights are the weights target's runs take unless told otherwise:
+// its workload's, else DefaultWeights. --weights and ParseWeights change
+// some of them over these.
+func TargetWeights(target interpose.Target) Weights {
+	if w := WorkloadOf(target); w != nil && w.Weights != nil {
+		return *w.Weights
+	}
+	return DefaultWeights()
+}
+
 // ApplyWorkload fills in opts with target's default workload (see
 // Workload.Apply): the options a run of target takes by default.
 func ApplyWorkload(target interpose.Target, opts Options) Options {

@@ -36,6 +36,11 @@ type BaselineOptions struct {
 	// Strategies are faultline's exploration strategies, a row each (nil:
 	// the random walk).
 	Strategies []string
+	// Weights are faultline's weights of event kinds, as fuzz.ParseWeights
+	// reads them over the target's (fuzz.TargetWeights): a row for each strategy with each
+	// ("" or nil: the defaults only). "crash=15,recover=30" restarts nodes
+	// about as much, among faults, as the baseline's chaos loop does.
+	Weights []string
 	// Invariant is what both look for (zero: ElectionSafety): one the
 	// baseline checks (baseline.Invariants).
 	Invariant string
@@ -74,9 +79,11 @@ type BaselineReport struct {
 //
 // Both run in worker processes when w has a command (a panic in raft's own
 // goroutines ends a worker, not the measurement; for the baseline it is
-// what its test process would have died of), their CPU time then counted
-// with the workers'; in this process otherwise (w nil, or without a
-// command, as under tests).
+// what its test process would have died of); in this process otherwise (w
+// nil, or without a command, as under tests). Both are timed alike: wall
+// and CPU time of the process from the start of the search (faultline's
+// walk, the baseline's clusters) to the violation, so that neither pays
+// for its process's start; a worker that died of the bug counts whole.
 func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o BaselineOptions, command string) (BaselineReport, error) {
 	if _, ok := interpose.Unwrap(target).(*hraft.Target); !ok {
 		return BaselineReport{}, fmt.Errorf("measure baseline: %s is not a hashicorp/raft target: the baseline runs hashicorp/raft only", target.Name())
@@ -105,10 +112,31 @@ func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o Base
 	if err := baseline.CheckInvariant(o.Invariant); err != nil {
 		return BaselineReport{}, fmt.Errorf("measure baseline: %w", err)
 	}
+	if o.Weights == nil {
+		o.Weights = []string{""}
+	}
+	type walk struct {
+		strategy string
+		weights  *fuzz.Weights
+	}
+	var walks []walk
 	rep := BaselineReport{Command: command, Target: target.Name(), Invariant: o.Invariant}
 	var rows []*BaselineRow
 	for _, st := range o.Strategies {
-		rows = append(rows, &BaselineRow{Who: "faultline fuzz --want " + o.Invariant + " --strategy " + st + " (one core)"})
+		for _, ws := range o.Weights {
+			who := "faultline fuzz --want " + o.Invariant + " --strategy " + st
+			wk := walk{strategy: st}
+			if ws != "" {
+				w, err := fuzz.ParseWeights(ws, fuzz.TargetWeights(target))
+				if err != nil {
+					return rep, fmt.Errorf("measure baseline: --weights: %w", err)
+				}
+				wk.weights = &w
+				who += " --weights " + ws
+			}
+			walks = append(walks, wk)
+			rows = append(rows, &BaselineRow{Who: who + " (one core)"})
+		}
 	}
 	ours := len(rows)
 	type setting struct {
@@ -149,9 +177,9 @@ func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o Base
 		fmt.Fprintf(o.Progress, "seed %d, %s: %s after %.3f s (%.3f CPU-s)\n", seed, who, what, wall.Seconds(), cpu.Seconds())
 	}
 	for _, seed := range o.Seeds {
-		for k, st := range o.Strategies {
+		for k, wk := range walks {
 			opts := fuzz.ApplyWorkload(target, fuzz.Options{Seed: seed, Want: o.Invariant, NoLiveness: true,
-				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: st}) // the baseline replays nothing either
+				Runs: math.MaxInt32, Time: o.Time, Confirm: -1, Strategy: wk.strategy, Weights: wk.weights}) // the baseline replays nothing either
 			cpu0 := baseline.CPUTime()
 			res, err := w.Fuzz(target, opts)
 			if err != nil {
@@ -161,10 +189,17 @@ func Baseline(t *testing.T, w *campaign.Workers, target interpose.Target, o Base
 			found := len(res.Violations) > 0
 			wall := time.Duration(res.ElapsedS * float64(time.Second))
 			if found {
-				wall = time.Duration(res.Violations[0].AfterS * float64(time.Second))
+				// From the walk's start, as the baseline's from its
+				// chaos loop's; the worker's whole CPU time when the
+				// walk could not say (its process died of the bug).
+				v := res.Violations[0]
+				wall = time.Duration(v.AfterS * float64(time.Second))
+				if v.CPUS > 0 {
+					cpu = time.Duration(v.CPUS * float64(time.Second))
+				}
 			}
 			record(rows[k], found, o.Invariant, wall, cpu)
-			progress("faultline "+st, seed, found, wall, cpu)
+			progress(rows[k].Who, seed, found, wall, cpu)
 		}
 		for i, s := range settings {
 			r, err := w.Baseline(target, baseline.Options{Seed: seed, Timers: s.timers,

@@ -129,6 +129,9 @@ type StrategiesOptions struct {
 	// Want, if set, is the violation every campaign hunts (fuzz's
 	// Options.Want): others are passed over.
 	Want string
+	// Weights, if set, change some of each target's weights of event kinds
+	// (fuzz.ParseWeights over fuzz.TargetWeights): "crash=15,recover=30".
+	Weights string
 	// Progress, if set, receives a line per campaign.
 	Progress io.Writer
 }
@@ -156,11 +159,19 @@ func Strategies(w *campaign.Workers, targets []interpose.Target, o StrategiesOpt
 	defer os.RemoveAll(base)
 	var rows []StrategyRow
 	for _, target := range targets {
+		var weights *fuzz.Weights
+		if o.Weights != "" {
+			ws, err := fuzz.ParseWeights(o.Weights, fuzz.TargetWeights(target))
+			if err != nil {
+				return nil, fmt.Errorf("measure strategies: %w", err)
+			}
+			weights = &ws
+		}
 		for _, strategy := range o.Strategies {
 			r := StrategyRow{Target: target.Name(), Strategy: strategy, Seeds: len(o.Seeds), Invariants: map[string]int{}}
 			for _, seed := range o.Seeds {
 				_, vs, err := campaignOnce(w, base, target, fuzz.Options{Seed: seed, Strategy: strategy, Events: o.Events, NoLiveness: !o.Liveness,
-					Want: o.Want}, 1, o.Time, 1)
+					Want: o.Want, Weights: weights}, 1, o.Time, 1)
 				if err != nil {
 					return nil, err
 				}
