@@ -74,6 +74,8 @@ func Work(env Env, dir string) error {
 		return minimizeJob(env, target, job, dir)
 	case JobBaseline:
 		return baselineJob(target, job, dir)
+	case JobReplayRate:
+		return replayRateJob(env, target, job, dir)
 	}
 	return fmt.Errorf("worker: unknown job %q", job.Kind)
 }

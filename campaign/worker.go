@@ -39,6 +39,10 @@ const (
 	// target's hashicorp/raft options: raft on real goroutines can panic in
 	// its own, which ends the process.
 	JobBaseline = "baseline"
+	// JobReplayRate measures a replay rate (Job.ReplayRate), writing where
+	// it is before each run and each replay: raft can panic in its own
+	// goroutines, which ends the process.
+	JobReplayRate = "replay-rate"
 )
 
 // Job is what a worker process is asked to do. The parent writes it as
@@ -56,6 +60,8 @@ type Job struct {
 	Minimize *MinimizeJob `json:"minimize,omitempty"`
 	// Baseline configures a baseline run.
 	Baseline *baseline.Options `json:"baseline,omitempty"`
+	// ReplayRate configures a replay-rate measurement.
+	ReplayRate *fuzz.ReplayRateOptions `json:"replay_rate,omitempty"`
 }
 
 // MinimizeJob configures a minimization in worker processes. Its zero value

@@ -366,3 +366,21 @@ func TestBaselineSurvivesACrash(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureReplaySurvivesACrash: on hraft-fulldisk most runs end with raft
+// panicking in its own goroutine, which kills the process that walks or
+// replays them; `measure replay` goes on in a fresh worker, replays such a
+// run in a process of its own each time, and prints its table with those
+// rows marked and no panic trace.
+func TestMeasureReplaySurvivesACrash(t *testing.T) {
+	code, stdout, stderr := runBin(t, "measure", "replay", "--target", "hraft-fulldisk", "--schedules", "4", "--repeat", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if all := stdout + stderr; strings.Contains(all, "goroutine ") {
+		t.Fatalf("a panic trace reached the user:\n%s", all)
+	}
+	if !strings.Contains(stdout, "(killed its process; 2 replays)") || !strings.Contains(stdout, "hraft-fulldisk: 4 schedules (from 4 runs), 8 replays") {
+		t.Fatalf("want 4 schedules of 2 replays, one at least marked as having killed its process:\n%s", stdout)
+	}
+}

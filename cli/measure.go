@@ -235,7 +235,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 			}
 			return a.withT(func(t *testing.T) error {
 				start := time.Now()
-				rep, err := measure.Replay(t, study.Target, opts, list)
+				rep, err := measure.Replay(a.workers(t), study.Target, opts, list)
 				if err != nil {
 					return err
 				}

@@ -26,6 +26,13 @@ type ReplayRateOptions struct {
 	Violating bool
 	// MaxRuns bounds that search (0: 100,000).
 	MaxRuns int
+	// FirstRun is the first run walked (a measurement taken up again after
+	// a process died: campaign.Workers.MeasureReplay).
+	FirstRun int `json:"first_run,omitempty"`
+	// OnStep, if set, is called before each run is walked (row nil) and
+	// before each replay of a schedule kept (row: its replays so far), with
+	// what is done: where a process that dies was.
+	OnStep func(run int, row *ReplayRow, sofar *ReplayRate) `json:"-"`
 }
 
 // ReplayRow is one schedule's replays.
@@ -41,6 +48,14 @@ type ReplayRow struct {
 	// Flaky is set when Confirm found no schedule of this violation that
 	// replayed reliably (a campaign marks it so).
 	Flaky bool `json:"flaky,omitempty"`
+	// Replays is how many times it was replayed.
+	Replays int `json:"replays"`
+	// Crashed is set when the schedule's run or one of its replays killed
+	// its process (raft panicking in one of its own goroutines). The run's
+	// replays were then each made in a process of their own and count
+	// as reproduced when that process died of the same panic; no replay of
+	// it counts as identical, as none could be compared.
+	Crashed bool `json:"crashed,omitempty"`
 }
 
 // ReplayRate is how faithfully a target replays its own schedules.
@@ -92,7 +107,10 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 		defer h.Hold()()
 	}
 	out := &ReplayRate{Target: target.Name(), Attempts: max(opts.Attempts, 1)}
-	for run := 0; run < maxRuns && out.Schedules < want; run++ {
+	for run := opts.FirstRun; run < opts.FirstRun+maxRuns && out.Schedules < want; run++ {
+		if opts.OnStep != nil {
+			opts.OnStep(run, nil, out)
+		}
 		s, err := Walk(t, target, opts.Campaign, run)
 		out.Searched++
 		if err != nil {
@@ -109,35 +127,43 @@ func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions
 			}
 		}
 		row := ReplayRow{Seed: opts.Campaign.Seed, Run: run, Events: len(s.Events), Flaky: flaky}
-		if flaky {
-			out.Flaky++
-		}
 		if s.Violation != nil {
 			row.Fingerprint = s.Violation.Fingerprint
 		}
 		for range repeat {
+			if opts.OnStep != nil {
+				opts.OnStep(run, &row, out)
+			}
 			rep, err := Replay(t, target, s, ReplayOptions{Repeat: 1, Attempts: opts.Attempts, CheckEvery: opts.Campaign.CheckEvery, CheckFrom: opts.Campaign.CheckFrom, Checker: opts.Campaign.Checker})
 			if err != nil {
 				return out, fmt.Errorf("measure: replay of run %d: %w", run, err)
 			}
+			row.Replays++
 			row.Reproduced += rep.Reproduced
 			row.FirstReproduced += rep.FirstReproduced
 			if Identical(s, rep.First.Schedule) {
 				row.Identical++
 			}
 		}
-		out.Schedules++
-		out.Replays += repeat
-		out.Identical += row.Identical
-		out.Reproduced += row.Reproduced
-		out.FirstReproduced += row.FirstReproduced
-		if !flaky {
-			out.SteadyReplays += repeat
-			out.SteadyReproduced += row.Reproduced
-		}
-		out.Rows = append(out.Rows, row)
+		out.AddRow(row)
 	}
 	return out, nil
+}
+
+// AddRow counts a schedule's replays into r.
+func (r *ReplayRate) AddRow(row ReplayRow) {
+	r.Schedules++
+	r.Replays += row.Replays
+	r.Identical += row.Identical
+	r.Reproduced += row.Reproduced
+	r.FirstReproduced += row.FirstReproduced
+	if row.Flaky {
+		r.Flaky++
+	} else {
+		r.SteadyReplays += row.Replays
+		r.SteadyReproduced += row.Reproduced
+	}
+	r.Rows = append(r.Rows, row)
 }
 
 // Add adds o's schedules and replays to r (a measurement over several seeds).

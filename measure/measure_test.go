@@ -72,7 +72,7 @@ func TestTTF(t *testing.T) {
 
 // TestReplay: an actor Raft's replays are exact, every one.
 func TestReplay(t *testing.T) {
-	rep, err := measure.Replay(t, target(t, "raft"), fuzz.ReplayRateOptions{Campaign: fuzz.Options{Events: 300}, Schedules: 3, Repeat: 2}, []uint64{1, 2})
+	rep, err := measure.Replay(&campaign.Workers{T: t}, target(t, "raft"), fuzz.ReplayRateOptions{Campaign: fuzz.Options{Events: 300}, Schedules: 3, Repeat: 2}, []uint64{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}

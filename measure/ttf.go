@@ -104,13 +104,14 @@ func WriteTTF(w io.Writer, rep TTFReport) error {
 
 // Replay records schedules with each seed (opts.Campaign's, with the
 // target's workload applied) and replays each several times: the target's
-// replay rate (fuzz.MeasureReplay over the seeds).
-func Replay(t *testing.T, target interpose.Target, opts fuzz.ReplayRateOptions, seeds []uint64) (*fuzz.ReplayRate, error) {
+// replay rate (fuzz.MeasureReplay over the seeds, in w's worker processes
+// when it has a command: Workers.MeasureReplay).
+func Replay(w *campaign.Workers, target interpose.Target, opts fuzz.ReplayRateOptions, seeds []uint64) (*fuzz.ReplayRate, error) {
 	opts.Campaign = fuzz.ApplyWorkload(target, opts.Campaign)
 	rep := &fuzz.ReplayRate{Target: target.Name()}
 	for _, seed := range seeds {
 		opts.Campaign.Seed = seed
-		one, err := fuzz.MeasureReplay(t, target, opts)
+		one, err := w.MeasureReplay(target, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -132,6 +133,9 @@ func WriteReplayRate(w io.Writer, command string, rep *fuzz.ReplayRate, took tim
 		if r.Flaky {
 			fp += " (flaky)"
 		}
+		if r.Crashed {
+			fp += fmt.Sprintf(" (killed its process; %d replays)", r.Replays)
+		}
 		if err := t.Append(strconv.FormatUint(r.Seed, 10), strconv.Itoa(r.Run), strconv.Itoa(r.Events), fp, strconv.Itoa(r.Identical), strconv.Itoa(r.FirstReproduced), strconv.Itoa(r.Reproduced)); err != nil {
 			return err
 		}
@@ -144,6 +148,18 @@ func WriteReplayRate(w io.Writer, command string, rep *fuzz.ReplayRate, took tim
 		rep.Target, rep.Schedules, rep.Searched, rep.Replays, rep.Identical, pct(rep.Identical, rep.Replays),
 		rep.FirstReproduced, pct(rep.FirstReproduced, rep.Replays),
 		rep.Reproduced, rep.Attempts, pct(rep.Reproduced, rep.Replays), took.Round(time.Millisecond))
+	crashed, crashedReplays := 0, 0
+	for _, r := range rep.Rows {
+		if r.Crashed {
+			crashed, crashedReplays = crashed+1, crashedReplays+r.Replays
+		}
+	}
+	if crashed > 0 {
+		fmt.Fprintf(w, "%d schedules (%d replays) killed their process (raft panicking in its own goroutine) when walked or replayed: "+
+			"a run that did is replayed in a process of its own each time, reproduced when that process dies of the same panic and never identical "+
+			"(nothing could be compared); a replay that did counts as neither, and its schedule gets no more\n",
+			crashed, crashedReplays)
+	}
 	if rep.Flaky > 0 {
 		fmt.Fprintf(w, "%d schedules marked flaky when saved; the other %d: %d of %d replays reproduced (%.1f%%)\n",
 			rep.Flaky, rep.Schedules-rep.Flaky, rep.SteadyReproduced, rep.SteadyReplays, pct(rep.SteadyReproduced, rep.SteadyReplays))
