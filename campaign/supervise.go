@@ -188,7 +188,7 @@ func (w *Workers) captureCrash(target interpose.Target, opts fuzz.Options, dir s
 		Target:    target.Spec(opts.Nodes, fuzz.RunSeed(opts.Seed, run)),
 		Events:    events,
 		Violation: c.violation(len(events)),
-		Origin:    &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: fuzz.StrategyName(opts, run), Weights: fuzz.RunMix(opts, run)},
+		Origin:    fuzz.RunOrigin(opts, run, ""),
 	}
 	f := fuzz.Found{Invariant: s.Violation.Invariant, Fingerprint: s.Violation.Fingerprint, Detail: s.Violation.Detail,
 		Run: run, First: run, Count: 1, Events: len(events), Flaky: !again, After: after, AfterS: after.Seconds(), Sched: s,

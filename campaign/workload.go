@@ -19,7 +19,9 @@ import (
 
 // WorkloadArgs renders the workload of a campaign on target: the seed,
 // events per run and when invariants are checked always; the nodes, the
-// hunted violation and PCT's depth when set; the strategy unless random.
+// hunted violation and PCT's depth when set; the strategy unless random;
+// the weights of event kinds, every one, when set (else the target's own
+// apply).
 func WorkloadArgs(target string, opts fuzz.Options) []string {
 	args := []string{"--target", target, "--seed", strconv.FormatUint(opts.Seed, 10),
 		"--events", strconv.Itoa(opts.Events), "--check-every", strconv.Itoa(opts.CheckEvery),
@@ -56,6 +58,9 @@ func WorkloadArgs(target string, opts fuzz.Options) []string {
 	if opts.Reads > 0 {
 		args = append(args, "--reads", strconv.Itoa(opts.Reads))
 	}
+	if opts.Weights != nil {
+		args = append(args, "--weights", opts.Weights.Args())
+	}
 	return args
 }
 
@@ -83,8 +88,16 @@ func ParseWorkload(args []string) (string, fuzz.Options, error) {
 	f.BoolVar(&opts.Permanent, "permanent", false, "")
 	f.IntVar(&opts.Disk, "disk", 0, "")
 	f.IntVar(&opts.Reads, "reads", 0, "")
+	weights := f.String("weights", "", "")
 	if err := f.Parse(args); err != nil {
 		return "", opts, fmt.Errorf("campaign workload %q: %w", strings.Join(args, " "), err)
+	}
+	if *weights != "" {
+		w, err := fuzz.ParseWeights(*weights, fuzz.Weights{}) // every kind is written out
+		if err != nil {
+			return "", opts, fmt.Errorf("campaign workload %q: --weights: %w", strings.Join(args, " "), err)
+		}
+		opts.Weights = &w
 	}
 	if !f.Changed("liveness") {
 		opts.NoLiveness = true // written before liveness was on by default

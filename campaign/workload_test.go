@@ -21,6 +21,9 @@ func TestWorkloadRoundTrip(t *testing.T) {
 		{fuzz.Options{Seed: 1, Events: 300}, []string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness"}},
 		{fuzz.Options{Seed: 1, Events: 300, Stabilize: 10},
 			[]string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness", "--stabilize", "10"}},
+		{fuzz.Options{Seed: 1, Events: 300, NoLiveness: true, Weights: &fuzz.Weights{Deliver: 100, Crash: 15, Recover: 30, Choice: 2}},
+			[]string{"--target", "t", "--seed", "1", "--events", "300", "--check-every", "0", "--check-from", "0", "--liveness=false",
+				"--weights", "deliver=100,timer=0,drop=0,duplicate=0,advance=0,crash=15,recover=30,client=0,partition=0,heal=0,membership=0,transfer=0,disk=0,choice=2"}},
 	} {
 		args := WorkloadArgs("t", c.opts)
 		if !slices.Equal(args, c.args) {
@@ -35,7 +38,8 @@ func TestWorkloadRoundTrip(t *testing.T) {
 		}
 		if got.Seed != c.opts.Seed || got.Events != c.opts.Events || got.CheckEvery != c.opts.CheckEvery || got.CheckFrom != c.opts.CheckFrom ||
 			got.Nodes != c.opts.Nodes || got.Want != c.opts.Want || got.PCTDepth != c.opts.PCTDepth || got.Strategy != c.opts.Strategy ||
-			got.NoLiveness != c.opts.NoLiveness || got.Stabilize != c.opts.Stabilize {
+			got.NoLiveness != c.opts.NoLiveness || got.Stabilize != c.opts.Stabilize ||
+			(got.Weights == nil) != (c.opts.Weights == nil) || got.Weights != nil && *got.Weights != *c.opts.Weights {
 			t.Errorf("ParseWorkload(%q) = %+v", args, got)
 		}
 	}

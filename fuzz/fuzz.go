@@ -502,8 +502,7 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 		return false, fmt.Errorf("fuzz: run %d: %w", run, err)
 	}
 	_, strategy, _ := strategyOf(opts, run)
-	s.Origin = &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: strategy, Weights: RunMix(opts, run),
-		Mutation: mutation}
+	s.Origin = RunOrigin(opts, run, mutation)
 	// A fingerprint's runs can have different causes (a liveness monitor's
 	// is its name): each schedule is matched against the known upstream
 	// bugs, and one that is not a known bug is kept over one that is.
@@ -603,10 +602,7 @@ type runCover struct {
 
 func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event,
 	plan *mutation) (*interpose.Schedule, []interpose.Violation, runCover, error) {
-	events := opts.Events
-	if events <= 0 {
-		events = 300
-	}
+	events := RunEvents(opts, run)
 	if plan != nil {
 		events = max(events, plan.cut+events/2) // the corpus run's prefix, then a walk of its own
 	}

@@ -143,10 +143,30 @@ func (p *pct) delivered(m interpose.Message, step int) {
 // from base: each kind of fault (drops, duplicates, crashes with their
 // recoveries, partitions with their heals, membership changes, leadership
 // transfers, storage faults, controlled choices) is off with probability
-// one half, else its weight is scaled by 1/2, 1, 2 or 4; deliveries, clock
-// advances, timers and client operations keep their weights. A kind base
-// leaves at 0 stays off.
+// one half, else its weight is scaled by 1/2, 1, 2 or 4; client operations
+// are scaled by 1, 2 or 4 (SwarmClients); deliveries, clock advances and
+// timers keep their weights. A kind base leaves at 0 stays off.
 func SwarmWeights(base Weights, seed uint64) Weights {
+	w, _ := swarmDraw(base, seed)
+	return w
+}
+
+// SwarmLengths are the factors a swarm run draws its length from, each as
+// likely: Options.Events times one of them. Most bugs show in a fresh
+// cluster's first few hundred events; some need a history first, and a
+// run that ends before it pays off finds nothing (hashicorp/raft#85 on
+// hraft-serial: a stale snapshot leaves a node's log with a gap in about
+// one 300-event run in 200, but the node seldom restarts before the run
+// ends; with 1,000-event runs it does).
+var SwarmLengths = []int{1, 1, 3, 10}
+
+// SwarmClients are the factors a swarm run scales its client operations by,
+// each as likely: a history of writes is what snapshots, compactions and
+// InstallSnapshot come from.
+var SwarmClients = []int{1, 2, 4}
+
+// swarmDraw draws a swarm run's mix and the factor of its length.
+func swarmDraw(base Weights, seed uint64) (Weights, int) {
 	rng := rand.New(rand.NewPCG(seed, 0x5357_4152_4d21)) // its own stream: the walk's is untouched
 	w := base
 	for _, group := range [][]*int{{&w.Drop}, {&w.Duplicate}, {&w.Crash, &w.Recover}, {&w.Partition, &w.Heal},
@@ -164,30 +184,78 @@ func SwarmWeights(base Weights, seed uint64) Weights {
 			}
 		}
 	}
-	return w
+	// Drawn after the faults, so that a run's fault mix is what it was
+	// before these were.
+	w.Client *= SwarmClients[rng.IntN(len(SwarmClients))]
+	return w, SwarmLengths[rng.IntN(len(SwarmLengths))]
+}
+
+// RunEvents is the length bound of run under opts: Options.Events (0: 300),
+// times the factor a swarm run draws (SwarmLengths).
+func RunEvents(opts Options, run int) int {
+	events := opts.Events
+	if events <= 0 {
+		events = 300
+	}
+	if opts.Strategy == Swarm {
+		_, f := swarmDraw(baseWeights(opts), RunSeed(opts.Seed, run))
+		events *= f
+	}
+	return events
+}
+
+// kinds names each weight as Mix, Args and ParseWeights do.
+func (w *Weights) kinds() []struct {
+	name string
+	p    *int
+} {
+	return []struct {
+		name string
+		p    *int
+	}{{"deliver", &w.Deliver}, {"timer", &w.Timer}, {"drop", &w.Drop}, {"duplicate", &w.Duplicate}, {"advance", &w.Advance},
+		{"crash", &w.Crash}, {"recover", &w.Recover}, {"client", &w.Client}, {"partition", &w.Partition}, {"heal", &w.Heal},
+		{"membership", &w.Membership}, {"transfer", &w.Transfer}, {"disk", &w.Disk}, {"choice", &w.Choice}}
 }
 
 // Mix is a run's weights as a schedule's origin records them (by kind, the
 // kinds drawn at all).
 func (w Weights) Mix() map[string]int {
 	m := map[string]int{}
-	for _, kv := range []struct {
-		k string
-		v int
-	}{{"deliver", w.Deliver}, {"timer", w.Timer}, {"drop", w.Drop}, {"duplicate", w.Duplicate}, {"advance", w.Advance},
-		{"crash", w.Crash}, {"recover", w.Recover}, {"client", w.Client}, {"partition", w.Partition}, {"heal", w.Heal},
-		{"membership", w.Membership}, {"transfer", w.Transfer}, {"disk", w.Disk}, {"choice", w.Choice}} {
-		if kv.v > 0 {
-			m[kv.k] = kv.v
+	for _, k := range w.kinds() {
+		if *k.p > 0 {
+			m[k.name] = *k.p
 		}
 	}
 	return m
+}
+
+// Args is every weight, 0 included, as --weights and ParseWeights read them
+// ("deliver=100,timer=0,..."): over any base, the same weights.
+func (w Weights) Args() string {
+	var b strings.Builder
+	for i, k := range w.kinds() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k.name + "=" + strconv.Itoa(*k.p))
+	}
+	return b.String()
 }
 
 // runWeights are the weights of run under opts: the options' (or
 // DefaultWeights), storage faults as Disk asks, and under Swarm the run's
 // own mix of them.
 func runWeights(opts Options, run int) Weights {
+	w := baseWeights(opts)
+	if opts.Strategy == Swarm {
+		w = SwarmWeights(w, RunSeed(opts.Seed, run))
+	}
+	return w
+}
+
+// baseWeights are the options' weights (or DefaultWeights), storage
+// faults as Disk asks.
+func baseWeights(opts Options) Weights {
 	w := DefaultWeights()
 	if opts.Weights != nil {
 		w = *opts.Weights
@@ -195,10 +263,19 @@ func runWeights(opts Options, run int) Weights {
 	if opts.Disk > 0 {
 		w.Disk = opts.Disk
 	}
-	if opts.Strategy == Swarm {
-		w = SwarmWeights(w, RunSeed(opts.Seed, run))
-	}
 	return w
+}
+
+// RunOrigin is how run under opts came about, for its schedule: the
+// campaign, the run, its strategy, and what a swarm run drew (its mix and
+// length bound); mutation is a guided run's.
+func RunOrigin(opts Options, run int, mutation string) *interpose.Origin {
+	o := &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: StrategyName(opts, run),
+		Weights: RunMix(opts, run), Mutation: mutation}
+	if opts.Strategy == Swarm {
+		o.Events = RunEvents(opts, run)
+	}
+	return o
 }
 
 // RunMix is the fault mix of run under opts as its schedule's origin
@@ -216,9 +293,10 @@ func RunMix(opts Options, run int) map[string]int {
 // it names take their N, the others keep base's.
 func ParseWeights(s string, base Weights) (Weights, error) {
 	w := base
-	fields := map[string]*int{"deliver": &w.Deliver, "timer": &w.Timer, "drop": &w.Drop, "duplicate": &w.Duplicate,
-		"advance": &w.Advance, "crash": &w.Crash, "recover": &w.Recover, "client": &w.Client, "partition": &w.Partition,
-		"heal": &w.Heal, "membership": &w.Membership, "transfer": &w.Transfer, "disk": &w.Disk, "choice": &w.Choice}
+	fields := map[string]*int{}
+	for _, k := range w.kinds() {
+		fields[k.name] = k.p
+	}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		p := fields[k]

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,10 +125,11 @@ func TestUnknownStrategy(t *testing.T) {
 	}
 }
 
-// TestSwarm: a swarm run walks the random walk over its own fault mix,
-// drawn from the run's seed: the same run walks the same way again, runs
-// differ in their mixes (some with a kind of fault off, some with it
-// scaled), and a finding records its run's mix in its origin.
+// TestSwarm: a swarm run walks the random walk over its own fault mix and
+// length, drawn from the run's seed: the same run walks the same way again,
+// runs differ in their mixes (some with a kind of fault off, some with it
+// scaled, client operations scaled up) and lengths, and a finding records
+// its run's mix and length bound in its origin.
 func TestSwarm(t *testing.T) {
 	opts := fuzz.Options{Seed: 1, Events: 400, NoLiveness: true, Strategy: fuzz.Swarm}
 	if a, b := walkHash(t, "hraft-forgetful", opts, 3), walkHash(t, "hraft-forgetful", opts, 3); a != b {
@@ -135,11 +137,21 @@ func TestSwarm(t *testing.T) {
 	}
 	base := fuzz.DefaultWeights()
 	off, scaled, same := 0, 0, 0
+	clients, lengths := map[int]bool{}, map[int]bool{}
 	for run := range 40 {
 		w := fuzz.SwarmWeights(base, fuzz.RunSeed(1, run))
-		if w.Deliver != base.Deliver || w.Advance != base.Advance || w.Client != base.Client {
-			t.Fatalf("run %d: swarm changed deliveries, advances or clients: %+v", run, w)
+		if w.Deliver != base.Deliver || w.Advance != base.Advance {
+			t.Fatalf("run %d: swarm changed deliveries or advances: %+v", run, w)
 		}
+		if !slices.Contains(fuzz.SwarmClients, w.Client/base.Client) || w.Client%base.Client != 0 {
+			t.Fatalf("run %d: client weight %d is not %d times one of %v", run, w.Client, base.Client, fuzz.SwarmClients)
+		}
+		clients[w.Client] = true
+		n := fuzz.RunEvents(fuzz.Options{Seed: 1, Events: 100, Strategy: fuzz.Swarm}, run)
+		if n%100 != 0 || !slices.Contains(fuzz.SwarmLengths, n/100) {
+			t.Fatalf("run %d: %d events for 100 in the options; want 100 times one of %v", run, n, fuzz.SwarmLengths)
+		}
+		lengths[n] = true
 		if (w.Crash == 0) != (w.Recover == 0) || (w.Partition == 0) != (w.Heal == 0) {
 			t.Fatalf("run %d: a crash without its recovery or a partition without its heal: %+v", run, w)
 		}
@@ -158,6 +170,12 @@ func TestSwarm(t *testing.T) {
 	if off == 0 || scaled == 0 || same == 0 {
 		t.Errorf("crash weights over 40 runs: %d off, %d scaled, %d as they were; want some of each", off, scaled, same)
 	}
+	if len(clients) != len(fuzz.SwarmClients) || len(lengths) < len(slices.Compact(slices.Sorted(slices.Values(fuzz.SwarmLengths)))) {
+		t.Errorf("over 40 runs: client weights %v, lengths %v; want every factor drawn", clients, lengths)
+	}
+	if n := fuzz.RunEvents(fuzz.Options{Seed: 1, Events: 100}, 7); n != 100 {
+		t.Errorf("a random run's length is %d; want the options' 100", n)
+	}
 	st, err := casestudies.Lookup("raft-45")
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +191,9 @@ func TestSwarm(t *testing.T) {
 	want := fuzz.RunMix(st.Options(fuzz.Options{Seed: 1, Strategy: fuzz.Swarm}), v.Run)
 	if v.Strategy != fuzz.Swarm || fmt.Sprint(v.Sched.Origin.Weights) != fmt.Sprint(want) || len(want) == 0 {
 		t.Errorf("violation of run %d: strategy %q, origin weights %v; want swarm, %v", v.Run, v.Strategy, v.Sched.Origin.Weights, want)
+	}
+	if n := fuzz.RunEvents(st.Options(fuzz.Options{Seed: 1, Events: 2000, Strategy: fuzz.Swarm}), v.Run); v.Sched.Origin.Events != n || len(v.Sched.Events) > n {
+		t.Errorf("violation of run %d: origin's length bound %d, %d events; want %d, at most that", v.Run, v.Sched.Origin.Events, len(v.Sched.Events), n)
 	}
 }
 

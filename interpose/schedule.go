@@ -107,6 +107,9 @@ type Origin struct {
 	// Weights are the run's own weights of each kind of event, when its
 	// strategy drew them (swarm testing: the run's fault mix).
 	Weights map[string]int `json:"weights,omitempty"`
+	// Events is the run's bound on its length, when its strategy drew it
+	// (swarm testing).
+	Events int `json:"events,omitempty"`
 	// Mutation says how a guided run started, when it started from an
 	// earlier run of its campaign ("the first 57 events of run 12, then a
 	// walk of its own").
