@@ -220,7 +220,21 @@ func (a *app) command() string {
 	if len(a.argv) == 0 {
 		return a.name()
 	}
-	return strings.Join(append([]string{a.name()}, a.argv[1:]...), " ")
+	args := []string{a.name()}
+	for _, arg := range a.argv[1:] {
+		args = append(args, shellQuote(arg))
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes an argument a shell would not pass on as it is (an
+// empty one, one with spaces or quotes), so that the command line printed
+// runs again.
+func shellQuote(arg string) string {
+	if arg != "" && !strings.ContainsAny(arg, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+		return arg
+	}
+	return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
 }
 
 // workerCommand is the hidden command a worker process runs.

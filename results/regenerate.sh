@@ -117,15 +117,15 @@ wait
 baseline() {
 # faultline beside the real-clock chaos test (a few minutes; nothing else running).
 echo "== baseline.md" >&2
-"$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --strategies random,swarm --out "$out/baseline.md" 2> /dev/null
+"$bin" measure baseline --target hraft-forgetful --seeds 1-10 --clusters 1,40 --strategies random,swarm --weights "" --weights crash=15,recover=30 --out "$out/baseline.md" 2> /dev/null
 # The other hashicorp/raft bugs the baseline can see: a log store that loses an acknowledged
 # batch (two state machines disagree; a restart raft refuses), hashicorp/raft#85 (a
 # restart whose NewRaft panics), a full disk (raft panics).
 echo "== baseline-hraft-lossy-log*.md, baseline-hraft-serial.md, baseline-hraft-fulldisk.md" >&2
-"$bin" measure baseline --target hraft-lossy-log --invariant StateMachineSafety --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log.md" 2> /dev/null
-"$bin" measure baseline --target hraft-lossy-log --invariant NodeStarts --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-lossy-log-nodestarts.md" 2> /dev/null
-"$bin" measure baseline --target hraft-serial --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-serial.md" 2> /dev/null
-"$bin" measure baseline --target hraft-fulldisk --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --out "$out/baseline-hraft-fulldisk.md" 2> /dev/null
+"$bin" measure baseline --target hraft-lossy-log --invariant StateMachineSafety --seeds 1-5 --clusters 1,40 --strategies random,swarm --weights "" --weights crash=15,recover=30 --out "$out/baseline-hraft-lossy-log.md" 2> /dev/null
+"$bin" measure baseline --target hraft-lossy-log --invariant NodeStarts --seeds 1-5 --clusters 1,40 --strategies random,swarm --weights "" --weights crash=15,recover=30 --out "$out/baseline-hraft-lossy-log-nodestarts.md" 2> /dev/null
+"$bin" measure baseline --target hraft-serial --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --weights "" --weights crash=15,recover=30 --out "$out/baseline-hraft-serial.md" 2> /dev/null
+"$bin" measure baseline --target hraft-fulldisk --invariant NoPanic --seeds 1-5 --clusters 1,40 --strategies random,swarm --weights "" --weights crash=15,recover=30 --out "$out/baseline-hraft-fulldisk.md" 2> /dev/null
 # Five times the crash and recover weights on hraft-serial's #85: not sooner.
 echo "== fuzz-hraft-serial-restart-heavy.txt" >&2
 for s in 1 2 3 4 5; do
@@ -134,6 +134,16 @@ for s in 1 2 3 4 5; do
 		grep -E "runs,|^NoPanic|^no violation|^  [a-z0-9]" | grep -v "schedule:\|show:\|replay:" || true
 	echo
 done > "$out/fuzz-hraft-serial-restart-heavy.txt"
+# Longer runs, more writes: what swarm's depth draws came from.
+echo "== fuzz-hraft-serial-depth.txt" >&2
+for flags in "--events 1000" "--weights client=20" "--events 1000 --weights client=20"; do
+	for s in 1 2 3 4 5; do
+		echo "\$ faultline fuzz --strategy random --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s $flags"
+		( cd "$tmp" && "$bin" fuzz --strategy random --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s $flags --out depth 2>&1 ) |
+			grep -E "runs,|^NoPanic|^no violation" || true
+		echo
+	done
+done > "$out/fuzz-hraft-serial-depth.txt"
 }
 liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.

@@ -49,3 +49,19 @@ func TestWeightsChangeTheTargetsOwn(t *testing.T) {
 		t.Errorf("pool-no-etag's weights are the defaults: the test would not tell a workload from none")
 	}
 }
+
+// TestShellQuote: the command line a result file prints runs again in a
+// shell: an empty argument, spaces and quotes survive.
+func TestShellQuote(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"--weights", "--weights"},
+		{"crash=15,recover=30", "crash=15,recover=30"},
+		{"", "''"},
+		{"NoPanic: raft.NewRaft panicked", "'NoPanic: raft.NewRaft panicked'"},
+		{"it's", `'it'\''s'`},
+	} {
+		if got := shellQuote(c.in); got != c.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
