@@ -22,9 +22,13 @@
 // just delivered drops below all others (timers still fire at the random
 // walk's rate: an armed timer is always pending and would otherwise starve
 // every message); Portfolio, run i taking random, PCT depth 3 and PCT depth
-// 10 in turn. Findings and schedule origins record the strategy of their
-// run. The random walk of a seed is the same with or without strategies
-// (a test pins it).
+// 10 in turn; Swarm, each run's own fault mix, client rate and length
+// drawn from its seed (SwarmWeights, RunEvents), the command line's default
+// since it was measured ahead on the slow bugs; Guided, runs extended from
+// a corpus of runs that reached something new. The zero value walks
+// Random. Findings and schedule origins record the strategy of their run
+// (and a swarm run's mix and length bound). The random walk of a seed is
+// the same with or without strategies (a test pins it).
 //
 // A violation stops the campaign unless KeepGoing; distinct violations are
 // told apart by fingerprint and counted. Options.Known names fingerprints a

@@ -83,9 +83,9 @@ type Options struct {
 	// the event is applied, so that what a run did survives the process when
 	// a panic in raft's own goroutines ends it.
 	Journal io.Writer `json:"-"`
-	// Strategy is how a walk picks its events: Random (""), PCT or
-	// Portfolio. PCTDepth is PCT's depth d (0: 3), d-1 priority changes
-	// per run.
+	// Strategy is how a walk picks its events: Random (""), PCT,
+	// Portfolio, Swarm or Guided. PCTDepth is PCT's depth d (0: 3), d-1
+	// priority changes per run.
 	Strategy string `json:"strategy,omitempty"`
 	PCTDepth int    `json:"pct_depth,omitempty"`
 	// Known, if set, reports fingerprints the caller has already recorded

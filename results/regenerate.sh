@@ -43,15 +43,15 @@ bench() { # file, benchmark: BenchmarkWalk and it, interleaved, median of 5
 liverun() { # file, fuzz flags... (the header leaves --out out, as the files do)
 	local file=$1; shift
 	echo "== $file" >&2
-	{ echo "\$ faultline fuzz $*"; echo; ( cd "$tmp" && "$bin" fuzz "$@" --out found ) || true; } > "$out/$file"
+	{ echo "\$ faultline fuzz --strategy random $*"; echo; ( cd "$tmp" && "$bin" fuzz --strategy random "$@" --out found ) || true; } > "$out/$file"
 }
 
 campaign() { # file, minutes, target, flags... (workers=N before it: 2 unless said)
 	local file=$1 minutes=$2 target=$3 workers=${workers:-2}; shift 3
 	echo "== $file" >&2
 	local dir="$tmp/campaign-$target"
-	{ echo "\$ faultline campaign start --target $target --dir DIR --workers $workers --time ${minutes}m $*"; echo
-	  "$bin" campaign start --target "$target" --dir "$dir" --workers "$workers" --time "${minutes}m" "$@" 2>/dev/null | sed "s|$dir|DIR|g" || true
+	{ echo "\$ faultline campaign start --strategy random --target $target --dir DIR --workers $workers --time ${minutes}m $*"; echo
+	  "$bin" campaign start --strategy random --target "$target" --dir "$dir" --workers "$workers" --time "${minutes}m" "$@" 2>/dev/null | sed "s|$dir|DIR|g" || true
 	  echo; echo "\$ faultline campaign status --dir DIR --json"
 	  "$bin" campaign status --dir "$dir" --json | sed "s|$dir|DIR|g"
 	  for id in $("$bin" campaign list --dir "$dir" | sed -n 's/^│ \([0-9a-f]\{10\}\) .*/\1/p'); do
@@ -94,7 +94,7 @@ run replay-etcdraft-async-lossy.txt measure replay --target etcdraft-async-lossy
 # Each injected bug: time to the first violation over ten seeds, and the
 # minimization of 2,000-event failures.
 for t in etcdraft-forgetful etcdraft-lossy etcdraft-async-lossy; do
-	run ttf-$t.txt measure ttf --target $t --seeds 1-10
+	run ttf-$t.txt measure ttf --strategy random --target $t --seeds 1-10
 	run minimize-$t.md measure minimize --target $t --seeds 1-5 --budget 1m
 done
 etcdcampaigns
@@ -129,8 +129,8 @@ echo "== baseline-hraft-lossy-log*.md, baseline-hraft-serial.md, baseline-hraft-
 # Five times the crash and recover weights on hraft-serial's #85: not sooner.
 echo "== fuzz-hraft-serial-restart-heavy.txt" >&2
 for s in 1 2 3 4 5; do
-	echo "\$ faultline fuzz --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s --weights crash=15,recover=30"
-	( cd "$tmp" && "$bin" fuzz --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s --weights crash=15,recover=30 --out heavy 2>&1 ) |
+	echo "\$ faultline fuzz --strategy random --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s --weights crash=15,recover=30"
+	( cd "$tmp" && "$bin" fuzz --strategy random --target hraft-serial --want NoPanic --liveness=false --seed $s --time 60s --weights crash=15,recover=30 --out heavy 2>&1 ) |
 		grep -E "runs,|^NoPanic|^no violation|^  [a-z0-9]" | grep -v "schedule:\|show:\|replay:" || true
 	echo
 done > "$out/fuzz-hraft-serial-restart-heavy.txt"
@@ -149,8 +149,8 @@ liveness() {
 # Liveness: each monitor on its injected-bug target, then each violation minimized.
 for tw in "hraft-stuck-apply Liveness:Stuck" "raft-noretry Liveness:Leader" "raft-busy-leader Liveness:Accepts" "raft-nobackoff Liveness:Commit"; do
 	set -- $tw
-	run ttf-$1.txt measure ttf --target $1 --liveness --want $2 --seeds 1-10
-	( cd "$tmp" && "$bin" fuzz --target $1 --liveness --want $2 --out live > /dev/null ) || true
+	run ttf-$1.txt measure ttf --strategy random --target $1 --liveness --want $2 --seeds 1-10
+	( cd "$tmp" && "$bin" fuzz --strategy random --target $1 --liveness --want $2 --out live > /dev/null ) || true
 	f=$(ls "$tmp"/live/$1-*.json | head -1)
 	cp "$f" results/found/
 	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$1.min.json --budget 3m || true
@@ -167,8 +167,8 @@ echo "== triage-hraft-serial-liveness.txt" >&2
   done
 } > "$out/triage-hraft-serial-liveness.txt"
 echo "== campaign-hraft-serial-liveness.txt" >&2
-{ echo "\$ faultline campaign start --target hraft-serial --liveness --time 10m --dir DIR --workers 1"; echo
-  "$bin" campaign start --target hraft-serial --liveness --time 10m --dir "$tmp/cl" --workers 1 2>/dev/null | sed "s|$tmp/cl|DIR|g" || true
+{ echo "\$ faultline campaign start --strategy random --target hraft-serial --liveness --time 10m --dir DIR --workers 1"; echo
+  "$bin" campaign start --strategy random --target hraft-serial --liveness --time 10m --dir "$tmp/cl" --workers 1 2>/dev/null | sed "s|$tmp/cl|DIR|g" || true
 } > "$out/campaign-hraft-serial-liveness.txt"
 bench bench-liveness.txt BenchmarkWalkLiveness
 }
@@ -180,15 +180,15 @@ fi
 clients() {
 # What clients see: stale reads found, minimized, reported.
 for t in hraft-stale-reads hraft-verify-reads; do
-	run ttf-$t.txt measure ttf --target $t --want Linearizability --seeds 1-10
-	( cd "$tmp" && "$bin" fuzz --target $t --want Linearizability --out reads > /dev/null ) || true
+	run ttf-$t.txt measure ttf --strategy random --target $t --want Linearizability --seeds 1-10
+	( cd "$tmp" && "$bin" fuzz --strategy random --target $t --want Linearizability --out reads > /dev/null ) || true
 	f=$(ls "$tmp"/reads/$t-*.json | head -1)
 	cp "$f" results/found/
 	"$bin" minimize "results/found/$(basename "$f")" --out results/report/$t.min.json --budget 3m > /dev/null || true
 done
 echo "== fuzz-hraft-barrier-reads-seed1.txt" >&2
-{ echo "\$ faultline fuzz --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1"; echo
-  ( cd "$tmp" && "$bin" fuzz --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1 --out found ) || true
+{ echo "\$ faultline fuzz --strategy random --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1"; echo
+  ( cd "$tmp" && "$bin" fuzz --strategy random --target hraft-barrier-reads --runs 2000 --events 300 --keep-going --seed 1 --out found ) || true
 } > "$out/fuzz-hraft-barrier-reads-seed1.txt"
 # Reads through the log and by the read index, every fault kind on.
 liverun fuzz-hraft-serial-reads-all-faults-seed1.txt --target hraft-serial --reads 50 --runs 2000 --events 300 --keep-going --permanent --disk 3 --seed 1
@@ -213,7 +213,7 @@ bis bisect-hraft-85-fuzz.md results/found/hraft-NoPanic-raft-NewRaft-log-not-fou
 bis bisect-hraft-635.md casestudies/testdata/found/hraft-serial-remove-self-no-election.min.json --all
 bis bisect-hraft-forgetful.md casestudies/testdata/hraft-forgetful.min.json --all
 bis bisect-hraft-forgetful-fuzz.md casestudies/testdata/hraft-forgetful.min.json --fuzz 20s --all
-( cd "$tmp" && "$bin" fuzz --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out fulldisk > /dev/null 2>&1 ) || true
+( cd "$tmp" && "$bin" fuzz --strategy random --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out fulldisk > /dev/null 2>&1 ) || true
 mkdir -p results/found
 cp "$(ls "$tmp"/fulldisk/*.json | head -1)" results/found/hraft-fulldisk-NoPanic.json
 bis bisect-hraft-fulldisk.md results/found/hraft-fulldisk-NoPanic.json --all
@@ -256,7 +256,7 @@ clients
 etcd
 baseline
 bisects
-run ttf-hraft-forgetful.txt measure ttf --target hraft-forgetful --seeds 1-10 --liveness=false
+run ttf-hraft-forgetful.txt measure ttf --strategy random --target hraft-forgetful --seeds 1-10 --liveness=false
 run replay-hraft-forgetful.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seed 1 --liveness=false
 run replay-hraft-forgetful-100.txt measure replay --target hraft-forgetful --violating --schedules 100 --repeat 10 --seed 5 --liveness=false
 run replay-hraft-forgetful-seeds.txt measure replay --target hraft-forgetful --violating --schedules 20 --repeat 10 --seeds 1-10 --liveness=false
@@ -264,13 +264,13 @@ run replay-hraft-forgetful-seeds11-20-once.txt measure replay --target hraft-for
 run replay-hraft.txt measure replay --target hraft --schedules 20 --repeat 10 --liveness=false
 run replay-hraft-serial.txt measure replay --target hraft-serial --schedules 20 --repeat 10 --liveness=false
 for seed in 1 2 3; do
-	fuzzrun fuzz-hraft-seed$seed.txt fuzz --target hraft --runs 2000 --events 300 --keep-going --seed $seed --liveness=false --out results/found
-	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --liveness=false --out results/found
+	fuzzrun fuzz-hraft-seed$seed.txt fuzz --strategy random --target hraft --runs 2000 --events 300 --keep-going --seed $seed --liveness=false --out results/found
+	fuzzrun fuzz-hraft-serial-seed$seed.txt fuzz --strategy random --target hraft-serial --runs 2000 --events 300 --keep-going --seed $seed --liveness=false --out results/found
 done
 run minimize-hraft-forgetful.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m
 echo "== minimize-hraft-forgetful-seed1.txt" >&2
-( cd "$tmp" && "$bin" fuzz --target hraft-forgetful --events 2000 --check-every 2000 --liveness=false --out long > /dev/null ) || true
-{ echo "\$ faultline fuzz --target hraft-forgetful --events 2000 --check-every 2000 --liveness=false --out long"
+( cd "$tmp" && "$bin" fuzz --strategy random --target hraft-forgetful --events 2000 --check-every 2000 --liveness=false --out long > /dev/null ) || true
+{ echo "\$ faultline fuzz --strategy random --target hraft-forgetful --events 2000 --check-every 2000 --liveness=false --out long"
   echo "\$ faultline minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m"; echo
   ( cd "$tmp" && "$bin" minimize long/hraft-forgetful-ElectionSafety-seed1-run0.json --budget 2m ) || true; } > "$out/minimize-hraft-forgetful-seed1.txt"
 mkdir -p results/report
@@ -278,7 +278,7 @@ cp "$tmp/long/hraft-forgetful-ElectionSafety-seed1-run0.min.json" results/report
 "$bin" report results/report/hraft-forgetful.min.json --out results/report/hraft-forgetful.min.md > /dev/null
 "$bin" report results/report/hraft-forgetful.min.json --format svg --out results/report/hraft-forgetful.min.svg > /dev/null
 run minimize-hraft-forgetful-nodpor.txt measure minimize --target hraft-forgetful --seeds 1-10 --budget 2m --dpor -1 --compare=false
-fuzzrun fuzz-raft-correct.txt fuzz --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --liveness=false --out results/found
+fuzzrun fuzz-raft-correct.txt fuzz --strategy random --target raft --runs 10000 --events 2000 --check-every 20 --check-from 1000 --liveness=false --out results/found
 echo "== casestudies.md" >&2
 "$bin" casestudy table --budget 4m --out results/casestudies.md > /dev/null
 echo "== bench-actor-systems.txt" >&2
@@ -288,9 +288,9 @@ echo "== bench.txt" >&2
 { echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
   go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
 echo "== minimize-hraft-fulldisk-crash.txt" >&2
-( cd "$tmp" && "$bin" fuzz --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out crash > /dev/null ) || true
+( cd "$tmp" && "$bin" fuzz --strategy random --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out crash > /dev/null ) || true
 crashfile=$(ls "$tmp"/crash/*NoPanic-crash*.json | head -1)
-{ echo "\$ faultline fuzz --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out crash"
+{ echo "\$ faultline fuzz --strategy random --target hraft-fulldisk --runs 5 --keep-going --liveness=false --out crash"
   echo "\$ faultline minimize crash/$(basename "$crashfile") --budget 2m"; echo
   ( cd "$tmp" && "$bin" minimize "$crashfile" --budget 2m ) | sed "s|$tmp/||g" || true; } > "$out/minimize-hraft-fulldisk-crash.txt"
 
