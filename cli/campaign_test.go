@@ -358,9 +358,10 @@ func TestBaselineSurvivesACrash(t *testing.T) {
 	if len(cells) < 10 || strings.TrimSpace(cells[len(cells)-2]) != "1" {
 		t.Fatalf("want the baseline's row to count one crashed process:\n%s", stdout)
 	}
-	// A row of faultline's for each --weights, the defaults ("") first.
-	for _, want := range []string{"| faultline fuzz --want ElectionSafety --strategy random (one core)",
-		"| faultline fuzz --want ElectionSafety --strategy random --weights crash=15,recover=30 (one core)"} {
+	// A row of faultline's (swarm, the default) for each --weights, the
+	// target's own ("") first.
+	for _, want := range []string{"| faultline fuzz --want ElectionSafety --strategy swarm (one core)",
+		"| faultline fuzz --want ElectionSafety --strategy swarm --weights crash=15,recover=30 (one core)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("no row %q:\n%s", want, stdout)
 		}

@@ -178,7 +178,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 	f.StringVar(&seeds, "seeds", "1-10", "seeds, e.g. 1-10 or 1,3,7")
 	f.StringVar(&timers, "timers", "test,defaults10", "the baseline's timer settings: test, defaults10")
 	f.StringVar(&clusters, "clusters", "1", "baseline clusters side by side, e.g. 1,40")
-	f.StringVar(&strategies, "strategies", "random", "faultline's exploration strategies, a row each, e.g. random,swarm")
+	f.StringVar(&strategies, "strategies", fuzz.Swarm, "faultline's exploration strategies, a row each, e.g. random,swarm")
 	f.StringArrayVar(&o.Weights, "weights", nil, "faultline's weights of event kinds (as fuzz --weights), a row each per strategy; repeat the flag for more rows, \"\" for the target's own (default: the target's own)")
 	f.DurationVar(&o.Time, "time", time.Minute, "give up on a seed after this long (each way)")
 	f.StringVar(&out, "out", "", "write the Markdown table to this file")

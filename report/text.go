@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 
@@ -25,7 +27,7 @@ func Text(w io.Writer, path string, s *interpose.Schedule) error {
 	if o := s.Origin; o != nil && o.Command != "" {
 		fmt.Fprintf(w, "origin:   %s", o.Command)
 		if o.FuzzSeed != 0 {
-			fmt.Fprintf(w, " (run %d)", o.Run)
+			fmt.Fprintf(w, " (run %d%s)", o.Run, drawn(o))
 		}
 		fmt.Fprintln(w)
 	}
@@ -106,4 +108,29 @@ func mergeNames(names []string, facts []interpose.Fact) []string {
 		at++
 	}
 	return names
+}
+
+// drawn is what a run's strategy drew for it, when it drew anything (a
+// swarm run's length bound and weights): ", swarm: up to 3000 events,
+// weights advance=20,crash=12,...".
+func drawn(o *interpose.Origin) string {
+	if o.Events == 0 && len(o.Weights) == 0 {
+		return ""
+	}
+	out := ", " + o.Strategy + ":"
+	if o.Events > 0 {
+		out += fmt.Sprintf(" up to %d events", o.Events)
+		if len(o.Weights) > 0 {
+			out += ","
+		}
+	}
+	if len(o.Weights) > 0 {
+		kinds := slices.Sorted(maps.Keys(o.Weights))
+		parts := make([]string, len(kinds))
+		for i, k := range kinds {
+			parts[i] = k + "=" + strconv.Itoa(o.Weights[k])
+		}
+		out += " weights " + strings.Join(parts, ",")
+	}
+	return out
 }
