@@ -99,6 +99,16 @@ var upstream = []KnownBug{
 			"(raft.go runFollower), against the Raft thesis, 4.2.2; the voters that still count it cannot win " +
 			"without its vote, which its more up-to-date log refuses: no leader, for ever",
 	},
+	{
+		ID:          "hashicorp/raft#696",
+		URL:         "https://github.com/hashicorp/raft/issues/696",
+		Fingerprint: "Liveness:Stuck: raft.(*Raft).leaderLoop.func2, raft.(*Raft).leadershipTransfer",
+		Affects: "reproduced here on v1.8.0 (swarm testing on hraft-serial: the node leads again and refuses every " +
+			"write until the run ends); open, fix proposed in PR #708",
+		Summary: "a leadership transfer's goroutine blocks for ever sending on its follower's replication channel, " +
+			"full with an earlier transfer's request the replication goroutine will not take; the transfer never " +
+			"ends, leadershipTransferInProgress stays set, and the node, leader again later, refuses every write",
+	},
 }
 
 // etcdRaft is how etcd raft's targets name the library in Config["raft"].
