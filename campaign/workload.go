@@ -146,7 +146,7 @@ func NewConfig(target string, opts fuzz.Options, chunk int, minimizeBudget time.
 		opts.Events = 300
 	}
 	if chunk <= 0 {
-		chunk = ChunkFor(opts.Events)
+		chunk = ChunkFor(fuzz.MeanEvents(opts)) // a swarm run is longer than --events on average
 	}
 	return Config{Target: target, Seed: opts.Seed, Strategy: strategy, Chunk: chunk,
 		FuzzArgs: WorkloadArgs(target, opts), MinimizeBudgetS: minimizeBudget.Seconds(), Created: time.Now().UTC()}

@@ -52,3 +52,17 @@ func TestWorkloadRoundTrip(t *testing.T) {
 		t.Error("an unknown flag was read")
 	}
 }
+
+// TestChunkHoldsAboutTheSameEvents: a chunk holds about defaultChunkEvents
+// whatever the strategy: a swarm run averages fuzz.MeanEvents, longer than
+// --events, so its chunks have fewer runs.
+func TestChunkHoldsAboutTheSameEvents(t *testing.T) {
+	random := NewConfig("t", fuzz.Options{Events: 300}, 0, 0)
+	swarm := NewConfig("t", fuzz.Options{Events: 300, Strategy: fuzz.Swarm}, 0, 0)
+	if random.Chunk != ChunkFor(300) || swarm.Chunk >= random.Chunk {
+		t.Fatalf("chunks: random %d runs, swarm %d; want %d and fewer", random.Chunk, swarm.Chunk, ChunkFor(300))
+	}
+	if n := swarm.Chunk * fuzz.MeanEvents(fuzz.Options{Events: 300, Strategy: fuzz.Swarm}); n > defaultChunkEvents || n < defaultChunkEvents*9/10 {
+		t.Errorf("a swarm chunk holds about %d events; want about %d", n, defaultChunkEvents)
+	}
+}

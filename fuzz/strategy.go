@@ -266,6 +266,24 @@ func baseWeights(opts Options) Weights {
 	return w
 }
 
+// MeanEvents is the mean of RunEvents over runs under opts: Options.Events
+// (0: 300), times the mean of SwarmLengths for Swarm. A campaign sizes its
+// chunks by it.
+func MeanEvents(opts Options) int {
+	events := opts.Events
+	if events <= 0 {
+		events = 300
+	}
+	if opts.Strategy == Swarm {
+		sum := 0
+		for _, f := range SwarmLengths {
+			sum += f
+		}
+		events = events * sum / len(SwarmLengths)
+	}
+	return events
+}
+
 // RunOrigin is how run under opts came about, for its schedule: the
 // campaign, the run, its strategy, and what a swarm run drew (its mix and
 // length bound); mutation is a guided run's.
