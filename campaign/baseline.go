@@ -68,9 +68,5 @@ func baselineJob(target interpose.Target, job Job, dir string) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, workerResult), data)
+	return writeResult(dir, r)
 }

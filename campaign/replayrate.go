@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,13 +35,7 @@ func (w *Workers) MeasureReplay(target interpose.Target, opts fuzz.ReplayRateOpt
 		}
 		return fuzz.MeasureReplay(w.T, target, opts)
 	}
-	want, repeat, maxRuns := cmp.Or(opts.Schedules, 20), cmp.Or(opts.Repeat, 10), cmp.Or(opts.MaxRuns, 100000)
-	if want < 0 || repeat < 0 || maxRuns < 0 {
-		return nil, fmt.Errorf("measure replay: negative options %+v", opts)
-	}
-	if !opts.Violating {
-		maxRuns = want
-	}
+	want, repeat, maxRuns := opts.Bounds()
 	dir, err := newWorkerDir()
 	if err != nil {
 		return nil, err
@@ -134,9 +127,5 @@ func replayRateJob(env Env, target interpose.Target, job Job, dir string) error 
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(rate)
-	if err != nil {
-		return err
-	}
-	return writeAtomic(filepath.Join(dir, workerResult), data)
+	return writeResult(dir, rate)
 }

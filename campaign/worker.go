@@ -204,6 +204,15 @@ func writeJob(dir string, job Job) error {
 }
 
 // writeAtomic writes a file whole or not at all.
+// writeResult writes a job's result, v as JSON, to its directory.
+func writeResult(dir string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, workerResult), data)
+}
+
 func writeAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {

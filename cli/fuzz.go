@@ -277,11 +277,21 @@ type weightsFlag struct{ raw string }
 func (w *weightsFlag) String() string { return w.raw }
 
 func (w *weightsFlag) Set(s string) error {
-	if _, err := fuzz.ParseWeights(s, fuzz.DefaultWeights()); err != nil {
+	if err := checkWeights(s); err != nil {
 		return err
 	}
 	w.raw = s
 	return nil
+}
+
+// checkWeights checks a --weights value ("" is none) before a target is
+// known to read it over.
+func checkWeights(s string) error {
+	if s == "" {
+		return nil
+	}
+	_, err := fuzz.ParseWeights(s, fuzz.DefaultWeights())
+	return err
 }
 
 func (*weightsFlag) Type() string { return "kind=N,..." }

@@ -149,10 +149,7 @@ timeouts, 5 ms commit timeout), defaults10 raft's defaults divided by ten;
 				}
 			}
 			for _, ws := range o.Weights {
-				if ws == "" {
-					continue
-				}
-				if _, err := fuzz.ParseWeights(ws, fuzz.DefaultWeights()); err != nil {
+				if err := checkWeights(ws); err != nil {
 					return usageErr("measure baseline: --weights %q: %v", ws, err)
 				}
 			}
@@ -373,10 +370,8 @@ of the median time and runs to the first violation.`,
 					return usageErr("measure strategies: %v", err)
 				}
 			}
-			if o.Weights != "" {
-				if _, err := fuzz.ParseWeights(o.Weights, fuzz.DefaultWeights()); err != nil {
-					return usageErr("measure strategies: --weights: %v", err)
-				}
+			if err := checkWeights(o.Weights); err != nil {
+				return usageErr("measure strategies: --weights: %v", err)
 			}
 			var list []interpose.Target
 			for _, s := range a.catalog.studies {

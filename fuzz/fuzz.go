@@ -602,11 +602,10 @@ type runCover struct {
 
 func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event,
 	plan *mutation) (*interpose.Schedule, []interpose.Violation, runCover, error) {
-	events := RunEvents(opts, run)
+	weights, events := runDraw(opts, run)
 	if plan != nil {
 		events = max(events, plan.cut+events/2) // the corpus run's prefix, then a walk of its own
 	}
-	weights := runWeights(opts, run)
 	live := !opts.NoLiveness
 	check := invariants.CheckerFor(target, opts.Checker, live)
 	seed := RunSeed(opts.Seed, run)

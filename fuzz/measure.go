@@ -85,24 +85,30 @@ type ReplayRate struct {
 	Searched int `json:"searched"`
 }
 
-// MeasureReplay records schedules with the campaign's walks and replays each
-// several times, counting identical and reproducing replays.
-func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions) (*ReplayRate, error) {
-	want := opts.Schedules
-	if want <= 0 {
-		want = 20
+// Bounds are the options with their defaults filled in: the schedules to
+// replay, the replays of each, and the runs the search may make (the
+// schedules themselves unless Violating).
+func (o ReplayRateOptions) Bounds() (schedules, repeat, maxRuns int) {
+	schedules, repeat, maxRuns = o.Schedules, o.Repeat, o.MaxRuns
+	if schedules <= 0 {
+		schedules = 20
 	}
-	repeat := opts.Repeat
 	if repeat <= 0 {
 		repeat = 10
 	}
-	maxRuns := opts.MaxRuns
 	if maxRuns <= 0 {
 		maxRuns = 100000
 	}
-	if !opts.Violating {
-		maxRuns = want
+	if !o.Violating {
+		maxRuns = schedules
 	}
+	return schedules, repeat, maxRuns
+}
+
+// MeasureReplay records schedules with the campaign's walks and replays each
+// several times, counting identical and reproducing replays.
+func MeasureReplay(t *testing.T, target interpose.Target, opts ReplayRateOptions) (*ReplayRate, error) {
+	want, repeat, maxRuns := opts.Bounds()
 	if h, ok := target.(interpose.Holder); ok {
 		defer h.Hold()()
 	}

@@ -193,15 +193,27 @@ func swarmDraw(base Weights, seed uint64) (Weights, int) {
 // RunEvents is the length bound of run under opts: Options.Events (0: 300),
 // times the factor a swarm run draws (SwarmLengths).
 func RunEvents(opts Options, run int) int {
-	events := opts.Events
-	if events <= 0 {
-		events = 300
-	}
-	if opts.Strategy == Swarm {
-		_, f := swarmDraw(baseWeights(opts), RunSeed(opts.Seed, run))
-		events *= f
-	}
+	_, events := runDraw(opts, run)
 	return events
+}
+
+// runDraw is run's weights and length bound under opts, drawn once: the
+// options' (baseWeights, baseEvents), or a swarm run's own.
+func runDraw(opts Options, run int) (Weights, int) {
+	w, events := baseWeights(opts), baseEvents(opts)
+	if opts.Strategy != Swarm {
+		return w, events
+	}
+	w, f := swarmDraw(w, RunSeed(opts.Seed, run))
+	return w, events * f
+}
+
+// baseEvents is Options.Events, 300 when unset.
+func baseEvents(opts Options) int {
+	if opts.Events <= 0 {
+		return 300
+	}
+	return opts.Events
 }
 
 // kinds names each weight as Mix, Args and ParseWeights do.
@@ -242,17 +254,6 @@ func (w Weights) Args() string {
 	return b.String()
 }
 
-// runWeights are the weights of run under opts: the options' (or
-// DefaultWeights), storage faults as Disk asks, and under Swarm the run's
-// own mix of them.
-func runWeights(opts Options, run int) Weights {
-	w := baseWeights(opts)
-	if opts.Strategy == Swarm {
-		w = SwarmWeights(w, RunSeed(opts.Seed, run))
-	}
-	return w
-}
-
 // baseWeights are the options' weights (or DefaultWeights), storage
 // faults as Disk asks.
 func baseWeights(opts Options) Weights {
@@ -270,10 +271,7 @@ func baseWeights(opts Options) Weights {
 // (0: 300), times the mean of SwarmLengths for Swarm. A campaign sizes its
 // chunks by it.
 func MeanEvents(opts Options) int {
-	events := opts.Events
-	if events <= 0 {
-		events = 300
-	}
+	events := baseEvents(opts)
 	if opts.Strategy == Swarm {
 		sum := 0
 		for _, f := range SwarmLengths {
@@ -289,9 +287,10 @@ func MeanEvents(opts Options) int {
 // length bound); mutation is a guided run's.
 func RunOrigin(opts Options, run int, mutation string) *interpose.Origin {
 	o := &interpose.Origin{Command: opts.Command, FuzzSeed: opts.Seed, Run: run, Strategy: StrategyName(opts, run),
-		Weights: RunMix(opts, run), Mutation: mutation}
+		Mutation: mutation}
 	if opts.Strategy == Swarm {
-		o.Events = RunEvents(opts, run)
+		w, events := runDraw(opts, run)
+		o.Weights, o.Events = w.Mix(), events
 	}
 	return o
 }
@@ -302,7 +301,8 @@ func RunMix(opts Options, run int) map[string]int {
 	if opts.Strategy != Swarm {
 		return nil
 	}
-	return runWeights(opts, run).Mix()
+	w, _ := runDraw(opts, run)
+	return w.Mix()
 }
 
 // ParseWeights reads weights as "kind=N,kind=N" (the kinds as Mix names
