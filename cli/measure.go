@@ -19,8 +19,11 @@ import (
 
 // replayAttempts is the default of --attempts: executions one replay may
 // make when an execution diverges from the recording and misses the
-// violation.
-const replayAttempts = 5
+// violation (or misses one judged at the stop), and its flag's usage.
+const (
+	replayAttempts      = 5
+	replayAttemptsUsage = "executions a replay may make: one that misses the violation runs again when it diverged from the recording or the violation is judged at the stop"
+)
 
 func (a *app) measureCmd() *cobra.Command {
 	c := &cobra.Command{
@@ -254,7 +257,7 @@ func (a *app) measureReplayCmd() *cobra.Command {
 	f.IntVar(&opts.Campaign.Events, "events", 300, "events per recorded schedule")
 	f.IntVar(&opts.Schedules, "schedules", 20, "schedules to record")
 	f.IntVar(&opts.Repeat, "repeat", 10, "replays of each schedule")
-	f.IntVar(&opts.Attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
+	f.IntVar(&opts.Attempts, "attempts", replayAttempts, replayAttemptsUsage)
 	f.BoolVar(&opts.Violating, "violating", false, "record only schedules that end in a violation")
 	weights = faultFlags(f, &opts.Campaign)
 	f.BoolVar(&asJSON, "json", false, "print JSON")

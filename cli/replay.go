@@ -31,7 +31,10 @@ when the schedule was recorded (a select with two ready cases), and the
 replay diverges: an event is skipped or does something else. A replay
 whose execution diverged and missed the violation runs again on a fresh
 cluster, up to --attempts executions; the report gives the first
-execution's rate too.
+execution's rate too. So does one that followed the recording but missed
+a violation judged when the nodes were stopped after the last event (a
+goroutine left blocked at shutdown): stopping them is no event of the
+schedule, and raft's goroutines race as they shut down.
 
 Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 2 on bad usage or a bad file.`,
@@ -68,7 +71,7 @@ Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 		},
 	}
 	c.Flags().IntVar(&repeat, "repeat", 1, "number of replays")
-	c.Flags().IntVar(&attempts, "attempts", replayAttempts, "executions a replay may make when one diverges from the recording and misses the violation")
+	c.Flags().IntVar(&attempts, "attempts", replayAttempts, replayAttemptsUsage)
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&wildcard, "wildcard", false, "deliver a recorded message that never appears as another of its type between the same nodes, as the minimizer does (how faultline bisect carries a schedule to another release)")
 	return c

@@ -299,6 +299,83 @@ func TestReplayAttempts(t *testing.T) {
 	}
 }
 
+// stopping's systems, every second one it opens, find a Liveness:Stuck
+// when their nodes are stopped at the end of a run, as raft's shutdown
+// does when a select goes one way rather than the other.
+type stopping struct {
+	interpose.Target
+	opens int
+}
+
+func (s *stopping) Open(t *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
+	sys, err := s.Target.Open(t, spec)
+	s.opens++
+	return stopped{System: sys, stuck: s.opens%2 == 0}, err
+}
+
+type stopped struct {
+	interpose.System
+	stuck bool
+}
+
+const stuckAtStop = interpose.Stuck + ": a goroutine left blocked at shutdown"
+
+func (s stopped) Stop() []interpose.Violation {
+	var found []interpose.Violation
+	if st, ok := s.System.(interpose.Stopper); ok {
+		found = st.Stop()
+	}
+	if s.stuck {
+		found = append(found, interpose.Violation{Invariant: interpose.Stuck, Fingerprint: stuckAtStop})
+	}
+	return found
+}
+
+// An exact execution that misses a violation judged when the nodes were
+// stopped after the last event runs again: the shutdown is no event of the
+// schedule. One judged earlier is final, as TestReplayAttempts shows.
+func TestReplayAttemptsAtStop(t *testing.T) {
+	tg := target(t, "hraft-forgetful")
+	res, err := fuzz.Run(t, tg, fuzz.Options{Seed: 1, Runs: 200})
+	if err != nil || len(res.Violations) == 0 {
+		t.Fatalf("no violation: %v", err)
+	}
+	rec := *res.Violations[0].Sched
+	rec.Violation = &interpose.Violation{Invariant: interpose.Stuck, Fingerprint: stuckAtStop, Step: len(rec.Events)}
+	early := rec
+	early.Violation = &interpose.Violation{Invariant: interpose.Stuck, Fingerprint: stuckAtStop, Step: len(rec.Events) - 1}
+	never := func() interpose.Checker {
+		return interpose.CheckerFunc(func(*interpose.View) []interpose.Violation { return nil })
+	}
+	for _, tc := range []struct {
+		name                        string
+		s                           *interpose.Schedule
+		atStop                      bool
+		reproduced, first, executed int
+	}{
+		// Executions alternate: nothing at the stop, then the violation.
+		// Judged at the stop, each run's miss runs again; judged before
+		// the last event, the first run's miss is final and the second
+		// run shows it.
+		{"judged at the stop", &rec, true, 2, 0, 4},
+		{"judged before the last event", &early, false, 1, 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fuzz.DecidedAtStop(tc.s); got != tc.atStop {
+				t.Fatalf("DecidedAtStop = %v, want %v", got, tc.atStop)
+			}
+			rep, err := fuzz.Replay(t, &stopping{Target: tg}, tc.s, fuzz.ReplayOptions{Repeat: 2, Attempts: 5, Checker: never})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []int{rep.Reproduced, rep.FirstReproduced, rep.Executions}
+			if want := []int{tc.reproduced, tc.first, tc.executed}; !slices.Equal(got, want) {
+				t.Fatalf("reproduced, first, executions = %v, want %v (seen %v)", got, want, rep.Seen)
+			}
+		})
+	}
+}
+
 func TestDiverged(t *testing.T) {
 	ev := func(kind interpose.Kind, node int, res string) interpose.Event {
 		return interpose.Event{Kind: kind, Node: node, Result: res}
