@@ -260,18 +260,62 @@ type Result struct {
 var FaultKinds = []interpose.Kind{interpose.Drop, interpose.Duplicate, interpose.Crash, interpose.Recover,
 	interpose.Partition, interpose.Heal, interpose.Membership, interpose.Transfer, interpose.Disk}
 
+// counts counts strings of which there are few distinct ones, without
+// hashing them: an event's kind, a message's type.
+type counts struct {
+	keys [16]string
+	n    [16]int
+	len  int
+	more map[string]int // past the 16th distinct string
+}
+
+func (c *counts) add(k string) {
+	for i := range c.len {
+		if c.keys[i] == k {
+			c.n[i]++
+			return
+		}
+	}
+	if c.len < len(c.keys) {
+		c.keys[c.len], c.n[c.len] = k, 1
+		c.len++
+		return
+	}
+	if c.more == nil {
+		c.more = map[string]int{}
+	}
+	c.more[k]++
+}
+
+// addTo adds the counts to m.
+func (c *counts) addTo(m map[string]int) {
+	for i := range c.len {
+		m[c.keys[i]] += c.n[i]
+	}
+	for k, n := range c.more {
+		m[k] += n
+	}
+}
+
 // Tally counts a run's events into the result.
 func (res *Result) Tally(s *interpose.Schedule) {
 	res.Events += len(s.Events)
-	if res.Faults == nil {
-		res.Faults = map[string]int{}
+	for _, m := range []*map[string]int{&res.Faults, &res.Kinds, &res.Delivered} {
+		if *m == nil {
+			*m = map[string]int{}
+		}
 	}
+	// Kinds and message types are few and repeat from event to event:
+	// counted here first, then added to the maps once.
+	var kinds, types counts
+	defer kinds.addTo(res.Kinds)
+	defer types.addTo(res.Delivered)
 	for _, e := range s.Events {
-		res.Kinds[string(e.Kind)]++
+		kinds.add(string(e.Kind))
 		switch e.Kind {
 		case interpose.Deliver:
 			if e.Msg != nil {
-				res.Delivered[e.Msg.Type]++
+				types.add(e.Msg.Type)
 			}
 		case interpose.Drop, interpose.Duplicate, interpose.Crash, interpose.Recover, interpose.Heal,
 			interpose.Membership, interpose.Transfer:

@@ -59,6 +59,7 @@ type walker struct {
 	maxDown int
 	cut     bool
 	chooser interpose.Chooser // sys, when its processes make choices
+	grouped bool              // sys marks repeated fingerprints (interpose.Grouper)
 	writes  int
 	clients []string
 	// makeClient is the target's own maker of client operations
@@ -80,7 +81,9 @@ type walker struct {
 
 func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walker {
 	ch, _ := sys.(interpose.Chooser)
+	_, grouped := sys.(interpose.Grouper)
 	return &walker{
+		grouped: grouped,
 		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		sys:     sys,
 		w:       w,
@@ -129,6 +132,16 @@ func (w *walker) next() (interpose.Event, bool) {
 		}
 		switch {
 		case !m.Deliverable:
+		case w.grouped:
+			// A Grouper marks the repeats of a fingerprint, all alike.
+			if m.Repeat {
+				break
+			}
+			if m.Timer && w.w.Timer > 0 {
+				w.timerFirsts = append(w.timerFirsts, int32(i))
+			} else {
+				w.firsts = append(w.firsts, int32(i))
+			}
 		case m.Timer && w.w.Timer > 0:
 			w.timerFirsts = noteFirst(w.timerFirsts, &lastT, pending, i)
 		default:
@@ -353,7 +366,8 @@ func noteFirst(firsts []int32, last **interpose.Msg, pending []interpose.Message
 
 // pick draws one of the fingerprints that start at firsts in pending.
 func (w *walker) pick(kind interpose.Kind, pending []interpose.Message, firsts []int32) interpose.Event {
-	return interpose.Event{Kind: kind, Msg: w.msg(pending[firsts[w.rng.IntN(len(firsts))]].Msg)}
+	i := firsts[w.rng.IntN(len(firsts))]
+	return interpose.Event{Kind: kind, Msg: w.msg(pending[i].Msg), Hint: int(i) + 1}
 }
 
 // sameMsg is *a == *b, the numbers compared first (neighbours in canonical

@@ -100,6 +100,7 @@ func (c *Controller) Step(ev Event) (string, error) {
 			return "", err
 		}
 	}
+	ev.Hint = 0
 	c.sched.Events = append(c.sched.Events, ev)
 	if c.stabilizing && ev.Result != "" {
 		switch ev.Kind {

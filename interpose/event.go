@@ -185,6 +185,10 @@ type Message struct {
 	// Timer marks an armed timer that an adapter lists as a message of its
 	// node to itself (interpose/actor): delivering it fires the timer.
 	Timer bool
+	// Repeat marks a message whose fingerprint is that of the message
+	// before it in Pending's order, in a system that marks them (a
+	// Grouper): a walk draws among fingerprints, each counted once.
+	Repeat bool
 }
 
 // Event is one step of a schedule.
@@ -234,6 +238,12 @@ type Event struct {
 	Nth int `json:"nth,omitempty"`
 	// Result is what the event did, as recorded; replay does not use it.
 	Result string `json:"result,omitempty"`
+	// Hint is for a delivery, drop or duplicate chosen from the slice
+	// the system's Pending returned just before: the message's position
+	// in it, plus one (0: no hint). A system may look there first
+	// (Inflight.FindAt) and must not trust it further. The controller
+	// records no hint: a schedule's events have none.
+	Hint int `json:"-"`
 }
 
 // Key identifies what the event does (everything except Until and Result), for

@@ -9,7 +9,8 @@ import (
 // Inflight is the messages in a system's network as an adapter whose
 // messages are values keeps them (interpose/actor, interpose/etcdraft): in
 // canonical order, by fingerprint then by arrival, each with its payload
-// (Load[i] is Msgs[i]'s). The zero value is empty.
+// (Load[i] is Msgs[i]'s), each marked when it repeats the fingerprint of
+// the one before it (Message.Repeat). The zero value is empty.
 type Inflight[T any] struct {
 	Msgs []Message
 	Load []T
@@ -62,6 +63,8 @@ func (f *Inflight[T]) Insert(fp Msg, load T, request bool) (seq uint64, at int) 
 	f.seq++
 	e := Message{Seq: f.seq, Msg: fp, Request: request}
 	i, _ := f.search(&e)
+	// The newest of its fingerprint, it goes after the others.
+	e.Repeat = i > 0 && f.Msgs[i-1].Msg == fp
 	f.Msgs = slices.Insert(f.Msgs, i, e)
 	f.Load = slices.Insert(f.Load, i, load)
 	return f.seq, i
@@ -83,6 +86,9 @@ func (f *Inflight[T]) Renew(i int) (seq uint64, ok bool) {
 
 // RemoveAt takes the i-th message out of flight.
 func (f *Inflight[T]) RemoveAt(i int) {
+	if next := i + 1; next < len(f.Msgs) && !f.Msgs[i].Repeat {
+		f.Msgs[next].Repeat = false // first of its fingerprint now, if it repeated it
+	}
 	f.Msgs = slices.Delete(f.Msgs, i, i+1)
 	f.Load = slices.Delete(f.Load, i, i+1)
 }
@@ -113,6 +119,16 @@ func (f *Inflight[T]) Find(fp *Msg) int {
 		}
 	}
 	return best
+}
+
+// FindAt is Find with a hint (Event.Hint): when the message at position at-1
+// has fingerprint fp, a full one, and is the first of its fingerprint (the
+// oldest), that position is Find's answer without a search.
+func (f *Inflight[T]) FindAt(fp *Msg, at int) int {
+	if h := at - 1; h >= 0 && h < len(f.Msgs) && fp.Key != "" && f.Msgs[h].Msg == *fp && (h == 0 || f.Msgs[h-1].Msg != *fp) {
+		return h
+	}
+	return f.Find(fp)
 }
 
 // Index returns the position of the message (fp, seq), or -1.

@@ -14,6 +14,17 @@ var ErrNotEnabled = errors.New("event not enabled")
 //
 // Between two calls the system is quiescent: nothing moves until the next
 // event. A System is used from one goroutine.
+// Grouper is a System whose Pending marks each message that repeats the
+// fingerprint of the one before it (Message.Repeat), and whose messages
+// with one fingerprint are alike in Deliverable and Timer: a walk then
+// finds the distinct fingerprints without comparing them. The systems
+// that keep their messages in an Inflight are Groupers.
+type Grouper interface {
+	System
+	// MarksRepeats does nothing; it declares the contract.
+	MarksRepeats()
+}
+
 type System interface {
 	// Nodes is the number of processes, numbered 1..Nodes.
 	Nodes() int

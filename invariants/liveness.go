@@ -127,7 +127,17 @@ func RaftMonitors() []Monitor {
 // no leader is owed then. The
 // voters are those of the leader's configuration when the adapter publishes
 // one (hashicorp/raft), else every live node with Raft facts.
-type LeaderMonitor struct{ nodes []raftNode }
+type LeaderMonitor struct {
+	nodes []raftNode
+	why   memo[leaderWhy]
+}
+
+// leaderWhy is what LeaderMonitor's owed text says.
+type leaderWhy struct {
+	leader, node int
+	term, at     uint64
+	role         string
+}
 
 // Name implements Monitor.
 func (*LeaderMonitor) Name() string { return "Leader" }
@@ -147,7 +157,9 @@ func (m *LeaderMonitor) Observe(v *interpose.View) (bool, string) {
 			continue
 		}
 		if n.Term != leader.Term || n.Role != interpose.RoleFollower {
-			return true, fmt.Sprintf("n%d leads term %d but n%d is %s in term %d", leader.id, leader.Term, n.id, n.Role, n.Term)
+			return true, m.why.text(leaderWhy{leader.id, n.id, leader.Term, n.Term, n.Role}, func(w leaderWhy) string {
+				return fmt.Sprintf("n%d leads term %d but n%d is %s in term %d", w.leader, w.term, w.node, w.role, w.at)
+			})
 		}
 	}
 	return false, ""
@@ -159,6 +171,7 @@ type CommitMonitor struct {
 	start  int // the step of the phase's first view
 	target uint64
 	nodes  []raftNode
+	why    memo[[3]uint64]
 }
 
 // Name implements Monitor.
@@ -193,7 +206,9 @@ func (m *CommitMonitor) Observe(v *interpose.View) (bool, string) {
 	}
 	for _, n := range voters {
 		if n.AppliedIndex < m.target {
-			return true, fmt.Sprintf("n%d applied up to index %d, not the phase's write at index %d", n.id, n.AppliedIndex, m.target)
+			return true, m.why.text([3]uint64{uint64(n.id), n.AppliedIndex, m.target}, func(w [3]uint64) string {
+				return fmt.Sprintf("n%d applied up to index %d, not the phase's write at index %d", w[0], w[1], w[2])
+			})
 		}
 	}
 	return false, ""
@@ -214,6 +229,14 @@ type AcceptsMonitor struct {
 	refused  int
 	last     string
 	nodes    []raftNode
+	why      memo[acceptsWhy]
+}
+
+// acceptsWhy is what AcceptsMonitor's owed text says.
+type acceptsWhy struct {
+	leader, refused int
+	term            uint64
+	last            string
 }
 
 // Name implements Monitor.
@@ -247,7 +270,9 @@ func (m *AcceptsMonitor) Observe(v *interpose.View) (bool, string) {
 		}
 	}
 	if m.refused > 0 && !m.accepted {
-		return true, fmt.Sprintf("n%d, leader of term %d, refused %d writes of the phase (%q) and accepted none", m.leader, m.term, m.refused, m.last)
+		return true, m.why.text(acceptsWhy{m.leader, m.refused, m.term, m.last}, func(w acceptsWhy) string {
+			return fmt.Sprintf("n%d, leader of term %d, refused %d writes of the phase (%q) and accepted none", w.leader, w.term, w.refused, w.last)
+		})
 	}
 	return false, ""
 }
@@ -310,6 +335,40 @@ func quorate(nodes []raftNode, v *interpose.View) bool {
 	return 2*in > len(by.Config.Voters)
 }
 
+// memo keeps a monitor's owed text for the values it was made from: a
+// monitor stays hot over many views for the same reason, and is observed
+// at each of them.
+type memo[K comparable] struct {
+	key K
+	s   string
+	set bool
+}
+
+// text returns format(key), made again only when key changed.
+func (m *memo[K]) text(key K, format func(K) string) string {
+	if !m.set || m.key != key {
+		m.key, m.s, m.set = key, format(key), true
+	}
+	return m.s
+}
+
+// noLeaders are noLeader's texts for small clusters, made once.
+var noLeaders = func() []string {
+	out := make([]string, 16)
+	for n := range out {
+		out[n] = fmt.Sprintf("no leader among %d live nodes", n)
+	}
+	return out
+}()
+
+// noLeader is leaderOf's reason when no live node leads.
+func noLeader(n int) string {
+	if n < len(noLeaders) {
+		return noLeaders[n]
+	}
+	return fmt.Sprintf("no leader among %d live nodes", n)
+}
+
 // leaderOf finds the live leader of the highest term among the live nodes,
 // and the live voters of its configuration (every live node when it
 // publishes none); without one it says why.
@@ -322,7 +381,7 @@ func leaderOf(nodes []raftNode) (*raftNode, []raftNode, string) {
 		}
 	}
 	if leader == nil {
-		return nil, nil, fmt.Sprintf("no leader among %d live nodes", len(nodes))
+		return nil, nil, noLeader(len(nodes))
 	}
 	if leader.Config == nil {
 		return leader, nodes, ""

@@ -200,6 +200,9 @@ type node struct {
 	// for the next choice of each name (cleared by a crash).
 	points []interpose.ChoicePoint
 	preset map[string]int
+	// facts is what pub.Facts last returned, nil once the process ran
+	// since: a view asks only the processes that ran for their facts.
+	facts interpose.Facts
 }
 
 // armed is an armed timer: a pending message of its node to itself.
@@ -239,6 +242,10 @@ func (s *System) State(i int) interpose.NodeState {
 	}
 	return interpose.Down
 }
+
+// MarksRepeats implements interpose.Grouper: its Inflight marks them, and
+// messages of one fingerprint share their destination and kind.
+func (*System) MarksRepeats() {}
 
 // Pending implements interpose.System. The slice is valid until the next
 // event and must not be changed.
@@ -281,7 +288,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 	ev.Result = ""
 	switch ev.Kind {
 	case interpose.Deliver:
-		i := s.fl.Find(ev.Msg)
+		i := s.fl.FindAt(ev.Msg, ev.Hint)
 		if i < 0 || !s.deliverable(i) {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
@@ -289,13 +296,13 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		ev.Msg = interpose.Named(ev.Msg, &s.fl.Msgs[i].Msg)
 		if m == nil {
 			n := &s.nodes[fp.To]
-			ev.Result = s.fire(n, slices.IndexFunc(n.timers, func(t armed) bool { return t.name == fp.Type }))
+			ev.Result = s.fire(n, slices.IndexFunc(n.timers, func(t armed) bool { return t.name == fp.Type }), i)
 			break
 		}
 		s.fl.RemoveAt(i)
 		ev.Result = s.dispatch(fp.To, fp.From, m)
 	case interpose.Drop:
-		i := s.fl.Find(ev.Msg)
+		i := s.fl.FindAt(ev.Msg, ev.Hint)
 		if i < 0 {
 			return ev, notEnabled("no pending %s", ev.Msg)
 		}
@@ -307,7 +314,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		}
 		s.fl.RemoveAt(i)
 	case interpose.Duplicate:
-		i := s.fl.Find(ev.Msg)
+		i := s.fl.FindAt(ev.Msg, ev.Hint)
 		if i < 0 || s.fl.Load[i] == nil {
 			return ev, notEnabled("no pending message %s (timers are not duplicated)", ev.Msg)
 		}
@@ -331,7 +338,7 @@ func (s *System) Apply(index int, ev interpose.Event) (interpose.Event, error) {
 		}
 		fp := timerFP(n.id, n.timers[k].name)
 		ev.Until, ev.UntilN = &fp, 0
-		ev.Result = s.fire(n, k)
+		ev.Result = s.fire(n, k, -1)
 	case interpose.Start:
 		n := &s.nodes[ev.Node]
 		if n.started {
@@ -407,12 +414,16 @@ func timerFP(node int, name string) interpose.Msg {
 	return interpose.Msg{Type: name, From: node, To: node, Key: timerKey}
 }
 
-// fire disarms and fires a node's k-th timer.
-func (s *System) fire(n *node, k int) string {
+// fire disarms and fires a node's k-th timer, which is in flight at
+// position at (-1: to be found).
+func (s *System) fire(n *node, k, at int) string {
 	t := n.timers[k]
 	n.timers = slices.Delete(n.timers, k, k+1)
-	if i := s.fl.Index(timerFP(n.id, t.name), t.seq); i >= 0 {
-		s.fl.RemoveAt(i)
+	if at < 0 {
+		at = s.fl.Index(timerFP(n.id, t.name), t.seq)
+	}
+	if at >= 0 {
+		s.fl.RemoveAt(at)
 	}
 	return s.dispatch(n.id, n.id, Timer{Name: t.name})
 }
@@ -434,7 +445,7 @@ func (s *System) boot(n *node) string {
 // its store stays.
 func (s *System) crash(n *node) {
 	n.up, s.flagsStale = false, true
-	n.proc, n.pub = nil, nil
+	n.proc, n.pub, n.facts = nil, nil, nil
 	clear(n.preset)
 	s.disarm(n)
 }
@@ -468,6 +479,7 @@ func (s *System) dispatch(to, from int, m Message) string {
 // into a NoPanic fault and a crash of the node. It returns what the process
 // passed to Respond.
 func (s *System) run(n *node, what string, f func()) (result string) {
+	n.facts = nil
 	s.ctx.node = n
 	s.ctx.result = ""
 	s.ctx.chose = s.ctx.chose[:0]
@@ -508,7 +520,10 @@ func (s *System) View() *interpose.View {
 		n := &s.nodes[i]
 		v := interpose.NodeView{Node: n.id, Started: n.started, Up: n.up}
 		if n.pub != nil && n.up {
-			v.Facts = n.pub.Facts()
+			if n.facts == nil {
+				n.facts = n.pub.Facts()
+			}
+			v.Facts = n.facts
 		}
 		s.out.Nodes = append(s.out.Nodes, v)
 	}

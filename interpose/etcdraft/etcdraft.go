@@ -418,6 +418,10 @@ func (c *Cluster) State(i int) interpose.NodeState {
 	return interpose.Down
 }
 
+// MarksRepeats implements interpose.Grouper: its Inflight marks them, and
+// messages of one fingerprint share their source and destination.
+func (*Cluster) MarksRepeats() {}
+
 // Pending implements interpose.System. The slice is valid until the next
 // event and must not be changed.
 func (c *Cluster) Pending() []interpose.Message {
@@ -595,7 +599,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 	c.at = index + 1
 	switch ev.Kind {
 	case interpose.Deliver:
-		i := c.fl.Find(ev.Msg)
+		i := c.fl.FindAt(ev.Msg, ev.Hint)
 		if i < 0 || !c.deliverable(i) {
 			return ev, notEnabled("no deliverable %s", ev.Msg)
 		}
@@ -620,7 +624,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			c.ready(from)
 		}
 	case interpose.Drop:
-		i := c.fl.Find(ev.Msg)
+		i := c.fl.FindAt(ev.Msg, ev.Hint)
 		if i < 0 {
 			return ev, notEnabled("no pending %s", ev.Msg)
 		}
@@ -640,7 +644,7 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 			c.ready(from)
 		}
 	case interpose.Duplicate:
-		i := c.fl.Find(ev.Msg)
+		i := c.fl.FindAt(ev.Msg, ev.Hint)
 		if i < 0 || !c.fl.Msgs[i].Request {
 			return ev, notEnabled("no pending request %s", ev.Msg)
 		}
