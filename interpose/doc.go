@@ -52,7 +52,12 @@
 // still hot. Finish ends a run: Settle, then a Stopper's nodes stopped and
 // what that found (a node stuck for good: the Stuck invariant) recorded.
 // Inflight is the network's messages as an adapter whose messages are
-// values keeps them, in canonical order with their payloads.
+// values keeps them, in canonical order with their payloads, each marked
+// when it repeats its predecessor's fingerprint (Message.Repeat): a system
+// built on it is a Grouper, whose walks find the distinct fingerprints
+// without comparing them. A walk's delivery carries its position in the
+// Pending slice it was chosen from (Event.Hint), which such a system checks
+// before it searches (Inflight.FindAt); recorded events carry no hint.
 // Network is a partition as adapters keep it, both ways or one way; Disk
 // events are storage faults, for adapters with disks.
 //
