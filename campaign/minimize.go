@@ -124,6 +124,14 @@ func (w *Workers) Minimize(target interpose.Target, path string, s *interpose.Sc
 			if res.Schedule == nil && !res.Flaky {
 				res.Schedule, _ = interpose.ReadFile(opts.Out)
 			}
+			if m := res.Schedule; m != nil && m.Minimization != nil && crashes+adoptions > 0 {
+				// The last worker wrote its own time: the file says every
+				// worker's, as the result does.
+				m.Minimization.ElapsedS = res.ElapsedS
+				if err := m.WriteFile(opts.Out); err != nil {
+					return nil, crashes, err
+				}
+			}
 			return &res, crashes, nil
 		}
 		c, ok := parseCrash(stderr)

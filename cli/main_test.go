@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,6 +200,38 @@ func TestMinimize(t *testing.T) {
 		if !strings.Contains(stdout, phase) {
 			t.Errorf("the phase table lacks %q:\n%s", phase, stdout)
 		}
+	}
+}
+
+// TestMinimizeCrashTime: a crash is minimized across worker processes, each
+// candidate that crashes one resumed by the next; the schedule written and
+// the report say the time of them all, as the result does, not the last
+// worker's alone.
+func TestMinimizeCrashTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minimizes in worker processes")
+	}
+	out := filepath.Join(t.TempDir(), "min.json")
+	in, err := filepath.Abs("../results/found/hraft-fulldisk-NoPanic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runBin(t, "minimize", in, "--out", out, "--budget", "6s", "--json")
+	if code > 1 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var res struct {
+		ElapsedS float64 `json:"elapsed_s"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	got, err := interpose.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Minimization == nil || math.Abs(got.Minimization.ElapsedS-res.ElapsedS) > 1e-6 {
+		t.Fatalf("the schedule says %+v, the result %.3f s", got.Minimization, res.ElapsedS)
 	}
 }
 

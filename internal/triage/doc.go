@@ -6,7 +6,8 @@
 // a thousand InstallSnapshot deliveries in the run), the candidate that
 // keeps a stale leader (raft refusing pre-votes "since we have a leader",
 // again and again), the follower that refuses entries its snapshot covers
-// ("failed to get log entry"). A run none of them explains is listed as
+// ("failed to get log entry"), #696's transfer that never ends (the phase's
+// requests answered "leadership transfer in progress"). A run none of them explains is listed as
 // untraced, its schedule and raft's log written out for a person to read
 // (in TRIAGE_OUT, when set). It also counts the torn crashes of the runs.
 //
@@ -14,8 +15,10 @@
 //
 //	TRIAGE_RUNS=2000 TRIAGE_PERMANENT=1 TRIAGE_DISK=3 go test -run Triage -v ./internal/triage
 //
-// walks runs 0 to 1999 of seed 1 as `faultline fuzz --target hraft-serial
-// --runs 2000 --events 300 --permanent --disk 3 --seed 1` does. Walks with
+// walks runs 0 to 1999 of seed 1 as `faultline fuzz --strategy random
+// --target hraft-serial --runs 2000 --events 300 --permanent --disk 3 --seed
+// 1` does. TRIAGE_SEED and TRIAGE_STRATEGY (the zero value of
+// fuzz.Options: random) choose another seed and strategy. Walks with
 // storage faults do not repeat exactly (a stall goes to whichever of raft's
 // goroutines reaches the store first), so its runs are the command's up to
 // that: the mechanisms, not the run numbers, are what it measures.

@@ -46,6 +46,7 @@ const (
 	selfRemoved = "hashicorp/raft#635: a leader removed itself"
 	loop697     = "hashicorp/raft#697: InstallSnapshot loop"
 	staleLeader = "a candidate keeps a stale leader"
+	transfer696 = "hashicorp/raft#696: a leadership transfer never ends"
 	compacted   = "a follower refuses entries its snapshot covers"
 	untraced    = "untraced"
 )
@@ -59,9 +60,20 @@ func mechanism(v *interpose.Violation, s *interpose.Schedule, log string) string
 			snaps++
 		}
 	}
+	phase, inProgress := false, 0
+	for _, e := range s.Events {
+		phase = phase || e.Kind == interpose.Stabilize
+		if phase && e.Result == "leadership transfer in progress" {
+			inProgress++
+		}
+	}
 	switch {
 	case v.Fingerprint == "Liveness:Leader" && invariants.SelfRemovedDeadlock(s.Final):
 		return selfRemoved
+	case inProgress > 3:
+		// Every write, change and transfer of the phase refused for a
+		// transfer that never ends.
+		return transfer696
 	case snaps > 1000:
 		return loop697
 	case strings.Contains(log, "failed to get log entry"):
@@ -78,7 +90,9 @@ func TestTriage(t *testing.T) {
 		t.Skip("an experiment: set TRIAGE_RUNS (and TRIAGE_PERMANENT, TRIAGE_DISK) to run it")
 	}
 	disk, _ := strconv.Atoi(os.Getenv("TRIAGE_DISK"))
-	opts := fuzz.Options{Seed: 1, Events: 300, Permanent: os.Getenv("TRIAGE_PERMANENT") != "", Disk: disk}
+	seed, _ := strconv.ParseUint(os.Getenv("TRIAGE_SEED"), 10, 64)
+	opts := fuzz.Options{Seed: max(seed, 1), Events: 300, Permanent: os.Getenv("TRIAGE_PERMANENT") != "", Disk: disk,
+		Strategy: os.Getenv("TRIAGE_STRATEGY")}
 	out := os.Getenv("TRIAGE_OUT")
 	logs := &logBuf{}
 	tg := hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, Config: func(node int, c *raft.Config) {
@@ -117,7 +131,7 @@ func TestTriage(t *testing.T) {
 		}
 		found[key] = append(found[key], run)
 	}
-	fmt.Printf("hraft-serial, seed 1, runs 0..%d, permanent %v, disk %d\n", runs-1, opts.Permanent, opts.Disk)
+	fmt.Printf("hraft-serial, seed %d, strategy %q, runs 0..%d, permanent %v, disk %d\n", opts.Seed, opts.Strategy, runs-1, opts.Permanent, opts.Disk)
 	for _, k := range slices.Sorted(maps.Keys(found)) {
 		rs := found[k]
 		fmt.Printf("%-90s %4d runs", k, len(rs))
