@@ -48,7 +48,8 @@ var attempts = map[string]int{
 	// triggerDeferErrorCh; taking stopCh leaves the transfer blocked for
 	// good. Each execution shows it with probability about 1/2 (9/20 by
 	// faultline measure replay): 2^-17 of missing it in 20.
-	"testdata/found/hraft-serial-leadership-transfer-leak.json": 20,
+	"testdata/found/hraft-serial-leadership-transfer-leak.json":     20,
+	"testdata/found/hraft-serial-leadership-transfer-leak.min.json": 20,
 }
 
 // TestFixturesLoadAndReplay reads every committed schedule, whatever its

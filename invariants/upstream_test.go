@@ -35,6 +35,7 @@ func TestUpstreamFixtures(t *testing.T) {
 		// #696: a leadership transfer that never ends; found by swarm's
 		// long runs (a node that leads again refuses every write).
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.json":         "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.min.json":     "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":     "",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json": "",
 		"../results/report/raft-noretry.min.json":                                          "",

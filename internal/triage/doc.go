@@ -18,7 +18,9 @@
 // walks runs 0 to 1999 of seed 1 as `faultline fuzz --strategy random
 // --target hraft-serial --runs 2000 --events 300 --permanent --disk 3 --seed
 // 1` does. TRIAGE_SEED and TRIAGE_STRATEGY (the zero value of
-// fuzz.Options: random) choose another seed and strategy. Walks with
+// fuzz.Options: random) choose another seed and strategy; TRIAGE_SKIP lists
+// runs to pass over (comma-separated): a run whose raft panics in its own
+// goroutine ends the process, after naming itself on stderr. Walks with
 // storage faults do not repeat exactly (a stall goes to whichever of raft's
 // goroutines reaches the store first), so its runs are the command's up to
 // that: the mechanisms, not the run numbers, are what it measures.
