@@ -317,7 +317,7 @@ func (s *session) found(v fuzz.Found) {
 		md = "not written: " + oneLine(err.Error())
 	}
 	var known *invariants.KnownBug
-	if b, ok := invariants.Upstream(v.Sched.Target, v.Fingerprint, v.Sched.Final); ok && v.Upstream != "" {
+	if b, ok := invariants.UpstreamIn(v.Sched); ok && v.Upstream != "" {
 		known = &b
 	}
 	s.errorf("faultline: %s: %s%s\n  schedule: %s (%d events; %s)\n  report:   %s\n  replay:   %s",

@@ -42,7 +42,7 @@ func Upstream(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if s.Violation == nil {
 		return invariants.KnownBug{}, false, nil
 	}
-	bug, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint, s.Final)
+	bug, ok := invariants.UpstreamIn(s)
 	if !ok && len(s.Final) == 0 && invariants.UpstreamNeedsState(s.Target, s.Violation.Fingerprint) {
 		// A bug told by the nodes' states, on a schedule without them (a
 		// walk's prefix): the states come from a replay that shows it.
@@ -54,7 +54,9 @@ func Upstream(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		if rep.Reproduced == 0 || rep.Last == nil || rep.Last.Schedule == nil {
 			return invariants.KnownBug{}, false, nil
 		}
-		bug, ok = invariants.Upstream(s.Target, s.Violation.Fingerprint, rep.Last.Schedule.Final)
+		replayed := *rep.Last.Schedule // its events' results and final states, with s's target and violation
+		replayed.Target, replayed.Violation = s.Target, s.Violation
+		bug, ok = invariants.UpstreamIn(&replayed)
 	}
 	if !ok || !bug.FastPath {
 		return bug, ok, nil

@@ -73,6 +73,10 @@
 // summary), and Upstream matches a violation's fingerprint and its target's
 // spec against it: a pure function, so that a report or a campaign list can
 // say "known upstream: hashicorp/raft#695 (...)" from a schedule file alone.
+// A liveness fingerprint is a monitor's name, shared by every cause: such
+// an entry also needs the nodes' final states (KnownBug.State: #635) or
+// the stabilization phase's answers (KnownBug.Phase: #696's Commit form,
+// which UpstreamIn, given the schedule, matches).
 // The match is by fingerprint, and a user's bug can share one; package fuzz
 // confirms the heartbeat fast path's bugs by replaying without it
 // (fuzz.Upstream), and can pass over known ones in a campaign

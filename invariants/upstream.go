@@ -33,6 +33,12 @@ type KnownBug struct {
 	// name, shared by every cause): Upstream matches the bug only given
 	// those states, and fuzz.Upstream replays a schedule that lacks them.
 	State func(nodes []interpose.NodeView) bool
+	// Phase, when set, is what the requests of the run's stabilization
+	// phase (the events after its Stabilize mark, with their results) must
+	// show, given the nodes' final states: a liveness violation told by
+	// how the cluster answered. Only UpstreamIn, which has the schedule,
+	// matches such a bug.
+	Phase func(events []interpose.Event, final []interpose.NodeView) bool
 	// Affects says which releases have it: where faultline reproduced it,
 	// and what upstream's report was made against.
 	Affects string
@@ -109,6 +115,20 @@ var upstream = []KnownBug{
 			"full with an earlier transfer's request the replication goroutine will not take; the transfer never " +
 			"ends, leadershipTransferInProgress stays set, and the node, leader again later, refuses every write",
 	},
+	{
+		// #696 judged by the liveness monitors: the phase's writes are all
+		// refused, which AcceptsMonitor excuses for a transfer in
+		// progress, so nothing commits.
+		ID:          "hashicorp/raft#696",
+		URL:         "https://github.com/hashicorp/raft/issues/696",
+		Fingerprint: "Liveness:Commit",
+		Phase:       TransferNeverEnds,
+		Affects: "reproduced here on v1.8.0 (swarm testing on hraft-serial, with the stabilization phase: its " +
+			"leader answers every request of the phase \"leadership transfer in progress\"); open, fix proposed in PR #708",
+		Summary: "a leadership transfer's goroutine blocks for ever sending on its follower's replication channel; " +
+			"the transfer never ends, leadershipTransferInProgress stays set, and the leader refuses every write " +
+			"of the stabilization phase: nothing commits",
+	},
 }
 
 // etcdRaft is how etcd raft's targets name the library in Config["raft"].
@@ -165,6 +185,47 @@ func SelfRemovedDeadlock(nodes []interpose.NodeView) bool {
 	return false
 }
 
+// transferInProgress is hashicorp/raft's answer to a request while a
+// leadership transfer is in progress (ErrLeadershipTransferInProgress).
+const transferInProgress = "leadership transfer in progress"
+
+// TransferNeverEnds reports the phase of hashicorp/raft#696's stall: the
+// node that leads at the end (final: the highest term among the live
+// leaders) was asked at least three requests in the stabilization phase
+// (events after its Stabilize mark) and answered every one it answered
+// "leadership transfer in progress". The phase lets election timeouts of
+// time pass, round after round, and recovers every node: a transfer that
+// ends, by success or by its timeout, stops those answers within one.
+func TransferNeverEnds(events []interpose.Event, final []interpose.NodeView) bool {
+	leader, term := 0, uint64(0)
+	for _, v := range final {
+		if r, ok := interpose.RaftRead(v); ok && v.Up && r.Role == interpose.RoleLeader && (leader == 0 || r.Term > term) {
+			leader, term = v.Node, r.Term
+		}
+	}
+	if leader == 0 {
+		return false
+	}
+	phase, refused := false, 0
+	for _, e := range events {
+		if e.Kind == interpose.Stabilize {
+			phase = true
+			continue
+		}
+		if !phase || e.Node != leader || e.Result == "" {
+			continue
+		}
+		switch e.Kind {
+		case interpose.Client, interpose.Membership, interpose.Transfer:
+			if e.Result != transferInProgress {
+				return false
+			}
+			refused++
+		}
+	}
+	return refused >= 3
+}
+
 // KnownUpstream returns the table of Raft library bugs faultline
 // reproduces, hashicorp/raft's and etcd raft's (a copy: callers may keep
 // it).
@@ -184,13 +245,30 @@ func KnownUpstream() []KnownBug {
 //     ElectionSafety is its store's, not #695's);
 //   - a FastPath bug matches only with Config["heartbeat_fast_path"] "true";
 //   - a bug with a State matches only when final, the nodes' states at the
-//     violation, show it (nil final: it does not match).
+//     violation, show it (nil final: it does not match);
+//   - a bug with a Phase matches only through UpstreamIn, when the
+//     schedule's events and final states show it.
 //
 // The match is by fingerprint: a bug of the user's own stores can show the
 // same one (a StableStore that forgets the vote breaks ElectionSafety too).
 // fuzz.Upstream confirms a FastPath match by replaying without the fast path;
 // a match of #85 is by fingerprint only.
 func Upstream(spec interpose.TargetSpec, fp string, final []interpose.NodeView) (KnownBug, bool) {
+	return upstreamOf(spec, fp, final, nil)
+}
+
+// UpstreamIn is Upstream for a schedule's violation, with the schedule's
+// events for a bug told by the stabilization phase's answers
+// (KnownBug.Phase).
+func UpstreamIn(s *interpose.Schedule) (KnownBug, bool) {
+	if s == nil || s.Violation == nil {
+		return KnownBug{}, false
+	}
+	return upstreamOf(s.Target, s.Violation.Fingerprint, s.Final, s.Events)
+}
+
+// upstreamOf is Upstream, and UpstreamIn when events is set.
+func upstreamOf(spec interpose.TargetSpec, fp string, final []interpose.NodeView, events []interpose.Event) (KnownBug, bool) {
 	if !mayBeUpstream(spec) {
 		return KnownBug{}, false
 	}
@@ -202,6 +280,9 @@ func Upstream(spec interpose.TargetSpec, fp string, final []interpose.NodeView) 
 			continue
 		}
 		if b.State != nil && (final == nil || !b.State(final)) {
+			continue
+		}
+		if b.Phase != nil && (events == nil || !b.Phase(events, final)) {
 			continue
 		}
 		return b, true
@@ -220,10 +301,11 @@ func UpstreamLabel(spec interpose.TargetSpec, fp string, final []interpose.NodeV
 }
 
 // UpstreamNeedsState reports whether a violation with fingerprint fp on
-// spec could be a known bug that only the nodes' states tell (KnownBug.State).
+// spec could be a known bug that only the nodes' states, or the phase's answers
+// with them, tell (KnownBug.State, KnownBug.Phase).
 func UpstreamNeedsState(spec interpose.TargetSpec, fp string) bool {
 	return mayBeUpstream(spec) && slices.ContainsFunc(upstream, func(b KnownBug) bool {
-		return b.State != nil && b.Fingerprint == fp && strings.HasPrefix(spec.Config["raft"], b.library())
+		return (b.State != nil || b.Phase != nil) && b.Fingerprint == fp && strings.HasPrefix(spec.Config["raft"], b.library())
 	})
 }
 

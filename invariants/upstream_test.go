@@ -3,6 +3,7 @@ package invariants_test
 import (
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +37,7 @@ func TestUpstreamFixtures(t *testing.T) {
 		// long runs (a node that leads again refuses every write).
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.json":         "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.min.json":     "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json":  "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":     "",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json": "",
 		"../results/report/raft-noretry.min.json":                                          "",
@@ -56,7 +58,7 @@ func TestUpstreamFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, ok := invariants.Upstream(s.Target, s.Violation.Fingerprint, s.Final)
+		b, ok := invariants.UpstreamIn(s)
 		if ok != (id != "") || b.ID != id {
 			t.Errorf("%s (%s on %s): matched %q (%v), want %q", file, s.Violation.Fingerprint, s.Target.Name, b.ID, ok, id)
 		}
@@ -135,5 +137,52 @@ func TestKnownBugOf(t *testing.T) {
 		if !ok || b.Of() != want {
 			t.Errorf("%s: Of() = %q (%v), want %q", id, b.Of(), ok, want)
 		}
+	}
+}
+
+// TestTransferNeverEnds: #696's phase is told by the answers of the node
+// that leads at the end, in the stabilization phase only, and every one of
+// them; UpstreamIn matches it on a Liveness:Commit of hashicorp/raft, and
+// Upstream, without the events, does not.
+func TestTransferNeverEnds(t *testing.T) {
+	leader := func(node int, term uint64) interpose.NodeView {
+		return interpose.NodeView{Node: node, Started: true, Up: true, Facts: &interpose.RaftState{Role: interpose.RoleLeader, Term: term}}
+	}
+	follower := interpose.NodeView{Node: 3, Started: true, Up: true, Facts: &interpose.RaftState{Role: interpose.RoleFollower, Term: 4}}
+	req := func(kind interpose.Kind, node int, result string) interpose.Event {
+		return interpose.Event{Kind: kind, Node: node, Result: result}
+	}
+	const busy = "leadership transfer in progress"
+	stall := []interpose.Event{req(interpose.Client, 2, "index 3"), {Kind: interpose.Stabilize},
+		req(interpose.Client, 2, busy), req(interpose.Membership, 2, busy), {Kind: interpose.Deliver}, req(interpose.Client, 2, busy),
+		req(interpose.Client, 3, "node is not the leader"), req(interpose.Client, 2, "")}
+	final := []interpose.NodeView{leader(1, 2), leader(2, 4), follower}
+	for _, c := range []struct {
+		name   string
+		events []interpose.Event
+		final  []interpose.NodeView
+		want   bool
+	}{
+		{"the phase's leader answers every request so", stall, final, true},
+		{"an older leader's answers do not count", stall, []interpose.NodeView{leader(1, 5), leader(2, 4), follower}, false},
+		{"no leader at the end", stall, []interpose.NodeView{follower}, false},
+		{"one accepted", append(slices.Clone(stall), req(interpose.Client, 2, "index 7")), final, false},
+		{"two are not enough", slices.Delete(slices.Clone(stall), 2, 3), final, false},
+		{"before the phase", slices.Delete(slices.Clone(stall), 1, 2), final, false},
+	} {
+		if got := invariants.TransferNeverEnds(c.events, c.final); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	s := &interpose.Schedule{Target: interpose.TargetSpec{Name: "hraft-serial", Config: map[string]string{"raft": "hashicorp/raft v1.8.0"}},
+		Events: stall, Final: final, Violation: &interpose.Violation{Invariant: "Liveness:Commit", Fingerprint: "Liveness:Commit"}}
+	if b, ok := invariants.UpstreamIn(s); !ok || b.ID != "hashicorp/raft#696" {
+		t.Errorf("UpstreamIn: %q %v, want hashicorp/raft#696", b.ID, ok)
+	}
+	if _, ok := invariants.Upstream(s.Target, "Liveness:Commit", final); ok {
+		t.Error("Upstream matched a Phase bug without the events")
+	}
+	if !invariants.UpstreamNeedsState(s.Target, "Liveness:Commit") {
+		t.Error("UpstreamNeedsState: a Phase bug needs the run's states")
 	}
 }

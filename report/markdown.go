@@ -66,7 +66,7 @@ func Markdown(w io.Writer, path string, s *interpose.Schedule, env Env) error {
 			}
 			fmt.Fprintf(w, ".\n\n")
 		}
-		if b, ok := invariants.Upstream(s.Target, v.Fingerprint, s.Final); ok {
+		if b, ok := invariants.UpstreamIn(s); ok {
 			fmt.Fprintf(w, "Known upstream: [%s](%s) — %s.\n\n", b.ID, b.URL, b.Summary)
 		}
 		if hasHistory(s, env.Model) {

@@ -20,7 +20,9 @@
 // 1` does. TRIAGE_SEED and TRIAGE_STRATEGY (the zero value of
 // fuzz.Options: random) choose another seed and strategy; TRIAGE_SKIP lists
 // runs to pass over (comma-separated): a run whose raft panics in its own
-// goroutine ends the process, after naming itself on stderr. Walks with
+// goroutine ends the process, after naming itself on stderr. TRIAGE_KEEP
+// writes every liveness run to TRIAGE_OUT, traced or not, with an origin
+// that names this command and the run. Walks with
 // storage faults do not repeat exactly (a stall goes to whichever of raft's
 // goroutines reaches the store first), so its runs are the command's up to
 // that: the mechanisms, not the run numbers, are what it measures.

@@ -93,7 +93,15 @@ func TestTriage(t *testing.T) {
 	seed, _ := strconv.ParseUint(os.Getenv("TRIAGE_SEED"), 10, 64)
 	opts := fuzz.Options{Seed: max(seed, 1), Events: 300, Permanent: os.Getenv("TRIAGE_PERMANENT") != "", Disk: disk,
 		Strategy: os.Getenv("TRIAGE_STRATEGY")}
-	out := os.Getenv("TRIAGE_OUT")
+	out, keep := os.Getenv("TRIAGE_OUT"), os.Getenv("TRIAGE_KEEP") != ""
+	// command makes the walks again: the kept schedules' origin.
+	var command strings.Builder
+	for _, k := range []string{"TRIAGE_RUNS", "TRIAGE_SEED", "TRIAGE_STRATEGY", "TRIAGE_PERMANENT", "TRIAGE_DISK", "TRIAGE_SKIP"} {
+		if v := os.Getenv(k); v != "" {
+			command.WriteString(k + "=" + v + " ")
+		}
+	}
+	command.WriteString("go test -run Triage -v ./internal/triage")
 	logs := &logBuf{}
 	tg := hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, Config: func(node int, c *raft.Config) {
 		c.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, Name: "n" + strconv.Itoa(node)})
@@ -133,7 +141,9 @@ func TestTriage(t *testing.T) {
 		if strings.HasPrefix(v.Fingerprint, invariants.LivenessPrefix) && !strings.HasPrefix(v.Fingerprint, interpose.Stuck) {
 			m := mechanism(v, s, log)
 			key += " / " + m
-			if m == untraced && out != "" {
+			if out != "" && (m == untraced || keep) {
+				s.Origin = fuzz.RunOrigin(opts, run, "")
+				s.Origin.Command = command.String()
 				base := filepath.Join(out, fmt.Sprintf("run%d", run))
 				if err := s.WriteFile(base + ".json"); err != nil {
 					t.Fatal(err)
