@@ -11,7 +11,11 @@
 // schedule as it was applied, without the events that could not happen and
 // cut at the violation; that schedule replaces the current one, so each
 // accepted step can only shrink it. An interleaving the search found must
-// replay exactly once more before it is accepted.
+// replay exactly once more before it is accepted. An input whose known
+// upstream label rests on its cause, not its fingerprint alone (a liveness
+// monitor's name is shared by every cause: invariants.KnownBug State and
+// Phase, #635's and #696's), counts only while the replay keeps that label
+// (invariants.UpstreamIn), so that the result is the same bug.
 //
 // The phases, repeated while the schedule shrinks and the budget lasts:
 //

@@ -117,6 +117,12 @@ type minimizer struct {
 	// schedule with storage faults, whose sleeps move when an advance
 	// "until the node sends X" ends.
 	timed bool
+	// bug is the known upstream bug the input is labelled with when its
+	// label rests on more than the fingerprint (a liveness monitor's name,
+	// shared by every cause: KnownBug.State, KnownBug.Phase); a candidate
+	// reproduces only when it is still labelled so, so that a shorter
+	// schedule of another cause is not adopted.
+	bug string
 
 	searches, searchFound int
 }
@@ -167,6 +173,9 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 		timed: slices.ContainsFunc(s.Events, func(e interpose.Event) bool { return e.Kind == interpose.Disk })}
 	if m.k <= 0 {
 		m.k = 2
+	}
+	if b, ok := invariants.UpstreamIn(s); ok && (b.State != nil || b.Phase != nil) {
+		m.bug = b.ID
 	}
 	m.deadline = m.start.Add(budget)
 	res := &Result{Fingerprint: m.fp}
@@ -234,7 +243,7 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 		// as the result, flaky, rather than events without their phase.
 		made := false
 		for range max(runs, 20) {
-			if r, err := m.replay(final, false); err == nil && r.Reproduced(m.fp) {
+			if r, err := m.replay(final, false); err == nil && m.shows(r) {
 				final, made = r.Schedule, true
 				break
 			}
@@ -249,7 +258,7 @@ func (m *minimizer) finish(res *Result, input *interpose.Schedule) {
 	for range runs {
 		r, err := m.replay(final, false)
 		res.Runs++
-		if err == nil && r.Reproduced(m.fp) {
+		if err == nil && m.shows(r) {
 			res.Reproduced++
 		}
 	}
@@ -352,6 +361,19 @@ func (m *minimizer) replay(s *interpose.Schedule, wildcard bool) (*interpose.Rep
 	return r, nil
 }
 
+// shows reports whether a replay showed the violation looked for, and,
+// for an input labelled by its cause (m.bug), the same known bug.
+func (m *minimizer) shows(r *interpose.ReplayResult) bool {
+	if !r.Reproduced(m.fp) {
+		return false
+	}
+	if m.bug == "" {
+		return true
+	}
+	b, ok := invariants.UpstreamIn(r.Schedule)
+	return ok && b.ID == m.bug
+}
+
 // checker returns the checker of one execution.
 func (m *minimizer) checker() interpose.Checker {
 	return invariants.CheckerFor(m.target, m.opts.Checker, m.liveness)
@@ -402,7 +424,7 @@ func (m *minimizer) tryOn(cand interpose.Schedule) (*interpose.Schedule, error) 
 		if err != nil {
 			return nil, err
 		}
-		if r.Reproduced(m.fp) {
+		if m.shows(r) {
 			return m.trim(r.Schedule), nil
 		}
 	}

@@ -43,7 +43,7 @@ func (m *minimizer) search(cand *interpose.Schedule, runs int) (*interpose.Sched
 	// violation by a chance of the runtime's scheduling would make every
 	// later step flaky.
 	r, err := m.replay(res.Found, false)
-	if err != nil || !r.Reproduced(m.fp) {
+	if err != nil || !m.shows(r) {
 		return nil, err
 	}
 	m.searchFound++
