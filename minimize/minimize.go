@@ -89,6 +89,11 @@ type Result struct {
 	Flaky bool `json:"flaky"`
 	// Complete is false when the budget ran out.
 	Complete bool `json:"complete"`
+	// HeldTo is the known upstream bug every accepted candidate was still
+	// labelled with, when the input's label rests on its cause
+	// (invariants.KnownBug State or Phase: a liveness monitor's name is
+	// shared by every cause).
+	HeldTo string `json:"held_to,omitempty"`
 	// DPORSearches counts the DPOR searches for candidates that did not
 	// reproduce by exact replay; DPORFound those that found an interleaving
 	// showing the violation that then replayed.
@@ -174,11 +179,11 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if m.k <= 0 {
 		m.k = 2
 	}
-	if b, ok := invariants.UpstreamIn(s); ok && (b.State != nil || b.Phase != nil) {
-		m.bug = b.ID
+	if b, ok := invariants.UpstreamIn(input); ok && (b.State != nil || b.Phase != nil) {
+		m.bug = b.ID // judged on the input as given: with its phase
 	}
 	m.deadline = m.start.Add(budget)
-	res := &Result{Fingerprint: m.fp}
+	res := &Result{Fingerprint: m.fp, HeldTo: m.bug}
 	res.InitialEvents, res.InitialExternals = len(s.Events), s.Externals()
 
 	if r := opts.Resume; r != nil && r.Schedule != nil {

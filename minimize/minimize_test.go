@@ -213,7 +213,40 @@ func TestMinimizesLiveness(t *testing.T) {
 		t.Fatalf("%d -> %d events (%d before the phase, phase %v), reproduced %d/%d, flaky %v",
 			res.InitialEvents, res.MinimizedEvents, len(pre), ok, res.Reproduced, res.Runs, res.Flaky)
 	}
+	// #635's deadlock is labelled by the nodes' final states: every step
+	// was held to that label, and the result keeps it.
+	if b, ok := invariants.UpstreamIn(res.Schedule); res.HeldTo != "hashicorp/raft#635" || !ok || b.ID != res.HeldTo {
+		t.Fatalf("held to %q; the result is labelled %q (%v)", res.HeldTo, b.ID, ok)
+	}
 	t.Logf("%d -> %d events, %d before the phase", res.InitialEvents, res.MinimizedEvents, len(pre))
+}
+
+// TestHeldToItsCause: #696's Liveness:Commit is labelled by the answers of
+// its stabilization phase, which the minimizer cuts off its input and
+// makes again for each candidate: the label is taken from the input as
+// given, and whatever the budget reached keeps it. (Unheld, a 15-minute
+// minimization of this schedule ended at another cause of an uncommitted
+// phase: results/found/hraft-serial-Liveness-Commit-untraced.min.json.)
+func TestHeldToItsCause(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minimizes for a few seconds")
+	}
+	s, err := interpose.ReadFile("../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := casestudies.Lookup(s.Target.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := minimize.Minimize(t, st.Target, s, minimize.Options{Budget: 5 * time.Second, FinalRuns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := invariants.UpstreamIn(res.Schedule); res.HeldTo != "hashicorp/raft#696" || !ok || b.ID != res.HeldTo {
+		t.Fatalf("held to %q; the result (%d events, flaky %v) is labelled %q (%v)", res.HeldTo, res.MinimizedEvents, res.Flaky, b.ID, ok)
+	}
+	t.Logf("%d -> %d events in the budget", res.InitialEvents, res.MinimizedEvents)
 }
 
 // TestFlakyLivenessKeepsItsPhase: a liveness violation that shows in about
