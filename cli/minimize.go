@@ -143,6 +143,9 @@ func (a *app) printMinimize(in, out, md string, res *minimize.Result, crashes in
 		fmt.Fprintf(w, ": FLAKY, the minimized schedule shows the violation in %d of %d replays, not every time", res.Reproduced, res.Runs)
 	}
 	fmt.Fprintln(w)
+	if res.HeldTo != "" {
+		fmt.Fprintf(w, "held to its cause: every step kept the label known upstream: %s\n", res.HeldTo)
+	}
 	if res.DPORSearches > 0 {
 		fmt.Fprintf(w, "dpor: %d of %d searches found another interleaving that shows it\n", res.DPORFound, res.DPORSearches)
 	}
