@@ -184,14 +184,11 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestMinimizesLiveness: a liveness violation is minimized over the events
-// before its stabilization phase, the phase made again after each
-// candidate: the result ends with a phase and shows the violation again.
-func TestMinimizesLiveness(t *testing.T) {
-	if testing.Short() {
-		t.Skip("minimizes for up to a minute")
-	}
-	s, err := interpose.ReadFile("../casestudies/testdata/found/hraft-serial-demoted-leader-no-election.json")
+// found reads a schedule kept in casestudies/testdata/found and looks up
+// its target's case study.
+func found(t *testing.T, name string) (*interpose.Schedule, casestudies.Study) {
+	t.Helper()
+	s, err := interpose.ReadFile("../casestudies/testdata/found/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +196,17 @@ func TestMinimizesLiveness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, st
+}
+
+// TestMinimizesLiveness: a liveness violation is minimized over the events
+// before its stabilization phase, the phase made again after each
+// candidate: the result ends with a phase and shows the violation again.
+func TestMinimizesLiveness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minimizes for up to a minute")
+	}
+	s, st := found(t, "hraft-serial-demoted-leader-no-election.json")
 	res, err := minimize.Minimize(t, st.Target, s, minimize.Options{Budget: time.Minute, FinalRuns: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -231,14 +239,7 @@ func TestHeldToItsCause(t *testing.T) {
 	if testing.Short() {
 		t.Skip("minimizes for a few seconds")
 	}
-	s, err := interpose.ReadFile("../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := casestudies.Lookup(s.Target.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := found(t, "hraft-serial-leadership-transfer-leak-commit.json")
 	res, err := minimize.Minimize(t, st.Target, s, minimize.Options{Budget: 5 * time.Second, FinalRuns: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -260,14 +261,7 @@ func TestFlakyLivenessKeepsItsPhase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("minimizes for up to 10 s")
 	}
-	s, err := interpose.ReadFile("../casestudies/testdata/found/hraft-read-index-verify-after-shutdown-never-returns.min.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := casestudies.Lookup(s.Target.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := found(t, "hraft-read-index-verify-after-shutdown-never-returns.min.json")
 	res, err := minimize.Minimize(t, st.Target, s, minimize.Options{Budget: 10 * time.Second, FinalRuns: 5, Replays: 10})
 	if err != nil {
 		t.Fatal(err)
