@@ -35,12 +35,13 @@ func TestUpstreamFixtures(t *testing.T) {
 		"../casestudies/testdata/found/hraft-serial-remove-self-no-election.min.json":  "hashicorp/raft#635",
 		// #696: a leadership transfer that never ends; found by swarm's
 		// long runs (a node that leads again refuses every write).
-		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.json":         "hashicorp/raft#696",
-		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.min.json":     "hashicorp/raft#696",
-		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json":  "hashicorp/raft#696",
-		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":     "",
-		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json": "",
-		"../results/report/raft-noretry.min.json":                                          "",
+		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.json":            "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.min.json":        "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json":     "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.min.json": "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":        "",
+		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json":    "",
+		"../results/report/raft-noretry.min.json":                                             "",
 		// etcd raft's apply-time configuration change deadlock; the
 		// injected storage bugs' violations are their own.
 		"../results/found/etcdraft-Liveness-Leader-seed1-run7698.json":        "etcd-io/etcd#12359",
