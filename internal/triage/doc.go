@@ -22,7 +22,9 @@
 // runs to pass over (comma-separated): a run whose raft panics in its own
 // goroutine ends the process, after naming itself on stderr. TRIAGE_KEEP
 // writes every liveness run to TRIAGE_OUT, traced or not, with an origin
-// that names this command and the run. Walks with
+// that names this command and the run. TRIAGE_FILE=path replays one
+// schedule file of hraft-serial instead and names its mechanism
+// (TestTriageFile). Walks with
 // storage faults do not repeat exactly (a stall goes to whichever of raft's
 // goroutines reaches the store first), so its runs are the command's up to
 // that: the mechanisms, not the run numbers, are what it measures.

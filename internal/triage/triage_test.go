@@ -84,6 +84,37 @@ func mechanism(v *interpose.Violation, s *interpose.Schedule, log string) string
 	return untraced
 }
 
+// TestTriageFile replays the hraft-serial schedule file TRIAGE_FILE with
+// raft's logger on and names the mechanism of its liveness violation.
+func TestTriageFile(t *testing.T) {
+	path := os.Getenv("TRIAGE_FILE")
+	if path == "" {
+		t.Skip("an experiment: set TRIAGE_FILE to a schedule of hraft-serial")
+	}
+	logs := &logBuf{}
+	s, err := interpose.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := fuzz.Replay(t, loggedTarget(logs), s, fuzz.ReplayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logs.take()
+	if rep.Reproduced == 0 || !strings.HasPrefix(rep.Expected, invariants.LivenessPrefix) {
+		t.Fatalf("replay ended with %v; want a liveness violation, %s", rep.Seen, rep.Expected)
+	}
+	fmt.Printf("%s: %s / %s (pre-votes refused \"since we have a leader\": %d)\n", path, rep.Expected,
+		mechanism(rep.Last.Schedule.Violation, rep.Last.Schedule, log), strings.Count(log, "since we have a leader"))
+}
+
+// loggedTarget is hraft-serial with raft's log of every node going to logs.
+func loggedTarget(logs *logBuf) interpose.Target {
+	return hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, Config: func(node int, c *raft.Config) {
+		c.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, Name: "n" + strconv.Itoa(node)})
+	}})
+}
+
 func TestTriage(t *testing.T) {
 	runs, _ := strconv.Atoi(os.Getenv("TRIAGE_RUNS"))
 	if runs <= 0 {
@@ -103,9 +134,7 @@ func TestTriage(t *testing.T) {
 	}
 	command.WriteString("go test -run Triage -v ./internal/triage")
 	logs := &logBuf{}
-	tg := hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, Config: func(node int, c *raft.Config) {
-		c.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, Name: "n" + strconv.Itoa(node)})
-	}})
+	tg := loggedTarget(logs)
 	found := map[string][]int{}
 	torn := map[string]int{} // torn crashes, by the store call they came before
 	// Runs whose raft panics in its own goroutine end this process (the
