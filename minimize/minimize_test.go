@@ -234,7 +234,7 @@ func TestMinimizesLiveness(t *testing.T) {
 // makes again for each candidate: the label is taken from the input as
 // given, and whatever the budget reached keeps it. (Unheld, a 15-minute
 // minimization of this schedule ended at another cause of an uncommitted
-// phase: results/found/hraft-serial-Liveness-Commit-stale-leader.min.json.)
+// phase: results/found/hraft-serial-Liveness-Commit-no-leader.min.json.)
 func TestHeldToItsCause(t *testing.T) {
 	if testing.Short() {
 		t.Skip("minimizes for a few seconds")
