@@ -694,12 +694,10 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []in
 		if _, ok := invariants.Upstream(spec, v.Fingerprint, ctl.Nodes()); ok || !invariants.UpstreamNeedsState(spec, v.Fingerprint) {
 			return ok
 		}
-		// A bug told by the phase's answers: the run's events so far.
-		events := make([]interpose.Event, ctl.Len())
-		for i := range events {
-			events[i] = ctl.Event(i)
-		}
-		_, ok := invariants.UpstreamIn(&interpose.Schedule{Target: spec, Violation: &v, Final: ctl.Nodes(), Events: events})
+		// A bug told by the phase's answers: the run so far.
+		s := ctl.Schedule()
+		s.Violation = &v
+		_, ok := invariants.UpstreamIn(s)
 		return ok
 	}
 	wanted := func() *interpose.Violation {

@@ -132,20 +132,10 @@ func (w *walker) next() (interpose.Event, bool) {
 		}
 		switch {
 		case !m.Deliverable:
-		case w.grouped:
-			// A Grouper marks the repeats of a fingerprint, all alike.
-			if m.Repeat {
-				break
-			}
-			if m.Timer && w.w.Timer > 0 {
-				w.timerFirsts = append(w.timerFirsts, int32(i))
-			} else {
-				w.firsts = append(w.firsts, int32(i))
-			}
 		case m.Timer && w.w.Timer > 0:
-			w.timerFirsts = noteFirst(w.timerFirsts, &lastT, pending, i)
+			w.timerFirsts = w.noteFirst(w.timerFirsts, &lastT, pending, i)
 		default:
-			w.firsts = noteFirst(w.firsts, &lastD, pending, i)
+			w.firsts = w.noteFirst(w.firsts, &lastD, pending, i)
 		}
 	}
 	deliverable, timers := len(w.firsts), len(w.timerFirsts)
@@ -361,6 +351,19 @@ func noteFirst(firsts []int32, last **interpose.Msg, pending []interpose.Message
 		return firsts
 	}
 	*last = m
+	return append(firsts, int32(i))
+}
+
+// noteFirst is noteFirst for the pass over every pending message, where a
+// Grouper's marks tell the repeats (all of a fingerprint alike in
+// Deliverable and Timer) without comparing neighbours.
+func (w *walker) noteFirst(firsts []int32, last **interpose.Msg, pending []interpose.Message, i int) []int32 {
+	if !w.grouped {
+		return noteFirst(firsts, last, pending, i)
+	}
+	if pending[i].Repeat {
+		return firsts
+	}
 	return append(firsts, int32(i))
 }
 

@@ -46,6 +46,11 @@ type KnownBug struct {
 	Summary string
 }
 
+// ByCause reports whether a match of the bug rests on more than its
+// fingerprint: the nodes' states (State) or the phase's answers (Phase),
+// for a liveness monitor's name, which every cause shares.
+func (b KnownBug) ByCause() bool { return b.State != nil || b.Phase != nil }
+
 // Of names the library the bug is in, for a sentence: "hashicorp/raft" or
 // "etcd's raft library".
 func (b KnownBug) Of() string {
@@ -305,7 +310,7 @@ func UpstreamLabel(spec interpose.TargetSpec, fp string, final []interpose.NodeV
 // with them, tell (KnownBug.State, KnownBug.Phase).
 func UpstreamNeedsState(spec interpose.TargetSpec, fp string) bool {
 	return mayBeUpstream(spec) && slices.ContainsFunc(upstream, func(b KnownBug) bool {
-		return (b.State != nil || b.Phase != nil) && b.Fingerprint == fp && strings.HasPrefix(spec.Config["raft"], b.library())
+		return b.ByCause() && b.Fingerprint == fp && strings.HasPrefix(spec.Config["raft"], b.library())
 	})
 }
 

@@ -179,7 +179,7 @@ func Minimize(t *testing.T, target interpose.Target, s *interpose.Schedule, opts
 	if m.k <= 0 {
 		m.k = 2
 	}
-	if b, ok := invariants.UpstreamIn(input); ok && (b.State != nil || b.Phase != nil) {
+	if b, ok := invariants.UpstreamIn(input); ok && b.ByCause() {
 		m.bug = b.ID // judged on the input as given: with its phase
 	}
 	m.deadline = m.start.Add(budget)
