@@ -2,7 +2,6 @@ package interpose
 
 import (
 	"cmp"
-	"slices"
 	"strings"
 )
 
@@ -15,6 +14,12 @@ type Inflight[T any] struct {
 	Msgs []Message
 	Load []T
 	seq  uint64
+	// Msgs and Load are windows at off into these arrays, which keep room
+	// on both sides: a message goes in or out by moving the shorter side
+	// of the list, half the copying of a plain slice on average.
+	mbuf []Message
+	lbuf []T
+	off  int
 }
 
 // CompareMessages is the canonical order of pending messages: by
@@ -65,9 +70,42 @@ func (f *Inflight[T]) Insert(fp Msg, load T, request bool) (seq uint64, at int) 
 	i, _ := f.search(&e)
 	// The newest of its fingerprint, it goes after the others.
 	e.Repeat = i > 0 && f.Msgs[i-1].Msg == fp
-	f.Msgs = slices.Insert(f.Msgs, i, e)
-	f.Load = slices.Insert(f.Load, i, load)
+	f.open(i)
+	f.Msgs[i], f.Load[i] = e, load
 	return f.seq, i
+}
+
+// open makes room for one message at position i of Msgs and Load.
+func (f *Inflight[T]) open(i int) {
+	n := len(f.Msgs)
+	switch {
+	case f.off > 0 && (2*i <= n || f.off+n == len(f.mbuf)):
+		// The front moves down one.
+		f.off--
+		copy(f.mbuf[f.off:f.off+i], f.mbuf[f.off+1:f.off+i+1])
+		copy(f.lbuf[f.off:f.off+i], f.lbuf[f.off+1:f.off+i+1])
+	case f.off+n < len(f.mbuf):
+		// The back moves up one.
+		copy(f.mbuf[f.off+i+1:f.off+n+1], f.mbuf[f.off+i:f.off+n])
+		copy(f.lbuf[f.off+i+1:f.off+n+1], f.lbuf[f.off+i:f.off+n])
+	default:
+		// Full: new arrays with room on both sides, the gap at i.
+		size := 2*n + 8
+		off := (size - n - 1) / 2
+		mbuf, lbuf := make([]Message, size), make([]T, size)
+		copy(mbuf[off:], f.Msgs[:i])
+		copy(mbuf[off+i+1:], f.Msgs[i:])
+		copy(lbuf[off:], f.Load[:i])
+		copy(lbuf[off+i+1:], f.Load[i:])
+		f.mbuf, f.lbuf, f.off = mbuf, lbuf, off
+	}
+	f.window(n + 1)
+}
+
+// window points Msgs and Load at the n messages from off.
+func (f *Inflight[T]) window(n int) {
+	f.Msgs = f.mbuf[f.off : f.off+n : f.off+n]
+	f.Load = f.lbuf[f.off : f.off+n : f.off+n]
 }
 
 // Renew gives the i-th message a new arrival number, as if it were taken
@@ -89,8 +127,22 @@ func (f *Inflight[T]) RemoveAt(i int) {
 	if next := i + 1; next < len(f.Msgs) && !f.Msgs[i].Repeat {
 		f.Msgs[next].Repeat = false // first of its fingerprint now, if it repeated it
 	}
-	f.Msgs = slices.Delete(f.Msgs, i, i+1)
-	f.Load = slices.Delete(f.Load, i, i+1)
+	n, last := len(f.Msgs), f.off
+	if 2*i < n {
+		// The front moves up one.
+		copy(f.mbuf[f.off+1:f.off+i+1], f.mbuf[f.off:f.off+i])
+		copy(f.lbuf[f.off+1:f.off+i+1], f.lbuf[f.off:f.off+i])
+		f.off++
+	} else {
+		// The back moves down one.
+		copy(f.mbuf[f.off+i:f.off+n-1], f.mbuf[f.off+i+1:f.off+n])
+		copy(f.lbuf[f.off+i:f.off+n-1], f.lbuf[f.off+i+1:f.off+n])
+		last = f.off + n - 1
+	}
+	// The slot left behind holds nothing the collector should keep.
+	var zero T
+	f.mbuf[last], f.lbuf[last] = Message{}, zero
+	f.window(n - 1)
 }
 
 // RemoveFunc takes every message whose fingerprint del accepts out of

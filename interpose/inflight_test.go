@@ -2,6 +2,8 @@ package interpose_test
 
 import (
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -43,5 +45,48 @@ func TestInflightMarksRepeats(t *testing.T) {
 			f.Insert(fps[rng.IntN(len(fps))], step, true)
 		}
 		check(step)
+	}
+}
+
+// TestInflightKeepsOrder: through random insertions and removals (at the
+// front, the back and between), Msgs and Load are the canonical order of
+// the messages in flight, each with its own payload, as a plain sorted
+// slice keeps them.
+func TestInflightKeepsOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var f interpose.Inflight[uint64]
+	var model []interpose.Message
+	for step := range 5000 {
+		// Long stretches of growth and of shrinking, so that both ends
+		// fill up and empty out.
+		removeOdds := 1 // in 4
+		if (step/500)%2 == 1 {
+			removeOdds = 3
+		}
+		if len(f.Msgs) > 0 && rng.IntN(4) < removeOdds {
+			i := rng.IntN(len(f.Msgs))
+			f.RemoveAt(i)
+			model = slices.Delete(model, i, i+1)
+		} else {
+			fp := interpose.Msg{Type: "T", From: rng.IntN(3), To: rng.IntN(3), Key: strconv.Itoa(rng.IntN(4))}
+			seq, at := f.Insert(fp, 0, true)
+			f.Load[at] = seq // the payload names its message
+			m := interpose.Message{Seq: seq, Msg: fp, Request: true}
+			i, _ := slices.BinarySearchFunc(model, m, func(a, b interpose.Message) int { return interpose.CompareMessages(&a, &b) })
+			if i != at {
+				t.Fatalf("step %d: inserted at %d, want %d", step, at, i)
+			}
+			model = slices.Insert(model, i, m)
+		}
+		if len(f.Msgs) != len(model) || len(f.Load) != len(model) {
+			t.Fatalf("step %d: %d messages, %d payloads, want %d", step, len(f.Msgs), len(f.Load), len(model))
+		}
+		for i := range model {
+			got := f.Msgs[i]
+			got.Repeat = false
+			if got != model[i] || f.Load[i] != model[i].Seq {
+				t.Fatalf("step %d: message %d is %+v with payload %d, want %+v", step, i, f.Msgs[i], f.Load[i], model[i])
+			}
+		}
 	}
 }
