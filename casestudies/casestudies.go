@@ -54,7 +54,7 @@ var studies = []Study{
 		Name:    "hraft-serial",
 		Summary: "hraft with heartbeats through raft's main loop instead of the fast path (closes hashicorp/raft#695)",
 		Expect: "NoPanic on restart (rare: hashicorp/raft#85); in swarm's long runs, with liveness, " +
-			"Liveness:Leader (hashicorp/raft#635), Liveness:Commit (#696; #697's loop, unlabelled)",
+			"Liveness:Leader (hashicorp/raft#635), Liveness:Commit (#696, #697's InstallSnapshot loop)",
 		Nodes:  3,
 		Target: hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true}),
 	},

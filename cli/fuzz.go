@@ -71,17 +71,18 @@ Exit status: 0 when no violation was found, 1 when one was, 2 on bad usage.`,
 			}
 			opts.Command = a.command()
 			opts = study.Options(opts)
-			if a.tty && !asJSON {
+			shown := a.progress()
+			if !asJSON {
 				opts.Progress = func(p fuzz.Progress) {
-					fmt.Fprintf(a.stderr, "\r%d runs, %d events, %.0f events/s, %d violations  ",
-						p.Runs, p.Events, float64(p.Events)/max(p.Elapsed.Seconds(), 1e-9), p.Violations)
+					shown.show(p.Elapsed, fmt.Sprintf("%d runs, %d events, %.0f events/s, %d violations",
+						p.Runs, p.Events, float64(p.Events)/max(p.Elapsed.Seconds(), 1e-9), p.Violations))
 				}
 			}
 			return a.withT(func(t *testing.T) error {
 				w := a.workers(t)
 				res, err := w.Fuzz(study.Target, opts)
 				if opts.Progress != nil {
-					fmt.Fprintln(a.stderr)
+					shown.done()
 				}
 				if err != nil {
 					return err

@@ -63,16 +63,17 @@ Exit status: 0 when the result reproduced in every final replay, 1 otherwise
 				return inputErr(fmt.Errorf("minimize: --out %s: %w", opts.Out, err))
 			}
 			opts.Command = a.command()
-			if a.tty && !asJSON {
+			shown := a.progress()
+			if !asJSON {
 				opts.Progress = func(p campaign.MinimizeProgress) {
-					fmt.Fprintf(a.stderr, "\rminimizing: %-15s %5d events  %6d replays  %s  ", p.Phase, p.Events, p.Replays,
-						p.Elapsed.Round(time.Second))
+					shown.show(p.Elapsed, fmt.Sprintf("minimizing: %-15s %5d events  %6d replays  %s", p.Phase, p.Events, p.Replays,
+						p.Elapsed.Round(time.Second)))
 				}
 			}
 			return a.withT(func(t *testing.T) error {
 				res, crashes, err := a.workers(t).Minimize(study.Target, args[0], s, opts)
 				if opts.Progress != nil {
-					fmt.Fprintln(a.stderr)
+					shown.done()
 				}
 				if err != nil {
 					return err

@@ -134,6 +134,21 @@ var upstream = []KnownBug{
 			"the transfer never ends, leadershipTransferInProgress stays set, and the leader refuses every write " +
 			"of the stabilization phase: nothing commits",
 	},
+	{
+		// #697 judged by the liveness monitors: a follower the leader
+		// needs for a quorum loops through its snapshot, so nothing
+		// commits.
+		ID:          "hashicorp/raft#697",
+		URL:         "https://github.com/hashicorp/raft/issues/697",
+		Fingerprint: "Liveness:Commit",
+		Phase:       SnapshotLoop,
+		Affects: "reproduced here on v1.8.0 (swarm testing on hraft-serial, with the stabilization phase: a follower " +
+			"the leader needs installs its snapshot and refuses the next AppendEntries, again and again); reported by " +
+			"Antithesis against main at 4c8f61ac, open; fix proposed in PR #704",
+		Summary: "installSnapshot keeps the log store's entries, and appendEntries reads the previous entry there: a stale " +
+			"entry at the snapshot's last index refuses the leader's AppendEntries, the leader sends the snapshot again, " +
+			"for ever; a follower the leader needs for a quorum never acknowledges, and nothing commits",
+	},
 }
 
 // etcdRaft is how etcd raft's targets name the library in Config["raft"].
@@ -202,12 +217,7 @@ const transferInProgress = "leadership transfer in progress"
 // time pass, round after round, and recovers every node: a transfer that
 // ends, by success or by its timeout, stops those answers within one.
 func TransferNeverEnds(events []interpose.Event, final []interpose.NodeView) bool {
-	leader, term := 0, uint64(0)
-	for _, v := range final {
-		if r, ok := interpose.RaftRead(v); ok && v.Up && r.Role == interpose.RoleLeader && (leader == 0 || r.Term > term) {
-			leader, term = v.Node, r.Term
-		}
-	}
+	leader := finalLeader(final)
 	if leader == 0 {
 		return false
 	}
@@ -229,6 +239,104 @@ func TransferNeverEnds(events []interpose.Event, final []interpose.NodeView) boo
 		}
 	}
 	return refused >= 3
+}
+
+// finalLeader is the live leader of the highest term among final, or 0.
+func finalLeader(final []interpose.NodeView) int {
+	leader, term := 0, uint64(0)
+	for _, v := range final {
+		if r, ok := interpose.RaftRead(v); ok && v.Up && r.Role == interpose.RoleLeader && (leader == 0 || r.Term > term) {
+			leader, term = v.Node, r.Term
+		}
+	}
+	return leader
+}
+
+// SnapshotLoop reports the phase of hashicorp/raft#697's loop, from the
+// messages the stabilization phase delivered (their fingerprints, as
+// package hraft writes them): a follower installs the snapshot of the node
+// that leads at the end (InstallSnapshot "last=I/T", answered "ok=true"),
+// then refuses that leader's next AppendEntries whose previous entry is
+// the snapshot's last ("prev=I/T", answered "ok=false"), at least three
+// times, and accepts no AppendEntries of the leader after the last time.
+// raft's installSnapshot records the snapshot but keeps the log store's
+// entries, and appendEntries reads a previous entry that is not the last
+// from the log store: a stale entry of another term there refuses what the
+// snapshot covers. The leader backs off below its own log and sends the
+// snapshot again, for ever unless a newer snapshot of its own ends it
+// (which a leader that commits nothing never takes).
+func SnapshotLoop(events []interpose.Event, final []interpose.NodeView) bool {
+	leader := finalLeader(final)
+	if leader == 0 {
+		return false
+	}
+	// What each follower of the leader is at in a round: the snapshot it
+	// was sent and installed, then whether the next AppendEntries asked
+	// for its last entry.
+	type round struct {
+		sent, installed string
+		asked           bool
+		rounds          int
+	}
+	at := map[int]*round{}
+	phase := false
+	for _, e := range events {
+		if e.Kind == interpose.Stabilize {
+			phase = true
+			continue
+		}
+		if !phase || e.Kind != interpose.Deliver || e.Msg == nil {
+			continue
+		}
+		m := e.Msg
+		f := m.To // the follower, for a request of the leader
+		if m.To == leader {
+			f = m.From // for its answer
+		} else if m.From != leader {
+			continue
+		}
+		r := at[f]
+		if r == nil {
+			r = &round{}
+			at[f] = r
+		}
+		switch m.Type {
+		case "InstallSnapshot":
+			r.sent, r.installed, r.asked = keyField(m.Key, "last"), "", false
+		case "InstallSnapshotResp":
+			if keyField(m.Key, "ok") == "true" {
+				r.installed = r.sent
+			}
+		case "AppendEntries":
+			r.asked = r.installed != "" && keyField(m.Key, "prev") == r.installed
+			r.installed = ""
+		case "AppendEntriesResp":
+			switch {
+			case keyField(m.Key, "ok") == "true":
+				r.rounds = 0 // the loop ended
+			case r.asked:
+				r.rounds++
+			}
+			r.asked = false
+		}
+	}
+	for _, r := range at {
+		if r.rounds >= 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// keyField is the value of name in a fingerprint's key ("term=3 prev=2/1":
+// "2/1" for "prev"), or "".
+func keyField(key, name string) string {
+	for f := range strings.FieldsSeq(key) {
+		if k, v, ok := strings.Cut(f, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 // KnownUpstream returns the table of Raft library bugs faultline

@@ -187,3 +187,68 @@ func TestTransferNeverEnds(t *testing.T) {
 		t.Error("UpstreamNeedsState: a Phase bug needs the run's states")
 	}
 }
+
+// TestSnapshotLoop: #697's loop is told by the messages of the phase
+// between the final leader and one follower: the snapshot installed, the
+// next AppendEntries asking for its last entry refused, three times over,
+// and no AppendEntries accepted after.
+func TestSnapshotLoop(t *testing.T) {
+	msg := func(typ string, from, to int, key string) interpose.Event {
+		return interpose.Event{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: typ, From: from, To: to, Key: key}}
+	}
+	// One round of the loop between leader 3 and follower 1, as run 302 of
+	// swarm seed 4 on hraft-serial shows it.
+	round := []interpose.Event{
+		msg("AppendEntries", 3, 1, "term=13 prev=59/13 n=42 commit=65"),
+		msg("AppendEntriesResp", 1, 3, "term=13 ok=false last=65"),
+		msg("AppendEntries", 3, 1, "term=13 prev=58/13 n=43 commit=65"),
+		msg("AppendEntriesResp", 1, 3, "term=13 ok=false last=65"),
+		msg("InstallSnapshot", 3, 1, "term=13 last=59/13"),
+		msg("InstallSnapshotResp", 1, 3, "term=13 ok=true"),
+		msg("Heartbeat", 3, 2, "term=13"), // another follower's: no matter
+	}
+	rounds := func(n int, tail ...interpose.Event) []interpose.Event {
+		ev := []interpose.Event{{Kind: interpose.Client, Node: 3}, {Kind: interpose.Stabilize}}
+		for range n {
+			ev = append(ev, round...)
+		}
+		return append(append(ev, round[:2]...), tail...) // the refusal after the last install
+	}
+	leader := func(node int, term uint64) interpose.NodeView {
+		return interpose.NodeView{Node: node, Started: true, Up: true, Facts: &interpose.RaftState{Role: interpose.RoleLeader, Term: term}}
+	}
+	follower := interpose.NodeView{Node: 1, Started: true, Up: true, Facts: &interpose.RaftState{Role: interpose.RoleFollower, Term: 13}}
+	final := []interpose.NodeView{follower, leader(3, 13)}
+	beforePhase := rounds(3)
+	beforePhase[1] = interpose.Event{Kind: interpose.Client, Node: 3}
+	snapshotRefused := rounds(3)
+	for i, e := range snapshotRefused {
+		if e.Msg != nil && e.Msg.Type == "InstallSnapshotResp" {
+			snapshotRefused[i] = msg("InstallSnapshotResp", 1, 3, "term=13 ok=false")
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		events []interpose.Event
+		final  []interpose.NodeView
+		want   bool
+	}{
+		{"three rounds", rounds(3), final, true},
+		{"two rounds", rounds(2), final, false},
+		{"accepted after", rounds(5, msg("AppendEntries", 3, 1, "term=13 prev=65/13 n=0 commit=65"),
+			msg("AppendEntriesResp", 1, 3, "term=13 ok=true last=65")), final, false},
+		{"another leader at the end", rounds(3), []interpose.NodeView{follower, leader(3, 13), leader(2, 14)}, false},
+		{"no leader at the end", rounds(3), []interpose.NodeView{follower}, false},
+		{"before the phase", beforePhase, final, false},
+		{"the snapshot refused", snapshotRefused, final, false},
+	} {
+		if got := invariants.SnapshotLoop(c.events, c.final); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	s := &interpose.Schedule{Target: interpose.TargetSpec{Name: "hraft-serial", Config: map[string]string{"raft": "hashicorp/raft v1.8.0"}},
+		Events: rounds(3), Final: final, Violation: &interpose.Violation{Invariant: "Liveness:Commit", Fingerprint: "Liveness:Commit"}}
+	if b, ok := invariants.UpstreamIn(s); !ok || b.ID != "hashicorp/raft#697" {
+		t.Errorf("UpstreamIn: %q %v, want hashicorp/raft#697", b.ID, ok)
+	}
+}

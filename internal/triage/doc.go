@@ -9,7 +9,10 @@
 // ("failed to get log entry"), #696's transfer that never ends (the phase's
 // requests answered "leadership transfer in progress"). A run none of them explains is listed as
 // untraced, its schedule and raft's log written out for a person to read
-// (in TRIAGE_OUT, when set). It also counts the torn crashes of the runs.
+// (in TRIAGE_OUT, when set). Beside the mechanism it prints the known bug
+// faultline labels the run with (invariants.UpstreamIn), which is told from
+// the schedule alone: the two should agree. It also counts the torn
+// crashes of the runs.
 //
 // It runs only when asked (its test skips otherwise):
 //

@@ -170,6 +170,11 @@ func TestTriage(t *testing.T) {
 		if strings.HasPrefix(v.Fingerprint, invariants.LivenessPrefix) && !strings.HasPrefix(v.Fingerprint, interpose.Stuck) {
 			m := mechanism(v, s, log)
 			key += " / " + m
+			// What a user's command prints beside it, told apart from the
+			// log here: the two should agree.
+			if b, ok := invariants.UpstreamIn(s); ok {
+				key += " (labelled " + b.ID + ")"
+			}
 			if out != "" && (m == untraced || keep) {
 				s.Origin = fuzz.RunOrigin(opts, run, "")
 				s.Origin.Command = command.String()
