@@ -434,3 +434,52 @@ func TestCoverageWarnings(t *testing.T) {
 		t.Errorf("every fault and reads: warnings %q, checks %v", res.Warnings, res.Checks)
 	}
 }
+
+// TestReplayJudgesOnlyTheRecordedPhase: a liveness monitor's verdict counts
+// only from a replay that followed the recording. The same schedule with
+// every delivery of its phase damaged (a key no message has: skipped) runs
+// a phase that sends the cluster nothing, and the monitors are hot for
+// want of messages; that replay does not reproduce the violation, and
+// Confirm does not keep its record (what saved run 534 of swarm seed 4 on
+// hraft-serial as a Liveness:Commit with no delivery in its phase).
+func TestReplayJudgesOnlyTheRecordedPhase(t *testing.T) {
+	tg := target(t, "raft-noretry")
+	s, err := interpose.ReadFile(filepath.Join("..", "results", "found", "raft-noretry-Liveness-Leader-seed1-run100.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fuzz.JudgedOnPhase(s.Violation) {
+		t.Fatalf("%s: not a verdict on a phase", s.Violation.Invariant)
+	}
+	rep, err := fuzz.Replay(t, tg, s, fuzz.ReplayOptions{})
+	if err != nil || rep.Reproduced != 1 {
+		t.Fatalf("as recorded: reproduced %d, seen %v, %v", rep.Reproduced, rep.Seen, err)
+	}
+	damaged := *s
+	damaged.Events = slices.Clone(s.Events)
+	phase := false
+	for i, e := range damaged.Events {
+		phase = phase || e.Kind == interpose.Stabilize
+		if phase && e.Kind == interpose.Deliver && e.Msg != nil {
+			m := *e.Msg
+			m.Key += " (damaged)"
+			damaged.Events[i].Msg = &m
+		}
+	}
+	rep, err = fuzz.Replay(t, tg, &damaged, fuzz.ReplayOptions{Attempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seen[s.Violation.Fingerprint] != 1 || rep.Skipped == 0 {
+		t.Fatalf("damaged: seen %v, %d skipped; want the monitor hot with the phase's deliveries skipped", rep.Seen, rep.Skipped)
+	}
+	if rep.Reproduced != 0 || rep.Executions != 3 {
+		t.Errorf("damaged: reproduced %d in %d executions; want 0 in 3", rep.Reproduced, rep.Executions)
+	}
+	got, flaky, err := fuzz.Confirm(t, tg, &damaged, fuzz.Options{})
+	if err != nil || !flaky || got != &damaged {
+		t.Errorf("Confirm of the damaged schedule: flaky %v, kept its own %v, %v; want flaky", flaky, got == &damaged, err)
+	}
+	// A safety violation's replay that went another way is still a real
+	// execution, and counts: TestReplayAttempts.
+}

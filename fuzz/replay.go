@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -88,7 +89,7 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 		rep.Expected = s.Violation.Fingerprint
 	}
 	attempts := max(opts.Attempts, 1)
-	atStop := DecidedAtStop(s)
+	atStop, onPhase := DecidedAtStop(s), JudgedOnPhase(s.Violation)
 	for range repeat {
 		rep.Runs++
 		for attempt := range attempts {
@@ -100,7 +101,11 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 			rep.Last = r
 			rep.Applied, rep.Skipped, rep.Wildcards = r.Applied, r.Skipped, r.Wildcards
 			fp := fingerprint(r.Violation)
-			ok := fp == rep.Expected
+			// A monitor's verdict on a phase counts only from an execution
+			// that followed the recording: one that skipped the phase's
+			// deliveries ran no phase of fair delivery, and a cluster
+			// that was sent nothing is owed nothing.
+			ok := fp == rep.Expected && (!onPhase || Diverged(s, r) == 0)
 			if attempt == 0 {
 				rep.First = r
 				if ok {
@@ -126,6 +131,20 @@ func Replay(t *testing.T, target interpose.Target, s *interpose.Schedule, opts R
 // an exact replay may miss it.
 func DecidedAtStop(s *interpose.Schedule) bool {
 	return s.Violation != nil && s.Violation.Invariant == interpose.Stuck && s.Violation.Step >= len(s.Events)
+}
+
+// JudgedOnPhase reports whether v is a liveness monitor's verdict at the
+// end of a stabilization phase (Liveness:Leader, Liveness:Commit, ...), not
+// Liveness:Stuck, which blocked goroutines tell whatever was delivered. Such a
+// verdict holds only of a phase that ran as it was made, every pending
+// message delivered round after round: a replay that skipped the phase's
+// deliveries (its recorded messages not pending: it went another way
+// earlier) ends the phase having delivered nothing, and the monitors are
+// hot for want of messages. Replay counts such a verdict only from an
+// execution that followed the recording, and Confirm keeps only such a
+// replay's record.
+func JudgedOnPhase(v *interpose.Violation) bool {
+	return v != nil && strings.HasPrefix(v.Invariant, invariants.LivenessPrefix) && v.Invariant != interpose.Stuck
 }
 
 // replayOnce replays s once on a fresh system.

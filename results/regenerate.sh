@@ -161,8 +161,8 @@ liverun fuzz-hraft-serial-disk-seed1.txt --target hraft-serial --runs 2000 --eve
 liverun fuzz-hraft-serial-all-faults-seed1.txt --target hraft-serial --runs 2000 --events 300 --keep-going --liveness --permanent --disk 3 --seed 1
 echo "== triage-hraft-serial-liveness.txt" >&2
 { for env in "TRIAGE_PERMANENT=1" "TRIAGE_DISK=3" "TRIAGE_PERMANENT=1 TRIAGE_DISK=3"; do
-	echo "\$ TRIAGE_RUNS=2000 $env go test -count 1 -run Triage -v ./internal/triage"
-	env TRIAGE_RUNS=2000 $env go test -count 1 -run Triage -v ./internal/triage | grep -v '^=== \|^--- \|^PASS\|^ok '
+	echo "\$ TRIAGE_RUNS=2000 $env go test -count 1 -run 'Triage\$' -v ./internal/triage"
+	env TRIAGE_RUNS=2000 $env go test -count 1 -run 'Triage$' -v ./internal/triage | grep -v '^=== \|^--- \|^PASS\|^ok \|^run [0-9]*$'
 	echo
   done
 } > "$out/triage-hraft-serial-liveness.txt"

@@ -438,6 +438,9 @@ func (c *Cluster) leaderRead(n *node, index int, op interpose.ClientOp) string {
 		default:
 			err = r.VerifyLeader().Error()
 		}
+		if !n.answers() {
+			return unanswered(err, how)
+		}
 		if err != nil {
 			op.Failed = true // the client got an error, no value
 			c.observeOp(op)
@@ -815,7 +818,13 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		}
 		return c.async(n, index, func(r *raft.Raft) string {
 			f := r.Apply(data, 0)
-			if err := f.Error(); err != nil {
+			err := f.Error()
+			if !n.answers() {
+				// Its answer never reached the client: the op stays
+				// pending, and nothing is acknowledged.
+				return unanswered(err, fmt.Sprintf("index %d", f.Index()))
+			}
+			if err != nil {
 				if hist {
 					// Refused by a node that does not lead: it did not
 					// happen. Anything else (leadership lost while it
@@ -870,7 +879,11 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 			default:
 				f = r.RemoveServer(id, 0, 0)
 			}
-			if err := f.Error(); err != nil {
+			err := f.Error()
+			if !n.answers() {
+				return unanswered(err, fmt.Sprintf("index %d", f.Index()))
+			}
+			if err != nil {
 				return err.Error()
 			}
 			return fmt.Sprintf("index %d", f.Index())
@@ -888,7 +901,11 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 			} else {
 				f = r.LeadershipTransferToServer(serverID(peer), serverAddr(peer))
 			}
-			if err := f.Error(); err != nil {
+			err := f.Error()
+			if !n.answers() {
+				return unanswered(err, "done")
+			}
+			if err != nil {
 				return err.Error()
 			}
 			return "done"

@@ -112,3 +112,21 @@ func (n *node) die(where string) *torn {
 	}
 	return t
 }
+
+// answers reports whether n's callers hear what its raft answers now: not
+// once a tear killed the incarnation. Its process died before the torn
+// write; raft runs on in a copy of its stores that the crash drops, and
+// may commit and apply there (a single voter counts its own write as a
+// quorum), but no client, no operator, is told: a write it commits there
+// is not acknowledged, a read it serves there is not returned, and the
+// operation stays pending as for a node that crashed while it was asked.
+func (n *node) answers() bool { return n.dead.Load() == nil }
+
+// unanswered is the result of a request a torn incarnation answered (err,
+// else ok) that never reached its caller.
+func unanswered(err error, ok string) string {
+	if err != nil {
+		ok = err.Error()
+	}
+	return ok + " (never answered: the node crashed in a torn write)"
+}
