@@ -146,8 +146,9 @@ var upstream = []KnownBug{
 			"the leader needs installs its snapshot and refuses the next AppendEntries, again and again); reported by " +
 			"Antithesis against main at 4c8f61ac, open; fix proposed in PR #704",
 		Summary: "installSnapshot keeps the log store's entries, and appendEntries reads the previous entry there: a stale " +
-			"entry at the snapshot's last index refuses the leader's AppendEntries, the leader sends the snapshot again, " +
-			"for ever; a follower the leader needs for a quorum never acknowledges, and nothing commits",
+			"entry at the snapshot's last index, or none (a gap below an entry appended after the snapshot), refuses the " +
+			"leader's AppendEntries, the leader sends the snapshot again, for ever; a follower the leader needs for a " +
+			"quorum never acknowledges, and nothing commits",
 	},
 }
 
@@ -261,10 +262,11 @@ func finalLeader(final []interpose.NodeView) int {
 // times, and accepts no AppendEntries of the leader after the last time.
 // raft's installSnapshot records the snapshot but keeps the log store's
 // entries, and appendEntries reads a previous entry that is not the last
-// from the log store: a stale entry of another term there refuses what the
-// snapshot covers. The leader backs off below its own log and sends the
-// snapshot again, for ever unless a newer snapshot of its own ends it
-// (which a leader that commits nothing never takes).
+// from the log store: a stale entry of another term there, or none (the
+// node appended entries after the snapshot, leaving a gap below them),
+// refuses what the snapshot covers. The leader backs off below its own log
+// and sends the snapshot again, for ever unless a newer snapshot of its own
+// ends it (which a leader that commits nothing never takes).
 func SnapshotLoop(events []interpose.Event, final []interpose.NodeView) bool {
 	leader := finalLeader(final)
 	if leader == 0 {

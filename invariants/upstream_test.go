@@ -39,6 +39,7 @@ func TestUpstreamFixtures(t *testing.T) {
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak.min.json":        "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json":     "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.min.json": "hashicorp/raft#696",
+		"../casestudies/testdata/found/hraft-serial-snapshot-loop.min.json":                   "hashicorp/raft#697",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":        "",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json":    "",
 		"../results/report/raft-noretry.min.json":                                             "",

@@ -3,7 +3,8 @@
 // sorts every liveness violation by the mechanism that explains it, among
 // those README's "What it found" traces: hashicorp/raft#635's deadlock
 // (invariants.SelfRemovedDeadlock), #697's InstallSnapshot loop (more than
-// a thousand InstallSnapshot deliveries in the run), the candidate that
+// a thousand InstallSnapshot deliveries in the run, or a hundred snapshots
+// installed in raft's log), the candidate that
 // keeps a stale leader (raft refusing pre-votes "since we have a leader",
 // again and again), the follower that refuses entries its snapshot covers
 // ("failed to get log entry"), #696's transfer that never ends (the phase's

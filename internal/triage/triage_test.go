@@ -74,7 +74,7 @@ func mechanism(v *interpose.Violation, s *interpose.Schedule, log string) string
 		// Every write, change and transfer of the phase refused for a
 		// transfer that never ends.
 		return transfer696
-	case snaps > 1000:
+	case snaps > 1000, strings.Count(log, "Installed remote snapshot") >= 100:
 		return loop697
 	case strings.Contains(log, "failed to get log entry"):
 		return compacted
@@ -106,6 +106,12 @@ func TestTriageFile(t *testing.T) {
 	}
 	fmt.Printf("%s: %s / %s (pre-votes refused \"since we have a leader\": %d)\n", path, rep.Expected,
 		mechanism(rep.Last.Schedule.Violation, rep.Last.Schedule, log), strings.Count(log, "since we have a leader"))
+	if out := os.Getenv("TRIAGE_OUT"); out != "" {
+		// raft's log, for a person to read.
+		if err := os.WriteFile(filepath.Join(out, strings.TrimSuffix(filepath.Base(path), ".json")+".log"), []byte(log), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // loggedTarget is hraft-serial with raft's log of every node going to logs.
