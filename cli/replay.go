@@ -34,7 +34,10 @@ cluster, up to --attempts executions; the report gives the first
 execution's rate too. So does one that followed the recording but missed
 a violation judged when the nodes were stopped after the last event (a
 goroutine left blocked at shutdown): stopping them is no event of the
-schedule, and raft's goroutines race as they shut down.
+schedule, and raft's goroutines race as they shut down. A liveness
+monitor's verdict (no leader, nothing committed at the end of the
+stabilization phase) holds of a phase of fair delivery: an execution that
+diverged is judged on a phase made afresh after the events before it.
 
 Exit status: 0 when every run showed the recorded violation, 1 otherwise,
 2 on bad usage or a bad file.`,

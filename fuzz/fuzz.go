@@ -579,9 +579,10 @@ func (res *Result) record(t *testing.T, target interpose.Target, s *interpose.Sc
 // Confirm looks for a schedule of the violation in s that replays reliably:
 // among replays of s that show its fingerprint, the first whose own replays
 // show it opts.Confirm times in a row. A replay that went another way is a
-// real execution, and its record can be kept, but for a monitor's verdict
-// on a phase only a replay that followed s counts (JudgedOnPhase). When
-// none is found, it returns s and flaky = true.
+// real execution, and its record can be kept; for a monitor's verdict on a
+// phase, Replay judges such an execution on a phase made afresh
+// (JudgedOnPhase), so that what is kept ran a fair phase. When none is
+// found, it returns s and flaky = true.
 func Confirm(t *testing.T, target interpose.Target, s *interpose.Schedule, opts Options) (_ *interpose.Schedule, flaky bool, err error) {
 	need := opts.Confirm
 	if need == 0 {
