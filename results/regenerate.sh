@@ -227,6 +227,7 @@ bis bisect-hraft-transfer-stuck-slow-disk.md casestudies/testdata/found/hraft-se
 bis bisect-hraft-verify-after-shutdown.md casestudies/testdata/found/hraft-read-index-verify-after-shutdown-never-returns.min.json --all
 bis bisect-hraft-stale-leader.md casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json --all
 bis bisect-hraft-697.md casestudies/testdata/found/hraft-serial-follower-rejects-compacted.min.json --all
+bis bisect-hraft-697-loop.md casestudies/testdata/found/hraft-serial-snapshot-loop.min.json --all
 bis bisect-hraft-85-serial.md casestudies/testdata/found/hraft-serial-stale-snapshot.json --all
 bis bisect-hraft-verify-reads.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --all
 bis bisect-hraft-verify-reads-fuzz.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --fuzz 1m
