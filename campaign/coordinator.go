@@ -45,9 +45,13 @@ type RunOptions struct {
 	// StopAt bounds it.
 	WaitMinimize bool
 	// Stderr receives notes (a resumed session, a restarted worker) and,
-	// with Progress, a progress line once a second (nil: discarded).
-	Stderr   io.Writer
-	Progress bool
+	// with Progress, a progress line redrawn once a second (nil: discarded).
+	// ProgressLines, with Progress, writes it as a line of its own once a
+	// minute instead, for a log rather than a terminal: an overnight
+	// campaign's log shows it alive.
+	Stderr        io.Writer
+	Progress      bool
+	ProgressLines bool
 	// Program is the command that replays a stored schedule, named in the
 	// reports of background minimizations ("": faultline).
 	Program string
@@ -213,7 +217,7 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	go func() { defer close(minDone); co.minimizer() }()
 	progressDone := make(chan struct{})
 	if ro.Progress {
-		go co.drawProgress(minDone, progressDone)
+		go co.drawProgress(minDone, progressDone, ro.ProgressLines)
 	} else {
 		close(progressDone)
 	}
@@ -230,7 +234,7 @@ func Run(st *Store, target interpose.Target, w *Workers, ro RunOptions) (Snapsho
 	co.mu.Unlock()
 	close(co.minq)
 	minimizing := cfg.MinimizeBudgetS > 0 && !co.isAborted()
-	if minimizing && !ro.Progress {
+	if minimizing && (!ro.Progress || ro.ProgressLines) {
 		if co.waitAll() {
 			if n := co.pendingMinimizations(); n > 0 {
 				fmt.Fprintf(stderr, "campaign: minimizing %d violation(s) before stopping (a second interrupt stops at once)\n", n)
@@ -518,20 +522,31 @@ func (co *coordinator) snapshotLocked(running bool) {
 // drawProgress draws a progress line on stderr once a second until the
 // minimizer is done: the campaign's runs while it fuzzes, then its
 // wind-down, so that a session that is finishing a minimization never
-// looks hung.
-func (co *coordinator) drawProgress(minDone <-chan struct{}, done chan<- struct{}) {
+// looks hung. With lines, it writes the line once a minute, each a line
+// of its own.
+func (co *coordinator) drawProgress(minDone <-chan struct{}, done chan<- struct{}, lines bool) {
 	defer close(done)
-	t := time.NewTicker(time.Second)
+	every := time.Second
+	if lines {
+		every = progressLineEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	width := 0
 	draw := func(line string) {
+		if lines {
+			fmt.Fprintln(co.stderr, line)
+			return
+		}
 		fmt.Fprintf(co.stderr, "\r%-*s", width, line)
 		width = max(width, len(line))
 	}
 	for {
 		select {
 		case <-minDone:
-			fmt.Fprintln(co.stderr)
+			if !lines {
+				fmt.Fprintln(co.stderr)
+			}
 			return
 		case <-t.C:
 		}
@@ -558,6 +573,10 @@ func (co *coordinator) drawProgress(minDone <-chan struct{}, done chan<- struct{
 		draw(line)
 	}
 }
+
+// progressLineEvery is how often a campaign writes its progress as a line
+// of its own (RunOptions.ProgressLines).
+var progressLineEvery = time.Minute
 
 // windDownLine is the progress line of a session that is stopping: the
 // runs in flight, the minimization in progress and its time, and how many

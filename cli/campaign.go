@@ -220,7 +220,7 @@ func (a *app) runCampaign(st *campaign.Store, cf campaignFlags) error {
 		}
 	}()
 	sn, err := campaign.Run(st, study.Target, w, campaign.RunOptions{Workers: cf.workers, Time: cf.time, StopAt: cf.stopAt,
-		Stop: stop, Abort: abort, Stderr: a.stderr, Progress: a.tty, Program: a.name(), WaitMinimize: cf.waitMinimize})
+		Stop: stop, Abort: abort, Stderr: a.stderr, Progress: true, ProgressLines: !a.tty, Program: a.name(), WaitMinimize: cf.waitMinimize})
 	if errors.Is(err, campaign.ErrAborted) {
 		return errInterrupted
 	}
