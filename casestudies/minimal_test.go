@@ -2,6 +2,7 @@ package casestudies
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -317,4 +318,35 @@ func TestTornWriteIsNotAcknowledged(t *testing.T) {
 		t.Error("no replay tore n1 while it answered a request: the schedule no longer exercises the case")
 	}
 	t.Logf("%d of 10 replays answered nothing after the tear", unanswered)
+}
+
+// TestNoLeaderNeedsCallsToANodeNeverStarted: the untraced no-leader
+// schedule (results/found/hraft-serial-Liveness-Commit-no-leader.min.json)
+// is an artifact of the adapter's model. Its phase starts n1 and delivers
+// it the 440 RequestPreVotes n2 and n3 sent while n1 had never started,
+// which raft's transports would have refused. With those calls failed when
+// n1 starts (hraft.Options.FailCallsToDown, recorded in the spec), the
+// phase is made again (the recorded one names messages that no longer
+// exist) and nothing is owed at its end.
+func TestNoLeaderNeedsCallsToANodeNeverStarted(t *testing.T) {
+	s, err := interpose.ReadFile("../results/found/hraft-serial-Liveness-Commit-no-leader.min.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := Lookup("hraft-serial")
+	rep, err := fuzz.Replay(t, st.Target, s, fuzz.ReplayOptions{})
+	if err != nil || rep.Reproduced != 1 {
+		t.Fatalf("as recorded: reproduced %d, seen %v, %v", rep.Reproduced, rep.Seen, err)
+	}
+	failing := *s
+	failing.Target.Config = maps.Clone(s.Target.Config)
+	failing.Target.Config["calls_to_down"] = "fail"
+	rep, err = fuzz.Replay(t, st.Target, &failing, fuzz.ReplayOptions{Repeat: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reproduced != 0 {
+		t.Errorf("with calls to a node not running failed: reproduced %d of 5 (seen %v); want none", rep.Reproduced, rep.Seen)
+	}
+	t.Logf("with calls to a node not running failed: seen %v", rep.Seen)
 }

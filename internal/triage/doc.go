@@ -26,7 +26,9 @@
 // runs to pass over (comma-separated): a run whose raft panics in its own
 // goroutine ends the process, after naming itself on stderr. TRIAGE_KEEP
 // writes every liveness run to TRIAGE_OUT, traced or not, with an origin
-// that names this command and the run. TRIAGE_FILE=path replays one
+// that names this command and the run. TRIAGE_FAILCALLS=1 walks with
+// hraft.Options.FailCallsToDown (calls to a node not running fail, as
+// raft's transports fail them). TRIAGE_FILE=path replays one
 // schedule file of hraft-serial instead and names its mechanism
 // (TestTriageFile). Walks with
 // storage faults do not repeat exactly (a stall goes to whichever of raft's

@@ -115,10 +115,12 @@ func TestTriageFile(t *testing.T) {
 }
 
 // loggedTarget is hraft-serial with raft's log of every node going to logs.
+// TRIAGE_FAILCALLS=1 walks with hraft.Options.FailCallsToDown.
 func loggedTarget(logs *logBuf) interpose.Target {
-	return hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, Config: func(node int, c *raft.Config) {
-		c.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, Name: "n" + strconv.Itoa(node)})
-	}})
+	return hraft.NewTarget("hraft-serial", "", hraft.Options{SerialHeartbeats: true, FailCallsToDown: os.Getenv("TRIAGE_FAILCALLS") != "",
+		Config: func(node int, c *raft.Config) {
+			c.Logger = hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, Name: "n" + strconv.Itoa(node)})
+		}})
 }
 
 func TestTriage(t *testing.T) {
@@ -133,7 +135,7 @@ func TestTriage(t *testing.T) {
 	out, keep := os.Getenv("TRIAGE_OUT"), os.Getenv("TRIAGE_KEEP") != ""
 	// command makes the walks again: the kept schedules' origin.
 	var command strings.Builder
-	for _, k := range []string{"TRIAGE_RUNS", "TRIAGE_SEED", "TRIAGE_STRATEGY", "TRIAGE_PERMANENT", "TRIAGE_DISK", "TRIAGE_SKIP"} {
+	for _, k := range []string{"TRIAGE_RUNS", "TRIAGE_SEED", "TRIAGE_STRATEGY", "TRIAGE_PERMANENT", "TRIAGE_DISK", "TRIAGE_SKIP", "TRIAGE_FAILCALLS"} {
 		if v := os.Getenv(k); v != "" {
 			command.WriteString(k + "=" + v + " ")
 		}

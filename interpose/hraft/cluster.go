@@ -118,6 +118,8 @@ func Open(t *testing.T, spec interpose.TargetSpec, opts Options) (*Cluster, erro
 	if spec.Config["heartbeat_fast_path"] == "false" {
 		opts.SerialHeartbeats = true
 	}
+	// The schedule says how calls to a node that is not running went.
+	opts.FailCallsToDown = spec.Config["calls_to_down"] == "fail"
 	if spec.Nodes < 1 {
 		return nil, fmt.Errorf("hraft: %d nodes; need at least 1", spec.Nodes)
 	}
@@ -334,6 +336,37 @@ func (c *Cluster) resets() {
 			c.via(w, func() { m.waiter <- reply{err: errReset} })
 		}
 	}
+}
+
+// failCallsTo fails, under Options.FailCallsToDown, every request in the
+// network to n, which is not running (it just crashed, or is about to
+// start): its caller, if it still waits, gets the error of a reset
+// connection, as raft's transports would give it. It returns what changed
+// in the callers' states, for the event's result.
+func (c *Cluster) failCallsTo(n *node) string {
+	if !c.opts.FailCallsToDown {
+		return ""
+	}
+	c.mu.Lock()
+	var failed []*message
+	keep := c.pending[:0]
+	for _, m := range c.pending {
+		if m.request && m.to == n.id {
+			failed = append(failed, m)
+			continue
+		}
+		keep = append(keep, m)
+	}
+	clear(c.pending[len(keep):])
+	c.pending = keep
+	c.mu.Unlock()
+	res := ""
+	for _, m := range failed {
+		if w := c.nodes[m.waitNode-1]; m.waiter != nil && w.up && w.inc == m.inc && !w.stuck {
+			res = join(res, c.via(w, func() { m.waiter <- reply{err: errReset} }))
+		}
+	}
+	return res
 }
 
 func (c *Cluster) purge(n *node) {
@@ -783,7 +816,7 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		if n.started {
 			return "", notEnabled("n%d already started", n.id)
 		}
-		return c.via(n, n.start), nil
+		return join(c.failCallsTo(n), c.via(n, n.start)), nil
 
 	case interpose.Crash:
 		if !n.up {
@@ -792,13 +825,13 @@ func (c *Cluster) apply(index int, ev *interpose.Event, m *message) (string, err
 		n.do(n.crash)
 		c.purge(n)
 		c.resets()
-		return "", nil
+		return c.failCallsTo(n), nil
 
 	case interpose.Recover:
 		if !n.started || n.up {
 			return "", notEnabled("n%d is not down", n.id)
 		}
-		return c.via(n, n.recover), nil
+		return join(c.failCallsTo(n), c.via(n, n.recover)), nil
 
 	case interpose.Client:
 		if !n.up {

@@ -886,3 +886,51 @@ func TestViewConfigurationFollowsRaft(t *testing.T) {
 		})
 	}
 }
+
+// TestFailCallsToDown: under Options.FailCallsToDown (recorded as
+// Config["calls_to_down"] "fail"), the requests in the network to a node
+// fail when it crashes, and those sent while it was down fail when it
+// recovers: none reaches the next incarnation. Without it they stay, and
+// the recovered node is sent them.
+func TestFailCallsToDown(t *testing.T) {
+	toN3 := func(h *harness) int {
+		n := 0
+		for _, m := range h.c.Pending() {
+			if m.Request && m.Msg.To == 3 {
+				n++
+			}
+		}
+		return n
+	}
+	for _, fail := range []bool{false, true} {
+		spec := interpose.TargetSpec{Name: "test", Nodes: 3, Seed: 7, Config: map[string]string{}}
+		if fail {
+			spec.Config["calls_to_down"] = "fail"
+		}
+		h := newHarnessSpec(t, spec, Options{})
+		h.elect(1)
+		h.must(interpose.Event{Kind: interpose.Advance, Node: 1}) // heartbeats to n2 and n3
+		if toN3(h) == 0 {
+			t.Fatalf("fail %v: no request in the network to n3 before its crash", fail)
+		}
+		h.must(interpose.Event{Kind: interpose.Crash, Node: 3})
+		atCrash := toN3(h)
+		whileDown := toN3(h)
+		for i := 0; i < 10 && whileDown <= atCrash; i++ { // more, while n3 is down (after a failed call's backoff)
+			h.must(interpose.Event{Kind: interpose.Advance, Node: 1})
+			whileDown = toN3(h)
+		}
+		h.must(interpose.Event{Kind: interpose.Recover, Node: 3})
+		atRecovery := toN3(h)
+		if fail && (atCrash != 0 || whileDown == 0 || atRecovery != 0) {
+			t.Errorf("fail: requests to n3 after its crash %d, while down %d, after its recovery %d; want 0, some, 0", atCrash, whileDown, atRecovery)
+		}
+		if !fail && (atCrash == 0 || atRecovery < whileDown) {
+			t.Errorf("held: requests to n3 after its crash %d, while down %d, after its recovery %d; want them kept", atCrash, whileDown, atRecovery)
+		}
+		h.settle() // n1's replication goes on either way
+		if h.role(1) != "leader" {
+			t.Errorf("fail %v: n1 is %s after n3 came back", fail, h.role(1))
+		}
+	}
+}

@@ -46,6 +46,18 @@ type Options struct {
 	// (a heartbeat bumps the term under a leader loop that goes on appending)
 	// needs it.
 	SerialHeartbeats bool
+	// FailCallsToDown fails a call to a node that is not running as raft's
+	// transports fail it: the requests in the network to a node that
+	// crashes fail at the crash (the connection resets), and those sent to
+	// a node while it is down, or before it first starts, fail when it
+	// starts (nothing was listening). Each caller that still waits gets
+	// an error. Off (the default, and how every schedule recorded before it
+	// replays), such requests stay in the network and are delivered to the
+	// node once it runs, unless the walk drops them: executions a real
+	// cluster cannot produce, about a fifth of the request deliveries of
+	// hraft-serial's random walks. Schedules record it
+	// (Config["calls_to_down"] "fail"), and a replay follows the schedule.
+	FailCallsToDown bool
 	// StaleReads serves the built-in KV's reads (ReadPrefix) from the
 	// node's own state machine with no check: any node answers,
 	// leader or not, and may answer with old data. A target with a bug on
@@ -227,6 +239,9 @@ func (t *Target) Spec(nodes int, seed uint64) interpose.TargetSpec {
 			"heartbeat_fast_path": strconv.FormatBool(!t.options.SerialHeartbeats),
 			"reseed":              ReseedSparse,
 		},
+	}
+	if t.options.FailCallsToDown {
+		spec.Config["calls_to_down"] = "fail"
 	}
 	if t.options.StaleReads {
 		spec.Config["stale_reads"] = "true"
