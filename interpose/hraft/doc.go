@@ -23,7 +23,12 @@
 // A crash closes the node's transport and shuts raft down; stores that
 // implement Crasher lose what they had not made durable. A request the
 // crashed node had received but not answered fails at its caller, as a
-// connection reset would.
+// connection reset would. A request still in the network to a node that is
+// not running (crashed, down, or not started yet) stays there, and is
+// delivered once the node runs, unless Options.FailCallsToDown fails it as
+// raft's transports would: at the crash, or when the node starts or
+// recovers. A torn node answers no caller: what raft resolves in its copy
+// of the stores (a write committed by a single voter) is never answered.
 //
 // Storage faults (interpose.Disk events) act in the store wrappers, on any
 // store, the built-in ones or yours: a stall or a slow disk sleeps on the
