@@ -150,6 +150,21 @@ var upstream = []KnownBug{
 			"leader's AppendEntries, the leader sends the snapshot again, for ever; a follower the leader needs for a " +
 			"quorum never acknowledges, and nothing commits",
 	},
+	{
+		// #85 judged by the liveness monitors: the node that installed
+		// an older snapshot leads, and cannot send what it lost. After
+		// #697, whose follower-side loop is told more precisely.
+		ID:          "hashicorp/raft#85",
+		URL:         "https://github.com/hashicorp/raft/issues/85",
+		Fingerprint: "Liveness:Commit",
+		Phase:       SnapshotRollbackLoop,
+		Affects: "reproduced here on v1.8.0 with raft's in-memory snapshot store (hraft-serial's random walk, with calls " +
+			"to a node not running failed: the leader sends its snapshot again and again, having applied less than it " +
+			"committed); reported in February 2016 (no version named), open",
+		Summary: "installSnapshot restores a snapshot older than what the node applied and the in-memory snapshot store " +
+			"keeps only it; the entries between are in neither snapshot nor log, and the node, leader later, cannot send " +
+			"them: it sends its snapshot again, for ever, and nothing commits",
+	},
 }
 
 // etcdRaft is how etcd raft's targets name the library in Config["raft"].
@@ -324,6 +339,53 @@ func SnapshotLoop(events []interpose.Event, final []interpose.NodeView) bool {
 	}
 	for _, r := range at {
 		if r.rounds >= 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// SnapshotRollbackLoop reports the phase of hashicorp/raft#85 seen as
+// liveness: the node that leads at the end has applied less than it
+// committed, and in the phase it sends a follower its snapshot (an
+// InstallSnapshot answered "ok=true") three times or more, with no
+// AppendEntries of it accepted by that follower after. raft's
+// installSnapshot restores a snapshot older than what the node applied
+// (lastApplied moves back) and the in-memory snapshot store keeps only
+// that one, so the entries between are in neither snapshot nor log
+// (compacted with the newer one). Leader later, the node cannot read the
+// entries after its snapshot to send them (replication.go's setNewLogs),
+// sends the snapshot again, and so on for ever; its state machine cannot
+// apply them either.
+func SnapshotRollbackLoop(events []interpose.Event, final []interpose.NodeView) bool {
+	leader := finalLeader(final)
+	if leader == 0 {
+		return false
+	}
+	for _, v := range final {
+		if r, ok := interpose.RaftRead(v); ok && v.Node == leader && r.AppliedIndex >= r.CommitIndex {
+			return false
+		}
+	}
+	installs := map[int]int{} // by follower, since it last accepted entries
+	phase := false
+	for _, e := range events {
+		if e.Kind == interpose.Stabilize {
+			phase = true
+			continue
+		}
+		if !phase || e.Kind != interpose.Deliver || e.Msg == nil || e.Msg.To != leader {
+			continue
+		}
+		switch m := e.Msg; {
+		case m.Type == "InstallSnapshotResp" && keyField(m.Key, "ok") == "true":
+			installs[m.From]++
+		case m.Type == "AppendEntriesResp" && keyField(m.Key, "ok") == "true":
+			installs[m.From] = 0
+		}
+	}
+	for _, n := range installs {
+		if n >= 3 {
 			return true
 		}
 	}

@@ -40,6 +40,7 @@ func TestUpstreamFixtures(t *testing.T) {
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.json":     "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-leadership-transfer-leak-commit.min.json": "hashicorp/raft#696",
 		"../casestudies/testdata/found/hraft-serial-snapshot-loop.min.json":                   "hashicorp/raft#697",
+		"../casestudies/testdata/found/hraft-serial-snapshot-rollback-loop.min.json":          "hashicorp/raft#85",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.json":        "",
 		"../casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json":    "",
 		"../results/report/raft-noretry.min.json":                                             "",
@@ -251,5 +252,57 @@ func TestSnapshotLoop(t *testing.T) {
 		Events: rounds(3), Final: final, Violation: &interpose.Violation{Invariant: "Liveness:Commit", Fingerprint: "Liveness:Commit"}}
 	if b, ok := invariants.UpstreamIn(s); !ok || b.ID != "hashicorp/raft#697" {
 		t.Errorf("UpstreamIn: %q %v, want hashicorp/raft#697", b.ID, ok)
+	}
+}
+
+// TestSnapshotRollbackLoop: #85 seen as liveness is told by a final leader
+// that applied less than it committed and sends one follower its snapshot
+// again and again in the phase, none of its entries accepted after.
+func TestSnapshotRollbackLoop(t *testing.T) {
+	msg := func(typ string, from, to int, key string) interpose.Event {
+		return interpose.Event{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: typ, From: from, To: to, Key: key}}
+	}
+	// One round as run 1360 of hraft-serial's random walk (--permanent,
+	// seed 1, calls to a node not running failed) shows it.
+	round := []interpose.Event{
+		msg("InstallSnapshot", 1, 2, "term=6 last=3/2"),
+		msg("InstallSnapshotResp", 2, 1, "term=6 ok=true"),
+		msg("Heartbeat", 1, 2, "term=6"),
+		msg("HeartbeatResp", 2, 1, "term=6 ok=true last=10"),
+	}
+	rounds := func(n int, tail ...interpose.Event) []interpose.Event {
+		ev := []interpose.Event{{Kind: interpose.Client, Node: 1}, {Kind: interpose.Stabilize}}
+		for range n {
+			ev = append(ev, round...)
+		}
+		return append(ev, tail...)
+	}
+	node := func(id int, role string, commit, applied uint64) interpose.NodeView {
+		return interpose.NodeView{Node: id, Started: true, Up: true,
+			Facts: &interpose.RaftState{Role: role, Term: 6, CommitIndex: commit, AppliedIndex: applied}}
+	}
+	rolledBack := []interpose.NodeView{node(1, interpose.RoleLeader, 5, 3), node(2, interpose.RoleFollower, 0, 3)}
+	caughtUp := []interpose.NodeView{node(1, interpose.RoleLeader, 5, 5), node(2, interpose.RoleFollower, 0, 3)}
+	for _, c := range []struct {
+		name   string
+		events []interpose.Event
+		final  []interpose.NodeView
+		want   bool
+	}{
+		{"three installs", rounds(3), rolledBack, true},
+		{"two installs", rounds(2), rolledBack, false},
+		{"entries accepted after", rounds(4, msg("AppendEntries", 1, 2, "term=6 prev=3/2 n=2 commit=5"),
+			msg("AppendEntriesResp", 2, 1, "term=6 ok=true last=5")), rolledBack, false},
+		{"the leader applied what it committed", rounds(3), caughtUp, false},
+		{"no leader", rounds(3), rolledBack[1:], false},
+	} {
+		if got := invariants.SnapshotRollbackLoop(c.events, c.final); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	s := &interpose.Schedule{Target: interpose.TargetSpec{Name: "hraft-serial", Config: map[string]string{"raft": "hashicorp/raft v1.8.0"}},
+		Events: rounds(3), Final: rolledBack, Violation: &interpose.Violation{Invariant: "Liveness:Commit", Fingerprint: "Liveness:Commit"}}
+	if b, ok := invariants.UpstreamIn(s); !ok || b.ID != "hashicorp/raft#85" {
+		t.Errorf("UpstreamIn: %q %v, want hashicorp/raft#85", b.ID, ok)
 	}
 }

@@ -228,6 +228,7 @@ bis bisect-hraft-verify-after-shutdown.md casestudies/testdata/found/hraft-read-
 bis bisect-hraft-stale-leader.md casestudies/testdata/found/hraft-serial-candidate-keeps-stale-leader.min.json --all
 bis bisect-hraft-697.md casestudies/testdata/found/hraft-serial-follower-rejects-compacted.min.json --all
 bis bisect-hraft-697-loop.md casestudies/testdata/found/hraft-serial-snapshot-loop.min.json --all
+bis bisect-hraft-85-rollback-loop.md casestudies/testdata/found/hraft-serial-snapshot-rollback-loop.min.json --all
 bis bisect-hraft-85-serial.md casestudies/testdata/found/hraft-serial-stale-snapshot.json --all
 bis bisect-hraft-verify-reads.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --all
 bis bisect-hraft-verify-reads-fuzz.md results/found/hraft-verify-reads-Linearizability-seed1-run405.json --fuzz 1m

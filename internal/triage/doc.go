@@ -4,7 +4,11 @@
 // those README's "What it found" traces: hashicorp/raft#635's deadlock
 // (invariants.SelfRemovedDeadlock), #697's InstallSnapshot loop (more than
 // a thousand InstallSnapshot deliveries in the run, or a hundred snapshots
-// installed in raft's log), the candidate that
+// installed in raft's log), #85's rollback (a leader that cannot read an
+// entry of its own log, "failed to get log", a hundred times, and its
+// follower installs the snapshot ten times as often as it refuses
+// entries), the
+// candidate that
 // keeps a stale leader (raft refusing pre-votes "since we have a leader",
 // again and again), the follower that refuses entries its snapshot covers
 // ("failed to get log entry"), #696's transfer that never ends (the phase's

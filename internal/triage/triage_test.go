@@ -45,6 +45,7 @@ func (l *logBuf) take() string {
 const (
 	selfRemoved = "hashicorp/raft#635: a leader removed itself"
 	loop697     = "hashicorp/raft#697: InstallSnapshot loop"
+	rollback85  = "hashicorp/raft#85: a leader that installed an older snapshot sends it for ever"
 	staleLeader = "a candidate keeps a stale leader"
 	transfer696 = "hashicorp/raft#696: a leadership transfer never ends"
 	compacted   = "a follower refuses entries its snapshot covers"
@@ -74,6 +75,12 @@ func mechanism(v *interpose.Violation, s *interpose.Schedule, log string) string
 		// Every write, change and transfer of the phase refused for a
 		// transfer that never ends.
 		return transfer696
+	case strings.Count(log, "failed to get log: index") >= 100 &&
+		10*strings.Count(log, "appendEntries rejected") < strings.Count(log, "Installed remote snapshot"):
+		// The leader cannot read an entry above its own snapshot, and
+		// sends the snapshot instead, again and again, with no refusal
+		// in between (#697's follower refuses the entries after each).
+		return rollback85
 	case snaps > 1000, strings.Count(log, "Installed remote snapshot") >= 100:
 		return loop697
 	case strings.Contains(log, "failed to get log entry"):
