@@ -195,26 +195,19 @@ func TestTransferNeverEnds(t *testing.T) {
 // next AppendEntries asking for its last entry refused, three times over,
 // and no AppendEntries accepted after.
 func TestSnapshotLoop(t *testing.T) {
-	msg := func(typ string, from, to int, key string) interpose.Event {
-		return interpose.Event{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: typ, From: from, To: to, Key: key}}
-	}
 	// One round of the loop between leader 3 and follower 1, as run 302 of
 	// swarm seed 4 on hraft-serial shows it.
 	round := []interpose.Event{
-		msg("AppendEntries", 3, 1, "term=13 prev=59/13 n=42 commit=65"),
-		msg("AppendEntriesResp", 1, 3, "term=13 ok=false last=65"),
-		msg("AppendEntries", 3, 1, "term=13 prev=58/13 n=43 commit=65"),
-		msg("AppendEntriesResp", 1, 3, "term=13 ok=false last=65"),
-		msg("InstallSnapshot", 3, 1, "term=13 last=59/13"),
-		msg("InstallSnapshotResp", 1, 3, "term=13 ok=true"),
-		msg("Heartbeat", 3, 2, "term=13"), // another follower's: no matter
+		delivered("AppendEntries", 3, 1, "term=13 prev=59/13 n=42 commit=65"),
+		delivered("AppendEntriesResp", 1, 3, "term=13 ok=false last=65"),
+		delivered("AppendEntries", 3, 1, "term=13 prev=58/13 n=43 commit=65"),
+		delivered("AppendEntriesResp", 1, 3, "term=13 ok=false last=65"),
+		delivered("InstallSnapshot", 3, 1, "term=13 last=59/13"),
+		delivered("InstallSnapshotResp", 1, 3, "term=13 ok=true"),
+		delivered("Heartbeat", 3, 2, "term=13"), // another follower's: no matter
 	}
 	rounds := func(n int, tail ...interpose.Event) []interpose.Event {
-		ev := []interpose.Event{{Kind: interpose.Client, Node: 3}, {Kind: interpose.Stabilize}}
-		for range n {
-			ev = append(ev, round...)
-		}
-		return append(append(ev, round[:2]...), tail...) // the refusal after the last install
+		return phaseOfRounds(3, round, n, append(round[:2:2], tail...)...) // the refusal after the last install
 	}
 	leader := func(node int, term uint64) interpose.NodeView {
 		return interpose.NodeView{Node: node, Started: true, Up: true, Facts: &interpose.RaftState{Role: interpose.RoleLeader, Term: term}}
@@ -226,7 +219,7 @@ func TestSnapshotLoop(t *testing.T) {
 	snapshotRefused := rounds(3)
 	for i, e := range snapshotRefused {
 		if e.Msg != nil && e.Msg.Type == "InstallSnapshotResp" {
-			snapshotRefused[i] = msg("InstallSnapshotResp", 1, 3, "term=13 ok=false")
+			snapshotRefused[i] = delivered("InstallSnapshotResp", 1, 3, "term=13 ok=false")
 		}
 	}
 	for _, c := range []struct {
@@ -237,8 +230,8 @@ func TestSnapshotLoop(t *testing.T) {
 	}{
 		{"three rounds", rounds(3), final, true},
 		{"two rounds", rounds(2), final, false},
-		{"accepted after", rounds(5, msg("AppendEntries", 3, 1, "term=13 prev=65/13 n=0 commit=65"),
-			msg("AppendEntriesResp", 1, 3, "term=13 ok=true last=65")), final, false},
+		{"accepted after", rounds(5, delivered("AppendEntries", 3, 1, "term=13 prev=65/13 n=0 commit=65"),
+			delivered("AppendEntriesResp", 1, 3, "term=13 ok=true last=65")), final, false},
 		{"another leader at the end", rounds(3), []interpose.NodeView{follower, leader(3, 13), leader(2, 14)}, false},
 		{"no leader at the end", rounds(3), []interpose.NodeView{follower}, false},
 		{"before the phase", beforePhase, final, false},
@@ -259,24 +252,15 @@ func TestSnapshotLoop(t *testing.T) {
 // that applied less than it committed and sends one follower its snapshot
 // again and again in the phase, none of its entries accepted after.
 func TestSnapshotRollbackLoop(t *testing.T) {
-	msg := func(typ string, from, to int, key string) interpose.Event {
-		return interpose.Event{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: typ, From: from, To: to, Key: key}}
-	}
 	// One round as run 1360 of hraft-serial's random walk (--permanent,
 	// seed 1, calls to a node not running failed) shows it.
 	round := []interpose.Event{
-		msg("InstallSnapshot", 1, 2, "term=6 last=3/2"),
-		msg("InstallSnapshotResp", 2, 1, "term=6 ok=true"),
-		msg("Heartbeat", 1, 2, "term=6"),
-		msg("HeartbeatResp", 2, 1, "term=6 ok=true last=10"),
+		delivered("InstallSnapshot", 1, 2, "term=6 last=3/2"),
+		delivered("InstallSnapshotResp", 2, 1, "term=6 ok=true"),
+		delivered("Heartbeat", 1, 2, "term=6"),
+		delivered("HeartbeatResp", 2, 1, "term=6 ok=true last=10"),
 	}
-	rounds := func(n int, tail ...interpose.Event) []interpose.Event {
-		ev := []interpose.Event{{Kind: interpose.Client, Node: 1}, {Kind: interpose.Stabilize}}
-		for range n {
-			ev = append(ev, round...)
-		}
-		return append(ev, tail...)
-	}
+	rounds := func(n int, tail ...interpose.Event) []interpose.Event { return phaseOfRounds(1, round, n, tail...) }
 	node := func(id int, role string, commit, applied uint64) interpose.NodeView {
 		return interpose.NodeView{Node: id, Started: true, Up: true,
 			Facts: &interpose.RaftState{Role: role, Term: 6, CommitIndex: commit, AppliedIndex: applied}}
@@ -291,8 +275,8 @@ func TestSnapshotRollbackLoop(t *testing.T) {
 	}{
 		{"three installs", rounds(3), rolledBack, true},
 		{"two installs", rounds(2), rolledBack, false},
-		{"entries accepted after", rounds(4, msg("AppendEntries", 1, 2, "term=6 prev=3/2 n=2 commit=5"),
-			msg("AppendEntriesResp", 2, 1, "term=6 ok=true last=5")), rolledBack, false},
+		{"entries accepted after", rounds(4, delivered("AppendEntries", 1, 2, "term=6 prev=3/2 n=2 commit=5"),
+			delivered("AppendEntriesResp", 2, 1, "term=6 ok=true last=5")), rolledBack, false},
 		{"the leader applied what it committed", rounds(3), caughtUp, false},
 		{"no leader", rounds(3), rolledBack[1:], false},
 	} {
@@ -305,4 +289,19 @@ func TestSnapshotRollbackLoop(t *testing.T) {
 	if b, ok := invariants.UpstreamIn(s); !ok || b.ID != "hashicorp/raft#85" {
 		t.Errorf("UpstreamIn: %q %v, want hashicorp/raft#85", b.ID, ok)
 	}
+}
+
+// delivered is the delivery of a message with the given fingerprint.
+func delivered(typ string, from, to int, key string) interpose.Event {
+	return interpose.Event{Kind: interpose.Deliver, Msg: &interpose.Msg{Type: typ, From: from, To: to, Key: key}}
+}
+
+// phaseOfRounds is a write through node before a stabilization phase, then
+// n rounds of round in the phase, then tail.
+func phaseOfRounds(node int, round []interpose.Event, n int, tail ...interpose.Event) []interpose.Event {
+	ev := []interpose.Event{{Kind: interpose.Client, Node: node}, {Kind: interpose.Stabilize}}
+	for range n {
+		ev = append(ev, round...)
+	}
+	return append(ev, tail...)
 }
