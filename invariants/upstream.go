@@ -233,17 +233,13 @@ const transferInProgress = "leadership transfer in progress"
 // time pass, round after round, and recovers every node: a transfer that
 // ends, by success or by its timeout, stops those answers within one.
 func TransferNeverEnds(events []interpose.Event, final []interpose.NodeView) bool {
-	leader := finalLeader(final)
+	leader, _ := finalLeader(final)
 	if leader == 0 {
 		return false
 	}
-	phase, refused := false, 0
-	for _, e := range events {
-		if e.Kind == interpose.Stabilize {
-			phase = true
-			continue
-		}
-		if !phase || e.Node != leader || e.Result == "" {
+	refused := 0
+	for _, e := range phaseEvents(events) {
+		if e.Node != leader || e.Result == "" {
 			continue
 		}
 		switch e.Kind {
@@ -257,15 +253,26 @@ func TransferNeverEnds(events []interpose.Event, final []interpose.NodeView) boo
 	return refused >= 3
 }
 
-// finalLeader is the live leader of the highest term among final, or 0.
-func finalLeader(final []interpose.NodeView) int {
-	leader, term := 0, uint64(0)
+// finalLeader is the live leader of the highest term among final, with
+// its state, or 0.
+func finalLeader(final []interpose.NodeView) (int, *interpose.RaftState) {
+	leader, state := 0, (*interpose.RaftState)(nil)
 	for _, v := range final {
-		if r, ok := interpose.RaftRead(v); ok && v.Up && r.Role == interpose.RoleLeader && (leader == 0 || r.Term > term) {
-			leader, term = v.Node, r.Term
+		if r, ok := interpose.RaftRead(v); ok && v.Up && r.Role == interpose.RoleLeader && (leader == 0 || r.Term > state.Term) {
+			leader, state = v.Node, r
 		}
 	}
-	return leader
+	return leader, state
+}
+
+// phaseEvents are the events of a run's stabilization phase: those after
+// its Stabilize mark (none without one).
+func phaseEvents(events []interpose.Event) []interpose.Event {
+	i := slices.IndexFunc(events, func(e interpose.Event) bool { return e.Kind == interpose.Stabilize })
+	if i < 0 {
+		return nil
+	}
+	return events[i+1:]
 }
 
 // SnapshotLoop reports the phase of hashicorp/raft#697's loop, from the
@@ -283,7 +290,7 @@ func finalLeader(final []interpose.NodeView) int {
 // and sends the snapshot again, for ever unless a newer snapshot of its own
 // ends it (which a leader that commits nothing never takes).
 func SnapshotLoop(events []interpose.Event, final []interpose.NodeView) bool {
-	leader := finalLeader(final)
+	leader, _ := finalLeader(final)
 	if leader == 0 {
 		return false
 	}
@@ -296,13 +303,8 @@ func SnapshotLoop(events []interpose.Event, final []interpose.NodeView) bool {
 		rounds          int
 	}
 	at := map[int]*round{}
-	phase := false
-	for _, e := range events {
-		if e.Kind == interpose.Stabilize {
-			phase = true
-			continue
-		}
-		if !phase || e.Kind != interpose.Deliver || e.Msg == nil {
+	for _, e := range phaseEvents(events) {
+		if e.Kind != interpose.Deliver || e.Msg == nil {
 			continue
 		}
 		m := e.Msg
@@ -358,23 +360,13 @@ func SnapshotLoop(events []interpose.Event, final []interpose.NodeView) bool {
 // sends the snapshot again, and so on for ever; its state machine cannot
 // apply them either.
 func SnapshotRollbackLoop(events []interpose.Event, final []interpose.NodeView) bool {
-	leader := finalLeader(final)
-	if leader == 0 {
+	leader, state := finalLeader(final)
+	if leader == 0 || state.AppliedIndex >= state.CommitIndex {
 		return false
 	}
-	for _, v := range final {
-		if r, ok := interpose.RaftRead(v); ok && v.Node == leader && r.AppliedIndex >= r.CommitIndex {
-			return false
-		}
-	}
 	installs := map[int]int{} // by follower, since it last accepted entries
-	phase := false
-	for _, e := range events {
-		if e.Kind == interpose.Stabilize {
-			phase = true
-			continue
-		}
-		if !phase || e.Kind != interpose.Deliver || e.Msg == nil || e.Msg.To != leader {
+	for _, e := range phaseEvents(events) {
+		if e.Kind != interpose.Deliver || e.Msg == nil || e.Msg.To != leader {
 			continue
 		}
 		switch m := e.Msg; {

@@ -325,17 +325,20 @@ func (c *Cluster) reset(m *message) {
 }
 
 // resets gives each caller of a request reset by a crash its error, in the
-// caller's bubble, if the caller is still the incarnation that asked.
-func (c *Cluster) resets() {
+// caller's bubble, if the caller is still the incarnation that asked, and
+// returns what that changed in the callers' states.
+func (c *Cluster) resets() string {
 	c.mu.Lock()
 	ms := c.unanswered
 	c.unanswered = nil
 	c.mu.Unlock()
+	res := ""
 	for _, m := range ms {
 		if w := c.nodes[m.waitNode-1]; w.up && w.inc == m.inc && !w.stuck {
-			c.via(w, func() { m.waiter <- reply{err: errReset} })
+			res = join(res, c.via(w, func() { m.waiter <- reply{err: errReset} }))
 		}
 	}
+	return res
 }
 
 // failCallsTo fails, under Options.FailCallsToDown, every request in the
@@ -348,11 +351,12 @@ func (c *Cluster) failCallsTo(n *node) string {
 		return ""
 	}
 	c.mu.Lock()
-	var failed []*message
 	keep := c.pending[:0]
 	for _, m := range c.pending {
 		if m.request && m.to == n.id {
-			failed = append(failed, m)
+			if m.waiter != nil {
+				c.unanswered = append(c.unanswered, m)
+			}
 			continue
 		}
 		keep = append(keep, m)
@@ -360,13 +364,7 @@ func (c *Cluster) failCallsTo(n *node) string {
 	clear(c.pending[len(keep):])
 	c.pending = keep
 	c.mu.Unlock()
-	res := ""
-	for _, m := range failed {
-		if w := c.nodes[m.waitNode-1]; m.waiter != nil && w.up && w.inc == m.inc && !w.stuck {
-			res = join(res, c.via(w, func() { m.waiter <- reply{err: errReset} }))
-		}
-	}
-	return res
+	return c.resets()
 }
 
 func (c *Cluster) purge(n *node) {
