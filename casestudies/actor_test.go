@@ -6,6 +6,7 @@ import (
 
 	"github.com/faultline-dev/faultline/casestudies/raft"
 	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/measure"
 )
 
 // TestActorRaftBugsAreFound fuzzes each of DEMi's bugs in the actor Raft
@@ -54,21 +55,44 @@ func TestActorRaftCorrect(t *testing.T) {
 // BenchmarkActorRaftWalk measures the fuzzer on the 4-member actor Raft
 // with its workload, invariants checked after every event, setup included.
 func BenchmarkActorRaftWalk(b *testing.B) {
+	for _, strategy := range []string{fuzz.Random, fuzz.PCT} {
+		b.Run(strategy, func(b *testing.B) { benchmarkActorWalk(b, strategy, false) })
+	}
+}
+
+// BenchmarkActorRaftWalkCost is BenchmarkActorRaftWalk/random under a CPU
+// profile, split by measure.Costs: the actor Raft program's own code (the
+// system), the runtime alone, faultline's walk, checks and actor runtime,
+// and the runtime's calls the program makes (Send, timers). Run it alone,
+// with -benchtime 20000x or so.
+func BenchmarkActorRaftWalkCost(b *testing.B) { benchmarkActorWalk(b, fuzz.Random, true) }
+
+func benchmarkActorWalk(b *testing.B, strategy string, cost bool) {
 	s, err := Lookup("raft")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, strategy := range []string{fuzz.Random, fuzz.PCT} {
-		b.Run(strategy, func(b *testing.B) {
-			// One fuzz session of b.N runs, as `faultline fuzz` runs them.
-			res, err := fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Runs: b.N, Events: 400,
-				KeepGoing: true, Strategy: strategy}))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(res.Events)/b.Elapsed().Seconds(), "events/s")
-		})
+	// One fuzz session of b.N runs, as `faultline fuzz` runs them.
+	var res *fuzz.Result
+	run := func() (err error) {
+		res, err = fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Runs: b.N, Events: 400,
+			KeepGoing: true, Strategy: strategy}))
+		return err
 	}
+	if !cost {
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Events)/b.Elapsed().Seconds(), "events/s")
+		return
+	}
+	costs, err := measure.ProfileCosts(run, measure.CostOptions{System: []string{"github.com/faultline-dev/faultline/casestudies/raft"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eps := float64(res.Events) / b.Elapsed().Seconds()
+	b.ReportMetric(eps, "events/s")
+	measure.ReportCosts(b, costs, eps)
 }
 
 // TestTimerWeight: with a small weight of their own, timers fire far less

@@ -13,6 +13,7 @@ import (
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/hraft"
 	"github.com/faultline-dev/faultline/invariants"
+	"github.com/faultline-dev/faultline/measure"
 )
 
 func target(t testing.TB, name string) interpose.Target {
@@ -173,34 +174,65 @@ func baseline() (goroutines int, heap uint64) {
 
 // BenchmarkWalk measures events per second of 300-event walks on 3 nodes,
 // with invariants checked after every event and cluster setup included.
-func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, "hraft", false, 0) }
+func BenchmarkWalk(b *testing.B) { benchmarkWalk(b, "hraft", false, 0, nil) }
+
+// BenchmarkWalkCost is BenchmarkWalk under a CPU profile, split into
+// where the time goes (measure.Costs): hashicorp/raft's own code, the Go
+// runtime alone, reseeding math/rand, faultline's walk and checks, and
+// faultline's transport and stores as raft calls them; bound-events/s is
+// what the walk would make if faultline and reseeding took no time. Run it
+// alone (not with -cpuprofile), long enough for the profile's 100 samples
+// a second to count: -benchtime 600x.
+func BenchmarkWalkCost(b *testing.B) { benchmarkWalk(b, "hraft", false, 0, &measure.CostOptions{}) }
 
 // BenchmarkEtcdWalk is BenchmarkWalk on etcd's raft library (target
 // etcdraft): the same 300-event walks on 3 nodes, every invariant after
 // every event. Run both in one invocation to compare the two adapters.
-func BenchmarkEtcdWalk(b *testing.B) { benchmarkWalk(b, "etcdraft", false, 0) }
+func BenchmarkEtcdWalk(b *testing.B) { benchmarkWalk(b, "etcdraft", false, 0, nil) }
+
+// BenchmarkEtcdWalkCost is BenchmarkWalkCost on etcd's raft library.
+func BenchmarkEtcdWalkCost(b *testing.B) {
+	benchmarkWalk(b, "etcdraft", false, 0, &measure.CostOptions{})
+}
 
 // BenchmarkWalkLiveness is BenchmarkWalk with a stabilization phase after
 // each walk (the phase's events count as events).
-func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, "hraft", true, 0) }
+func BenchmarkWalkLiveness(b *testing.B) { benchmarkWalk(b, "hraft", true, 0, nil) }
 
 // BenchmarkWalkReads is BenchmarkWalk with half of the client operations
 // reads through the log (Options.Reads 50): a history of reads and writes
 // recorded on the way and checked for linearizability at the end of each
 // walk. Its walks are other walks than BenchmarkWalk's: compare events/s.
-func BenchmarkWalkReads(b *testing.B) { benchmarkWalk(b, "hraft", false, 50) }
+func BenchmarkWalkReads(b *testing.B) { benchmarkWalk(b, "hraft", false, 50, nil) }
 
-func benchmarkWalk(b *testing.B, name string, liveness bool, reads int) {
+// benchmarkWalk runs one fuzz session of b.N runs on the named target and
+// reports its events/s; with cost set, under a CPU profile split by
+// measure.Costs.
+func benchmarkWalk(b *testing.B, name string, liveness bool, reads int, cost *measure.CostOptions) {
 	tg := target(b, name)
 	ok := hraft.UnderTest(b.Name(), func(t *testing.T) {
 		// One fuzz session of b.N runs, as `faultline fuzz` runs them.
 		b.ResetTimer()
-		res, err := fuzz.Run(t, tg, fuzz.Options{Runs: b.N, Events: 300, KeepGoing: true, NoLiveness: !liveness,
-			Reads: reads})
+		var res *fuzz.Result
+		run := func() (err error) {
+			res, err = fuzz.Run(t, tg, fuzz.Options{Runs: b.N, Events: 300, KeepGoing: true, NoLiveness: !liveness,
+				Reads: reads})
+			return err
+		}
+		if cost == nil {
+			if err := run(); err != nil {
+				t.Fatal(err)
+			}
+			b.ReportMetric(float64(res.Events)/b.Elapsed().Seconds(), "events/s")
+			return
+		}
+		costs, err := measure.ProfileCosts(run, *cost)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.ReportMetric(float64(res.Events)/b.Elapsed().Seconds(), "events/s")
+		eps := float64(res.Events) / b.Elapsed().Seconds()
+		b.ReportMetric(eps, "events/s")
+		measure.ReportCosts(b, costs, eps)
 	})
 	if !ok {
 		b.Fatal("walk failed")
