@@ -60,8 +60,12 @@ type walker struct {
 	cut     bool
 	chooser interpose.Chooser // sys, when its processes make choices
 	grouped bool              // sys marks repeated fingerprints (interpose.Grouper)
-	writes  int
-	clients []string
+	// summarizer is sys when it keeps a summary of its pending messages;
+	// sum is its summary at this event.
+	summarizer interpose.Summarizer
+	sum        *interpose.Summary
+	writes     int
+	clients    []string
 	// makeClient is the target's own maker of client operations
 	// (ClientMaker), when Options.Clients is not set.
 	makeClient func(*rand.Rand) (string, bool)
@@ -82,13 +86,15 @@ type walker struct {
 func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walker {
 	ch, _ := sys.(interpose.Chooser)
 	_, grouped := sys.(interpose.Grouper)
+	sum, _ := sys.(interpose.Summarizer)
 	return &walker{
-		grouped: grouped,
-		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		sys:     sys,
-		w:       w,
-		maxDown: maxDown,
-		chooser: ch,
+		grouped:    grouped,
+		summarizer: sum,
+		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		sys:        sys,
+		w:          w,
+		maxDown:    maxDown,
+		chooser:    ch,
 	}
 }
 
@@ -119,26 +125,36 @@ func (w *walker) next() (interpose.Event, bool) {
 	// One pass notes where the distinct fingerprints a delivery and a
 	// timer's firing choose among first are (as message does for the
 	// other kinds).
-	requests, own := 0, 0
-	w.firsts, w.timerFirsts = w.firsts[:0], w.timerFirsts[:0]
-	var lastD, lastT *interpose.Msg
-	for i := range pending {
-		m := &pending[i]
-		if m.Timer {
-			own++
+	requests, own, deliverable, timers := 0, 0, 0, 0
+	if w.summarizer != nil {
+		// The system keeps the counts and marks that pass would make.
+		w.sum = w.summarizer.Summary()
+		requests, own = w.sum.Requests, w.sum.Timers
+		deliverable, timers = w.sum.Deliver.Count(), w.sum.Fire.Count()
+		if w.w.Timer == 0 {
+			deliverable, timers = deliverable+timers, 0 // timers fire as messages are delivered
 		}
-		if m.Request {
-			requests++
+	} else {
+		w.firsts, w.timerFirsts = w.firsts[:0], w.timerFirsts[:0]
+		var lastD, lastT *interpose.Msg
+		for i := range pending {
+			m := &pending[i]
+			if m.Timer {
+				own++
+			}
+			if m.Request {
+				requests++
+			}
+			switch {
+			case !m.Deliverable:
+			case m.Timer && w.w.Timer > 0:
+				w.timerFirsts = w.noteFirst(w.timerFirsts, &lastT, pending, i)
+			default:
+				w.firsts = w.noteFirst(w.firsts, &lastD, pending, i)
+			}
 		}
-		switch {
-		case !m.Deliverable:
-		case m.Timer && w.w.Timer > 0:
-			w.timerFirsts = w.noteFirst(w.timerFirsts, &lastT, pending, i)
-		default:
-			w.firsts = w.noteFirst(w.firsts, &lastD, pending, i)
-		}
+		deliverable, timers = len(w.firsts), len(w.timerFirsts)
 	}
-	deliverable, timers := len(w.firsts), len(w.timerFirsts)
 	type choice struct {
 		kind   interpose.Kind
 		weight int
@@ -177,11 +193,11 @@ func (w *walker) next() (interpose.Event, bool) {
 	}
 	switch kind {
 	case interpose.Deliver:
-		return w.deliver(pending, w.firsts, func(m *interpose.Message) bool {
+		return w.deliver(pending, false, deliverable, func(m *interpose.Message) bool {
 			return m.Deliverable && (!m.Timer || w.w.Timer == 0)
 		}), true
 	case timerKind:
-		return w.deliver(pending, w.timerFirsts, func(m *interpose.Message) bool { return m.Deliverable && m.Timer }), true
+		return w.deliver(pending, true, timers, func(m *interpose.Message) bool { return m.Deliverable && m.Timer }), true
 	case interpose.Drop:
 		// The network loses messages, not a node's own timers: a timer
 		// that never fires is no fault a running node has (a crash takes
@@ -303,8 +319,9 @@ func when(ok bool, weight int) int {
 //
 // firsts are where the distinct fingerprints of the messages that pass keep
 // first are in pending.
-func (w *walker) deliver(pending []interpose.Message, firsts []int32, keep func(*interpose.Message) bool) interpose.Event {
-	ev := w.pick(interpose.Deliver, pending, firsts)
+func (w *walker) deliver(pending []interpose.Message, timers bool, n int, keep func(*interpose.Message) bool) interpose.Event {
+	i := w.drawFirst(timers, n)
+	ev := interpose.Event{Kind: interpose.Deliver, Msg: w.msg(pending[i].Msg), Hint: i + 1}
 	if w.pct == nil || w.isTimer(pending, *ev.Msg) {
 		return ev
 	}
@@ -365,6 +382,27 @@ func (w *walker) noteFirst(firsts []int32, last **interpose.Msg, pending []inter
 		return firsts
 	}
 	return append(firsts, int32(i))
+}
+
+// drawFirst draws one of the n distinct fingerprints a delivery (timers
+// false) or a timer's firing chooses among, and returns where the first
+// message of it is in pending: from the system's summary, when it keeps
+// one, else from the marks of next's pass (as pick does).
+func (w *walker) drawFirst(timers bool, n int) int {
+	k := w.rng.IntN(n)
+	if s := w.sum; s != nil {
+		switch {
+		case timers:
+			return s.Fire.Select(k)
+		case w.w.Timer > 0:
+			return s.Deliver.Select(k)
+		}
+		return interpose.SelectEither(&s.Deliver, &s.Fire, k)
+	}
+	if timers {
+		return int(w.timerFirsts[k])
+	}
+	return int(w.firsts[k])
 }
 
 // pick draws one of the fingerprints that start at firsts in pending.

@@ -20,6 +20,35 @@ type Inflight[T any] struct {
 	mbuf []Message
 	lbuf []T
 	off  int
+	// sum, once Summarize is called, is kept as the messages and their
+	// flags (SetFlags) change.
+	sum *Summary
+}
+
+// Summarize makes f keep a Summary of its messages from now on (it must
+// be empty); their Timer and Deliverable flags must then be set with
+// SetFlags. It returns the summary, valid as long as f is.
+func (f *Inflight[T]) Summarize() *Summary {
+	f.sum = &Summary{}
+	return f.sum
+}
+
+// SetFlags sets the i-th message's Timer and Deliverable flags.
+func (f *Inflight[T]) SetFlags(i int, timer, deliverable bool) {
+	m := &f.Msgs[i]
+	if s := f.sum; s != nil {
+		if m.Timer != timer {
+			if timer {
+				s.Timers++
+			} else {
+				s.Timers--
+			}
+		}
+		first := deliverable && !m.Repeat
+		s.Deliver.Set(i, first && !timer)
+		s.Fire.Set(i, first && timer)
+	}
+	m.Timer, m.Deliverable = timer, deliverable
 }
 
 // CompareMessages is the canonical order of pending messages: by
@@ -72,6 +101,15 @@ func (f *Inflight[T]) Insert(fp Msg, load T, request bool) (seq uint64, at int) 
 	e.Repeat = i > 0 && f.Msgs[i-1].Msg == fp
 	f.open(i)
 	f.Msgs[i], f.Load[i] = e, load
+	if s := f.sum; s != nil {
+		// In no set until its flags are set; the message after it,
+		// another fingerprint's, stays the first of its own.
+		s.Deliver.Insert(i)
+		s.Fire.Insert(i)
+		if request {
+			s.Requests++
+		}
+	}
 	return f.seq, i
 }
 
@@ -124,8 +162,24 @@ func (f *Inflight[T]) Renew(i int) (seq uint64, ok bool) {
 
 // RemoveAt takes the i-th message out of flight.
 func (f *Inflight[T]) RemoveAt(i int) {
-	if next := i + 1; next < len(f.Msgs) && !f.Msgs[i].Repeat {
-		f.Msgs[next].Repeat = false // first of its fingerprint now, if it repeated it
+	if next := i + 1; next < len(f.Msgs) && !f.Msgs[i].Repeat && f.Msgs[next].Repeat {
+		f.Msgs[next].Repeat = false // first of its fingerprint now
+		if s := f.sum; s != nil {
+			// It has the removed one's flags, and takes its place in
+			// the sets.
+			s.Deliver.Set(next, s.Deliver.Has(i))
+			s.Fire.Set(next, s.Fire.Has(i))
+		}
+	}
+	if s := f.sum; s != nil {
+		s.Deliver.Remove(i)
+		s.Fire.Remove(i)
+		if f.Msgs[i].Request {
+			s.Requests--
+		}
+		if f.Msgs[i].Timer {
+			s.Timers--
+		}
 	}
 	n, last := len(f.Msgs), f.off
 	if 2*i < n {

@@ -49,12 +49,13 @@ type Raft struct {
 	acked     map[uint64]interpose.Ack // index → the write acknowledged there
 	ops       []interpose.ClientOp     // the client history, in order of invocation
 	opAt      map[int]int              // event → its position in ops
-	commitMax map[int]uint64           // per node: highest commit index processed
+	commitMax []uint64                 // by node: highest commit index processed
 	checked   map[[2]uint64]bool       // (node, term) leaders checked for completeness
 	fresh     []uint64                 // indexes first seen committed in this check
 	reported  map[string]bool
 	losses    []string                // what stores lost at crashes so far (View.Losses)
 	found     [][]interpose.Violation // per Names entry, this check
+	nfound    int                     // how many found holds
 	live      []raftNode              // this check's live Raft nodes
 	// ex counts, per property, the comparisons it made this run: how often
 	// it had something to check (Exercised).
@@ -111,15 +112,14 @@ func (l *nodeLog) term(i uint64) (uint64, bool) {
 // NewRaft returns a checker for one run.
 func NewRaft() *Raft {
 	return &Raft{
-		leaders:   map[uint64]leaderFact{},
-		logs:      map[int]*nodeLog{},
-		entries:   map[[2]uint64]entryFact{},
-		commitMax: map[int]uint64{},
-		checked:   map[[2]uint64]bool{},
-		acked:     map[uint64]interpose.Ack{},
-		opAt:      map[int]int{},
-		reported:  map[string]bool{},
-		found:     make([][]interpose.Violation, len(Names)),
+		leaders:  map[uint64]leaderFact{},
+		logs:     map[int]*nodeLog{},
+		entries:  map[[2]uint64]entryFact{},
+		checked:  map[[2]uint64]bool{},
+		acked:    map[uint64]interpose.Ack{},
+		opAt:     map[int]int{},
+		reported: map[string]bool{},
+		found:    make([][]interpose.Violation, len(Names)),
 	}
 }
 
@@ -150,6 +150,7 @@ func (r *Raft) reportFP(name, fp, detail string) {
 		detail += "; before it, a store lost what it had acknowledged: " + lossList(r.losses)
 	}
 	r.found[i] = append(r.found[i], interpose.Violation{Invariant: name, Fingerprint: fp, Detail: detail})
+	r.nfound++
 }
 
 // lossList names the first three losses (the earliest are the likeliest
@@ -164,8 +165,11 @@ func lossList(losses []string) string {
 
 // Check implements interpose.Checker.
 func (r *Raft) Check(v *interpose.View) []interpose.Violation {
-	for i := range r.found {
-		r.found[i] = r.found[i][:0]
+	if r.nfound > 0 {
+		for i := range r.found {
+			r.found[i] = r.found[i][:0]
+		}
+		r.nfound = 0
 	}
 	r.fresh = r.fresh[:0]
 	for _, f := range v.Faults {
@@ -214,6 +218,9 @@ func (r *Raft) Check(v *interpose.View) []interpose.Violation {
 			r.complete(n)
 			r.voter(n)
 		}
+	}
+	if r.nfound == 0 {
+		return nil // the usual check: nothing broken
 	}
 	var out []interpose.Violation
 	for _, f := range r.found {
@@ -358,6 +365,9 @@ func (r *Raft) apply(a interpose.Applied) {
 
 // commit records the entries node n has committed since the last check.
 func (r *Raft) commit(n raftNode) {
+	for len(r.commitMax) <= n.id {
+		r.commitMax = append(r.commitMax, 0)
+	}
 	from := r.commitMax[n.id] + 1
 	if n.CommitIndex < from {
 		if n.CommitIndex < r.commitMax[n.id] {

@@ -159,6 +159,7 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 		return nil, errors.New("actor: program has no New")
 	}
 	s := &System{prog: &t.prog, seed: spec.Seed, nodes: make([]node, spec.Nodes+1)}
+	s.sum = s.fl.Summarize()
 	for i := range s.nodes {
 		s.nodes[i].id = i
 	}
@@ -180,6 +181,7 @@ type System struct {
 	// changes, which flagsStale says.
 	fl         interpose.Inflight[Message]
 	flagsStale bool
+	sum        *interpose.Summary // fl's
 	obs        interpose.View // observations since the last View
 	out        interpose.View // View's answer
 	ctx        Context
@@ -220,9 +222,7 @@ func (s *System) insert(fp interpose.Msg, m Message) uint64 {
 
 // setFlags sets the i-th message's Timer and Deliverable flags.
 func (s *System) setFlags(i int) {
-	m := &s.fl.Msgs[i]
-	m.Timer = s.fl.Load[i] == nil
-	m.Deliverable = s.deliverable(i)
+	s.fl.SetFlags(i, s.fl.Load[i] == nil, s.deliverable(i))
 }
 
 // Nodes implements interpose.System.
@@ -257,6 +257,12 @@ func (s *System) Pending() []interpose.Message {
 		s.flagsStale = false
 	}
 	return s.fl.Msgs
+}
+
+// Summary implements interpose.Summarizer.
+func (s *System) Summary() *interpose.Summary {
+	s.Pending() // flags set again after a change of nodes or network
+	return s.sum
 }
 
 // deliverable reports whether the i-th message in flight can be delivered:
