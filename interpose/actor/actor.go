@@ -182,8 +182,8 @@ type System struct {
 	fl         interpose.Inflight[Message]
 	flagsStale bool
 	sum        *interpose.Summary // fl's
-	obs        interpose.View // observations since the last View
-	out        interpose.View // View's answer
+	obs        interpose.View     // observations since the last View
+	out        interpose.View     // View's answer
 	ctx        Context
 	procs      []Process // scratch: the processes the program's checks read
 }
