@@ -176,15 +176,25 @@ func ProfileCosts(fn func() error, opts CostOptions) ([]CostShare, error) {
 	return Costs(&buf, opts)
 }
 
+// minProfile is the least CPU time ReportCosts splits: 100 samples.
+const minProfile = 1.0
+
 // ReportCosts reports each part's share of a benchmark's CPU time as a
 // metric ("system-%", ...), and the events per second the walk would make
 // if faultline's parts and reseeding took no time ("bound-events/s":
 // eventsPerSec over the system's and the runtime's share together), and
-// logs them as a line.
+// logs them as a line. A profile of less than a CPU-second is not
+// reported.
 func ReportCosts(b *testing.B, costs []CostShare, eventsPerSec float64) {
 	b.Helper()
-	if !slices.ContainsFunc(costs, func(c CostShare) bool { return c.Seconds > 0 }) {
-		return // too short for a sample (the benchmark's first round of one run)
+	var seconds float64
+	for _, c := range costs {
+		seconds += c.Seconds
+	}
+	if seconds < minProfile {
+		// The benchmark's first round of one run, or too short a
+		// -benchtime: too few samples (100 a second) to split.
+		return
 	}
 	var rest float64
 	var line []string
