@@ -57,7 +57,12 @@
 // built on it is a Grouper, whose walks find the distinct fingerprints
 // without comparing them. A walk's delivery carries its position in the
 // Pending slice it was chosen from (Event.Hint), which such a system checks
-// before it searches (Inflight.FindAt); recorded events carry no hint.
+// before it searches (Inflight.FindAt); recorded events carry no hint. An
+// Inflight told to Summarize keeps a Summary as its messages change (counts
+// of requests and timers, Bits marking where each deliverable fingerprint
+// starts), flags set through SetFlags: a system that hands it out is a
+// Summarizer, whose walks draw from it instead of passing over every
+// message at every event (interpose/actor).
 // Network is a partition as adapters keep it, both ways or one way; Disk
 // events are storage faults, for adapters with disks.
 //

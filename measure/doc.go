@@ -2,8 +2,10 @@
 // figures: the time to the first violation over several seeds (TTF), a
 // target's replay rate (Replay), minimizing long failures with and without
 // every phase (Minimize), campaign throughput with one and two workers
-// (Scaling), and the time to the first violation of each exploration
-// strategy (Strategies). `faultline measure` wires its flags to them and
+// (Scaling), the time to the first violation of each exploration
+// strategy (Strategies), and where a walk's CPU time goes: the system's
+// own code, the Go runtime, reseeding, faultline (Costs, which the
+// benchmarks *WalkCost report). `faultline measure` wires its flags to them and
 // the tables they write are committed under results/, each with the
 // command that made it, so a reader can rerun it.
 //
