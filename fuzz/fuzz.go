@@ -413,7 +413,10 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 	start, cpu0 := time.Now(), cputime.Self()
 	lastProgress := start
 	var spare []interpose.Event // a clean run's events, recorded over by the next run
-	var guided *guide           // Guided's corpus and coverage
+	// spareMsgs are a clean run's fingerprints, which the next run's
+	// overwrite when nothing kept them (guided search keeps its corpus's).
+	var spareMsgs *interpose.MsgBlock
+	var guided *guide // Guided's corpus and coverage
 	if opts.Strategy == Guided {
 		guided = newGuide()
 	}
@@ -448,8 +451,8 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			opts.OnRun(run, res)
 		}
 		plan := guided.plan(opts.Seed, run, spec0.Nodes)
-		s, passed, cover, err := walk(t, target, opts, run, spare, plan)
-		spare = nil
+		s, passed, cover, err := walk(t, target, opts, run, spare, spareMsgs, plan)
+		spare, spareMsgs = nil, nil
 		res.Runs++
 		if err != nil {
 			return res, fmt.Errorf("fuzz: run %d: %w", run, err)
@@ -489,6 +492,10 @@ func Run(t *testing.T, target interpose.Target, opts Options) (*Result, error) {
 			}
 		} else {
 			spare = s.Events // nothing keeps a clean run's schedule: the next run records in it
+			if guided == nil {
+				spareMsgs = cover.msgs
+				spareMsgs.Reuse()
+			}
 		}
 		if opts.Progress != nil && time.Since(lastProgress) >= time.Second {
 			lastProgress = time.Now()
@@ -629,7 +636,7 @@ type ClientMaker interface {
 // not a known upstream bug by invariants.Upstream's match, unconfirmed).
 // Runs, Time, KeepGoing, Out and Progress are ignored.
 func Walk(t *testing.T, target interpose.Target, opts Options, run int) (*interpose.Schedule, error) {
-	s, _, _, err := walk(t, target, opts, run, nil, nil)
+	s, _, _, err := walk(t, target, opts, run, nil, nil, nil)
 	return s, err
 }
 
@@ -645,10 +652,12 @@ type runCover struct {
 	// bypassed are the violations other than the one wanted
 	// (Options.Want) the run went past, each at its step.
 	bypassed []interpose.Violation
+	// msgs holds the fingerprints of the run's events.
+	msgs *interpose.MsgBlock
 }
 
 func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []interpose.Event,
-	plan *mutation) (*interpose.Schedule, []interpose.Violation, runCover, error) {
+	msgs *interpose.MsgBlock, plan *mutation) (*interpose.Schedule, []interpose.Violation, runCover, error) {
 	weights, events := runDraw(opts, run)
 	if plan != nil {
 		events = max(events, plan.cut+events/2) // the corpus run's prefix, then a walk of its own
@@ -678,6 +687,9 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []in
 		return nil, nil, runCover{}, err
 	}
 	w := newWalker(sys, seed, weights, maxDown)
+	if msgs != nil {
+		w.msgs = msgs
+	}
 	if depth > 0 {
 		w.pct = newPCT(w.rng, depth, events, spec.Nodes)
 	}
@@ -748,7 +760,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []in
 			opts.OnStep(run, ctl.Len())
 		}
 	}
-	var cover runCover
+	cover := runCover{msgs: w.msgs}
 	if live {
 		ctl.Check() // the last events' violations decide whether a phase runs
 	}

@@ -1,6 +1,7 @@
 package fuzz_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -267,4 +268,41 @@ func guidedTwice(t *testing.T, study string, o fuzz.Options) (casestudies.Study,
 		t.Fatalf("two guided campaigns: %d events, %d violations, then %d, %d", a.Events, len(a.Violations), b.Events, len(b.Violations))
 	}
 	return st, a, b
+}
+
+// TestKeptSchedulesSurviveLaterRuns: the runs after a clean one record
+// their fingerprints over its (MsgBlock.Reuse), never over a schedule that
+// was kept: each violation's schedule, after the whole session, is still
+// the walk of its run.
+func TestKeptSchedulesSurviveLaterRuns(t *testing.T) {
+	st, err := casestudies.Lookup("raft-45")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, strategy := range []string{fuzz.Random, fuzz.Guided} {
+		opts := st.Options(fuzz.Options{Seed: 2, Runs: 1000, Events: 400, KeepGoing: true, Strategy: strategy})
+		res, err := fuzz.Run(t, st.Target, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := 0
+		for _, f := range res.Violations {
+			if f.Sched == nil {
+				continue
+			}
+			kept++
+			again, err := fuzz.Walk(t, st.Target, opts, f.Run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(f.Sched.Events)
+			b, _ := json.Marshal(again.Events[:len(f.Sched.Events)])
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s: run %d's kept schedule is not its walk any more", strategy, f.Run)
+			}
+		}
+		if kept == 0 {
+			t.Fatalf("%s: no schedule kept (%d violations in %d runs): nothing to check", strategy, len(res.Violations), res.Runs)
+		}
+	}
 }

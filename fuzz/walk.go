@@ -73,11 +73,11 @@ type walker struct {
 	prologue   []interpose.Event
 
 	started int
-	step    int                // events chosen after the starts and the prologue
-	pct     *pct               // nil: the random walk
-	msgs    interpose.MsgBlock // the events' fingerprints
-	nodes   []int              // scratch
-	firsts  []int32            // scratch: where distinct fingerprints start in pending
+	step    int                 // events chosen after the starts and the prologue
+	pct     *pct                // nil: the random walk
+	msgs    *interpose.MsgBlock // the events' fingerprints
+	nodes   []int               // scratch
+	firsts  []int32             // scratch: where distinct fingerprints start in pending
 	// timerFirsts is firsts for the timers a timer event fires, when they
 	// have a weight of their own.
 	timerFirsts []int32
@@ -95,6 +95,7 @@ func newWalker(sys interpose.System, seed uint64, w Weights, maxDown int) *walke
 		w:          w,
 		maxDown:    maxDown,
 		chooser:    ch,
+		msgs:       &interpose.MsgBlock{},
 	}
 }
 

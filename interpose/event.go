@@ -125,15 +125,32 @@ func Named(given, fp *Msg) *Msg {
 // MsgBlock hands out fingerprints for events (Event.Msg) that stay put,
 // allocated in blocks of 64: one allocation for many events. The zero value
 // is ready.
-type MsgBlock struct{ free []Msg }
+type MsgBlock struct {
+	free []Msg
+	// blocks are the blocks handed out since the last Reuse (in order);
+	// next is how many of them are in use.
+	blocks [][]Msg
+	next   int
+}
 
 // Copy returns a pointer to a copy of m.
 func (b *MsgBlock) Copy(m Msg) *Msg {
 	if len(b.free) == cap(b.free) {
-		b.free = make([]Msg, 0, 64)
+		if b.next == len(b.blocks) {
+			b.blocks = append(b.blocks, make([]Msg, 0, 64))
+		}
+		b.free = b.blocks[b.next][:0]
+		b.next++
 	}
 	b.free = append(b.free, m)
 	return &b.free[len(b.free)-1]
+}
+
+// Reuse makes the blocks handed out so far free for the Copies to come,
+// which overwrite them: only for a caller that knows nothing holds a
+// pointer Copy returned (a walk's schedule that nothing kept).
+func (b *MsgBlock) Reuse() {
+	b.free, b.next = nil, 0
 }
 
 // TypeOnly returns the type-only fingerprint of m.

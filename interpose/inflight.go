@@ -27,10 +27,29 @@ type Inflight[T any] struct {
 
 // Summarize makes f keep a Summary of its messages from now on (it must
 // be empty); their Timer and Deliverable flags must then be set with
-// SetFlags. It returns the summary, valid as long as f is.
+// SetFlags. It returns the summary, valid as long as f is (the same one
+// when called again).
 func (f *Inflight[T]) Summarize() *Summary {
-	f.sum = &Summary{}
+	if f.sum == nil {
+		f.sum = &Summary{}
+	}
 	return f.sum
+}
+
+// Reset empties f, as if it were new (its arrival numbers start again and
+// a summary, if it keeps one, is empty), and keeps its arrays for the
+// messages to come: an adapter that opens many systems one after another
+// can reuse one Inflight instead of growing a new one each time.
+func (f *Inflight[T]) Reset() {
+	clear(f.mbuf)
+	clear(f.lbuf)
+	f.seq, f.off = 0, len(f.mbuf)/2
+	f.window(0)
+	if s := f.sum; s != nil {
+		s.Requests, s.Timers = 0, 0
+		s.Deliver.Clear()
+		s.Fire.Clear()
+	}
 }
 
 // SetFlags sets the i-th message's Timer and Deliverable flags.

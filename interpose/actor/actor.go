@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/faultline-dev/faultline/interpose"
@@ -159,6 +160,10 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 		return nil, errors.New("actor: program has no New")
 	}
 	s := &System{prog: &t.prog, seed: spec.Seed, nodes: make([]node, spec.Nodes+1)}
+	s.fl, _ = inflights.Get().(*interpose.Inflight[Message])
+	if s.fl == nil {
+		s.fl = &interpose.Inflight[Message]{}
+	}
 	s.sum = s.fl.Summarize()
 	for i := range s.nodes {
 		s.nodes[i].id = i
@@ -179,7 +184,7 @@ type System struct {
 	// and Deliverable flags: set as it is put in flight, and all of them
 	// again (by Pending) after a node goes up or down or the network
 	// changes, which flagsStale says.
-	fl         interpose.Inflight[Message]
+	fl         *interpose.Inflight[Message] // nil once closed
 	flagsStale bool
 	sum        *interpose.Summary // fl's
 	obs        interpose.View     // observations since the last View
@@ -589,7 +594,19 @@ func (s *System) checkInvariants() {
 }
 
 // Close implements interpose.System.
-func (s *System) Close() error { return nil }
+func (s *System) Close() error {
+	if s.fl != nil {
+		// A walk opens a system per run: the next one takes over these
+		// arrays instead of growing its own.
+		s.fl.Reset()
+		inflights.Put(s.fl)
+		s.fl, s.sum = nil, nil
+	}
+	return nil
+}
+
+// inflights are the emptied networks of closed systems.
+var inflights sync.Pool
 
 // Context is a process's handle on the runtime during one call.
 type Context struct {
