@@ -71,8 +71,8 @@ func TestBits(t *testing.T) {
 }
 
 // TestSummaryMatchesAScan: the summary an Inflight keeps says what a pass
-// over its messages says, through insertions, removals, and flags set
-// again for every message (as after a partition).
+// over its messages says, through insertions, removals, flags set again
+// for every message (as after a partition), and Resets.
 func TestSummaryMatchesAScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	var f interpose.Inflight[int]
@@ -86,6 +86,16 @@ func TestSummaryMatchesAScan(t *testing.T) {
 	}
 	for step := range 20000 {
 		switch op := rng.IntN(10); {
+		case step%997 == 996:
+			// Emptied for reuse, it starts over as a new one would.
+			f.Reset()
+			if len(f.Msgs) != 0 || len(f.Load) != 0 {
+				t.Fatalf("step %d: %d messages after Reset", step, len(f.Msgs))
+			}
+			if seq, _ := f.Insert(interpose.Msg{Type: "A"}, 0, true); seq != 1 {
+				t.Fatalf("step %d: the first message after Reset arrived %d-th", step, seq)
+			}
+			f.SetFlags(0, false, true)
 		case op == 0:
 			epoch++
 			for i := range f.Msgs {
