@@ -766,7 +766,7 @@ func walk(t *testing.T, target interpose.Target, opts Options, run int, buf []in
 	}
 	if live && wanted() == nil {
 		so := interpose.StabilizeOptions{Bound: opts.Stabilize, Clocks: weights.Advance > 0, Writes: opts.Clients,
-			NoWrites: weights.Client == 0}
+			NoWrites: weights.Client == 0, Msgs: w.msgs}
 		if et, err := time.ParseDuration(spec.Config["election_timeout"]); err == nil {
 			so.ElectionTimeout = et
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -47,6 +48,10 @@ type StabilizeOptions struct {
 	// it sends (Mute: a one-way partition), or down (KeepDown). Liveness is
 	// then owed by the others (View.Excused).
 	Keep Permanent
+	// Msgs hands out the fingerprints of the phase's events (nil: a block
+	// of its own): a walk passes its own, which it reuses for its next run
+	// when nothing kept this one's schedule.
+	Msgs *MsgBlock `json:"-"`
 }
 
 // Permanent is a fault kept for good through a stabilization phase: Kind
@@ -90,8 +95,8 @@ func PhaseOf(s *Schedule) (pre []Event, o StabilizeOptions, ok bool) {
 type stabilizer struct {
 	c       *Controller
 	o       StabilizeOptions
-	buf     []Message
-	msgs    MsgBlock // the phase's events' fingerprints
+	buf     *[]Message // a copy of Pending, from pendingBufs
+	msgs    *MsgBlock  // the phase's events' fingerprints
 	writes  int
 	elapsed time.Duration // the phase's virtual time so far (see tick)
 	clock   map[int]time.Duration
@@ -123,7 +128,18 @@ func (c *Controller) Stabilize(o StabilizeOptions) error {
 	if k.Kind != "" && (!slices.Contains(Permanents, k.Kind) || k.Node < 1 || k.Node > n) {
 		return fmt.Errorf("stabilize: cannot keep %q n%d (want one of %v, on a node of 1..%d)", k.Kind, k.Node, Permanents, n)
 	}
-	s := &stabilizer{c: c, o: o, clock: map[int]time.Duration{}}
+	s := &stabilizer{c: c, o: o, clock: map[int]time.Duration{}, msgs: o.Msgs}
+	if s.msgs == nil {
+		s.msgs = &MsgBlock{}
+	}
+	s.buf, _ = pendingBufs.Get().(*[]Message)
+	if s.buf == nil {
+		s.buf = new([]Message)
+	}
+	defer func() {
+		clear((*s.buf)[:cap(*s.buf)])
+		pendingBufs.Put(s.buf)
+	}()
 	if err := s.step(Event{Kind: Stabilize, Bound: o.Bound, Op: k.Kind, Node: k.Node}); err != nil {
 		return err
 	}
@@ -229,17 +245,17 @@ func (s *stabilizer) quiet() error {
 	}
 	n := s.c.sys.Nodes()
 	for budget := 4 * n * n; budget > 0; {
-		s.buf = append(s.buf[:0], s.c.sys.Pending()...)
-		s.buf = slices.DeleteFunc(s.buf, func(m Message) bool { return !m.Deliverable || m.Timer })
-		if len(s.buf) == 0 {
+		buf := slices.DeleteFunc(append((*s.buf)[:0], s.c.sys.Pending()...), func(m Message) bool { return !m.Deliverable || m.Timer })
+		*s.buf = buf
+		if len(buf) == 0 {
 			return nil
 		}
-		fairOrder(s.buf)
-		for i := range s.buf {
+		fairOrder(buf)
+		for i := range buf {
 			if budget--; budget < 0 {
 				return nil
 			}
-			if err := s.step(Event{Kind: Deliver, Msg: s.msgs.Copy(s.buf[i].Msg)}); err != nil {
+			if err := s.step(Event{Kind: Deliver, Msg: s.msgs.Copy(buf[i].Msg)}); err != nil {
 				return err
 			}
 		}
@@ -271,9 +287,10 @@ func (s *stabilizer) lose() error {
 	if s.o.Keep.Kind == "" {
 		return nil
 	}
-	s.buf = append(s.buf[:0], s.c.sys.Pending()...)
-	fairOrder(s.buf)
-	for _, m := range s.buf {
+	buf := append((*s.buf)[:0], s.c.sys.Pending()...)
+	*s.buf = buf
+	fairOrder(buf)
+	for _, m := range buf {
 		if !m.Deliverable && !m.Timer {
 			if err := s.step(Event{Kind: Drop, Msg: s.msgs.Copy(m.Msg)}); err != nil {
 				return err
@@ -387,3 +404,7 @@ func (s *stabilizer) pass(id int) error {
 	}
 	return s.step(Event{Kind: Deliver, Msg: &oldest.Msg})
 }
+
+// pendingBufs are the copies of Pending that phases sort and go through,
+// kept from one phase to the next.
+var pendingBufs sync.Pool
