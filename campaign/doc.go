@@ -53,7 +53,11 @@
 //     (Workers.Minimize);
 //   - baseline: a run of the real-clock baseline (package baseline), whose
 //     raft may panic in its own goroutines as a test process's would
-//     (Workers.Baseline reports that crash).
+//     (Workers.Baseline reports that crash);
+//   - profile: a range of runs under a CPU profile, written in stretches
+//     (a profile and a result each), so that a worker that dies loses only
+//     the stretch it was in (Workers.Profile goes on after the run, and
+//     halves the stretches while whole ones die).
 //
 // A worker's death is parsed from its stderr: a panic or fatal error is a
 // NoPanic finding whose fingerprint is the message with its numbers masked

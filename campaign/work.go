@@ -76,6 +76,8 @@ func Work(env Env, dir string) error {
 		return baselineJob(target, job, dir)
 	case JobReplayRate:
 		return replayRateJob(env, target, job, dir)
+	case JobProfile:
+		return profileJob(env.T, target, opts, dir, job.Stretch)
 	}
 	return fmt.Errorf("worker: unknown job %q", job.Kind)
 }

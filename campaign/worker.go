@@ -43,6 +43,10 @@ const (
 	// it is before each run and each replay: raft can panic in its own
 	// goroutines, which ends the process.
 	JobReplayRate = "replay-rate"
+	// JobProfile runs Job.Fuzz under a CPU profile, in stretches
+	// (Workers.Profile): raft can panic in its own goroutines, which ends
+	// the process.
+	JobProfile = "profile"
 )
 
 // Job is what a worker process is asked to do. The parent writes it as
@@ -62,6 +66,8 @@ type Job struct {
 	Baseline *baseline.Options `json:"baseline,omitempty"`
 	// ReplayRate configures a replay-rate measurement.
 	ReplayRate *fuzz.ReplayRateOptions `json:"replay_rate,omitempty"`
+	// Stretch is how many runs a profile job profiles at a time (0: 100).
+	Stretch int `json:"stretch,omitempty"`
 }
 
 // MinimizeJob configures a minimization in worker processes. Its zero value

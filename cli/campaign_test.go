@@ -385,3 +385,28 @@ func TestMeasureReplaySurvivesACrash(t *testing.T) {
 		t.Fatalf("want 4 schedules of 2 replays, one at least marked as having killed its process:\n%s", stdout)
 	}
 }
+
+// TestMeasureCostSurvivesACrash: on hraft-serial, runs 140 and 147 of seed
+// 1 end with raft panicking in its own goroutine, which kills the worker
+// that profiles them; `measure cost` goes on in a fresh worker, prints its
+// table with those runs named, and no panic trace. On hraft-fulldisk,
+// where nearly every run panics, it says so on one line.
+func TestMeasureCostSurvivesACrash(t *testing.T) {
+	code, stdout, stderr := runBin(t, "measure", "cost", "--target", "hraft-serial", "--runs", "200")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if all := stdout + stderr; strings.Contains(all, "goroutine ") {
+		t.Fatalf("a panic trace reached the user:\n%s", all)
+	}
+	for _, want := range []string{"│ reseed ", "│ system ", "hraft-serial: ", "not profiled: runs 140, 147 ended their worker"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in:\n%s", want, stdout)
+		}
+	}
+	code, stdout, stderr = runBin(t, "measure", "cost", "--target", "hraft-fulldisk", "--runs", "20")
+	if code == 0 || strings.Contains(stdout+stderr, "goroutine ") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 ||
+		!strings.Contains(stderr, "workers died") {
+		t.Fatalf("want one line saying the workers died, exit non-zero: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

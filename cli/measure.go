@@ -28,14 +28,82 @@ const (
 func (a *app) measureCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "measure",
-		Short: "Measure a target: time to the first violation, replay rate, minimization, scaling, strategies",
+		Short: "Measure a target: time to the first violation, replay rate, minimization, scaling, strategies, the real-clock baseline, where the CPU time goes",
 		Long: `measure runs the experiments whose tables are committed under results/.
 Each prints the command line that made it, so a reader can rerun it.`,
 	}
 	c.AddCommand(a.measureTTFCmd(), a.measureReplayCmd(), a.measureMinimizeCmd(), a.measureScalingCmd(), a.measureStrategiesCmd(),
-		a.measureBaselineCmd())
+		a.measureBaselineCmd(), a.measureCostCmd())
 	return c
 }
+
+func (a *app) measureCostCmd() *cobra.Command {
+	var (
+		weights *weightsFlag
+		target  string
+		system  []string
+		opts    fuzz.Options
+		asJSON  bool
+	)
+	c := &cobra.Command{
+		Use:   "cost --target NAME",
+		Short: "Where a walk's CPU time goes: the system's own code, the Go runtime, reseeding, faultline",
+		Long: `cost fuzzes the target under a CPU profile (in worker processes, 100 runs to
+a profile) and splits the profile by whose code each sample was running: the
+system's own (raft, your state machine and stores; the packages of every module
+but faultline's, and those --system names), the Go runtime alone, reseeding
+math/rand before an event (hashicorp/raft), faultline's walk and checks, and
+faultline's code the system calls (transport, stores). It prints each part's
+CPU time, share and microseconds an event, and the events a second the walk
+would make if faultline and reseeding took no time. Violations are counted,
+not confirmed or saved; a worker that dies loses the runs of its stretch.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			study, err := a.catalog.lookup(target)
+			if err != nil {
+				return usageErr("measure cost: %v", err)
+			}
+			weights.apply(&opts, study.Target)
+			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
+				return usageErr("measure cost: %v", err)
+			}
+			if err := checkFaults(opts); err != nil {
+				return usageErr("measure cost: %v", err)
+			}
+			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
+				return usageErr("measure cost: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
+			}
+			copts := measure.CostOptions{System: append([]string{builtinSystems}, system...)}
+			return a.withT(func(t *testing.T) error {
+				rep, err := measure.Cost(a.workers(t), study.Target, opts, copts, a.command())
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, rep)
+				}
+				return measure.WriteCost(a.stdout, rep)
+			})
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&target, "target", "", "target (see faultline targets)")
+	f.StringSliceVar(&system, "system", nil, "more package path prefixes of faultline's module to count as the system's")
+	f.Uint64Var(&opts.Seed, "seed", 1, "campaign seed")
+	f.IntVar(&opts.Nodes, "nodes", 0, "cluster size (default: the target's)")
+	f.IntVar(&opts.Runs, "runs", 1000, "runs to profile")
+	f.IntVar(&opts.Events, "events", 300, "events per run (swarm draws 1, 3 or 10 times it per run)")
+	f.StringVar(&opts.Strategy, "strategy", fuzz.Swarm, "exploration: swarm (a fault mix and depth of its own per run), random, pct, portfolio or guided")
+	f.IntVar(&opts.PCTDepth, "pct-depth", 3, "PCT's depth d")
+	weights = faultFlags(f, &opts)
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("target")
+	return c
+}
+
+// builtinSystems holds the built-in targets' own code: the actor programs,
+// the state machines and stores the case studies give hashicorp/raft.
+const builtinSystems = "github.com/faultline-dev/faultline/casestudies"
 
 func (a *app) measureTTFCmd() *cobra.Command {
 	var (

@@ -6,10 +6,16 @@ import (
 	"io"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/pprof/profile"
+	"github.com/olekukonko/tablewriter"
+
+	"github.com/faultline-dev/faultline/campaign"
+	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
 )
 
 // The parts of a walk's CPU time that Costs tells apart.
@@ -47,12 +53,12 @@ type CostShare struct {
 }
 
 // CostOptions says which packages are the system's. The zero value counts
-// every package outside faultline and Go's standard library as the
+// every package outside faultline's module and Go's standard library as the
 // system's.
 type CostOptions struct {
-	// System lists package path prefixes of the system. A package of
-	// faultline's module can be the system's (an actor program in
-	// casestudies); the other packages of faultline are faultline's.
+	// System lists package path prefixes of faultline's module that are
+	// the system's too (the built-in targets' programs, state machines and
+	// stores in casestudies); the module's other packages are faultline's.
 	System []string
 }
 
@@ -62,19 +68,33 @@ type CostOptions struct {
 // Seed, faultline's own code split by whether the system called it).
 // Every part is listed, in Parts' order, with zero time when it has none.
 func Costs(prof io.Reader, opts CostOptions) ([]CostShare, error) {
+	ns := map[string]int64{}
+	if err := opts.add(ns, prof); err != nil {
+		return nil, err
+	}
+	return shares(ns), nil
+}
+
+// add adds a profile's CPU time to ns, by part.
+func (o CostOptions) add(ns map[string]int64, prof io.Reader) error {
 	p, err := profile.Parse(prof)
 	if err != nil {
-		return nil, fmt.Errorf("cost: %w", err)
+		return fmt.Errorf("cost: %w", err)
 	}
 	cpu := slices.IndexFunc(p.SampleType, func(t *profile.ValueType) bool { return t.Type == "cpu" })
 	if cpu < 0 {
-		return nil, fmt.Errorf("cost: not a CPU profile (sample types %v)", p.SampleType)
+		return fmt.Errorf("cost: not a CPU profile (sample types %v)", p.SampleType)
 	}
-	ns := map[string]int64{}
-	var total int64
 	for _, s := range p.Sample {
-		v := s.Value[cpu]
-		ns[opts.part(s)] += v
+		ns[o.part(s)] += s.Value[cpu]
+	}
+	return nil
+}
+
+// shares turns CPU time by part into Parts' shares.
+func shares(ns map[string]int64) []CostShare {
+	var total int64
+	for _, v := range ns {
 		total += v
 	}
 	out := make([]CostShare, 0, len(Parts))
@@ -85,7 +105,7 @@ func Costs(prof io.Reader, opts CostOptions) ([]CostShare, error) {
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out
 }
 
 // part names the part sample s belongs to.
@@ -123,11 +143,9 @@ func (o CostOptions) part(s *profile.Sample) string {
 // standard library (and the runtime).
 func (o CostOptions) owner(f string) string {
 	pkg := funcPackage(f)
-	if len(o.System) > 0 {
-		for _, p := range o.System {
-			if pkg == p || strings.HasPrefix(pkg, p+"/") {
-				return PartSystem
-			}
+	for _, p := range o.System {
+		if pkg == p || strings.HasPrefix(pkg, p+"/") {
+			return PartSystem
 		}
 	}
 	switch {
@@ -135,10 +153,8 @@ func (o CostOptions) owner(f string) string {
 		return PartFaultline
 	case !strings.Contains(firstElem(pkg), "."):
 		return "" // a standard library path has no dot in its first element
-	case len(o.System) == 0:
-		return PartSystem
 	}
-	return "" // another module's, neither the system's nor ours: a library the system calls
+	return PartSystem
 }
 
 // funcPackage returns the package path of a function name as the runtime
@@ -210,4 +226,116 @@ func ReportCosts(b *testing.B, costs []CostShare, eventsPerSec float64) {
 		line = append(line, fmt.Sprintf("bound %.0f events/s", eventsPerSec/rest))
 	}
 	b.Log(strings.Join(line, ", "))
+}
+
+// CostReport is where a campaign's CPU time went (Cost).
+type CostReport struct {
+	Command string `json:"command"`
+	Target  string `json:"target"`
+	// Runs and Events are those of the runs profiled: without the runs a
+	// worker died in (Lost) and the rest of their stretch.
+	Runs   int   `json:"runs"`
+	Events int   `json:"events"`
+	Lost   []int `json:"lost,omitempty"`
+	// EventsPerSec is the profiled runs' events over their wall time;
+	// CPUSeconds the CPU time the profiles sampled.
+	EventsPerSec float64     `json:"events_per_s"`
+	CPUSeconds   float64     `json:"cpu_s"`
+	Parts        []CostShare `json:"parts"`
+	// BoundPerSec is EventsPerSec over the system's and the runtime's
+	// shares together: what the walk would make if faultline and
+	// reseeding took no time (0 when they are all of it).
+	BoundPerSec float64 `json:"bound_events_per_s"`
+}
+
+// Cost runs the campaign opts describes (the target's workload applied)
+// under a CPU profile, in w's worker processes when it has a command
+// (Workers.Profile), and splits the profile's time into Parts. Its
+// violations are counted, not confirmed. A run that ends its worker is
+// lost with the runs of its stretch, and listed.
+func Cost(w *campaign.Workers, target interpose.Target, opts fuzz.Options, copts CostOptions, command string) (CostReport, error) {
+	if w == nil {
+		w = &campaign.Workers{}
+	}
+	rep := CostReport{Command: command, Target: target.Name()}
+	got, err := w.Profile(target, fuzz.ApplyWorkload(target, opts))
+	if err != nil {
+		return rep, err
+	}
+	ns := map[string]int64{}
+	var elapsed float64
+	for _, c := range got.Chunks {
+		if err := copts.add(ns, bytes.NewReader(c.Profile)); err != nil {
+			return rep, err
+		}
+		rep.Runs += c.Result.Runs
+		rep.Events += c.Result.Events
+		elapsed += c.Result.ElapsedS
+	}
+	rep.Lost = got.Lost
+	rep.Parts = shares(ns)
+	var rest float64
+	for _, c := range rep.Parts {
+		rep.CPUSeconds += c.Seconds
+		if c.Part == PartSystem || c.Part == PartRuntime {
+			rest += c.Share
+		}
+	}
+	if elapsed > 0 {
+		rep.EventsPerSec = float64(rep.Events) / elapsed
+	}
+	if rest > 0 {
+		rep.BoundPerSec = rep.EventsPerSec / rest
+	}
+	if rep.CPUSeconds < minProfile {
+		if len(rep.Lost) > 0 {
+			return rep, fmt.Errorf("measure cost: %d workers died (a panic in the system's own goroutines, the first in run %d), and the %d runs profiled sampled %.2f CPU-s, too little to split (100 samples a second): give more --runs",
+				len(rep.Lost), rep.Lost[0], rep.Runs, rep.CPUSeconds)
+		}
+		return rep, fmt.Errorf("measure cost: the %d runs sampled %.2f CPU-s, too little to split (100 samples a second): give more --runs", rep.Runs, rep.CPUSeconds)
+	}
+	return rep, nil
+}
+
+// partNames says what each part is, for a table.
+var partNames = map[string]string{
+	PartSystem:    "the system's own code (its library calls included)",
+	PartRuntime:   "the Go runtime alone (scheduler, collector)",
+	PartReseed:    "reseeding math/rand before an event",
+	PartFaultline: "faultline: walk, checks, adapter",
+	PartCalled:    "faultline's code the system calls (transport, stores, Send)",
+}
+
+// WriteCost renders a CostReport as the table `faultline measure cost`
+// prints.
+func WriteCost(w io.Writer, rep CostReport) error {
+	fmt.Fprintf(w, "$ %s\n\n", rep.Command)
+	t := tablewriter.NewWriter(w)
+	t.Header("part", "what", "CPU seconds", "share", "microseconds an event")
+	for _, c := range rep.Parts {
+		perEvent := "-"
+		if rep.Events > 0 {
+			perEvent = fmt.Sprintf("%.2f", 1e6*c.Seconds/float64(rep.Events))
+		}
+		if err := t.Append(c.Part, partNames[c.Part], fmt.Sprintf("%.2f", c.Seconds), fmt.Sprintf("%.1f%%", 100*c.Share), perEvent); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s: %d runs, %d events, %.0f events/s under the profile; with faultline and reseeding free, at most %.0f events/s\n",
+		rep.Target, rep.Runs, rep.Events, rep.EventsPerSec, rep.BoundPerSec)
+	if len(rep.Lost) > 0 {
+		fmt.Fprintf(w, "not profiled: runs %s ended their worker (a panic in the system's own goroutines), each with the part of its stretch of runs already made\n", joinInts(rep.Lost))
+	}
+	return nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }

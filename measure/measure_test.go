@@ -96,3 +96,43 @@ func TestNeedWorkers(t *testing.T) {
 		t.Errorf("Strategies: %v", err)
 	}
 }
+
+// TestCost: the actor Raft's walk, profiled in this process, splits into
+// parts that add up to the whole, the program's own code among them, and
+// the bound is above the walk's own speed.
+func TestCost(t *testing.T) {
+	st, err := casestudies.Lookup("raft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := measure.Cost(&campaign.Workers{T: t}, st.Target, fuzz.Options{Seed: 1, Runs: 3000, Events: 300, Strategy: fuzz.Random},
+		measure.CostOptions{System: []string{"github.com/faultline-dev/faultline/casestudies"}}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := map[string]float64{}
+	sum := 0.0
+	for _, c := range rep.Parts {
+		share[c.Part] = c.Share
+		sum += c.Share
+	}
+	if sum < 0.999 || sum > 1.001 {
+		t.Errorf("shares add up to %.3f", sum)
+	}
+	if share[measure.PartSystem] == 0 || share[measure.PartFaultline] == 0 || share[measure.PartCalled] == 0 {
+		t.Errorf("want time in the program, in faultline and in what the program calls of it: %v", share)
+	}
+	if share[measure.PartReseed] != 0 {
+		t.Errorf("the actor runtime reseeds nothing, yet reseeding took %.1f%%", 100*share[measure.PartReseed])
+	}
+	if rep.Runs != 3000 || rep.Events == 0 || rep.BoundPerSec <= rep.EventsPerSec {
+		t.Errorf("runs %d, events %d, %.0f events/s, bound %.0f", rep.Runs, rep.Events, rep.EventsPerSec, rep.BoundPerSec)
+	}
+	var out bytes.Buffer
+	if err := measure.WriteCost(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "raft: 3000 runs") {
+		t.Errorf("no summary line:\n%s", out.String())
+	}
+}
