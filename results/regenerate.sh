@@ -286,6 +286,18 @@ echo "== casestudies.md" >&2
 echo "== bench-actor-systems.txt" >&2
 { echo "\$ go test -run '^\$' -bench 'PoolWalk|SparkWalk' -count 5 ./casestudies"; echo
   go test -run '^$' -bench 'PoolWalk|SparkWalk' -count 5 ./casestudies | grep Benchmark; } > "$out/bench-actor-systems.txt"
+echo "== bench-cost.txt" >&2
+{ echo "# Where a walk's CPU time goes (measure.Costs over a CPU profile of the walk; each sample goes to its"
+  echo "# innermost function outside Go's standard library). Commit $(git rev-parse --short HEAD), $(nproc)-core machine, $(date -u +%Y-%m-%d)."
+  sed -n '3,7p' results/bench-cost.txt
+  for b in "fuzz ^BenchmarkWalkCost\$ 600x" "fuzz ^BenchmarkEtcdWalkCost\$ 3000x" "casestudies ^BenchmarkActorRaftWalkCost\$ 20000x"; do
+	set -- $b
+	echo "\$ cd $1; go test -run '^\$' -bench '$2' -count 3 -benchtime $3"
+  done; echo
+  for b in "fuzz ^BenchmarkWalkCost\$ 600x" "fuzz ^BenchmarkEtcdWalkCost\$ 3000x" "casestudies ^BenchmarkActorRaftWalkCost\$ 20000x"; do
+	set -- $b
+	go test -run '^$' -bench "$2" -count 3 -benchtime "$3" "./$1" 2>&1 | grep -E 'Cost-|\.go:'
+  done; } > "$out/bench-cost.txt.new" && mv "$out/bench-cost.txt.new" "$out/bench-cost.txt"
 echo "== bench.txt" >&2
 { echo "\$ go test -run '^\$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies"; echo
   go test -run '^$' -bench . -count 5 ./fuzz ./interpose/hraft ./interpose/actor ./invariants ./casestudies; } > "$out/bench.txt"
