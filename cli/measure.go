@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/faultline-dev/faultline/baseline"
+	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
 	"github.com/faultline-dev/faultline/interpose"
 	"github.com/faultline-dev/faultline/interpose/hraft"
@@ -59,16 +60,9 @@ would make if faultline and reseeding took no time. Violations are counted,
 not confirmed or saved; a worker that dies loses the runs of its stretch.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			study, err := a.catalog.lookup(target)
+			study, err := a.walkTarget("measure cost", target, weights, &opts)
 			if err != nil {
-				return usageErr("measure cost: %v", err)
-			}
-			weights.apply(&opts, study.Target)
-			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
-				return usageErr("measure cost: %v", err)
-			}
-			if err := checkFaults(opts); err != nil {
-				return usageErr("measure cost: %v", err)
+				return err
 			}
 			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
 				return usageErr("measure cost: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
@@ -101,6 +95,23 @@ not confirmed or saved; a worker that dies loses the runs of its stretch.`,
 	return c
 }
 
+// walkTarget looks up the target a command walks and applies its fault
+// flags to opts, checking them: a usage error names the command.
+func (a *app) walkTarget(cmd, target string, weights *weightsFlag, opts *fuzz.Options) (casestudies.Study, error) {
+	study, err := a.catalog.lookup(target)
+	if err != nil {
+		return study, usageErr("%s: %v", cmd, err)
+	}
+	weights.apply(opts, study.Target)
+	if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
+		return study, usageErr("%s: %v", cmd, err)
+	}
+	if err := checkFaults(*opts); err != nil {
+		return study, usageErr("%s: %v", cmd, err)
+	}
+	return study, nil
+}
+
 // builtinSystems holds the built-in targets' own code: the actor programs,
 // the state machines and stores the case studies give hashicorp/raft.
 const builtinSystems = "github.com/faultline-dev/faultline/casestudies"
@@ -117,19 +128,12 @@ func (a *app) measureTTFCmd() *cobra.Command {
 		Short: "Time to the first violation, over several campaign seeds",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			study, err := a.catalog.lookup(target)
+			study, err := a.walkTarget("measure ttf", target, weights, &opts)
 			if err != nil {
-				return usageErr("measure ttf: %v", err)
+				return err
 			}
-			weights.apply(&opts, study.Target)
 			list, err := measure.ParseSeeds(seeds)
 			if err != nil {
-				return usageErr("measure ttf: %v", err)
-			}
-			if err := checkStrategy(opts.Strategy, opts.PCTDepth); err != nil {
-				return usageErr("measure ttf: %v", err)
-			}
-			if err := checkFaults(opts); err != nil {
 				return usageErr("measure ttf: %v", err)
 			}
 			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
