@@ -101,6 +101,24 @@ func TestUserMain(t *testing.T) {
 	if code, out, stderr := run("replay", minimized, "--repeat", "3"); code != 0 || !strings.Contains(out, "reproduced 3/3") {
 		t.Fatalf("replay: exit %d\n%s\n%s", code, out, stderr)
 	}
+	// Where the bank's walk spends its time, as for a built-in target.
+	code, out, stderr = run("measure", "cost", "--target", "bank", "--runs", "300", "--json")
+	var cost struct {
+		Runs  int
+		Parts []struct {
+			Part  string
+			Share float64
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &cost) != nil || cost.Runs == 0 || len(cost.Parts) != 5 {
+		t.Fatalf("measure cost: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, p := range cost.Parts {
+		if p.Part != "called" && p.Share == 0 {
+			t.Errorf("measure cost of the bank: no time in %q: %+v", p.Part, cost.Parts)
+		}
+	}
+	t.Logf("measure cost of the bank: %+v", cost.Parts)
 	if code, out, stderr := run("report", minimized, "--format", "svg", "--out", "r.svg"); code != 0 {
 		t.Fatalf("report --format svg: exit %d\n%s\n%s", code, out, stderr)
 	}
