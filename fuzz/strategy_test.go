@@ -12,6 +12,7 @@ import (
 
 	"github.com/faultline-dev/faultline/casestudies"
 	"github.com/faultline-dev/faultline/fuzz"
+	"github.com/faultline-dev/faultline/interpose"
 )
 
 // walkHash is the SHA-256 of the events of one walk.
@@ -303,6 +304,86 @@ func TestKeptSchedulesSurviveLaterRuns(t *testing.T) {
 		}
 		if kept == 0 {
 			t.Fatalf("%s: no schedule kept (%d violations in %d runs): nothing to check", strategy, len(res.Violations), res.Runs)
+		}
+	}
+}
+
+// checkedTarget opens systems whose summary (interpose.Summarizer) is
+// checked, at every event of a walk, against a pass over Pending.
+type checkedTarget struct {
+	interpose.Target
+	t      *testing.T
+	checks *int
+}
+
+func (c checkedTarget) Open(t *testing.T, spec interpose.TargetSpec) (interpose.System, error) {
+	sys, err := c.Target.Open(t, spec)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := sys.(interpose.Summarizer); !ok {
+		c.t.Fatalf("%s keeps no summary", c.Name())
+	}
+	return checkedSystem{System: sys, c: c}, nil
+}
+
+type checkedSystem struct {
+	interpose.System
+	c checkedTarget
+}
+
+func (checkedSystem) MarksRepeats() {}
+
+func (s checkedSystem) Summary() *interpose.Summary {
+	sum := s.System.(interpose.Summarizer).Summary()
+	requests, timers := 0, 0
+	var deliver, fire []int
+	for i, m := range s.Pending() {
+		if m.Request {
+			requests++
+		}
+		if m.Timer {
+			timers++
+		}
+		if m.Deliverable && !m.Repeat {
+			if m.Timer {
+				fire = append(fire, i)
+			} else {
+				deliver = append(deliver, i)
+			}
+		}
+	}
+	marked := func(b *interpose.Bits) []int {
+		var out []int
+		for k := 0; b.Select(k) >= 0; k++ {
+			out = append(out, b.Select(k))
+		}
+		return out
+	}
+	*s.c.checks++
+	if sum.Requests != requests || sum.Timers != timers || !slices.Equal(marked(&sum.Deliver), deliver) || !slices.Equal(marked(&sum.Fire), fire) {
+		s.c.t.Fatalf("%s: the summary (%d requests, %d timers, deliver %v, fire %v) is not what a scan says (%d, %d, %v, %v)",
+			s.c.Name(), sum.Requests, sum.Timers, marked(&sum.Deliver), marked(&sum.Fire), requests, timers, deliver, fire)
+	}
+	return sum
+}
+
+// TestSummariesMatchPending: the actor runtime's and etcd raft's summaries
+// of their pending messages say, at every event of walks with every fault
+// kind they take, what a pass over the messages says.
+func TestSummariesMatchPending(t *testing.T) {
+	for _, name := range []string{"raft", "pool", "etcdraft", "etcdraft-async"} {
+		st, err := casestudies.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks := 0
+		tg := checkedTarget{Target: st.Target, t: t, checks: &checks}
+		if _, err := fuzz.Run(t, tg, st.Options(fuzz.Options{Seed: 3, Runs: 40, Events: 300, KeepGoing: true, Permanent: true})); err != nil {
+			t.Fatal(err)
+		}
+		if checks < 5000 {
+			t.Errorf("%s: only %d summaries checked", name, checks)
 		}
 	}
 }

@@ -291,6 +291,7 @@ func (t *Target) Open(_ *testing.T, spec interpose.TargetSpec) (interpose.System
 	for id := 1; id <= spec.Nodes; id++ {
 		c.nodes[id] = &node{id: id}
 	}
+	c.sum = c.fl.Summarize()
 	return c, nil
 }
 
@@ -299,8 +300,12 @@ type Cluster struct {
 	opts  Options
 	nodes []*node                         // 1-based
 	fl    interpose.Inflight[*pb.Message] // messages in flight, in canonical order
-	net   interpose.Network
-	sent  []interpose.Msg // what an advance's ticks sent
+	// sum is fl's summary; flagsStale says the Deliverable flags are to be
+	// set again (a node went up or down, the network changed).
+	sum        *interpose.Summary
+	flagsStale bool
+	net        interpose.Network
+	sent       []interpose.Msg // what an advance's ticks sent
 	// proposals are the client writes not yet applied by the node they
 	// were proposed to, by the index of the event that proposed them; reads
 	// the ReadIndex reads not yet answered.
@@ -425,10 +430,19 @@ func (*Cluster) MarksRepeats() {}
 // Pending implements interpose.System. The slice is valid until the next
 // event and must not be changed.
 func (c *Cluster) Pending() []interpose.Message {
-	for i := range c.fl.Msgs {
-		c.fl.Msgs[i].Deliverable = c.deliverable(i)
+	if c.flagsStale {
+		for i := range c.fl.Msgs {
+			c.fl.SetFlags(i, false, c.deliverable(i))
+		}
+		c.flagsStale = false
 	}
 	return c.fl.Msgs
+}
+
+// Summary implements interpose.Summarizer.
+func (c *Cluster) Summary() *interpose.Summary {
+	c.Pending() // flags set again after a change of nodes or network
+	return c.sum
 }
 
 func (c *Cluster) deliverable(i int) bool {
@@ -543,7 +557,13 @@ func (c *Cluster) send(n *node, m *pb.Message) {
 	c.insert(fp, m)
 }
 
-func (c *Cluster) insert(fp interpose.Msg, m *pb.Message) { c.fl.Insert(fp, m, requests[m.GetType()]) }
+func (c *Cluster) insert(fp interpose.Msg, m *pb.Message) { c.put(fp, m, requests[m.GetType()]) }
+
+// put puts a message in flight with its flags.
+func (c *Cluster) put(fp interpose.Msg, m *pb.Message, request bool) {
+	_, at := c.fl.Insert(fp, m, request)
+	c.fl.SetFlags(at, false, c.deliverable(at))
+}
 
 // up returns node id when it is up.
 func (c *Cluster) up(id int) (*node, error) {
@@ -866,10 +886,12 @@ func (c *Cluster) Apply(index int, ev interpose.Event) (out interpose.Event, err
 		c.ready(n)
 	case interpose.Partition:
 		c.net.Cut(ev, len(c.nodes)-1)
+		c.flagsStale = true
 	case interpose.Heal:
 		if !c.net.Heal() {
 			return ev, notEnabled("the network is whole")
 		}
+		c.flagsStale = true
 	case interpose.Disk, interpose.Choice:
 		return ev, notEnabled("etcdraft takes no %s events", ev.Kind)
 	default:
@@ -910,6 +932,7 @@ func (c *Cluster) boot(n *node) error {
 		return fmt.Errorf("etcdraft: start n%d: %w", n.id, err)
 	}
 	n.rn, n.up = rn, true
+	c.flagsStale = true
 	c.ready(n)
 	return nil
 }
@@ -1173,6 +1196,7 @@ func (c *Cluster) afterApply(n *node) {
 // the writes its storage threads had not done (AsyncStorageWrites).
 func (c *Cluster) stop(n *node) {
 	n.up, n.rn, n.sm = false, nil, nil
+	c.flagsStale = true
 	n.appendQ, n.applyQ, n.busy = nil, nil, [2]bool{}
 	c.fl.RemoveFunc(func(m interpose.Msg) bool { return m.From == n.id && m.To == n.id })
 }
@@ -1210,7 +1234,7 @@ func (c *Cluster) nextLocal(n *node) {
 	for i, q := range [2][]*pb.Message{n.appendQ, n.applyQ} {
 		if len(q) > 0 && !n.busy[i] {
 			n.busy[i] = true
-			c.fl.Insert(localPrint(n.id, q[0]), q[0], false)
+			c.put(localPrint(n.id, q[0]), q[0], false)
 		}
 	}
 }
