@@ -62,7 +62,7 @@
 // of requests and timers, Bits marking where each deliverable fingerprint
 // starts), flags set through SetFlags: a system that hands it out is a
 // Summarizer, whose walks draw from it instead of passing over every
-// message at every event (interpose/actor).
+// message at every event (interpose/actor, interpose/etcdraft).
 // Network is a partition as adapters keep it, both ways or one way; Disk
 // events are storage faults, for adapters with disks.
 //
