@@ -123,9 +123,9 @@ func (w *walker) next() (interpose.Event, bool) {
 			down++
 		}
 	}
-	// One pass notes where the distinct fingerprints a delivery and a
-	// timer's firing choose among first are (as message does for the
-	// other kinds).
+	// Where the distinct fingerprints a delivery and a timer's firing
+	// choose among first are: kept by a Summarizer, else noted in one pass
+	// (as message does for the other kinds).
 	requests, own, deliverable, timers := 0, 0, 0, 0
 	if w.summarizer != nil {
 		// The system keeps the counts and marks that pass would make.
@@ -318,8 +318,9 @@ func when(ok bool, weight int) int {
 // whether a timer fires; when it picks a message, PCT's priorities choose
 // which.
 //
-// firsts are where the distinct fingerprints of the messages that pass keep
-// first are in pending.
+// n is how many distinct fingerprints the walk's own pick draws among:
+// those of the messages that pass keep, or of the timers when timers is
+// set (drawFirst).
 func (w *walker) deliver(pending []interpose.Message, timers bool, n int, keep func(*interpose.Message) bool) interpose.Event {
 	i := w.drawFirst(timers, n)
 	ev := interpose.Event{Kind: interpose.Deliver, Msg: w.msg(pending[i].Msg), Hint: i + 1}
