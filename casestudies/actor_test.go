@@ -67,32 +67,22 @@ func BenchmarkActorRaftWalk(b *testing.B) {
 // with -benchtime 20000x or so.
 func BenchmarkActorRaftWalkCost(b *testing.B) { benchmarkActorWalk(b, fuzz.Random, true) }
 
-func benchmarkActorWalk(b *testing.B, strategy string, cost bool) {
+func benchmarkActorWalk(b *testing.B, strategy string, profile bool) {
 	s, err := Lookup("raft")
 	if err != nil {
 		b.Fatal(err)
 	}
 	// One fuzz session of b.N runs, as `faultline fuzz` runs them.
-	var res *fuzz.Result
-	run := func() (err error) {
-		res, err = fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Runs: b.N, Events: 400,
-			KeepGoing: true, Strategy: strategy}))
-		return err
+	var cost *measure.CostOptions
+	if profile {
+		cost = &measure.CostOptions{System: []string{"github.com/faultline-dev/faultline/casestudies/raft"}}
 	}
-	if !cost {
-		if err := run(); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(res.Events)/b.Elapsed().Seconds(), "events/s")
-		return
-	}
-	costs, err := measure.ProfileCosts(run, measure.CostOptions{System: []string{"github.com/faultline-dev/faultline/casestudies/raft"}})
+	err = measure.BenchWalk(b, cost, func() (*fuzz.Result, error) {
+		return fuzz.Run(nil, s.Target, s.Options(fuzz.Options{Runs: b.N, Events: 400, KeepGoing: true, Strategy: strategy}))
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	eps := float64(res.Events) / b.Elapsed().Seconds()
-	b.ReportMetric(eps, "events/s")
-	measure.ReportCosts(b, costs, eps)
 }
 
 // TestTimerWeight: with a small weight of their own, timers fire far less

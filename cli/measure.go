@@ -64,9 +64,6 @@ not confirmed or saved; a worker that dies loses the runs of its stretch.`,
 			if err != nil {
 				return err
 			}
-			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
-				return usageErr("measure cost: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
-			}
 			copts := measure.CostOptions{System: append([]string{builtinSystems}, system...)}
 			return a.withT(func(t *testing.T) error {
 				rep, err := measure.Cost(a.workers(t), study.Target, opts, copts, a.command())
@@ -96,7 +93,8 @@ not confirmed or saved; a worker that dies loses the runs of its stretch.`,
 }
 
 // walkTarget looks up the target a command walks and applies its fault
-// flags to opts, checking them: a usage error names the command.
+// flags to opts, checking them and the walk's size: a usage error names the
+// command.
 func (a *app) walkTarget(cmd, target string, weights *weightsFlag, opts *fuzz.Options) (casestudies.Study, error) {
 	study, err := a.catalog.lookup(target)
 	if err != nil {
@@ -108,6 +106,9 @@ func (a *app) walkTarget(cmd, target string, weights *weightsFlag, opts *fuzz.Op
 	}
 	if err := checkFaults(*opts); err != nil {
 		return study, usageErr("%s: %v", cmd, err)
+	}
+	if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
+		return study, usageErr("%s: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", cmd, opts.Runs, opts.Events, opts.Nodes)
 	}
 	return study, nil
 }
@@ -135,9 +136,6 @@ func (a *app) measureTTFCmd() *cobra.Command {
 			list, err := measure.ParseSeeds(seeds)
 			if err != nil {
 				return usageErr("measure ttf: %v", err)
-			}
-			if opts.Runs < 1 || opts.Events < 1 || opts.Nodes < 0 || opts.Nodes > 64 {
-				return usageErr("measure ttf: --runs %d, --events %d, --nodes %d: want runs and events of at least 1, nodes 1..64", opts.Runs, opts.Events, opts.Nodes)
 			}
 			return a.withT(func(t *testing.T) error {
 				rep, err := measure.TTF(t, a.workers(t), study.Target, opts, list, a.command())

@@ -213,26 +213,13 @@ func benchmarkWalk(b *testing.B, name string, liveness bool, reads int, cost *me
 	ok := hraft.UnderTest(b.Name(), func(t *testing.T) {
 		// One fuzz session of b.N runs, as `faultline fuzz` runs them.
 		b.ResetTimer()
-		var res *fuzz.Result
-		run := func() (err error) {
-			res, err = fuzz.Run(t, tg, fuzz.Options{Runs: b.N, Events: 300, KeepGoing: true, NoLiveness: !liveness,
+		err := measure.BenchWalk(b, cost, func() (*fuzz.Result, error) {
+			return fuzz.Run(t, tg, fuzz.Options{Runs: b.N, Events: 300, KeepGoing: true, NoLiveness: !liveness,
 				Reads: reads})
-			return err
-		}
-		if cost == nil {
-			if err := run(); err != nil {
-				t.Fatal(err)
-			}
-			b.ReportMetric(float64(res.Events)/b.Elapsed().Seconds(), "events/s")
-			return
-		}
-		costs, err := measure.ProfileCosts(run, *cost)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		eps := float64(res.Events) / b.Elapsed().Seconds()
-		b.ReportMetric(eps, "events/s")
-		measure.ReportCosts(b, costs, eps)
 	})
 	if !ok {
 		b.Fatal("walk failed")

@@ -203,29 +203,74 @@ const minProfile = 1.0
 // reported.
 func ReportCosts(b *testing.B, costs []CostShare, eventsPerSec float64) {
 	b.Helper()
-	var seconds float64
-	for _, c := range costs {
-		seconds += c.Seconds
-	}
-	if seconds < minProfile {
+	if cpuSeconds(costs) < minProfile {
 		// The benchmark's first round of one run, or too short a
 		// -benchtime: too few samples (100 a second) to split.
 		return
 	}
-	var rest float64
 	var line []string
 	for _, c := range costs {
 		b.ReportMetric(100*c.Share, c.Part+"-%")
 		line = append(line, fmt.Sprintf("%s %.1f%%", c.Part, 100*c.Share))
+	}
+	if bound := Bound(costs, eventsPerSec); bound > 0 {
+		b.ReportMetric(bound, "bound-events/s")
+		line = append(line, fmt.Sprintf("bound %.0f events/s", bound))
+	}
+	b.Log(strings.Join(line, ", "))
+}
+
+// BenchWalk runs a benchmark's walk (run: one fuzz session of b.N runs)
+// and reports its events/s; with cost set, under a CPU profile whose split
+// it reports as ReportCosts does.
+func BenchWalk(b *testing.B, cost *CostOptions, run func() (*fuzz.Result, error)) error {
+	b.Helper()
+	var res *fuzz.Result
+	walk := func() (err error) {
+		res, err = run()
+		return err
+	}
+	var costs []CostShare
+	var err error
+	if cost == nil {
+		err = walk()
+	} else {
+		costs, err = ProfileCosts(walk, *cost)
+	}
+	if err != nil {
+		return err
+	}
+	eps := float64(res.Events) / b.Elapsed().Seconds()
+	b.ReportMetric(eps, "events/s")
+	if cost != nil {
+		ReportCosts(b, costs, eps)
+	}
+	return nil
+}
+
+// cpuSeconds is the CPU time of all the parts.
+func cpuSeconds(costs []CostShare) float64 {
+	var s float64
+	for _, c := range costs {
+		s += c.Seconds
+	}
+	return s
+}
+
+// Bound is the events a second a walk making eventsPerSec would make if
+// faultline's parts and reseeding took no time: eventsPerSec over the
+// system's and the runtime's shares together (0 when they have none).
+func Bound(costs []CostShare, eventsPerSec float64) float64 {
+	var rest float64
+	for _, c := range costs {
 		if c.Part == PartSystem || c.Part == PartRuntime {
 			rest += c.Share
 		}
 	}
-	if rest > 0 {
-		b.ReportMetric(eventsPerSec/rest, "bound-events/s")
-		line = append(line, fmt.Sprintf("bound %.0f events/s", eventsPerSec/rest))
+	if rest == 0 {
+		return 0
 	}
-	b.Log(strings.Join(line, ", "))
+	return eventsPerSec / rest
 }
 
 // CostReport is where a campaign's CPU time went (Cost).
@@ -274,19 +319,11 @@ func Cost(w *campaign.Workers, target interpose.Target, opts fuzz.Options, copts
 	}
 	rep.Lost = got.Lost
 	rep.Parts = shares(ns)
-	var rest float64
-	for _, c := range rep.Parts {
-		rep.CPUSeconds += c.Seconds
-		if c.Part == PartSystem || c.Part == PartRuntime {
-			rest += c.Share
-		}
-	}
+	rep.CPUSeconds = cpuSeconds(rep.Parts)
 	if elapsed > 0 {
 		rep.EventsPerSec = float64(rep.Events) / elapsed
 	}
-	if rest > 0 {
-		rep.BoundPerSec = rep.EventsPerSec / rest
-	}
+	rep.BoundPerSec = Bound(rep.Parts, rep.EventsPerSec)
 	if rep.CPUSeconds < minProfile {
 		if len(rep.Lost) > 0 {
 			return rep, fmt.Errorf("measure cost: %d workers died (a panic in the system's own goroutines, the first in run %d), and the %d runs profiled sampled %.2f CPU-s, too little to split (100 samples a second): give more --runs",
